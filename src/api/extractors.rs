@@ -1,0 +1,115 @@
+//! Who is calling: the authenticated user (from the bearer token), with role
+//! checks that show up in a handler's signature, and the client's address.
+
+use std::future::{ready, Ready};
+
+use actix_web::{dev::Payload, http::header, web, FromRequest, HttpRequest};
+
+use crate::domain::Role;
+use crate::error::ApiError;
+
+use super::AppState;
+
+/// Any signed-in user.
+#[derive(Debug, Clone)]
+pub struct AuthUser {
+    pub id: String,
+    pub role: Role,
+}
+
+impl FromRequest for AuthUser {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(authenticate(req))
+    }
+}
+
+fn authenticate(req: &HttpRequest) -> Result<AuthUser, ApiError> {
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("AppState missing")))?;
+    let token = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| {
+            ApiError::unauthorized(
+                "unauthorized",
+                "Sign in and send the access token as 'Authorization: Bearer <token>'.",
+            )
+        })?;
+    let claims = state.jwt.verify(token).map_err(|e| {
+        use jsonwebtoken::errors::ErrorKind;
+        match e.kind() {
+            ErrorKind::ExpiredSignature => {
+                ApiError::unauthorized("token_expired", "The access token has expired.")
+            }
+            _ => ApiError::unauthorized("invalid_token", "The access token is not valid."),
+        }
+    })?;
+    Ok(AuthUser {
+        id: claims.sub,
+        role: claims.role,
+    })
+}
+
+macro_rules! role_extractor {
+    ($(#[$doc:meta])* $name:ident, $role:expr, $what:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone)]
+        pub struct $name(pub AuthUser);
+
+        impl FromRequest for $name {
+            type Error = ApiError;
+            type Future = Ready<Result<Self, ApiError>>;
+
+            fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+                ready(authenticate(req).and_then(|user| {
+                    if user.role == $role {
+                        Ok($name(user))
+                    } else {
+                        Err(ApiError::forbidden(concat!("Only ", $what, " may do this.")))
+                    }
+                }))
+            }
+        }
+    };
+}
+
+role_extractor!(
+    /// A signed-in investor.
+    InvestorUser, Role::Investor, "investors"
+);
+role_extractor!(
+    /// A signed-in sponsor (issuer).
+    SponsorUser, Role::Sponsor, "sponsors"
+);
+role_extractor!(
+    /// A signed-in platform operator.
+    OperatorUser, Role::Operator, "operators"
+);
+
+/// The address the request came from (the TCP peer; proxies' headers are not
+/// trusted, so a client cannot pick its own rate-limit bucket).
+pub struct ClientIp(pub String);
+
+impl FromRequest for ClientIp {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let ip = req
+            .peer_addr()
+            .map(|a| a.ip().to_string())
+            .unwrap_or_else(|| "unknown".to_string());
+        ready(Ok(ClientIp(ip)))
+    }
+}

@@ -1,0 +1,115 @@
+//! Turning every failure actix itself produces (bad JSON, wrong content type,
+//! oversized body, unknown route, wrong method) into problem+json.
+
+use actix_web::body::EitherBody;
+use actix_web::dev::ServiceResponse;
+use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::http::header::CONTENT_TYPE;
+use actix_web::http::StatusCode;
+use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
+use actix_web::{web, HttpRequest, HttpResponse};
+
+use crate::error::{problem_body, ApiError, PROBLEM_JSON};
+
+/// Largest JSON body accepted anywhere.
+pub const JSON_LIMIT: usize = 64 * 1024;
+
+pub fn json_config() -> web::JsonConfig {
+    web::JsonConfig::default()
+        .limit(JSON_LIMIT)
+        .error_handler(|err, _req| json_error(err).into())
+}
+
+pub fn path_config() -> web::PathConfig {
+    web::PathConfig::default().error_handler(|err: PathError, _req| {
+        ApiError::not_found(format!("No such resource ({err}).")).into()
+    })
+}
+
+pub fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|err: QueryPayloadError, _req| {
+        ApiError::bad_request("invalid_query", format!("Invalid query string: {err}")).into()
+    })
+}
+
+fn json_error(err: JsonPayloadError) -> ApiError {
+    match err {
+        JsonPayloadError::ContentType => ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "Send the body as application/json.",
+        ),
+        JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                format!("The body is larger than {JSON_LIMIT} bytes."),
+            )
+        }
+        JsonPayloadError::Deserialize(e) if e.is_data() => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+            format!("The body does not match the expected shape: {e}"),
+        ),
+        JsonPayloadError::Deserialize(e) => ApiError::bad_request(
+            "malformed_json",
+            format!("The body is not valid JSON: {e}"),
+        ),
+        other => ApiError::bad_request("bad_request", format!("Cannot read the body: {other}")),
+    }
+}
+
+/// Answer for paths no route matches.
+pub async fn route_not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::new(
+        StatusCode::NOT_FOUND,
+        "route_not_found",
+        format!("No route matches {}.", req.path()),
+    ))
+}
+
+/// Rewrites any error response that is not problem+json yet.
+pub fn error_handlers<B: 'static>() -> ErrorHandlers<B> {
+    ErrorHandlers::new().default_handler(problemize)
+}
+
+fn problemize<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let already = res
+        .headers()
+        .get(CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
+    if already {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let status = res.status();
+    let (code, detail) = match status {
+        StatusCode::NOT_FOUND => ("route_not_found", "No route matches this path."),
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "method_not_allowed",
+            "This path does not accept that method.",
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "The body is too large."),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+            ("unsupported_media_type", "Unsupported content type.")
+        }
+        s if s.is_server_error() => (
+            "internal_error",
+            "An unexpected error occurred. It has been logged.",
+        ),
+        _ => ("bad_request", "The request could not be processed."),
+    };
+    // Keep what middleware added (CORS, Allow, Retry-After); replace the body.
+    let headers = res.headers().clone();
+    let (req, _) = res.into_parts();
+    let mut builder = HttpResponse::build(status);
+    for (name, value) in headers.iter() {
+        if name != CONTENT_TYPE && name != actix_web::http::header::CONTENT_LENGTH {
+            builder.append_header((name.clone(), value.clone()));
+        }
+    }
+    builder.insert_header((CONTENT_TYPE, PROBLEM_JSON));
+    let body = problem_body(status, code, detail, &Default::default()).to_string();
+    let response: ServiceResponse<EitherBody<B>> =
+        ServiceResponse::new(req, builder.body(body)).map_into_right_body();
+    Ok(ErrorHandlerResponse::Response(response))
+}

@@ -1,0 +1,89 @@
+//! The route table: every route the server has, in one place.
+//!
+//! The same list registers the handlers and answers [`route_table`], which the
+//! OpenAPI test compares with `openapi.yaml`, so the two cannot drift apart.
+
+use actix_web::http::Method;
+use actix_web::{web, FromRequest, Handler, Resource, Responder};
+
+use super::{auth, health, me, openapi};
+
+/// Something routes can be declared to: the real service config, or a list.
+pub trait RouteSink {
+    fn add<F, Args>(&mut self, method: Method, path: &'static str, handler: F)
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static;
+}
+
+fn declare<S: RouteSink>(s: &mut S) {
+    s.add(Method::GET, "/healthz", health::healthz);
+    s.add(Method::GET, "/readyz", health::readyz);
+    s.add(Method::GET, "/openapi.yaml", openapi::spec);
+
+    s.add(Method::POST, "/api/v1/auth/register", auth::register);
+    s.add(Method::POST, "/api/v1/auth/verify-email", auth::verify_email);
+    s.add(Method::POST, "/api/v1/auth/login", auth::login);
+    s.add(Method::POST, "/api/v1/auth/refresh", auth::refresh);
+    s.add(Method::POST, "/api/v1/auth/logout", auth::logout);
+    s.add(
+        Method::POST,
+        "/api/v1/auth/password-reset/request",
+        auth::password_reset_request,
+    );
+    s.add(
+        Method::POST,
+        "/api/v1/auth/password-reset/confirm",
+        auth::password_reset_confirm,
+    );
+
+    s.add(Method::GET, "/api/v1/me", me::get_me);
+}
+
+/// Registers every route, one resource per path.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    let mut resources = Resources(Vec::new());
+    declare(&mut resources);
+    for (_, resource) in resources.0 {
+        cfg.service(resource);
+    }
+}
+
+/// `(METHOD, path)` of every route, in declaration order.
+pub fn route_table() -> Vec<(String, String)> {
+    let mut list = Vec::new();
+    declare(&mut list);
+    list
+}
+
+struct Resources(Vec<(&'static str, Resource)>);
+
+impl RouteSink for Resources {
+    fn add<F, Args>(&mut self, method: Method, path: &'static str, handler: F)
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        let route = web::method(method).to(handler);
+        match self.0.iter().position(|(p, _)| *p == path) {
+            Some(i) => {
+                let (p, resource) = self.0.remove(i);
+                self.0.insert(i, (p, resource.route(route)));
+            }
+            None => self.0.push((path, web::resource(path).route(route))),
+        }
+    }
+}
+
+impl RouteSink for Vec<(String, String)> {
+    fn add<F, Args>(&mut self, method: Method, path: &'static str, _handler: F)
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        self.push((method.to_string(), path.to_string()));
+    }
+}

@@ -1,0 +1,14 @@
+//! What every handler can reach.
+
+use std::sync::Arc;
+
+use crate::auth::JwtKeys;
+use crate::config::Config;
+use crate::db::DbPool;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: DbPool,
+    pub config: Arc<Config>,
+    pub jwt: JwtKeys,
+}

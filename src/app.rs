@@ -1,0 +1,117 @@
+//! Building and running the application: pool, migrations, background jobs and
+//! the HTTP server on a bound listener (port 0 gives a random port in tests).
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_cors::Cors;
+use actix_web::dev::Server;
+use actix_web::http::header;
+use actix_web::{web, App, HttpServer};
+use anyhow::Context;
+use tracing_actix_web::TracingLogger;
+
+use crate::api::{self, problems, AppState};
+use crate::auth::JwtKeys;
+use crate::config::Config;
+use crate::db::{build_pool, run_migrations, DbPool};
+use crate::jobs::{spawn_periodic, Shutdown};
+use crate::mail::Relay;
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    pool: DbPool,
+    shutdown: Shutdown,
+}
+
+impl Application {
+    pub fn build(config: Config) -> anyhow::Result<Self> {
+        let pool = build_pool(&config.database_url, config.database_pool_size)
+            .context("cannot open the database")?;
+        {
+            let mut conn = pool.get().context("cannot connect to the database")?;
+            let applied = run_migrations(&mut conn)?;
+            if applied > 0 {
+                tracing::info!(applied, "migrations applied");
+            }
+        }
+        let listener = TcpListener::bind(config.bind_addr)
+            .with_context(|| format!("cannot listen on {}", config.bind_addr))?;
+        let port = listener.local_addr()?.port();
+
+        let shutdown = Shutdown::default();
+        start_jobs(&config, &pool, &shutdown)?;
+
+        let state = AppState {
+            pool: pool.clone(),
+            jwt: JwtKeys::new(&config.jwt_secret, config.access_token_ttl),
+            config: Arc::new(config),
+        };
+        let server = HttpServer::new(move || {
+            App::new()
+                .wrap(cors(&state.config.cors_allowed_origins))
+                .wrap(TracingLogger::default())
+                .wrap(problems::error_handlers())
+                .app_data(web::Data::new(state.clone()))
+                .app_data(problems::json_config())
+                .app_data(problems::path_config())
+                .app_data(problems::query_config())
+                .configure(api::configure)
+                .default_service(web::to(problems::route_not_found))
+        })
+        .listen(listener)?
+        .run();
+        tracing::info!(port, "listening");
+        Ok(Self {
+            port,
+            server,
+            pool,
+            shutdown,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn pool(&self) -> &DbPool {
+        &self.pool
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let shutdown = self.shutdown.clone();
+        let result = self.server.await;
+        shutdown.trigger();
+        result
+    }
+}
+
+fn start_jobs(config: &Config, pool: &DbPool, shutdown: &Shutdown) -> anyhow::Result<()> {
+    let instance = uuid::Uuid::new_v4().to_string();
+    let relay = Relay::new(pool.clone(), &config.mail, instance)
+        .context("cannot set up the mail transport")?;
+    spawn_periodic(
+        "mail-relay",
+        config.mail.relay_interval,
+        shutdown.clone(),
+        move || relay.run_once().map(|_| ()),
+    )?;
+    Ok(())
+}
+
+fn cors(origins: &[String]) -> Cors {
+    let mut cors = Cors::default()
+        .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            header::HeaderName::from_static("idempotency-key"),
+        ])
+        .max_age(3600);
+    for origin in origins {
+        cors = cors.allowed_origin(origin);
+    }
+    cors
+}

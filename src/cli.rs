@@ -1,0 +1,111 @@
+//! The command line: `serve` (the default), `migrate`, `create-operator`.
+
+use std::io::BufRead;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::app::Application;
+use crate::config::Config;
+use crate::db::{build_pool, run_migrations};
+use crate::domain::{DisplayName, Email, Password};
+use crate::services::accounts::{self, AccountError};
+
+#[derive(Parser)]
+#[command(name = "crowdfund", version, about = "Equity crowdfunding platform backend")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the HTTP API (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Create a platform operator. Operators can be made no other way.
+    CreateOperator {
+        #[arg(long)]
+        email: String,
+        /// When absent, the password is read from the first line of standard input.
+        #[arg(long)]
+        password: Option<String>,
+        #[arg(long, default_value = "Operator")]
+        display_name: String,
+    },
+}
+
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    crate::telemetry::init();
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("configuration error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(config),
+        Command::Migrate => migrate(&config),
+        Command::CreateOperator {
+            email,
+            password,
+            display_name,
+        } => create_operator(&config, &email, password, &display_name),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn serve(config: Config) -> anyhow::Result<()> {
+    tracing::info!(?config, "starting");
+    actix_web::rt::System::new().block_on(async move {
+        let app = Application::build(config)?;
+        app.run_until_stopped().await?;
+        Ok(())
+    })
+}
+
+fn migrate(config: &Config) -> anyhow::Result<()> {
+    let pool = build_pool(&config.database_url, 1)?;
+    let applied = run_migrations(&mut *pool.get()?)?;
+    println!("{applied} migration(s) applied");
+    Ok(())
+}
+
+fn create_operator(
+    config: &Config,
+    email: &str,
+    password: Option<String>,
+    display_name: &str,
+) -> anyhow::Result<()> {
+    let password = match password {
+        Some(p) => p,
+        None => {
+            let mut line = String::new();
+            std::io::stdin().lock().read_line(&mut line)?;
+            line.trim_end_matches(['\r', '\n']).to_string()
+        }
+    };
+    let email = Email::parse(email)?;
+    let password = Password::parse("password", password)?;
+    let display_name = DisplayName::parse(display_name)?;
+    let pool = build_pool(&config.database_url, 1)?;
+    let mut conn = pool.get()?;
+    run_migrations(&mut conn)?;
+    match accounts::create_operator(&mut conn, &email, &password, &display_name) {
+        Ok(id) => {
+            println!("operator {email} created with id {id}");
+            Ok(())
+        }
+        Err(AccountError::EmailTaken) => anyhow::bail!("an account with {email} already exists"),
+        Err(e) => Err(e.into()),
+    }
+}

@@ -1,0 +1,317 @@
+//! Configuration: environment variables -> a typed, validated [`Config`].
+//!
+//! Every variable has a default so that a bare `cargo run` works. A malformed
+//! value stops start-up with a message that names the variable.
+
+use std::fs;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rand::RngCore;
+
+use crate::db::DatabaseUrl;
+
+/// Where the embedded defaults keep their files (SQLite database, JWT secret, mail).
+pub const DEFAULT_DATA_DIR: &str = "data";
+
+#[derive(Debug, thiserror::Error)]
+#[error("{var}: {message}")]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub message: String,
+}
+
+impl ConfigError {
+    fn new(var: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            var,
+            message: message.into(),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Config {
+    pub database_url: DatabaseUrl,
+    pub database_pool_size: u32,
+    pub bind_addr: SocketAddr,
+    pub jwt_secret: Vec<u8>,
+    pub access_token_ttl: Duration,
+    pub refresh_token_ttl: Duration,
+    pub public_base_url: String,
+    pub mail: MailConfig,
+    pub bank_webhook_secret: Option<Vec<u8>>,
+    pub cors_allowed_origins: Vec<String>,
+    pub login_rate_limit_per_minute: u32,
+    pub currency: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct MailConfig {
+    pub from: String,
+    pub dir: PathBuf,
+    pub smtp_url: Option<String>,
+    /// How often the relay looks for due messages.
+    pub relay_interval: Duration,
+    /// First retry delay; doubles with each failed attempt.
+    pub retry_base: Duration,
+}
+
+impl std::fmt::Debug for Config {
+    // Hand-written so that secrets never reach a log line.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("database", &self.database_url.backend_name())
+            .field("bind_addr", &self.bind_addr)
+            .field("public_base_url", &self.public_base_url)
+            .field("mail", &self.mail)
+            .field("cors_allowed_origins", &self.cors_allowed_origins)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A source of variables: the process environment, or a map in tests.
+pub trait Vars {
+    fn get(&self, name: &str) -> Option<String>;
+}
+
+pub struct ProcessEnv;
+
+impl Vars for ProcessEnv {
+    fn get(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+    }
+}
+
+impl<F: Fn(&str) -> Option<String>> Vars for F {
+    fn get(&self, name: &str) -> Option<String> {
+        self(name)
+    }
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_vars(&ProcessEnv)
+    }
+
+    pub fn from_vars(vars: &impl Vars) -> Result<Self, ConfigError> {
+        let data_dir = PathBuf::from(DEFAULT_DATA_DIR);
+
+        let database_url = match vars.get("DATABASE_URL") {
+            Some(url) => DatabaseUrl::parse(&url)
+                .map_err(|e| ConfigError::new("DATABASE_URL", e.to_string()))?,
+            None => DatabaseUrl::Sqlite(data_dir.join("crowdfund.db").display().to_string()),
+        };
+        let bind_addr = parse_or(vars, "BIND_ADDR", "127.0.0.1:8080".parse().ok())?;
+        let jwt_secret = match vars.get("JWT_SECRET") {
+            Some(s) if s.len() < 32 => {
+                return Err(ConfigError::new(
+                    "JWT_SECRET",
+                    "must be at least 32 characters long",
+                ))
+            }
+            Some(s) => s.into_bytes(),
+            None => load_or_create_secret(&data_dir.join("jwt_secret"))
+                .map_err(|e| ConfigError::new("JWT_SECRET", e))?,
+        };
+        let access_token_ttl = secs(vars, "ACCESS_TOKEN_TTL_SECS", 900)?;
+        let refresh_token_ttl = secs(vars, "REFRESH_TOKEN_TTL_SECS", 30 * 24 * 3600)?;
+        let public_base_url = match vars.get("PUBLIC_BASE_URL") {
+            Some(u) if u.starts_with("http://") || u.starts_with("https://") => {
+                u.trim_end_matches('/').to_string()
+            }
+            Some(_) => {
+                return Err(ConfigError::new(
+                    "PUBLIC_BASE_URL",
+                    "must start with http:// or https://",
+                ))
+            }
+            None => format!("http://{bind_addr}"),
+        };
+        let mail_from = vars
+            .get("MAIL_FROM")
+            .unwrap_or_else(|| "crowdfund <no-reply@crowdfund.localhost>".to_string());
+        if mail_from.parse::<lettre::message::Mailbox>().is_err() {
+            return Err(ConfigError::new(
+                "MAIL_FROM",
+                "must be an address such as 'Name <user@example.com>'",
+            ));
+        }
+        let smtp_url = vars.get("SMTP_URL");
+        if let Some(url) = &smtp_url {
+            if lettre::SmtpTransport::from_url(url).is_err() {
+                return Err(ConfigError::new(
+                    "SMTP_URL",
+                    "must be smtp://host:port or smtps://user:pass@host",
+                ));
+            }
+        }
+        let mail = MailConfig {
+            from: mail_from,
+            dir: vars
+                .get("MAIL_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| data_dir.join("mail")),
+            smtp_url,
+            relay_interval: Duration::from_millis(parse_or(
+                vars,
+                "MAIL_RELAY_INTERVAL_MS",
+                Some(1000u64),
+            )?),
+            retry_base: Duration::from_millis(parse_or(
+                vars,
+                "MAIL_RETRY_BASE_MS",
+                Some(30_000u64),
+            )?),
+        };
+        let bank_webhook_secret = vars.get("BANK_WEBHOOK_SECRET").map(String::into_bytes);
+        let cors_allowed_origins = vars
+            .get("CORS_ALLOWED_ORIGINS")
+            .map(|v| {
+                v.split(',')
+                    .map(|o| o.trim().trim_end_matches('/').to_string())
+                    .filter(|o| !o.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let login_rate_limit_per_minute: u32 =
+            parse_or(vars, "LOGIN_RATE_LIMIT_PER_MINUTE", Some(20))?;
+        if login_rate_limit_per_minute == 0 {
+            return Err(ConfigError::new(
+                "LOGIN_RATE_LIMIT_PER_MINUTE",
+                "must be at least 1",
+            ));
+        }
+        let database_pool_size: u32 = parse_or(vars, "DATABASE_POOL_SIZE", Some(10))?;
+        if !(1..=200).contains(&database_pool_size) {
+            return Err(ConfigError::new(
+                "DATABASE_POOL_SIZE",
+                "must be between 1 and 200",
+            ));
+        }
+        let currency = vars.get("CURRENCY").unwrap_or_else(|| "USD".to_string());
+        if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
+            return Err(ConfigError::new(
+                "CURRENCY",
+                "must be a three-letter ISO 4217 code such as USD",
+            ));
+        }
+
+        Ok(Config {
+            database_url,
+            database_pool_size,
+            bind_addr,
+            jwt_secret,
+            access_token_ttl,
+            refresh_token_ttl,
+            public_base_url,
+            mail,
+            bank_webhook_secret,
+            cors_allowed_origins,
+            login_rate_limit_per_minute,
+            currency,
+        })
+    }
+}
+
+fn parse_or<T: std::str::FromStr>(
+    vars: &impl Vars,
+    name: &'static str,
+    default: Option<T>,
+) -> Result<T, ConfigError> {
+    match vars.get(name) {
+        Some(raw) => raw
+            .trim()
+            .parse()
+            .map_err(|_| ConfigError::new(name, format!("cannot parse {raw:?}"))),
+        None => default.ok_or_else(|| ConfigError::new(name, "is required")),
+    }
+}
+
+fn secs(vars: &impl Vars, name: &'static str, default: u64) -> Result<Duration, ConfigError> {
+    let n: u64 = parse_or(vars, name, Some(default))?;
+    if n == 0 || n > 10 * 365 * 24 * 3600 {
+        return Err(ConfigError::new(name, "must be between 1 and 315360000"));
+    }
+    Ok(Duration::from_secs(n))
+}
+
+/// Reads the generated JWT secret, or makes one (owner-only permissions) on first start.
+fn load_or_create_secret(path: &Path) -> Result<Vec<u8>, String> {
+    match fs::read_to_string(path) {
+        Ok(s) if s.trim().len() >= 32 => return Ok(s.trim().as_bytes().to_vec()),
+        Ok(_) => return Err(format!("{} is too short; delete it", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+    }
+    if let Some(dir) = path.parent() {
+        fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    }
+    let mut bytes = [0u8; 48];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    let secret = hex::encode(bytes);
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    match options.open(path) {
+        Ok(mut file) => {
+            file.write_all(secret.as_bytes())
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            Ok(secret.into_bytes())
+        }
+        // Another process won the race to create it: use theirs.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => fs::read_to_string(path)
+            .map(|s| s.trim().as_bytes().to_vec())
+            .map_err(|e| format!("cannot read {}: {e}", path.display())),
+        Err(e) => Err(format!("cannot create {}: {e}", path.display())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn with(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |k: &str| map.get(k).cloned()
+    }
+
+    const SECRET: (&str, &str) = ("JWT_SECRET", "0123456789abcdef0123456789abcdef");
+
+    #[test]
+    fn malformed_values_name_their_variable() {
+        for (var, value) in [
+            ("BIND_ADDR", "not-an-address"),
+            ("ACCESS_TOKEN_TTL_SECS", "-5"),
+            ("DATABASE_URL", "postgress://typo/db"),
+            ("LOGIN_RATE_LIMIT_PER_MINUTE", "0"),
+            ("PUBLIC_BASE_URL", "example.com"),
+            ("CURRENCY", "usd"),
+        ] {
+            let err = Config::from_vars(&with(&[SECRET, (var, value)])).unwrap_err();
+            assert_eq!(err.var, var, "{value}");
+        }
+        let err = Config::from_vars(&with(&[("JWT_SECRET", "short")])).unwrap_err();
+        assert_eq!(err.var, "JWT_SECRET");
+    }
+
+    #[test]
+    fn defaults_need_nothing_but_a_secret() {
+        let config = Config::from_vars(&with(&[SECRET])).unwrap();
+        assert_eq!(config.bind_addr.to_string(), "127.0.0.1:8080");
+        assert_eq!(config.access_token_ttl, Duration::from_secs(900));
+        assert_eq!(config.public_base_url, "http://127.0.0.1:8080");
+        assert!(matches!(config.database_url, DatabaseUrl::Sqlite(_)));
+        assert_eq!(config.currency, "USD");
+    }
+}

@@ -1,0 +1,39 @@
+//! The connection enum over both backends.
+
+use diesel::prelude::*;
+
+/// One connection type for the whole application; the variant is chosen by
+/// [`super::DatabaseUrl`], never by trial and error.
+#[derive(diesel::MultiConnection)]
+pub enum AnyConnection {
+    Postgresql(diesel::PgConnection),
+    Sqlite(diesel::SqliteConnection),
+}
+
+/// SQLite settings applied to every new connection: WAL so readers never block
+/// the writer, a generous busy timeout so writers queue instead of failing, and
+/// foreign keys enforced.
+/// `busy_timeout` comes first: switching a new file to WAL needs a lock that
+/// the pool's other new connections may be holding.
+pub(super) const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 15000; \
+     PRAGMA journal_mode = WAL; \
+     PRAGMA synchronous = NORMAL; \
+     PRAGMA foreign_keys = ON;";
+
+impl AnyConnection {
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, AnyConnection::Postgresql(_))
+    }
+}
+
+pub(super) fn establish_sqlite(path: &str) -> ConnectionResult<AnyConnection> {
+    use diesel::connection::SimpleConnection;
+    let mut conn = diesel::SqliteConnection::establish(path)?;
+    conn.batch_execute(SQLITE_PRAGMAS)
+        .map_err(|e| ConnectionError::BadConnection(e.to_string()))?;
+    Ok(AnyConnection::Sqlite(conn))
+}
+
+pub(super) fn establish_postgres(url: &str) -> ConnectionResult<AnyConnection> {
+    diesel::PgConnection::establish(url).map(AnyConnection::Postgresql)
+}

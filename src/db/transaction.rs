@@ -1,0 +1,38 @@
+//! Write transactions that take the write lock at BEGIN.
+
+use diesel::connection::{AnsiTransactionManager, Connection, TransactionManager};
+
+use super::AnyConnection;
+
+/// Runs `f` in one transaction that is meant to write.
+///
+/// On SQLite it begins with `BEGIN IMMEDIATE`: the write lock is taken up front,
+/// so two writers queue on `busy_timeout` instead of one of them failing with
+/// `database is locked` when it upgrades a read lock. On PostgreSQL a plain
+/// `BEGIN` (READ COMMITTED); correctness there comes from conditional updates
+/// and row locks inside `f`.
+pub fn write_transaction<T, E, F>(conn: &mut AnyConnection, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut AnyConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    match conn {
+        AnyConnection::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
+        AnyConnection::Postgresql(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN")?,
+    }
+    type Tm = <AnyConnection as Connection>::TransactionManager;
+    match f(conn) {
+        Ok(value) => match Tm::commit_transaction(conn) {
+            Ok(()) => Ok(value),
+            Err(commit_error) => {
+                // The commit failed (e.g. serialization); leave no transaction open.
+                let _ = Tm::rollback_transaction(conn);
+                Err(commit_error.into())
+            }
+        },
+        Err(error) => {
+            Tm::rollback_transaction(conn)?;
+            Err(error)
+        }
+    }
+}

@@ -1,0 +1,28 @@
+//! Pure rules and validated values. Nothing here knows about HTTP or SQL.
+
+mod display_name;
+mod email;
+mod password;
+mod role;
+
+pub use display_name::DisplayName;
+pub use email::Email;
+pub use password::Password;
+pub use role::Role;
+
+/// Why a value was refused: which field, and a message fit for the client.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct FieldError {
+    pub field: &'static str,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            field,
+            message: message.into(),
+        }
+    }
+}

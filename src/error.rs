@@ -1,0 +1,176 @@
+//! The one application error type, rendered as RFC 9457 `application/problem+json`.
+//!
+//! Every error a client sees has `type`, `title`, `status`, `detail` and a stable
+//! machine-readable `code`, plus any figures the client needs (`extra`). Internal
+//! causes are logged with the request's span and never sent to the client.
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde_json::{Map, Value};
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub detail: String,
+    pub extra: Map<String, Value>,
+    /// Seconds, for 429/423/503 answers.
+    pub retry_after: Option<u64>,
+    /// Logged, never shown.
+    pub source: Option<anyhow::Error>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            detail: detail.into(),
+            extra: Map::new(),
+            retry_after: None,
+            source: None,
+        }
+    }
+
+    /// Adds a figure the client needs (`remaining_shares`, `field`, ...).
+    pub fn with(mut self, key: &str, value: impl Into<Value>) -> Self {
+        self.extra.insert(key.to_string(), value.into());
+        self
+    }
+
+    pub fn retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds.max(1));
+        self
+    }
+
+    pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, detail)
+    }
+
+    /// A field that parsed but is not acceptable; names the field.
+    pub fn invalid_field(field: &str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", detail).with("field", field)
+    }
+
+    pub fn unauthorized(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, code, detail)
+    }
+
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", detail)
+    }
+
+    pub fn not_found(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", detail)
+    }
+
+    pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, code, detail)
+    }
+
+    /// Something went wrong on our side; the cause goes to the log only.
+    pub fn internal(source: impl Into<anyhow::Error>) -> Self {
+        let mut e = Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "An unexpected error occurred. It has been logged.",
+        );
+        e.source = Some(source.into());
+        e
+    }
+
+    pub fn unavailable(source: impl Into<anyhow::Error>) -> Self {
+        let mut e = Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "service_unavailable",
+            "The service is temporarily unable to answer. Try again shortly.",
+        )
+        .retry_after(2);
+        e.source = Some(source.into());
+        e
+    }
+
+    pub fn body(&self) -> Value {
+        problem_body(self.status, self.code, &self.detail, &self.extra)
+    }
+}
+
+/// The problem+json document for a status and code.
+pub fn problem_body(
+    status: StatusCode,
+    code: &str,
+    detail: &str,
+    extra: &Map<String, Value>,
+) -> Value {
+    let mut body = Map::new();
+    body.insert(
+        "type".into(),
+        Value::String(format!("https://crowdfund.dev/problems/{code}")),
+    );
+    body.insert(
+        "title".into(),
+        Value::String(status.canonical_reason().unwrap_or("Error").to_string()),
+    );
+    body.insert("status".into(), Value::from(status.as_u16()));
+    body.insert("detail".into(), Value::String(detail.to_string()));
+    body.insert("code".into(), Value::String(code.to_string()));
+    for (k, v) in extra {
+        body.entry(k.clone()).or_insert_with(|| v.clone());
+    }
+    Value::Object(body)
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}: {}", self.status.as_u16(), self.code, self.detail)
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let Some(source) = &self.source {
+            if self.status.is_server_error() {
+                tracing::error!(code = self.code, error = ?source, "request failed");
+            } else {
+                tracing::warn!(code = self.code, error = ?source, "request refused");
+            }
+        }
+        let mut response = HttpResponse::build(self.status);
+        response.insert_header((header::CONTENT_TYPE, PROBLEM_JSON));
+        if let Some(secs) = self.retry_after {
+            response.insert_header((header::RETRY_AFTER, HeaderValue::from(secs)));
+        }
+        if self.status == StatusCode::UNAUTHORIZED {
+            response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+        }
+        response.body(self.body().to_string())
+    }
+}
+
+impl From<diesel::result::Error> for ApiError {
+    fn from(e: diesel::result::Error) -> Self {
+        match e {
+            diesel::result::Error::NotFound => ApiError::not_found("No such resource."),
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+impl From<diesel::r2d2::PoolError> for ApiError {
+    fn from(e: diesel::r2d2::PoolError) -> Self {
+        ApiError::unavailable(e)
+    }
+}
+
+impl From<actix_web::error::BlockingError> for ApiError {
+    fn from(e: actix_web::error::BlockingError) -> Self {
+        ApiError::internal(anyhow::anyhow!("blocking task failed: {e}"))
+    }
+}

@@ -1,0 +1,24 @@
+//! crowdfund: an equity crowdfunding platform backend.
+//!
+//! Layout (dependencies point one way: `api` -> `services` -> {`domain`, `auth`,
+//! `mail`, `db`}; `domain` depends on nothing of ours):
+//! - `api`: HTTP only (handlers, extractors, route table, problem+json rendering);
+//! - `services`: one use case per file, each one database transaction;
+//! - `domain`: pure rules and validated newtypes;
+//! - `auth`: password hashing, JWTs, opaque tokens;
+//! - `mail`: the outbox, the relay and its transports;
+//! - `db`: connections, pool, schema, migrations;
+//! - `jobs`: background loops started by the server.
+
+pub mod api;
+pub mod app;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod jobs;
+pub mod mail;
+pub mod services;
+pub mod telemetry;

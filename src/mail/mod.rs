@@ -1,0 +1,11 @@
+//! Email: written to the outbox inside the transaction of the event that causes
+//! it, then sent by the relay with retries and backoff.
+
+pub mod outbox;
+pub mod relay;
+pub mod templates;
+pub mod transport;
+
+pub use outbox::{enqueue, Email};
+pub use relay::Relay;
+pub use transport::Transport;

@@ -1,0 +1,170 @@
+//! The outbox table: queueing, claiming and settling messages.
+
+use std::time::Duration;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::schema::outbox;
+use crate::db::{new_id, now, write_transaction, AnyConnection};
+
+/// An email to be sent: recipient, subject and plain-text body.
+#[derive(Debug, Clone)]
+pub struct Email {
+    pub to: String,
+    pub subject: String,
+    pub body: String,
+}
+
+/// After this many failed attempts a message is marked failed and left alone.
+pub const MAX_ATTEMPTS: i32 = 12;
+/// The backoff never grows beyond this.
+const MAX_BACKOFF: Duration = Duration::from_secs(3600);
+
+/// Queues `email`. Call it inside the transaction of the event that causes the
+/// email: if that transaction rolls back, nothing is sent.
+pub fn enqueue(conn: &mut AnyConnection, email: &Email) -> QueryResult<String> {
+    let id = new_id();
+    let now = now();
+    diesel::insert_into(outbox::table)
+        .values((
+            outbox::id.eq(&id),
+            outbox::recipient.eq(&email.to),
+            outbox::subject.eq(&email.subject),
+            outbox::body_text.eq(&email.body),
+            outbox::created_at.eq(now),
+            outbox::attempts.eq(0),
+            outbox::next_attempt_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(id)
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = outbox)]
+pub struct OutboxMessage {
+    pub id: String,
+    pub recipient: String,
+    pub subject: String,
+    pub body_text: String,
+    pub attempts: i32,
+}
+
+/// Claims up to `limit` due messages for `instance` for `lease`.
+///
+/// On PostgreSQL the candidate rows are locked with `FOR UPDATE SKIP LOCKED`,
+/// so instances claiming at the same moment take disjoint sets; on SQLite the
+/// write transaction already admits one claimer at a time. A claim whose
+/// holder died runs out after `lease` and the message becomes due again.
+pub fn claim_due(
+    conn: &mut AnyConnection,
+    instance: &str,
+    lease: Duration,
+    limit: i64,
+) -> QueryResult<Vec<OutboxMessage>> {
+    write_transaction(conn, |conn| {
+        let now = now();
+        let due = outbox::table
+            .select(outbox::id)
+            .filter(outbox::sent_at.is_null())
+            .filter(outbox::failed_at.is_null())
+            .filter(outbox::next_attempt_at.le(now))
+            .filter(
+                outbox::claimed_until
+                    .is_null()
+                    .or(outbox::claimed_until.lt(now)),
+            )
+            .order(outbox::next_attempt_at.asc())
+            .limit(limit);
+        let ids: Vec<String> = match conn {
+            AnyConnection::Postgresql(c) => due.for_update().skip_locked().load(c)?,
+            AnyConnection::Sqlite(c) => due.load(c)?,
+        };
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        diesel::update(outbox::table.filter(outbox::id.eq_any(&ids)))
+            .set((
+                outbox::claimed_by.eq(instance),
+                outbox::claimed_until.eq(now + lease_delta(lease)),
+            ))
+            .execute(conn)?;
+        outbox::table
+            .filter(outbox::id.eq_any(&ids))
+            .order(outbox::next_attempt_at.asc())
+            .select(OutboxMessage::as_select())
+            .load(conn)
+    })
+}
+
+pub fn mark_sent(conn: &mut AnyConnection, id: &str, instance: &str) -> QueryResult<usize> {
+    diesel::update(
+        outbox::table
+            .filter(outbox::id.eq(id))
+            .filter(outbox::claimed_by.eq(instance)),
+    )
+    .set((
+        outbox::sent_at.eq(now()),
+        outbox::attempts.eq(outbox::attempts + 1),
+        outbox::claimed_by.eq(None::<String>),
+        outbox::claimed_until.eq(None::<NaiveDateTime>),
+        outbox::last_error.eq(None::<String>),
+    ))
+    .execute(conn)
+}
+
+/// Records a failed attempt and schedules the next one with exponential
+/// backoff; after [`MAX_ATTEMPTS`] (or when `permanent`) the message is failed.
+pub fn mark_failed(
+    conn: &mut AnyConnection,
+    message: &OutboxMessage,
+    instance: &str,
+    error: &str,
+    retry_base: Duration,
+    permanent: bool,
+) -> QueryResult<usize> {
+    let attempts = message.attempts + 1;
+    let now = now();
+    let give_up = permanent || attempts >= MAX_ATTEMPTS;
+    let error: String = error.chars().take(500).collect();
+    diesel::update(
+        outbox::table
+            .filter(outbox::id.eq(&message.id))
+            .filter(outbox::claimed_by.eq(instance)),
+    )
+    .set((
+        outbox::attempts.eq(attempts),
+        outbox::next_attempt_at.eq(now + lease_delta(backoff(retry_base, attempts))),
+        outbox::failed_at.eq(give_up.then_some(now)),
+        outbox::claimed_by.eq(None::<String>),
+        outbox::claimed_until.eq(None::<NaiveDateTime>),
+        outbox::last_error.eq(Some(error)),
+    ))
+    .execute(conn)
+}
+
+/// `base * 2^(attempts-1)`, capped at an hour.
+pub fn backoff(base: Duration, attempts: i32) -> Duration {
+    let exponent = attempts.saturating_sub(1).clamp(0, 20) as u32;
+    base.saturating_mul(2u32.saturating_pow(exponent))
+        .min(MAX_BACKOFF)
+}
+
+fn lease_delta(d: Duration) -> chrono::TimeDelta {
+    chrono::TimeDelta::from_std(d).unwrap_or(chrono::TimeDelta::hours(1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_is_capped() {
+        let base = Duration::from_secs(30);
+        assert_eq!(backoff(base, 1), Duration::from_secs(30));
+        assert_eq!(backoff(base, 2), Duration::from_secs(60));
+        assert_eq!(backoff(base, 4), Duration::from_secs(240));
+        assert_eq!(backoff(base, 12), MAX_BACKOFF);
+        assert_eq!(backoff(base, 0), Duration::from_secs(30));
+    }
+}

@@ -1,0 +1,69 @@
+//! Where mail goes: `.eml` files in a folder (the default) or an SMTP server.
+
+use std::time::Duration;
+
+use lettre::message::{header::ContentType, Mailbox};
+use lettre::{FileTransport, Message, SmtpTransport, Transport as _};
+
+use crate::config::MailConfig;
+
+use super::outbox::OutboxMessage;
+
+pub enum Transport {
+    File(FileTransport),
+    Smtp(Box<SmtpTransport>),
+}
+
+/// A send that failed: `permanent` when retrying cannot help (a malformed
+/// address), otherwise it is retried with backoff.
+#[derive(Debug)]
+pub struct SendError {
+    pub message: String,
+    pub permanent: bool,
+}
+
+impl Transport {
+    pub fn from_config(config: &MailConfig) -> anyhow::Result<Self> {
+        match &config.smtp_url {
+            Some(url) => {
+                let transport = SmtpTransport::from_url(url)?
+                    .timeout(Some(Duration::from_secs(10)))
+                    .build();
+                Ok(Transport::Smtp(Box::new(transport)))
+            }
+            None => {
+                std::fs::create_dir_all(&config.dir)?;
+                Ok(Transport::File(FileTransport::new(&config.dir)))
+            }
+        }
+    }
+
+    pub fn send(&self, from: &Mailbox, message: &OutboxMessage) -> Result<(), SendError> {
+        let permanent = |e: String| SendError {
+            message: e,
+            permanent: true,
+        };
+        let to: Mailbox = message
+            .recipient
+            .parse()
+            .map_err(|e| permanent(format!("bad recipient: {e}")))?;
+        let email = Message::builder()
+            .from(from.clone())
+            .to(to)
+            .subject(message.subject.clone())
+            // A stable Message-ID lets a receiver drop the duplicate if a send
+            // is retried after the first attempt did in fact arrive.
+            .message_id(Some(format!("<{}@crowdfund>", message.id)))
+            .header(ContentType::TEXT_PLAIN)
+            .body(message.body_text.clone())
+            .map_err(|e| permanent(format!("cannot build message: {e}")))?;
+        let result = match self {
+            Transport::File(t) => t.send(&email).map(|_| ()).map_err(|e| e.to_string()),
+            Transport::Smtp(t) => t.send(&email).map(|_| ()).map_err(|e| e.to_string()),
+        };
+        result.map_err(|message| SendError {
+            message,
+            permanent: false,
+        })
+    }
+}
