@@ -12,7 +12,11 @@ use crate::domain::{DisplayName, Email, Password};
 use crate::services::accounts::{self, AccountError};
 
 #[derive(Parser)]
-#[command(name = "crowdfund", version, about = "Equity crowdfunding platform backend")]
+#[command(
+    name = "crowdfund",
+    version,
+    about = "Equity crowdfunding platform backend"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,

@@ -128,7 +128,12 @@ pub async fn login(
             jwt: &app.jwt,
             refresh_ttl: app.config.refresh_token_ttl,
         };
-        Ok(accounts::login(conn, &body.email, &body.password, &settings)?)
+        Ok(accounts::login(
+            conn,
+            &body.email,
+            &body.password,
+            &settings,
+        )?)
     })
     .await?;
     Ok(HttpResponse::Ok().json(pair))

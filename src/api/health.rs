@@ -18,9 +18,8 @@ pub async fn healthz() -> HttpResponse {
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let backend = state.config.database_url.backend_name();
     with_conn(&state, |conn| {
-        conn.batch_execute("SELECT 1").map_err(|e| {
-            ApiError::unavailable(e).with("check", "database")
-        })
+        conn.batch_execute("SELECT 1")
+            .map_err(|e| ApiError::unavailable(e).with("check", "database"))
     })
     .await
     .map_err(|mut e| {

@@ -51,10 +51,9 @@ fn json_error(err: JsonPayloadError) -> ApiError {
             "invalid_body",
             format!("The body does not match the expected shape: {e}"),
         ),
-        JsonPayloadError::Deserialize(e) => ApiError::bad_request(
-            "malformed_json",
-            format!("The body is not valid JSON: {e}"),
-        ),
+        JsonPayloadError::Deserialize(e) => {
+            ApiError::bad_request("malformed_json", format!("The body is not valid JSON: {e}"))
+        }
         other => ApiError::bad_request("bad_request", format!("Cannot read the body: {other}")),
     }
 }

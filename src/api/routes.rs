@@ -23,7 +23,11 @@ fn declare<S: RouteSink>(s: &mut S) {
     s.add(Method::GET, "/openapi.yaml", openapi::spec);
 
     s.add(Method::POST, "/api/v1/auth/register", auth::register);
-    s.add(Method::POST, "/api/v1/auth/verify-email", auth::verify_email);
+    s.add(
+        Method::POST,
+        "/api/v1/auth/verify-email",
+        auth::verify_email,
+    );
     s.add(Method::POST, "/api/v1/auth/login", auth::login);
     s.add(Method::POST, "/api/v1/auth/refresh", auth::refresh);
     s.add(Method::POST, "/api/v1/auth/logout", auth::logout);

@@ -80,7 +80,10 @@ mod tests {
         let claims = keys.verify(&token).unwrap();
         assert_eq!(claims.sub, "user-1");
         assert_eq!(claims.role, Role::Sponsor);
-        let other = JwtKeys::new(b"another secret another secret 123", Duration::from_secs(60));
+        let other = JwtKeys::new(
+            b"another secret another secret 123",
+            Duration::from_secs(60),
+        );
         assert!(other.verify(&token).is_err());
     }
 }

@@ -36,9 +36,8 @@ pub fn verify_password(password: &str, stored: &str) -> bool {
 /// that the response time does not reveal whether an email is registered.
 pub fn verify_against_dummy(password: &str) {
     static DUMMY: OnceLock<String> = OnceLock::new();
-    let dummy = DUMMY.get_or_init(|| {
-        hash_password("a dummy password that no one has").unwrap_or_default()
-    });
+    let dummy =
+        DUMMY.get_or_init(|| hash_password("a dummy password that no one has").unwrap_or_default());
     let _ = verify_password(password, dummy);
 }
 
@@ -49,7 +48,10 @@ mod tests {
     #[test]
     fn hashes_verify_and_use_argon2id_with_owasp_parameters() {
         let hash = hash_password("correct horse battery").unwrap();
-        assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
+        assert!(
+            hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{hash}"
+        );
         assert!(verify_password("correct horse battery", &hash));
         assert!(!verify_password("correct horse batterz", &hash));
         assert!(!verify_password("anything", "not a hash"));

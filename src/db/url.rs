@@ -89,7 +89,12 @@ mod tests {
 
     #[test]
     fn mistyped_schemes_are_errors_not_files() {
-        for bad in ["postgress://h/db", "postgre://h/db", "mysql://h/db", "pg:db"] {
+        for bad in [
+            "postgress://h/db",
+            "postgre://h/db",
+            "mysql://h/db",
+            "pg:db",
+        ] {
             assert!(DatabaseUrl::parse(bad).is_err(), "{bad}");
         }
         assert!(DatabaseUrl::parse("sqlite://").is_err());

@@ -73,7 +73,9 @@ mod tests {
     #[test]
     fn normalises_and_accepts_ordinary_addresses() {
         assert_eq!(
-            Email::parse("  Ada.Lovelace+cf@Example.COM ").unwrap().as_str(),
+            Email::parse("  Ada.Lovelace+cf@Example.COM ")
+                .unwrap()
+                .as_str(),
             "ada.lovelace+cf@example.com"
         );
     }

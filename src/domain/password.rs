@@ -23,7 +23,10 @@ impl Password {
             ));
         }
         if raw.chars().any(char::is_control) {
-            return Err(FieldError::new(field, "must not contain control characters"));
+            return Err(FieldError::new(
+                field,
+                "must not contain control characters",
+            ));
         }
         Ok(Self(raw))
     }

@@ -1,0 +1,447 @@
+//! Spawning the real application on a random port over a fresh database.
+//!
+//! The backend is SQLite (a file in a temporary folder) unless
+//! `TEST_DATABASE_URL` names a PostgreSQL server: then each test creates its own
+//! database there and drops it afterwards.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crowdfund::app::Application;
+use crowdfund::config::Config;
+use crowdfund::db::{build_pool, AnyConnection, DatabaseUrl, DbPool};
+use diesel::connection::SimpleConnection;
+use diesel::Connection;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+pub const PASSWORD: &str = "correct horse battery staple";
+pub const JWT_SECRET: &str = "test-secret-that-is-long-enough-0123456789";
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub mail_dir: PathBuf,
+    pub pool: DbPool,
+    vars: HashMap<String, String>,
+    _db: Option<TestDatabase>,
+    _dirs: Vec<tempfile::TempDir>,
+}
+
+/// A database that exists for one test.
+struct TestDatabase {
+    admin_url: Option<String>,
+    name: String,
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Some(admin) = &self.admin_url {
+            if let Ok(mut conn) = diesel::PgConnection::establish(admin) {
+                let _ = conn.batch_execute(&format!(
+                    "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+                    self.name
+                ));
+            }
+        }
+    }
+}
+
+pub fn backend_is_postgres() -> bool {
+    std::env::var("TEST_DATABASE_URL").is_ok_and(|v| !v.is_empty())
+}
+
+fn fresh_database(dir: &Path) -> (String, Option<TestDatabase>) {
+    match std::env::var("TEST_DATABASE_URL") {
+        Ok(admin) if !admin.is_empty() => {
+            let name = format!("cf_test_{}", uuid::Uuid::new_v4().simple());
+            let mut conn = diesel::PgConnection::establish(&admin).unwrap_or_else(|e| {
+                panic!("TEST_DATABASE_URL is set but PostgreSQL is unreachable: {e}")
+            });
+            conn.batch_execute(&format!("CREATE DATABASE \"{name}\""))
+                .expect("create test database");
+            let base = admin
+                .rsplit_once('/')
+                .map(|(base, _)| base.to_string())
+                .expect("TEST_DATABASE_URL ends in /dbname");
+            let url = format!("{base}/{name}");
+            (
+                url,
+                Some(TestDatabase {
+                    admin_url: Some(admin),
+                    name,
+                }),
+            )
+        }
+        _ => (format!("sqlite://{}", dir.join("test.db").display()), None),
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(&[]).await
+}
+
+/// Spawns the app with extra configuration variables (`("NAME", "value")`).
+pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (database_url, db) = fresh_database(dir.path());
+    let mail_dir = dir.path().join("mail");
+    let mut vars: HashMap<String, String> = [
+        ("DATABASE_URL", database_url.as_str()),
+        ("BIND_ADDR", "127.0.0.1:0"),
+        ("JWT_SECRET", JWT_SECRET),
+        ("PUBLIC_BASE_URL", "http://app.test"),
+        ("MAIL_DIR", mail_dir.to_str().expect("utf-8 path")),
+        ("MAIL_RELAY_INTERVAL_MS", "50"),
+        ("MAIL_RETRY_BASE_MS", "200"),
+        ("LOGIN_RATE_LIMIT_PER_MINUTE", "10000"),
+        ("DATABASE_POOL_SIZE", "8"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    for (k, v) in overrides {
+        vars.insert(k.to_string(), v.to_string());
+    }
+    start(vars, db, vec![dir]).await
+}
+
+async fn start(
+    vars: HashMap<String, String>,
+    db: Option<TestDatabase>,
+    dirs: Vec<tempfile::TempDir>,
+) -> TestApp {
+    if std::env::var("TEST_LOG").is_ok() {
+        crowdfund::telemetry::init();
+    }
+    let lookup = {
+        let vars = vars.clone();
+        move |k: &str| vars.get(k).cloned()
+    };
+    let config = Config::from_vars(&lookup).expect("test configuration");
+    let mail_dir = config.mail.dir.clone();
+    let database_url = config.database_url.clone();
+    let app = Application::build(config).expect("application starts");
+    let port = app.port();
+    tokio::spawn(app.run_until_stopped());
+    let pool = build_pool(&database_url, 4).expect("test pool");
+    TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(60))
+            .build()
+            .expect("client"),
+        mail_dir,
+        pool,
+        vars,
+        _db: db,
+        _dirs: dirs,
+    }
+}
+
+/// What a test reads back from an HTTP call.
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl Reply {
+    pub fn code(&self) -> &str {
+        self.body["code"].as_str().unwrap_or("")
+    }
+
+    /// Asserts a problem+json answer with this status and code.
+    #[track_caller]
+    pub fn assert_problem(&self, status: u16, code: &str) {
+        assert_eq!(self.status.as_u16(), status, "body: {}", self.body);
+        assert_eq!(self.code(), code, "body: {}", self.body);
+        let content_type = self
+            .headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        assert_eq!(content_type, "application/problem+json");
+        for field in ["type", "title", "status", "detail"] {
+            assert!(
+                !self.body[field].is_null(),
+                "missing {field}: {}",
+                self.body
+            );
+        }
+    }
+}
+
+impl TestApp {
+    /// Another server process on the same database (several instances).
+    pub async fn spawn_sibling(&self, overrides: &[(&str, &str)]) -> TestApp {
+        let mut vars = self.vars.clone();
+        let dir = tempfile::tempdir().expect("temp dir");
+        vars.insert(
+            "MAIL_DIR".into(),
+            dir.path().join("mail").display().to_string(),
+        );
+        for (k, v) in overrides {
+            vars.insert(k.to_string(), v.to_string());
+        }
+        start(vars, None, vec![dir]).await
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn request(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
+        let mut req = self.client.request(method, self.url(path));
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        let resp = req.send().await.expect("request sent");
+        read(resp).await
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Reply {
+        self.request(reqwest::Method::GET, path, token, None).await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Reply {
+        self.request(reqwest::Method::POST, path, token, Some(body))
+            .await
+    }
+
+    pub async fn register(&self, email: &str, role: &str) -> Reply {
+        self.post(
+            "/api/v1/auth/register",
+            None,
+            json!({"email": email, "password": PASSWORD, "display_name": "Test User", "role": role}),
+        )
+        .await
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Reply {
+        self.post(
+            "/api/v1/auth/login",
+            None,
+            json!({"email": email, "password": password}),
+        )
+        .await
+    }
+
+    /// Registers, verifies through the mailed link, and signs in; returns
+    /// (user id, access token, refresh token).
+    pub async fn signed_up(&self, email: &str, role: &str) -> (String, String, String) {
+        let reg = self.register(email, role).await;
+        assert_eq!(reg.status, 201, "{}", reg.body);
+        let mail = self.wait_for_email(email, "Confirm your email").await;
+        let token = mail.link_token("/verify-email?token=");
+        let verified = self
+            .post("/api/v1/auth/verify-email", None, json!({"token": token}))
+            .await;
+        assert_eq!(verified.status, 200, "{}", verified.body);
+        let login = self.login(email, PASSWORD).await;
+        assert_eq!(login.status, 200, "{}", login.body);
+        (
+            reg.body["id"].as_str().expect("id").to_string(),
+            login.body["access_token"]
+                .as_str()
+                .expect("token")
+                .to_string(),
+            login.body["refresh_token"]
+                .as_str()
+                .expect("refresh")
+                .to_string(),
+        )
+    }
+
+    /// Waits (up to 15 s) for the relay to deliver an email to `to` whose
+    /// subject contains `subject`, in the file transport's folder.
+    pub async fn wait_for_email(&self, to: &str, subject: &str) -> Mail {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            if let Some(mail) = read_mails(&self.mail_dir)
+                .into_iter()
+                .find(|m| m.header("To").contains(to) && m.header("Subject").contains(subject))
+            {
+                return mail;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no email to {to} about {subject:?} arrived"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// A direct connection for checking what the database holds.
+    pub fn conn(&self) -> diesel::r2d2::PooledConnection<crowdfund::db::ConnectionManager> {
+        self.pool.get().expect("test connection")
+    }
+
+    pub fn count(&self, sql_from_where: &str) -> i64 {
+        use diesel::prelude::*;
+        #[derive(QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let mut conn = self.conn();
+        let conn: &mut AnyConnection = &mut conn;
+        diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {sql_from_where}"))
+            .get_result::<Count>(conn)
+            .expect("count query")
+            .n
+    }
+
+    pub fn database_url(&self) -> DatabaseUrl {
+        DatabaseUrl::parse(&self.vars["DATABASE_URL"]).expect("url")
+    }
+}
+
+pub async fn read(resp: reqwest::Response) -> Reply {
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let text = resp.text().await.unwrap_or_default();
+    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    Reply {
+        status,
+        headers,
+        body,
+    }
+}
+
+/// One `.eml` file, headers parsed and body decoded.
+#[derive(Debug, Clone)]
+pub struct Mail {
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Mail {
+    pub fn parse(raw: &str) -> Mail {
+        let raw = raw.replace("\r\n", "\n");
+        let (head, body) = raw.split_once("\n\n").unwrap_or((&raw, ""));
+        let mut headers: Vec<(String, String)> = Vec::new();
+        for line in head.lines() {
+            if line.starts_with([' ', '\t']) {
+                if let Some(last) = headers.last_mut() {
+                    last.1.push(' ');
+                    last.1.push_str(line.trim());
+                }
+            } else if let Some((k, v)) = line.split_once(':') {
+                headers.push((k.trim().to_string(), v.trim().to_string()));
+            }
+        }
+        let mut mail = Mail {
+            headers,
+            body: String::new(),
+        };
+        mail.body = match mail.header("Content-Transfer-Encoding").as_str() {
+            "quoted-printable" => decode_quoted_printable(body),
+            "base64" => {
+                use base64::Engine;
+                let compact: String = body.split_whitespace().collect();
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(compact)
+                    .expect("base64 body");
+                String::from_utf8(bytes).expect("utf-8 body")
+            }
+            _ => body.to_string(),
+        };
+        mail
+    }
+
+    pub fn header(&self, name: &str) -> String {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    }
+
+    /// The token that follows `marker` in the body.
+    pub fn link_token(&self, marker: &str) -> String {
+        let start = self
+            .body
+            .find(marker)
+            .unwrap_or_else(|| panic!("{marker} not in {}", self.body))
+            + marker.len();
+        self.body[start..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+            .collect()
+    }
+}
+
+pub fn read_mails(dir: &Path) -> Vec<Mail> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(Result::ok)
+        .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
+        .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+        .map(|raw| Mail::parse(&raw))
+        .collect()
+}
+
+fn decode_quoted_printable(body: &str) -> String {
+    let mut out = Vec::new();
+    let bytes = body.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'=' if bytes.get(i + 1) == Some(&b'\n') => i += 2,
+            b'=' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("");
+                match u8::from_str_radix(hex, 16) {
+                    Ok(b) => {
+                        out.push(b);
+                        i += 3;
+                    }
+                    Err(_) => {
+                        out.push(b'=');
+                        i += 1;
+                    }
+                }
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// A unique address for this test run.
+pub fn unique_email(prefix: &str) -> String {
+    format!(
+        "{prefix}-{}@example.com",
+        &uuid::Uuid::new_v4().simple().to_string()[..12]
+    )
+}
+
+/// Waits until `check` holds, up to `timeout`.
+pub async fn eventually(timeout: Duration, mut check: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if check() {
+            return true;
+        }
+        if Instant::now() > deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

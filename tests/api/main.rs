@@ -1,0 +1,15 @@
+//! One test binary: black-box tests over HTTP against the real server on a
+//! random port and a fresh database (SQLite, or PostgreSQL when
+//! `TEST_DATABASE_URL` is set).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod helpers;
+mod smtp_sink;
+
+mod auth;
+mod errors;
+mod health;
+mod jwt;
+mod mail;
+mod openapi;

@@ -1,0 +1,106 @@
+//! A minimal SMTP server on loopback that accepts every message and keeps it,
+//! so the relay's SMTP path is exercised over a real socket.
+
+use std::sync::{Arc, Mutex};
+
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinHandle;
+
+pub struct SmtpSink {
+    pub port: u16,
+    pub received: Arc<Mutex<Vec<String>>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl SmtpSink {
+    /// Listens on a random port.
+    pub async fn start() -> SmtpSink {
+        Self::start_on(0, Arc::new(Mutex::new(Vec::new()))).await
+    }
+
+    /// Listens on `port`, adding to `received` (to bring a stopped sink back).
+    pub async fn start_on(port: u16, received: Arc<Mutex<Vec<String>>>) -> SmtpSink {
+        let listener = TcpListener::bind(("127.0.0.1", port))
+            .await
+            .expect("bind SMTP sink");
+        let port = listener.local_addr().expect("addr").port();
+        let store = received.clone();
+        let task = tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    let _ = session(stream, store).await;
+                });
+            }
+        });
+        SmtpSink {
+            port,
+            received,
+            task: Some(task),
+        }
+    }
+
+    /// Stops listening: connections are refused until it is started again.
+    pub fn stop(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+
+    pub fn messages(&self) -> Vec<String> {
+        self.received.lock().expect("lock").clone()
+    }
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+async fn session(stream: TcpStream, store: Arc<Mutex<Vec<String>>>) -> std::io::Result<()> {
+    let (reader, mut writer) = stream.into_split();
+    let mut lines = BufReader::new(reader);
+    writer.write_all(b"220 sink.test ESMTP\r\n").await?;
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if lines.read_line(&mut line).await? == 0 {
+            return Ok(());
+        }
+        let command = line.trim_end().to_ascii_uppercase();
+        if command.starts_with("EHLO") {
+            writer
+                .write_all(b"250-sink.test\r\n250 8BITMIME\r\n")
+                .await?;
+        } else if command.starts_with("HELO")
+            || command.starts_with("MAIL FROM")
+            || command.starts_with("RCPT TO")
+            || command.starts_with("RSET")
+            || command.starts_with("NOOP")
+        {
+            writer.write_all(b"250 OK\r\n").await?;
+        } else if command == "DATA" {
+            writer.write_all(b"354 go ahead\r\n").await?;
+            let mut data = String::new();
+            loop {
+                line.clear();
+                if lines.read_line(&mut line).await? == 0 {
+                    return Ok(());
+                }
+                if line == ".\r\n" || line == ".\n" {
+                    break;
+                }
+                data.push_str(line.strip_prefix('.').unwrap_or(&line));
+            }
+            store.lock().expect("lock").push(data);
+            writer.write_all(b"250 queued\r\n").await?;
+        } else if command == "QUIT" {
+            writer.write_all(b"221 bye\r\n").await?;
+            return Ok(());
+        } else {
+            writer.write_all(b"502 not implemented\r\n").await?;
+        }
+    }
+}
