@@ -12,6 +12,7 @@ use std::time::Duration;
 use rand::RngCore;
 
 use crate::db::DatabaseUrl;
+use crate::domain::limits::RegCfRule;
 
 /// Where the embedded defaults keep their files (SQLite database, JWT secret, mail).
 pub const DEFAULT_DATA_DIR: &str = "data";
@@ -46,6 +47,18 @@ pub struct Config {
     pub cors_allowed_origins: Vec<String>,
     pub login_rate_limit_per_minute: u32,
     pub currency: String,
+    pub rules: Rules,
+    pub sweep_interval: Duration,
+}
+
+/// Business rules that operators may tune.
+#[derive(Clone, Debug)]
+pub struct Rules {
+    /// Shortest time an offering may stay open.
+    pub min_offering_duration: chrono::TimeDelta,
+    /// Subscriptions can be cancelled until this long before the deadline.
+    pub cancellation_cutoff: chrono::TimeDelta,
+    pub reg_cf: RegCfRule,
 }
 
 #[derive(Clone, Debug)]
@@ -199,6 +212,25 @@ impl Config {
             ));
         }
 
+        let defaults = RegCfRule::default();
+        let reg_cf = RegCfRule {
+            threshold: minor(vars, "REG_CF_THRESHOLD", defaults.threshold)?,
+            floor: minor(vars, "REG_CF_FLOOR", defaults.floor)?,
+            lower_bps: bps(vars, "REG_CF_LOWER_BPS", defaults.lower_bps)?,
+            upper_bps: bps(vars, "REG_CF_UPPER_BPS", defaults.upper_bps)?,
+            cap: minor(vars, "REG_CF_CAP", defaults.cap)?,
+        };
+        let rules = Rules {
+            min_offering_duration: delta(secs(vars, "MIN_OFFERING_DURATION_SECS", 21 * 24 * 3600)?),
+            cancellation_cutoff: delta(Duration::from_secs(parse_or(
+                vars,
+                "CANCELLATION_CUTOFF_SECS",
+                Some(48 * 3600u64),
+            )?)),
+            reg_cf,
+        };
+        let sweep_interval = secs(vars, "SWEEP_INTERVAL_SECS", 30)?;
+
         Ok(Config {
             database_url,
             database_pool_size,
@@ -212,6 +244,8 @@ impl Config {
             cors_allowed_origins,
             login_rate_limit_per_minute,
             currency,
+            rules,
+            sweep_interval,
         })
     }
 }
@@ -236,6 +270,28 @@ fn secs(vars: &impl Vars, name: &'static str, default: u64) -> Result<Duration, 
         return Err(ConfigError::new(name, "must be between 1 and 315360000"));
     }
     Ok(Duration::from_secs(n))
+}
+
+fn delta(d: Duration) -> chrono::TimeDelta {
+    chrono::TimeDelta::from_std(d).unwrap_or(chrono::TimeDelta::MAX)
+}
+
+/// An amount of money in minor units.
+fn minor(vars: &impl Vars, name: &'static str, default: i64) -> Result<i64, ConfigError> {
+    let v: i64 = parse_or(vars, name, Some(default))?;
+    if !(0..=crate::domain::money::MAX_AMOUNT).contains(&v) {
+        return Err(ConfigError::new(name, "must be a non-negative amount in minor units"));
+    }
+    Ok(v)
+}
+
+/// Basis points: 0..=10000 (100%).
+fn bps(vars: &impl Vars, name: &'static str, default: i64) -> Result<i64, ConfigError> {
+    let v: i64 = parse_or(vars, name, Some(default))?;
+    if !(0..=10_000).contains(&v) {
+        return Err(ConfigError::new(name, "must be between 0 and 10000 basis points"));
+    }
+    Ok(v)
 }
 
 /// Reads the generated JWT secret, or makes one (owner-only permissions) on first start.

@@ -6,6 +6,7 @@
 //! - `services`: one use case per file, each one database transaction;
 //! - `domain`: pure rules and validated newtypes;
 //! - `auth`: password hashing, JWTs, opaque tokens;
+//! - `ledger`: the double-entry ledger and its invariants;
 //! - `mail`: the outbox, the relay and its transports;
 //! - `db`: connections, pool, schema, migrations;
 //! - `jobs`: background loops started by the server.
@@ -19,6 +20,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod jobs;
+pub mod ledger;
 pub mod mail;
 pub mod services;
 pub mod telemetry;

@@ -64,6 +64,167 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    investor_profiles (user_id) {
+        user_id -> Text,
+        legal_name -> Text,
+        country -> Text,
+        annual_income -> BigInt,
+        net_worth -> BigInt,
+        accredited -> Bool,
+        external_investments_12m -> BigInt,
+        kyc_status -> Text,
+        kyc_reason -> Nullable<Text>,
+        kyc_decided_by -> Nullable<Text>,
+        kyc_decided_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    offerings (id) {
+        id -> Text,
+        sponsor_id -> Text,
+        title -> Text,
+        summary -> Text,
+        description -> Text,
+        security_type -> Text,
+        price_per_share -> BigInt,
+        target_amount -> BigInt,
+        min_raise -> BigInt,
+        min_subscription -> BigInt,
+        max_per_investor -> Nullable<BigInt>,
+        opens_at -> Nullable<Timestamp>,
+        closes_at -> Timestamp,
+        status -> Text,
+        raised -> BigInt,
+        rejection_reason -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        submitted_at -> Nullable<Timestamp>,
+        approved_at -> Nullable<Timestamp>,
+        closed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    ledger_accounts (id) {
+        id -> Text,
+        kind -> Text,
+        owner_id -> Text,
+        currency -> Text,
+        balance -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    journal_entries (id) {
+        id -> Text,
+        kind -> Text,
+        reference_id -> Text,
+        description -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    postings (id) {
+        id -> Text,
+        entry_id -> Text,
+        account_id -> Text,
+        amount -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    subscriptions (id) {
+        id -> Text,
+        offering_id -> Text,
+        investor_id -> Text,
+        shares -> BigInt,
+        amount -> BigInt,
+        status -> Text,
+        entry_id -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    deposits (id) {
+        id -> Text,
+        user_id -> Text,
+        reference -> Text,
+        amount -> BigInt,
+        status -> Text,
+        bank_txn_id -> Nullable<Text>,
+        entry_id -> Nullable<Text>,
+        created_at -> Timestamp,
+        confirmed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    withdrawals (id) {
+        id -> Text,
+        user_id -> Text,
+        account_id -> Text,
+        reference -> Text,
+        amount -> BigInt,
+        status -> Text,
+        bank_txn_id -> Nullable<Text>,
+        hold_entry_id -> Text,
+        paid_entry_id -> Nullable<Text>,
+        created_at -> Timestamp,
+        paid_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    bank_events (bank_txn_id) {
+        bank_txn_id -> Text,
+        kind -> Text,
+        reference -> Text,
+        amount -> BigInt,
+        outcome -> Text,
+        raw_body -> Text,
+        received_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (user_id, idem_key) {
+        user_id -> Text,
+        idem_key -> Text,
+        request_hash -> Text,
+        locked_at -> Timestamp,
+        status_code -> Nullable<Integer>,
+        response_body -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(user_tokens -> users (user_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
-diesel::allow_tables_to_appear_in_same_query!(users, user_tokens, refresh_tokens);
+diesel::joinable!(investor_profiles -> users (user_id));
+diesel::joinable!(subscriptions -> offerings (offering_id));
+diesel::joinable!(postings -> journal_entries (entry_id));
+diesel::joinable!(postings -> ledger_accounts (account_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    user_tokens,
+    refresh_tokens,
+    investor_profiles,
+    offerings,
+    ledger_accounts,
+    journal_entries,
+    postings,
+    subscriptions,
+    deposits,
+    withdrawals,
+    bank_events,
+    idempotency_keys,
+);

@@ -16,6 +16,11 @@ where
     F: FnOnce(&mut AnyConnection) -> Result<T, E>,
     E: From<diesel::result::Error>,
 {
+    // Inside a transaction already (a use case composed into a larger one,
+    // e.g. with its idempotency record): a savepoint.
+    if in_transaction(conn) {
+        return conn.transaction(f);
+    }
     match conn {
         AnyConnection::Sqlite(c) => {
             AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?
@@ -37,4 +42,14 @@ where
             Err(error)
         }
     }
+}
+
+fn in_transaction(conn: &mut AnyConnection) -> bool {
+    let depth = match conn {
+        AnyConnection::Sqlite(c) => AnsiTransactionManager::transaction_manager_status_mut(c).transaction_depth(),
+        AnyConnection::Postgresql(c) => {
+            AnsiTransactionManager::transaction_manager_status_mut(c).transaction_depth()
+        }
+    };
+    matches!(depth, Ok(Some(_)))
 }

@@ -2,11 +2,17 @@
 
 mod display_name;
 mod email;
+pub mod kyc;
+pub mod limits;
+pub mod money;
+pub mod offering;
 mod password;
 mod role;
 
 pub use display_name::DisplayName;
 pub use email::Email;
+pub use money::{Amount, Shares};
+pub use offering::{OfferingStatus, OfferingTerms};
 pub use password::Password;
 pub use role::Role;
 

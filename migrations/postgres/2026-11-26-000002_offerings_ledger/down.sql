@@ -1,0 +1,10 @@
+DROP TABLE idempotency_keys;
+DROP TABLE bank_events;
+DROP TABLE withdrawals;
+DROP TABLE deposits;
+DROP TABLE subscriptions;
+DROP TABLE postings;
+DROP TABLE journal_entries;
+DROP TABLE ledger_accounts;
+DROP TABLE offerings;
+DROP TABLE investor_profiles;

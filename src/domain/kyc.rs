@@ -1,0 +1,78 @@
+//! Know-your-customer review states and the investor profile's fields.
+
+use super::money::parse_non_negative;
+use super::FieldError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KycStatus {
+    Pending,
+    Approved,
+    Rejected,
+}
+
+impl KycStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Approved => "approved",
+            Self::Rejected => "rejected",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "pending" => Some(Self::Pending),
+            "approved" => Some(Self::Approved),
+            "rejected" => Some(Self::Rejected),
+            _ => None,
+        }
+    }
+}
+
+/// A profile as the investor declares it, validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvestorProfileInput {
+    pub legal_name: String,
+    pub country: String,
+    pub annual_income: i64,
+    pub net_worth: i64,
+    pub accredited: bool,
+    pub external_investments_12m: i64,
+}
+
+impl InvestorProfileInput {
+    pub fn parse(
+        legal_name: &str,
+        country: &str,
+        annual_income: i64,
+        net_worth: i64,
+        accredited: bool,
+        external_investments_12m: i64,
+    ) -> Result<Self, FieldError> {
+        let legal_name = legal_name.trim();
+        if legal_name.is_empty() {
+            return Err(FieldError::new("legal_name", "is required"));
+        }
+        if legal_name.chars().count() > 200 || legal_name.chars().any(char::is_control) {
+            return Err(FieldError::new(
+                "legal_name",
+                "must be at most 200 characters, without control characters",
+            ));
+        }
+        let country = country.trim().to_ascii_uppercase();
+        if country.len() != 2 || !country.bytes().all(|b| b.is_ascii_uppercase()) {
+            return Err(FieldError::new("country", "must be an ISO 3166-1 alpha-2 code such as US"));
+        }
+        Ok(Self {
+            legal_name: legal_name.to_string(),
+            country,
+            annual_income: parse_non_negative("annual_income", annual_income)?,
+            net_worth: parse_non_negative("net_worth", net_worth)?,
+            accredited,
+            external_investments_12m: parse_non_negative(
+                "external_investments_12m",
+                external_investments_12m,
+            )?,
+        })
+    }
+}

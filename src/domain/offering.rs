@@ -1,0 +1,241 @@
+//! Offerings: their states and the rules their terms must satisfy.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{NaiveDateTime, TimeDelta};
+
+use super::money::MAX_AMOUNT;
+use super::FieldError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OfferingStatus {
+    Draft,
+    InReview,
+    Open,
+    Funded,
+    Failed,
+    Cancelled,
+    Settled,
+    Refunded,
+}
+
+impl OfferingStatus {
+    pub const ALL: [OfferingStatus; 8] = [
+        Self::Draft,
+        Self::InReview,
+        Self::Open,
+        Self::Funded,
+        Self::Failed,
+        Self::Cancelled,
+        Self::Settled,
+        Self::Refunded,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Draft => "draft",
+            Self::InReview => "in_review",
+            Self::Open => "open",
+            Self::Funded => "funded",
+            Self::Failed => "failed",
+            Self::Cancelled => "cancelled",
+            Self::Settled => "settled",
+            Self::Refunded => "refunded",
+        }
+    }
+
+    /// Seen by everyone: everything that has been approved at some point.
+    pub fn is_public(self) -> bool {
+        !matches!(self, Self::Draft | Self::InReview)
+    }
+
+    /// `draft|in_review|open --cancel--> cancelled`.
+    pub fn can_cancel(self) -> bool {
+        matches!(self, Self::Draft | Self::InReview | Self::Open)
+    }
+}
+
+impl FromStr for OfferingStatus {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        Self::ALL.into_iter().find(|v| v.as_str() == s).ok_or(())
+    }
+}
+
+impl fmt::Display for OfferingStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+pub const SECURITY_TYPES: [&str; 6] = [
+    "common_equity",
+    "preferred_equity",
+    "convertible_note",
+    "safe",
+    "revenue_share",
+    "debt",
+];
+
+/// The terms of an offering as a sponsor sets them; `validate` checks them
+/// together. `min_raise` and `min_subscription` default when absent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OfferingTerms {
+    pub title: String,
+    pub summary: String,
+    pub description: String,
+    pub security_type: String,
+    pub price_per_share: i64,
+    pub target_amount: i64,
+    pub min_raise: i64,
+    pub min_subscription: i64,
+    pub max_per_investor: Option<i64>,
+    pub opens_at: Option<NaiveDateTime>,
+    pub closes_at: NaiveDateTime,
+}
+
+fn text(field: &'static str, value: &str, max: usize, required: bool) -> Result<(), FieldError> {
+    if required && value.trim().is_empty() {
+        return Err(FieldError::new(field, "is required"));
+    }
+    if value.chars().count() > max {
+        return Err(FieldError::new(field, format!("must be at most {max} characters long")));
+    }
+    if value.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
+        return Err(FieldError::new(field, "must not contain control characters"));
+    }
+    Ok(())
+}
+
+impl OfferingTerms {
+    /// Checks every rule. `earliest_open` is when the offering would open if
+    /// `opens_at` is absent (now, for a draft; approval time on approval).
+    pub fn validate(&self, earliest_open: NaiveDateTime, min_duration: TimeDelta) -> Result<(), FieldError> {
+        text("title", &self.title, 200, true)?;
+        text("summary", &self.summary, 1_000, true)?;
+        text("description", &self.description, 20_000, false)?;
+        if !SECURITY_TYPES.contains(&self.security_type.as_str()) {
+            return Err(FieldError::new(
+                "security_type",
+                format!("must be one of {}", SECURITY_TYPES.join(", ")),
+            ));
+        }
+        let money = |field: &'static str, v: i64| {
+            if v <= 0 || v > MAX_AMOUNT {
+                Err(FieldError::new(field, format!("must be between 1 and {MAX_AMOUNT} minor units")))
+            } else {
+                Ok(())
+            }
+        };
+        money("price_per_share", self.price_per_share)?;
+        money("target_amount", self.target_amount)?;
+        money("min_raise", self.min_raise)?;
+        money("min_subscription", self.min_subscription)?;
+        if self.target_amount % self.price_per_share != 0 {
+            return Err(FieldError::new(
+                "target_amount",
+                "must be a whole number of shares (a multiple of price_per_share)",
+            ));
+        }
+        if self.min_raise > self.target_amount {
+            return Err(FieldError::new("min_raise", "must not exceed target_amount"));
+        }
+        if self.min_subscription > self.target_amount {
+            return Err(FieldError::new("min_subscription", "must not exceed target_amount"));
+        }
+        if let Some(max) = self.max_per_investor {
+            money("max_per_investor", max)?;
+            if max < self.min_subscription {
+                return Err(FieldError::new("max_per_investor", "must be at least min_subscription"));
+            }
+            if max < self.price_per_share {
+                return Err(FieldError::new("max_per_investor", "must allow at least one share"));
+            }
+        }
+        let opens = match self.opens_at {
+            Some(at) if at < earliest_open - TimeDelta::minutes(5) => {
+                return Err(FieldError::new("opens_at", "must not be in the past"));
+            }
+            Some(at) => at.max(earliest_open),
+            None => earliest_open,
+        };
+        if self.closes_at <= opens {
+            return Err(FieldError::new("closes_at", "must be after opens_at"));
+        }
+        if self.closes_at - opens < min_duration {
+            return Err(FieldError::new(
+                "closes_at",
+                format!(
+                    "the offering must stay open at least {} seconds",
+                    min_duration.num_seconds()
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn now() -> NaiveDateTime {
+        chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap().naive_utc()
+    }
+
+    fn terms() -> OfferingTerms {
+        OfferingTerms {
+            title: "Solar farm".into(),
+            summary: "Panels".into(),
+            description: String::new(),
+            security_type: "common_equity".into(),
+            price_per_share: 1_000,
+            target_amount: 1_000_000,
+            min_raise: 500_000,
+            min_subscription: 1_000,
+            max_per_investor: None,
+            opens_at: None,
+            closes_at: now() + TimeDelta::days(30),
+        }
+    }
+
+    fn check(t: &OfferingTerms) -> Result<(), &'static str> {
+        t.validate(now(), TimeDelta::days(21)).map_err(|e| e.field)
+    }
+
+    #[test]
+    fn sound_terms_pass() {
+        assert_eq!(check(&terms()), Ok(()));
+    }
+
+    #[test]
+    fn each_rule_names_its_field() {
+        let cases: Vec<(&str, Box<dyn Fn(&mut OfferingTerms)>)> = vec![
+            ("title", Box::new(|t| t.title = " ".into())),
+            ("security_type", Box::new(|t| t.security_type = "tulips".into())),
+            ("price_per_share", Box::new(|t| t.price_per_share = 0)),
+            ("target_amount", Box::new(|t| t.target_amount = 1_000_500)),
+            ("min_raise", Box::new(|t| t.min_raise = 2_000_000)),
+            ("min_subscription", Box::new(|t| t.min_subscription = -1)),
+            ("max_per_investor", Box::new(|t| t.max_per_investor = Some(999))),
+            ("closes_at", Box::new(|t| t.closes_at = now() + TimeDelta::days(20))),
+            ("closes_at", Box::new(|t| t.closes_at = now() - TimeDelta::days(1))),
+            ("opens_at", Box::new(|t| t.opens_at = Some(now() - TimeDelta::days(1)))),
+        ];
+        for (field, mutate) in cases {
+            let mut t = terms();
+            mutate(&mut t);
+            assert_eq!(check(&t), Err(field));
+        }
+    }
+
+    #[test]
+    fn duration_counts_from_a_later_opening() {
+        let mut t = terms();
+        t.opens_at = Some(now() + TimeDelta::days(10));
+        assert_eq!(check(&t), Err("closes_at"));
+        t.closes_at = now() + TimeDelta::days(31);
+        assert_eq!(check(&t), Ok(()));
+    }
+}

@@ -1,0 +1,104 @@
+//! Ledger accounts, created on first use.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel::sql_types::{Text, Timestamp};
+
+use crate::db::schema::ledger_accounts;
+use crate::db::{new_id, AnyConnection};
+
+/// The owner of the platform's own accounts (fees, money in transit, the bank).
+pub const PLATFORM: &str = "platform";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountKind {
+    /// An investor's virtual account; owner: the user.
+    InvestorCash,
+    /// What a sponsor is owed after settlement; owner: the user.
+    SponsorPayout,
+    /// Subscribed money held for one offering; owner: the offering.
+    OfferingEscrow,
+    /// The platform's fees; owner: [`PLATFORM`].
+    PlatformFee,
+    /// Withdrawals held until the bank confirms the payout; owner: [`PLATFORM`].
+    PayoutsPending,
+    /// The world outside; the only account that goes negative (money that came in).
+    ExternalBank,
+}
+
+impl AccountKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::InvestorCash => "investor_cash",
+            Self::SponsorPayout => "sponsor_payout",
+            Self::OfferingEscrow => "offering_escrow",
+            Self::PlatformFee => "platform_fee",
+            Self::PayoutsPending => "payouts_pending",
+            Self::ExternalBank => "external_bank",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = ledger_accounts)]
+pub struct Account {
+    pub id: String,
+    pub kind: String,
+    pub owner_id: String,
+    pub currency: String,
+    pub balance: i64,
+    pub created_at: NaiveDateTime,
+}
+
+/// The id of the `kind` account of `owner`, creating it if it does not exist.
+/// Safe under concurrency: one upsert that both backends understand.
+pub fn ensure_account(
+    conn: &mut AnyConnection,
+    kind: AccountKind,
+    owner: &str,
+    currency: &str,
+) -> QueryResult<String> {
+    if let Some(account) = find_account(conn, kind, owner)? {
+        return Ok(account.id);
+    }
+    diesel::sql_query(
+        "INSERT INTO ledger_accounts (id, kind, owner_id, currency, balance, created_at) \
+         VALUES ($1, $2, $3, $4, 0, $5) ON CONFLICT (kind, owner_id) DO NOTHING",
+    )
+    .bind::<Text, _>(new_id())
+    .bind::<Text, _>(kind.as_str())
+    .bind::<Text, _>(owner)
+    .bind::<Text, _>(currency)
+    .bind::<Timestamp, _>(crate::db::now())
+    .execute(conn)?;
+    find_account(conn, kind, owner)?
+        .map(|a| a.id)
+        .ok_or(diesel::result::Error::NotFound)
+}
+
+pub fn find_account(
+    conn: &mut AnyConnection,
+    kind: AccountKind,
+    owner: &str,
+) -> QueryResult<Option<Account>> {
+    ledger_accounts::table
+        .filter(ledger_accounts::kind.eq(kind.as_str()))
+        .filter(ledger_accounts::owner_id.eq(owner))
+        .select(Account::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Reads an account's balance and, on PostgreSQL, locks its row until the
+/// transaction ends, so that checks made after it (limits, sums) cannot be
+/// raced by another transaction of the same owner. On SQLite the write
+/// transaction already holds the database's write lock.
+pub fn lock_balance(conn: &mut AnyConnection, account_id: &str) -> QueryResult<i64> {
+    let query = ledger_accounts::table
+        .find(account_id)
+        .select(ledger_accounts::balance);
+    match conn {
+        AnyConnection::Postgresql(c) => query.for_update().first(c),
+        AnyConnection::Sqlite(c) => query.first(c),
+    }
+}

@@ -1,0 +1,244 @@
+//! The ledger's invariants, checked from the database as it is, each failure
+//! reported with what it concerns and the figures that disagree.
+//!
+//! 1. all postings sum to zero, and so does each journal entry;
+//! 2. every stored balance equals the sum of its account's postings;
+//! 3. no account but the external bank is below zero;
+//! 4. each offering's escrow equals the sum of its active subscriptions;
+//! 5. a settled or refunded offering's escrow is exactly zero;
+//! 6. raised never exceeds target, and (while the round is live or settled)
+//!    equals the sum of its active and settled subscriptions.
+
+use diesel::connection::{AnsiTransactionManager, TransactionManager};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text};
+use serde::Serialize;
+
+use crate::db::AnyConnection;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Violation {
+    pub invariant: &'static str,
+    /// What it concerns: `entry:<id>`, `account:<id>`, `offering:<id>` or `ledger`.
+    pub subject: String,
+    pub expected: i64,
+    pub actual: i64,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct KindTotal {
+    pub kind: String,
+    pub accounts: i64,
+    pub balance: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LedgerReport {
+    pub ok: bool,
+    pub postings_total: i64,
+    pub entries: i64,
+    pub accounts_by_kind: Vec<KindTotal>,
+    pub violations: Vec<Violation>,
+}
+
+#[derive(QueryableByName)]
+struct Total {
+    #[diesel(sql_type = BigInt)]
+    total: i64,
+}
+
+#[derive(QueryableByName)]
+struct EntrySum {
+    #[diesel(sql_type = Text)]
+    entry_id: String,
+    #[diesel(sql_type = BigInt)]
+    total: i64,
+}
+
+#[derive(QueryableByName)]
+struct AccountCheck {
+    #[diesel(sql_type = Text)]
+    id: String,
+    #[diesel(sql_type = Text)]
+    kind: String,
+    #[diesel(sql_type = Text)]
+    owner_id: String,
+    #[diesel(sql_type = BigInt)]
+    balance: i64,
+    #[diesel(sql_type = BigInt)]
+    computed: i64,
+}
+
+#[derive(QueryableByName)]
+struct KindRow {
+    #[diesel(sql_type = Text)]
+    kind: String,
+    #[diesel(sql_type = BigInt)]
+    accounts: i64,
+    #[diesel(sql_type = BigInt)]
+    balance: i64,
+}
+
+#[derive(QueryableByName)]
+struct OfferingCheck {
+    #[diesel(sql_type = Text)]
+    id: String,
+    #[diesel(sql_type = Text)]
+    status: String,
+    #[diesel(sql_type = BigInt)]
+    raised: i64,
+    #[diesel(sql_type = BigInt)]
+    target_amount: i64,
+    #[diesel(sql_type = BigInt)]
+    escrow: i64,
+    #[diesel(sql_type = BigInt)]
+    active_sum: i64,
+    #[diesel(sql_type = BigInt)]
+    committed_sum: i64,
+}
+
+// Sums are cast so that PostgreSQL's NUMERIC sums come back as BIGINT.
+const POSTINGS_TOTAL: &str = "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) AS total FROM postings";
+const ENTRY_COUNT: &str = "SELECT COUNT(*) AS total FROM journal_entries";
+const UNBALANCED_ENTRIES: &str = "SELECT entry_id, CAST(SUM(amount) AS BIGINT) AS total \
+     FROM postings GROUP BY entry_id HAVING SUM(amount) <> 0 ORDER BY entry_id";
+const ACCOUNTS: &str = "SELECT a.id, a.kind, a.owner_id, a.balance, \
+     CAST(COALESCE(SUM(p.amount), 0) AS BIGINT) AS computed \
+     FROM ledger_accounts a LEFT JOIN postings p ON p.account_id = a.id \
+     GROUP BY a.id, a.kind, a.owner_id, a.balance \
+     HAVING a.balance <> COALESCE(SUM(p.amount), 0) \
+        OR (a.kind <> 'external_bank' AND (a.balance < 0 OR COALESCE(SUM(p.amount), 0) < 0)) \
+     ORDER BY a.id";
+const KINDS: &str = "SELECT kind, COUNT(*) AS accounts, CAST(COALESCE(SUM(balance), 0) AS BIGINT) AS balance \
+     FROM ledger_accounts GROUP BY kind ORDER BY kind";
+const OFFERINGS: &str = "SELECT o.id, o.status, o.raised, o.target_amount, \
+     CAST(COALESCE((SELECT SUM(p.amount) FROM postings p WHERE p.account_id = e.id), 0) AS BIGINT) AS escrow, \
+     CAST(COALESCE((SELECT SUM(s.amount) FROM subscriptions s \
+        WHERE s.offering_id = o.id AND s.status = 'active'), 0) AS BIGINT) AS active_sum, \
+     CAST(COALESCE((SELECT SUM(s.amount) FROM subscriptions s \
+        WHERE s.offering_id = o.id AND s.status IN ('active', 'settled')), 0) AS BIGINT) AS committed_sum \
+     FROM offerings o LEFT JOIN ledger_accounts e ON e.kind = 'offering_escrow' AND e.owner_id = o.id \
+     ORDER BY o.id";
+
+/// Checks every invariant over one consistent snapshot of the database.
+pub fn check(conn: &mut AnyConnection) -> QueryResult<LedgerReport> {
+    // A read-only snapshot: REPEATABLE READ on PostgreSQL; on SQLite (WAL) a
+    // read transaction already sees one snapshot.
+    match conn {
+        AnyConnection::Postgresql(c) => AnsiTransactionManager::begin_transaction_sql(
+            c,
+            "BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY",
+        )?,
+        AnyConnection::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN")?,
+    }
+    type Tm = <AnyConnection as Connection>::TransactionManager;
+    let report = check_in_snapshot(conn);
+    // Read-only: ending it either way changes nothing.
+    Tm::rollback_transaction(conn)?;
+    report
+}
+
+fn check_in_snapshot(conn: &mut AnyConnection) -> QueryResult<LedgerReport> {
+    let mut violations = Vec::new();
+
+    let postings_total = diesel::sql_query(POSTINGS_TOTAL).get_result::<Total>(conn)?.total;
+    if postings_total != 0 {
+        violations.push(Violation {
+            invariant: "postings_sum_to_zero",
+            subject: "ledger".into(),
+            expected: 0,
+            actual: postings_total,
+            detail: "the sum of all postings is not zero".into(),
+        });
+    }
+    for e in diesel::sql_query(UNBALANCED_ENTRIES).load::<EntrySum>(conn)? {
+        violations.push(Violation {
+            invariant: "entry_balances",
+            subject: format!("entry:{}", e.entry_id),
+            expected: 0,
+            actual: e.total,
+            detail: "this journal entry's postings do not sum to zero".into(),
+        });
+    }
+    for a in diesel::sql_query(ACCOUNTS).load::<AccountCheck>(conn)? {
+        if a.balance != a.computed {
+            violations.push(Violation {
+                invariant: "balance_matches_postings",
+                subject: format!("account:{}", a.id),
+                expected: a.computed,
+                actual: a.balance,
+                detail: format!(
+                    "stored balance of {} account of {} differs from the sum of its postings",
+                    a.kind, a.owner_id
+                ),
+            });
+        }
+        if a.kind != "external_bank" && a.computed.min(a.balance) < 0 {
+            violations.push(Violation {
+                invariant: "no_negative_balance",
+                subject: format!("account:{}", a.id),
+                expected: 0,
+                actual: a.computed.min(a.balance),
+                detail: format!("{} account of {} is below zero", a.kind, a.owner_id),
+            });
+        }
+    }
+    for o in diesel::sql_query(OFFERINGS).load::<OfferingCheck>(conn)? {
+        let subject = format!("offering:{}", o.id);
+        if o.escrow != o.active_sum {
+            violations.push(Violation {
+                invariant: "escrow_matches_active_subscriptions",
+                subject: subject.clone(),
+                expected: o.active_sum,
+                actual: o.escrow,
+                detail: "escrow balance differs from the sum of active subscriptions".into(),
+            });
+        }
+        if matches!(o.status.as_str(), "settled" | "refunded") && o.escrow != 0 {
+            violations.push(Violation {
+                invariant: "closed_escrow_is_zero",
+                subject: subject.clone(),
+                expected: 0,
+                actual: o.escrow,
+                detail: format!("a {} offering still holds money in escrow", o.status),
+            });
+        }
+        if o.raised > o.target_amount {
+            violations.push(Violation {
+                invariant: "raised_within_target",
+                subject: subject.clone(),
+                expected: o.target_amount,
+                actual: o.raised,
+                detail: "raised exceeds the target amount".into(),
+            });
+        }
+        if matches!(o.status.as_str(), "open" | "funded" | "settled") && o.raised != o.committed_sum {
+            violations.push(Violation {
+                invariant: "raised_matches_subscriptions",
+                subject,
+                expected: o.committed_sum,
+                actual: o.raised,
+                detail: "raised differs from the sum of active and settled subscriptions".into(),
+            });
+        }
+    }
+
+    let accounts_by_kind = diesel::sql_query(KINDS)
+        .load::<KindRow>(conn)?
+        .into_iter()
+        .map(|k| KindTotal {
+            kind: k.kind,
+            accounts: k.accounts,
+            balance: k.balance,
+        })
+        .collect();
+    let entries = diesel::sql_query(ENTRY_COUNT).get_result::<Total>(conn)?.total;
+    Ok(LedgerReport {
+        ok: violations.is_empty(),
+        postings_total,
+        entries,
+        accounts_by_kind,
+        violations,
+    })
+}

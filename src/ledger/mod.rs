@@ -1,0 +1,13 @@
+//! The double-entry ledger: accounts, journal entries whose postings sum to
+//! zero, stored balances kept equal to the sum of their postings, and the
+//! invariants that can be checked at any moment.
+//!
+//! Append-only: nothing here updates or deletes a posting or an entry; a
+//! mistake is corrected by a reversing entry.
+
+mod accounts;
+pub mod invariants;
+mod journal;
+
+pub use accounts::{ensure_account, find_account, lock_balance, Account, AccountKind, PLATFORM};
+pub use journal::{post, EntryKind, Leg, LedgerError};
