@@ -4,9 +4,14 @@
 //! `match` on [`AnyConnection`]; the rest of the code sees one connection type.
 
 mod connection;
+pub mod idempotency;
 mod migrations;
+pub mod offerings;
+pub mod page;
+pub mod profiles;
 mod pool;
 pub mod schema;
+pub mod subscriptions;
 pub mod throttle;
 pub mod tokens;
 mod transaction;
@@ -14,6 +19,9 @@ mod url;
 pub mod users;
 
 pub use connection::AnyConnection;
+
+/// The backend type of [`AnyConnection`], for boxed queries.
+pub type Backend = <AnyConnection as diesel::Connection>::Backend;
 pub use migrations::run_migrations;
 pub use pool::{build_pool, ConnectionManager, DbPool, PooledConn};
 pub use transaction::write_transaction;

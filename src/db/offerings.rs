@@ -1,0 +1,346 @@
+//! The `offerings` table.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDateTime;
+use diesel::expression_methods::AggregateExpressionMethods;
+use diesel::prelude::*;
+use diesel::sql_types::{Nullable, Text, Timestamp};
+
+use super::page::{Cursor, SortKey};
+use super::schema::{offerings, subscriptions};
+use super::{AnyConnection, Backend};
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = offerings)]
+pub struct Offering {
+    pub id: String,
+    pub sponsor_id: String,
+    pub title: String,
+    pub summary: String,
+    pub description: String,
+    pub security_type: String,
+    pub price_per_share: i64,
+    pub target_amount: i64,
+    pub min_raise: i64,
+    pub min_subscription: i64,
+    pub max_per_investor: Option<i64>,
+    pub opens_at: Option<NaiveDateTime>,
+    pub closes_at: NaiveDateTime,
+    pub status: String,
+    pub raised: i64,
+    pub rejection_reason: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub submitted_at: Option<NaiveDateTime>,
+    pub approved_at: Option<NaiveDateTime>,
+    pub closed_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Insertable, AsChangeset)]
+#[diesel(table_name = offerings)]
+#[diesel(treat_none_as_null = true)]
+pub struct OfferingTermsRow<'a> {
+    pub title: &'a str,
+    pub summary: &'a str,
+    pub description: &'a str,
+    pub security_type: &'a str,
+    pub price_per_share: i64,
+    pub target_amount: i64,
+    pub min_raise: i64,
+    pub min_subscription: i64,
+    pub max_per_investor: Option<i64>,
+    pub opens_at: Option<NaiveDateTime>,
+    pub closes_at: NaiveDateTime,
+}
+
+/// How the public list is filtered and ordered.
+pub struct ListFilter {
+    pub statuses: Vec<String>,
+    pub search: Option<String>,
+    pub sort: SortKey,
+    pub cursor: Option<Cursor>,
+    pub limit: i64,
+}
+
+diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
+
+impl Offering {
+    pub fn insert(
+        conn: &mut AnyConnection,
+        id: &str,
+        sponsor_id: &str,
+        terms: &OfferingTermsRow<'_>,
+        now: NaiveDateTime,
+    ) -> QueryResult<usize> {
+        diesel::insert_into(offerings::table)
+            .values((
+                terms,
+                offerings::id.eq(id),
+                offerings::sponsor_id.eq(sponsor_id),
+                offerings::status.eq("draft"),
+                offerings::raised.eq(0),
+                offerings::created_at.eq(now),
+                offerings::updated_at.eq(now),
+            ))
+            .execute(conn)
+    }
+
+    pub fn find(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<Offering>> {
+        offerings::table
+            .find(id)
+            .select(Offering::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    /// Rewrites the terms of a draft; false when it is no longer a draft.
+    pub fn update_draft_terms(
+        conn: &mut AnyConnection,
+        id: &str,
+        terms: &OfferingTermsRow<'_>,
+        now: NaiveDateTime,
+    ) -> QueryResult<bool> {
+        diesel::update(
+            offerings::table
+                .find(id)
+                .filter(offerings::status.eq("draft")),
+        )
+        .set((terms, offerings::updated_at.eq(now)))
+        .execute(conn)
+        .map(|n| n == 1)
+    }
+
+    /// Moves the offering from one of `from` to `to`; false when it was in
+    /// none of them (someone else moved it first).
+    pub fn transition(
+        conn: &mut AnyConnection,
+        id: &str,
+        from: &[&str],
+        to: &str,
+        now: NaiveDateTime,
+    ) -> QueryResult<bool> {
+        diesel::update(
+            offerings::table
+                .find(id)
+                .filter(offerings::status.eq_any(from)),
+        )
+        .set((offerings::status.eq(to), offerings::updated_at.eq(now)))
+        .execute(conn)
+        .map(|n| n == 1)
+    }
+
+    pub fn mark_submitted(conn: &mut AnyConnection, id: &str, now: NaiveDateTime) -> QueryResult<bool> {
+        diesel::update(offerings::table.find(id).filter(offerings::status.eq("draft")))
+            .set((
+                offerings::status.eq("in_review"),
+                offerings::submitted_at.eq(Some(now)),
+                offerings::rejection_reason.eq(None::<String>),
+                offerings::updated_at.eq(now),
+            ))
+            .execute(conn)
+            .map(|n| n == 1)
+    }
+
+    pub fn mark_rejected(
+        conn: &mut AnyConnection,
+        id: &str,
+        reason: &str,
+        now: NaiveDateTime,
+    ) -> QueryResult<bool> {
+        diesel::update(offerings::table.find(id).filter(offerings::status.eq("in_review")))
+            .set((
+                offerings::status.eq("draft"),
+                offerings::rejection_reason.eq(Some(reason)),
+                offerings::updated_at.eq(now),
+            ))
+            .execute(conn)
+            .map(|n| n == 1)
+    }
+
+    pub fn mark_approved(
+        conn: &mut AnyConnection,
+        id: &str,
+        opens_at: NaiveDateTime,
+        now: NaiveDateTime,
+    ) -> QueryResult<bool> {
+        diesel::update(offerings::table.find(id).filter(offerings::status.eq("in_review")))
+            .set((
+                offerings::status.eq("open"),
+                offerings::opens_at.eq(Some(opens_at)),
+                offerings::approved_at.eq(Some(now)),
+                offerings::updated_at.eq(now),
+            ))
+            .execute(conn)
+            .map(|n| n == 1)
+    }
+
+    /// Adds `amount` to `raised` if the offering is open and it fits under the
+    /// target; marks it `funded` when it reaches the target exactly. Returns the
+    /// new (raised, status), or None when nothing changed.
+    ///
+    /// One conditional UPDATE: race-free on both backends without an explicit
+    /// lock — it either changes the row or changes nothing.
+    pub fn add_raised(
+        conn: &mut AnyConnection,
+        id: &str,
+        amount: i64,
+        now: NaiveDateTime,
+    ) -> QueryResult<Option<(i64, String)>> {
+        use diesel::dsl::case_when;
+        let reaches_target = (offerings::raised + amount).eq(offerings::target_amount);
+        diesel::update(
+            offerings::table
+                .find(id)
+                .filter(offerings::status.eq("open"))
+                .filter((offerings::raised + amount).le(offerings::target_amount)),
+        )
+        .set((
+            offerings::raised.eq(offerings::raised + amount),
+            offerings::status.eq(case_when(reaches_target.clone(), "funded".into_sql::<Text>()).otherwise(offerings::status)),
+            offerings::closed_at.eq(case_when(reaches_target, Some(now).into_sql::<Nullable<Timestamp>>()).otherwise(offerings::closed_at)),
+            offerings::updated_at.eq(now),
+        ))
+        .returning((offerings::raised, offerings::status))
+        .get_result(conn)
+        .optional()
+    }
+
+    /// Takes `amount` off `raised` while the offering is still open.
+    pub fn subtract_raised(
+        conn: &mut AnyConnection,
+        id: &str,
+        amount: i64,
+        now: NaiveDateTime,
+    ) -> QueryResult<bool> {
+        diesel::update(
+            offerings::table
+                .find(id)
+                .filter(offerings::status.eq("open"))
+                .filter(offerings::raised.ge(amount)),
+        )
+        .set((
+            offerings::raised.eq(offerings::raised - amount),
+            offerings::updated_at.eq(now),
+        ))
+        .execute(conn)
+        .map(|n| n == 1)
+    }
+
+    /// Open offerings whose deadline has passed.
+    pub fn due_for_closing(conn: &mut AnyConnection, now: NaiveDateTime, limit: i64) -> QueryResult<Vec<String>> {
+        offerings::table
+            .filter(offerings::status.eq("open"))
+            .filter(offerings::closes_at.le(now))
+            .select(offerings::id)
+            .order(offerings::closes_at.asc())
+            .limit(limit)
+            .load(conn)
+    }
+
+    /// Closes an open offering past its deadline: funded if it raised at least
+    /// min_raise, failed otherwise. Exactly one caller wins; returns the new
+    /// status for that caller.
+    pub fn close_at_deadline(
+        conn: &mut AnyConnection,
+        id: &str,
+        now: NaiveDateTime,
+    ) -> QueryResult<Option<String>> {
+        use diesel::dsl::case_when;
+        diesel::update(
+            offerings::table
+                .find(id)
+                .filter(offerings::status.eq("open"))
+                .filter(offerings::closes_at.le(now)),
+        )
+        .set((
+            offerings::status.eq(case_when(offerings::raised.ge(offerings::min_raise), "funded".into_sql::<Text>())
+                .otherwise("failed".into_sql::<Text>())),
+            offerings::closed_at.eq(Some(now)),
+            offerings::updated_at.eq(now),
+        ))
+        .returning(offerings::status)
+        .get_result(conn)
+        .optional()
+    }
+
+    pub fn list(conn: &mut AnyConnection, filter: &ListFilter) -> QueryResult<Vec<Offering>> {
+        let mut query = offerings::table
+            .select(Offering::as_select())
+            .filter(offerings::status.eq_any(&filter.statuses))
+            .into_boxed::<Backend>();
+        if let Some(search) = &filter.search {
+            let pattern = format!("%{}%", escape_like(&search.to_lowercase()));
+            query = query.filter(
+                lower(offerings::title)
+                    .like(pattern.clone())
+                    .escape('\\')
+                    .or(lower(offerings::summary).like(pattern).escape('\\')),
+            );
+        }
+        macro_rules! keyset {
+            ($col:expr, $value:expr, $desc:expr) => {{
+                if let Some(cursor) = &filter.cursor {
+                    let v = $value(cursor);
+                    let id = cursor.id.clone();
+                    query = if $desc {
+                        query.filter($col.lt(v).or($col.eq(v).and(offerings::id.lt(id))))
+                    } else {
+                        query.filter($col.gt(v).or($col.eq(v).and(offerings::id.gt(id))))
+                    };
+                }
+                query = if $desc {
+                    query.order_by(($col.desc(), offerings::id.desc()))
+                } else {
+                    query.order_by(($col.asc(), offerings::id.asc()))
+                };
+            }};
+        }
+        let desc = filter.sort.descending;
+        match filter.sort.column {
+            "closes_at" => keyset!(offerings::closes_at, |c: &Cursor| c.time(), desc),
+            "raised" => keyset!(offerings::raised, |c: &Cursor| c.number(), desc),
+            _ => keyset!(offerings::created_at, |c: &Cursor| c.time(), desc),
+        }
+        query.limit(filter.limit).load(conn)
+    }
+
+    pub fn list_by_sponsor(
+        conn: &mut AnyConnection,
+        sponsor_id: &str,
+        after_id: Option<&str>,
+        limit: i64,
+    ) -> QueryResult<Vec<Offering>> {
+        let mut query = offerings::table
+            .select(Offering::as_select())
+            .filter(offerings::sponsor_id.eq(sponsor_id))
+            .order_by(offerings::id.desc())
+            .limit(limit)
+            .into_boxed::<Backend>();
+        if let Some(after) = after_id {
+            query = query.filter(offerings::id.lt(after.to_string()));
+        }
+        query.load(conn)
+    }
+
+    /// Distinct investors with an active or settled subscription, per offering.
+    pub fn investor_counts(conn: &mut AnyConnection, ids: &[String]) -> QueryResult<HashMap<String, i64>> {
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let rows: Vec<(String, i64)> = subscriptions::table
+            .filter(subscriptions::offering_id.eq_any(ids))
+            .filter(subscriptions::status.eq_any(["active", "settled"]))
+            .group_by(subscriptions::offering_id)
+            .select((
+                subscriptions::offering_id,
+                diesel::dsl::count(subscriptions::investor_id).aggregate_distinct(),
+            ))
+            .load(conn)?;
+        Ok(rows.into_iter().collect())
+    }
+}
+
+fn escape_like(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}

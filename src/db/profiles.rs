@@ -1,0 +1,128 @@
+//! The `investor_profiles` table.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::{investor_profiles, users};
+use super::{AnyConnection, Backend};
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = investor_profiles)]
+pub struct InvestorProfile {
+    pub user_id: String,
+    pub legal_name: String,
+    pub country: String,
+    pub annual_income: i64,
+    pub net_worth: i64,
+    pub accredited: bool,
+    pub external_investments_12m: i64,
+    pub kyc_status: String,
+    pub kyc_reason: Option<String>,
+    pub kyc_decided_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Insertable, AsChangeset)]
+#[diesel(table_name = investor_profiles)]
+pub struct ProfileRow<'a> {
+    pub legal_name: &'a str,
+    pub country: &'a str,
+    pub annual_income: i64,
+    pub net_worth: i64,
+    pub accredited: bool,
+    pub external_investments_12m: i64,
+}
+
+impl InvestorProfile {
+    pub fn find(conn: &mut AnyConnection, user_id: &str) -> QueryResult<Option<Self>> {
+        investor_profiles::table
+            .find(user_id)
+            .select(Self::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    pub fn insert(
+        conn: &mut AnyConnection,
+        user_id: &str,
+        row: &ProfileRow<'_>,
+        now: NaiveDateTime,
+    ) -> QueryResult<usize> {
+        diesel::insert_into(investor_profiles::table)
+            .values((
+                row,
+                investor_profiles::user_id.eq(user_id),
+                investor_profiles::kyc_status.eq("pending"),
+                investor_profiles::created_at.eq(now),
+                investor_profiles::updated_at.eq(now),
+            ))
+            .execute(conn)
+    }
+
+    /// Updates the declared figures; `reset_kyc` sends the profile back to
+    /// review (the identity it was approved for changed).
+    pub fn update(
+        conn: &mut AnyConnection,
+        user_id: &str,
+        row: &ProfileRow<'_>,
+        reset_kyc: bool,
+        now: NaiveDateTime,
+    ) -> QueryResult<usize> {
+        let target = investor_profiles::table.find(user_id);
+        if reset_kyc {
+            diesel::update(target)
+                .set((
+                    row,
+                    investor_profiles::kyc_status.eq("pending"),
+                    investor_profiles::kyc_reason.eq(None::<String>),
+                    investor_profiles::updated_at.eq(now),
+                ))
+                .execute(conn)
+        } else {
+            diesel::update(target)
+                .set((row, investor_profiles::updated_at.eq(now)))
+                .execute(conn)
+        }
+    }
+
+    pub fn decide(
+        conn: &mut AnyConnection,
+        user_id: &str,
+        status: &str,
+        reason: Option<&str>,
+        operator_id: &str,
+        now: NaiveDateTime,
+    ) -> QueryResult<bool> {
+        diesel::update(investor_profiles::table.find(user_id))
+            .set((
+                investor_profiles::kyc_status.eq(status),
+                investor_profiles::kyc_reason.eq(reason),
+                investor_profiles::kyc_decided_by.eq(Some(operator_id)),
+                investor_profiles::kyc_decided_at.eq(Some(now)),
+                investor_profiles::updated_at.eq(now),
+            ))
+            .execute(conn)
+            .map(|n| n == 1)
+    }
+
+    /// A page of profiles in a KYC state, oldest first, with each user's email.
+    pub fn page_by_status(
+        conn: &mut AnyConnection,
+        status: &str,
+        after_user_id: Option<&str>,
+        limit: i64,
+    ) -> QueryResult<Vec<(InvestorProfile, String)>> {
+        let mut query = investor_profiles::table
+            .inner_join(users::table)
+            .filter(investor_profiles::kyc_status.eq(status.to_string()))
+            .order_by(investor_profiles::user_id.asc())
+            .limit(limit)
+            .select((InvestorProfile::as_select(), users::email))
+            .into_boxed::<Backend>();
+        if let Some(after) = after_user_id {
+            query = query.filter(investor_profiles::user_id.gt(after.to_string()));
+        }
+        query.load(conn)
+    }
+}

@@ -1,0 +1,158 @@
+//! The `subscriptions` table.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel::sql_types::BigInt;
+
+use super::schema::subscriptions;
+use super::{AnyConnection, Backend};
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = subscriptions)]
+pub struct Subscription {
+    pub id: String,
+    pub offering_id: String,
+    pub investor_id: String,
+    pub shares: i64,
+    pub amount: i64,
+    pub status: String,
+    pub entry_id: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// Statuses that count as money committed by the investor.
+pub const COMMITTED: [&str; 2] = ["active", "settled"];
+
+impl Subscription {
+    #[allow(clippy::too_many_arguments)]
+    pub fn insert(
+        conn: &mut AnyConnection,
+        id: &str,
+        offering_id: &str,
+        investor_id: &str,
+        shares: i64,
+        amount: i64,
+        entry_id: &str,
+        now: NaiveDateTime,
+    ) -> QueryResult<usize> {
+        diesel::insert_into(subscriptions::table)
+            .values((
+                subscriptions::id.eq(id),
+                subscriptions::offering_id.eq(offering_id),
+                subscriptions::investor_id.eq(investor_id),
+                subscriptions::shares.eq(shares),
+                subscriptions::amount.eq(amount),
+                subscriptions::status.eq("active"),
+                subscriptions::entry_id.eq(entry_id),
+                subscriptions::created_at.eq(now),
+                subscriptions::updated_at.eq(now),
+            ))
+            .execute(conn)
+    }
+
+    pub fn find(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<Subscription>> {
+        subscriptions::table
+            .find(id)
+            .select(Subscription::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    /// Changes the status if it is still `from`; false when someone else did first.
+    pub fn transition(
+        conn: &mut AnyConnection,
+        id: &str,
+        from: &str,
+        to: &str,
+        now: NaiveDateTime,
+    ) -> QueryResult<bool> {
+        diesel::update(
+            subscriptions::table
+                .find(id)
+                .filter(subscriptions::status.eq(from)),
+        )
+        .set((subscriptions::status.eq(to), subscriptions::updated_at.eq(now)))
+        .execute(conn)
+        .map(|n| n == 1)
+    }
+
+    /// What the investor has committed to this offering.
+    pub fn committed_in_offering(
+        conn: &mut AnyConnection,
+        investor_id: &str,
+        offering_id: &str,
+    ) -> QueryResult<i64> {
+        subscriptions::table
+            .filter(subscriptions::investor_id.eq(investor_id))
+            .filter(subscriptions::offering_id.eq(offering_id))
+            .filter(subscriptions::status.eq_any(COMMITTED))
+            .select(sum_amount())
+            .get_result(conn)
+    }
+
+    /// What the investor has committed on the platform since `since`.
+    pub fn committed_since(
+        conn: &mut AnyConnection,
+        investor_id: &str,
+        since: NaiveDateTime,
+    ) -> QueryResult<i64> {
+        subscriptions::table
+            .filter(subscriptions::investor_id.eq(investor_id))
+            .filter(subscriptions::created_at.ge(since))
+            .filter(subscriptions::status.eq_any(COMMITTED))
+            .select(sum_amount())
+            .get_result(conn)
+    }
+
+    /// Money of the investor held in escrow (active subscriptions).
+    pub fn active_total_of_investor(conn: &mut AnyConnection, investor_id: &str) -> QueryResult<i64> {
+        subscriptions::table
+            .filter(subscriptions::investor_id.eq(investor_id))
+            .filter(subscriptions::status.eq("active"))
+            .select(sum_amount())
+            .get_result(conn)
+    }
+
+    /// Active subscriptions of an offering (for notices and refunds).
+    pub fn active_of_offering(conn: &mut AnyConnection, offering_id: &str) -> QueryResult<Vec<Subscription>> {
+        subscriptions::table
+            .filter(subscriptions::offering_id.eq(offering_id))
+            .filter(subscriptions::status.eq("active"))
+            .order(subscriptions::id.asc())
+            .select(Subscription::as_select())
+            .load(conn)
+    }
+
+    /// A page of subscriptions, newest first, by investor or by offering.
+    pub fn page(
+        conn: &mut AnyConnection,
+        investor_id: Option<&str>,
+        offering_id: Option<&str>,
+        before_id: Option<&str>,
+        limit: i64,
+    ) -> QueryResult<Vec<Subscription>> {
+        let mut query = subscriptions::table
+            .select(Subscription::as_select())
+            .order_by(subscriptions::id.desc())
+            .limit(limit)
+            .into_boxed::<Backend>();
+        if let Some(investor) = investor_id {
+            query = query.filter(subscriptions::investor_id.eq(investor.to_string()));
+        }
+        if let Some(offering) = offering_id {
+            query = query.filter(subscriptions::offering_id.eq(offering.to_string()));
+        }
+        if let Some(before) = before_id {
+            query = query.filter(subscriptions::id.lt(before.to_string()));
+        }
+        query.load(conn)
+    }
+}
+
+
+/// `SUM(amount)` as BIGINT on both backends (PostgreSQL sums BIGINT as NUMERIC,
+/// which the two-backend connection does not map), zero when there are no rows.
+fn sum_amount() -> diesel::expression::SqlLiteral<BigInt> {
+    diesel::dsl::sql::<BigInt>("CAST(COALESCE(SUM(subscriptions.amount), 0) AS BIGINT)")
+}
