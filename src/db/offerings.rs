@@ -111,21 +111,18 @@ impl Offering {
         .map(|n| n == 1)
     }
 
-    /// Moves the offering from one of `from` to `to`; false when it was in
-    /// none of them (someone else moved it first).
-    pub fn transition(
-        conn: &mut AnyConnection,
-        id: &str,
-        from: &[&str],
-        to: &str,
-        now: NaiveDateTime,
-    ) -> QueryResult<bool> {
+    /// draft | in_review | open -> cancelled; false when it was in none of them.
+    pub fn mark_cancelled(conn: &mut AnyConnection, id: &str, now: NaiveDateTime) -> QueryResult<bool> {
         diesel::update(
             offerings::table
                 .find(id)
-                .filter(offerings::status.eq_any(from)),
+                .filter(offerings::status.eq_any(["draft", "in_review", "open"])),
         )
-        .set((offerings::status.eq(to), offerings::updated_at.eq(now)))
+        .set((
+            offerings::status.eq("cancelled"),
+            offerings::closed_at.eq(Some(now)),
+            offerings::updated_at.eq(now),
+        ))
         .execute(conn)
         .map(|n| n == 1)
     }

@@ -29,3 +29,115 @@ pub fn password_reset(to: &str, link: &str, valid_minutes: i64) -> Email {
         ),
     }
 }
+
+/// Formats minor units as a decimal figure with the currency, e.g. `1,250.00 USD`.
+pub fn money(minor: i64, currency: &str) -> String {
+    let sign = if minor < 0 { "-" } else { "" };
+    let abs = minor.unsigned_abs();
+    let whole = (abs / 100).to_string();
+    let mut grouped = String::new();
+    for (i, c) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    format!("{sign}{grouped}.{:02} {currency}", abs % 100)
+}
+
+/// What an investor is owed on confirmation of a subscription.
+pub struct Confirmation<'a> {
+    pub to: &'a str,
+    pub subscription_id: &'a str,
+    pub date: chrono::DateTime<chrono::Utc>,
+    pub offering_title: &'a str,
+    pub security_type: &'a str,
+    pub price_per_share: i64,
+    pub shares: i64,
+    pub amount: i64,
+    pub currency: &'a str,
+}
+
+pub fn subscription_confirmed(c: &Confirmation<'_>) -> Email {
+    Email {
+        to: c.to.to_string(),
+        subject: format!("Subscription confirmed: {}", c.offering_title),
+        body: format!(
+            "Your subscription is confirmed.\n\n\
+             Date:            {}\n\
+             Offering:        {}\n\
+             Security:        {}\n\
+             Price per share: {}\n\
+             Shares:          {}\n\
+             Amount:          {}\n\
+             Reference:       {}\n\n\
+             The amount is held in escrow until the offering closes. You can cancel\n\
+             until 48 hours before the deadline, while the offering is open.\n",
+            c.date.format("%Y-%m-%d %H:%M:%S UTC"),
+            c.offering_title,
+            c.security_type,
+            money(c.price_per_share, c.currency),
+            c.shares,
+            money(c.amount, c.currency),
+            c.subscription_id,
+        ),
+    }
+}
+
+pub fn subscription_cancelled(to: &str, offering_title: &str, shares: i64, amount: i64, currency: &str) -> Email {
+    Email {
+        to: to.to_string(),
+        subject: format!("Subscription cancelled: {offering_title}"),
+        body: format!(
+            "Your subscription for {shares} shares of {offering_title} is cancelled.\n\
+             {} is back in your account.\n",
+            money(amount, currency)
+        ),
+    }
+}
+
+pub fn offering_closed_investor(to: &str, offering_title: &str, status: &str) -> Email {
+    let (subject, text) = match status {
+        "funded" => (
+            format!("Offering funded: {offering_title}"),
+            format!("{offering_title} reached its goal. Your subscription stands and will be settled.\n"),
+        ),
+        "failed" => (
+            format!("Offering failed: {offering_title}"),
+            format!("{offering_title} did not reach its minimum. Your money will be refunded to your account.\n"),
+        ),
+        _ => (
+            format!("Offering cancelled: {offering_title}"),
+            format!("{offering_title} was cancelled. Your money will be refunded to your account.\n"),
+        ),
+    };
+    Email {
+        to: to.to_string(),
+        subject,
+        body: text,
+    }
+}
+
+pub fn offering_closed_sponsor(to: &str, offering_title: &str, status: &str, raised: i64, currency: &str) -> Email {
+    Email {
+        to: to.to_string(),
+        subject: format!("Your offering is {status}: {offering_title}"),
+        body: format!(
+            "{offering_title} is now {status}. Raised: {}.\n",
+            money(raised, currency)
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::money;
+
+    #[test]
+    fn money_is_grouped_with_two_decimals() {
+        assert_eq!(money(0, "USD"), "0.00 USD");
+        assert_eq!(money(5, "USD"), "0.05 USD");
+        assert_eq!(money(123_456_789, "EUR"), "1,234,567.89 EUR");
+        assert_eq!(money(-100_000, "USD"), "-1,000.00 USD");
+    }
+}

@@ -2,3 +2,12 @@
 //! (usually one transaction); none knows about HTTP.
 
 pub mod accounts;
+pub mod deadlines;
+pub mod error;
+pub mod offerings;
+pub mod profiles;
+pub mod subscriptions;
+pub mod views;
+pub mod wallet;
+
+pub use error::{Refusal, RefusalKind, ServiceError, ServiceResult};

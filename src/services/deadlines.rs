@@ -1,0 +1,36 @@
+//! Closing offerings whose deadline has passed: `funded` when they raised at
+//! least `min_raise`, `failed` otherwise. Run by the sweeper in every instance
+//! and by `crowdfund sweep`; each offering is closed exactly once because the
+//! closing UPDATE only matches an offering that is still open.
+
+use crate::db::offerings::Offering;
+use crate::db::{now, write_transaction, AnyConnection};
+
+use super::error::ServiceResult;
+use super::offerings::notify_closed;
+
+/// How many offerings one pass looks at; the next pass takes the rest.
+const BATCH: i64 = 200;
+
+/// Closes what is due; returns (offering id, new status) for each offering
+/// this caller closed.
+pub fn close_expired(conn: &mut AnyConnection, currency: &str) -> ServiceResult<Vec<(String, String)>> {
+    let now = now();
+    let mut closed = Vec::new();
+    for id in Offering::due_for_closing(conn, now, BATCH)? {
+        let outcome = write_transaction(conn, |conn| -> ServiceResult<Option<String>> {
+            let Some(status) = Offering::close_at_deadline(conn, &id, now)? else {
+                return Ok(None); // another instance closed it first
+            };
+            if let Some(offering) = Offering::find(conn, &id)? {
+                notify_closed(conn, &offering, &status, currency)?;
+            }
+            Ok(Some(status))
+        })?;
+        if let Some(status) = outcome {
+            tracing::info!(offering = %id, %status, "offering closed at its deadline");
+            closed.push((id, status));
+        }
+    }
+    Ok(closed)
+}

@@ -1,0 +1,453 @@
+//! Offerings through their life: drafting, review, publication, cancellation,
+//! and what each party may see of them.
+
+use chrono::{NaiveDateTime, TimeDelta};
+
+use crate::db::offerings::{ListFilter, Offering, OfferingTermsRow};
+use crate::db::page::{time_value, Cursor, SortKey};
+use crate::db::subscriptions::Subscription;
+use crate::db::users::User;
+use crate::db::{new_id, now, write_transaction, AnyConnection};
+use crate::domain::{OfferingStatus, OfferingTerms, Role};
+use crate::ledger::{ensure_account, AccountKind};
+use crate::mail::{enqueue, templates};
+
+use super::error::{not_found, Refusal, RefusalKind, ServiceError, ServiceResult};
+use super::views::{OfferingView, Page, SubscriptionView};
+
+/// Who is looking: visibility and ownership depend on it.
+#[derive(Debug, Clone)]
+pub struct Viewer {
+    pub user_id: String,
+    pub role: Role,
+}
+
+/// Fields a sponsor may change on a draft; absent fields stay as they are.
+/// `Some(None)` clears an optional field.
+#[derive(Debug, Default, Clone)]
+pub struct TermsPatch {
+    pub title: Option<String>,
+    pub summary: Option<String>,
+    pub description: Option<String>,
+    pub security_type: Option<String>,
+    pub price_per_share: Option<i64>,
+    pub target_amount: Option<i64>,
+    pub min_raise: Option<Option<i64>>,
+    pub min_subscription: Option<Option<i64>>,
+    pub max_per_investor: Option<Option<i64>>,
+    pub opens_at: Option<Option<NaiveDateTime>>,
+    pub closes_at: Option<NaiveDateTime>,
+}
+
+fn row(t: &OfferingTerms) -> OfferingTermsRow<'_> {
+    OfferingTermsRow {
+        title: &t.title,
+        summary: &t.summary,
+        description: &t.description,
+        security_type: &t.security_type,
+        price_per_share: t.price_per_share,
+        target_amount: t.target_amount,
+        min_raise: t.min_raise,
+        min_subscription: t.min_subscription,
+        max_per_investor: t.max_per_investor,
+        opens_at: t.opens_at,
+        closes_at: t.closes_at,
+    }
+}
+
+fn terms_of(o: &Offering) -> OfferingTerms {
+    OfferingTerms {
+        title: o.title.clone(),
+        summary: o.summary.clone(),
+        description: o.description.clone(),
+        security_type: o.security_type.clone(),
+        price_per_share: o.price_per_share,
+        target_amount: o.target_amount,
+        min_raise: o.min_raise,
+        min_subscription: o.min_subscription,
+        max_per_investor: o.max_per_investor,
+        opens_at: o.opens_at,
+        closes_at: o.closes_at,
+    }
+}
+
+fn status_of(o: &Offering) -> ServiceResult<OfferingStatus> {
+    o.status
+        .parse()
+        .map_err(|_| ServiceError::Internal(anyhow::anyhow!("offering {} has status {:?}", o.id, o.status)))
+}
+
+fn wrong_state(o: &Offering, detail: &str) -> ServiceError {
+    Refusal::new(RefusalKind::Conflict, "invalid_offering_state", detail.to_string())
+        .with("status", o.status.clone())
+        .into()
+}
+
+pub fn view_of(conn: &mut AnyConnection, o: Offering, currency: &str) -> ServiceResult<OfferingView> {
+    let count = Offering::investor_counts(conn, std::slice::from_ref(&o.id))?
+        .get(&o.id)
+        .copied()
+        .unwrap_or(0);
+    Ok(OfferingView::new(o, count, currency))
+}
+
+/// A new draft of `sponsor`.
+pub fn create(
+    conn: &mut AnyConnection,
+    sponsor_id: &str,
+    terms: &OfferingTerms,
+    min_duration: TimeDelta,
+    currency: &str,
+) -> ServiceResult<OfferingView> {
+    let now = now();
+    terms.validate(now, min_duration)?;
+    let id = new_id();
+    write_transaction(conn, |conn| Offering::insert(conn, &id, sponsor_id, &row(terms), now))?;
+    let offering = Offering::find(conn, &id)?.ok_or_else(|| not_found("offering"))?;
+    view_of(conn, offering, currency)
+}
+
+/// Loads an offering the viewer may see, or answers 404 (existence is not
+/// revealed): drafts and offerings in review only to their sponsor and operators.
+fn visible(conn: &mut AnyConnection, id: &str, viewer: Option<&Viewer>) -> ServiceResult<Offering> {
+    let offering = Offering::find(conn, id)?.ok_or_else(|| not_found("offering"))?;
+    let public = status_of(&offering)?.is_public();
+    let privileged = viewer.is_some_and(|v| v.role == Role::Operator || v.user_id == offering.sponsor_id);
+    if public || privileged {
+        Ok(offering)
+    } else {
+        Err(not_found("offering"))
+    }
+}
+
+/// Loads an offering that belongs to the sponsor (404 otherwise).
+fn owned(conn: &mut AnyConnection, id: &str, sponsor_id: &str) -> ServiceResult<Offering> {
+    Offering::find(conn, id)?
+        .filter(|o| o.sponsor_id == sponsor_id)
+        .ok_or_else(|| not_found("offering"))
+}
+
+pub fn get(conn: &mut AnyConnection, id: &str, viewer: Option<&Viewer>, currency: &str) -> ServiceResult<OfferingView> {
+    let offering = visible(conn, id, viewer)?;
+    view_of(conn, offering, currency)
+}
+
+pub fn update_draft(
+    conn: &mut AnyConnection,
+    sponsor_id: &str,
+    id: &str,
+    patch: TermsPatch,
+    min_duration: TimeDelta,
+    currency: &str,
+) -> ServiceResult<OfferingView> {
+    let now = now();
+    write_transaction(conn, |conn| -> ServiceResult<()> {
+        let offering = owned(conn, id, sponsor_id)?;
+        if offering.status != "draft" {
+            return Err(wrong_state(&offering, "Only a draft can be edited."));
+        }
+        let mut t = terms_of(&offering);
+        let price_changed = patch.price_per_share.is_some();
+        let target_changed = patch.target_amount.is_some();
+        if let Some(v) = patch.title {
+            t.title = v;
+        }
+        if let Some(v) = patch.summary {
+            t.summary = v;
+        }
+        if let Some(v) = patch.description {
+            t.description = v;
+        }
+        if let Some(v) = patch.security_type {
+            t.security_type = v;
+        }
+        if let Some(v) = patch.price_per_share {
+            t.price_per_share = v;
+        }
+        if let Some(v) = patch.target_amount {
+            t.target_amount = v;
+        }
+        // Cleared (null) defaults again: min_raise to the target, min_subscription to one share.
+        match patch.min_raise {
+            Some(Some(v)) => t.min_raise = v,
+            Some(None) => t.min_raise = t.target_amount,
+            None if target_changed && offering.min_raise == offering.target_amount => t.min_raise = t.target_amount,
+            None => {}
+        }
+        match patch.min_subscription {
+            Some(Some(v)) => t.min_subscription = v,
+            Some(None) => t.min_subscription = t.price_per_share,
+            None if price_changed && offering.min_subscription == offering.price_per_share => {
+                t.min_subscription = t.price_per_share
+            }
+            None => {}
+        }
+        if let Some(v) = patch.max_per_investor {
+            t.max_per_investor = v;
+        }
+        if let Some(v) = patch.opens_at {
+            t.opens_at = v;
+        }
+        if let Some(v) = patch.closes_at {
+            t.closes_at = v;
+        }
+        t.validate(now, min_duration)?;
+        if !Offering::update_draft_terms(conn, id, &row(&t), now)? {
+            return Err(wrong_state(&offering, "Only a draft can be edited."));
+        }
+        Ok(())
+    })?;
+    get(conn, id, Some(&Viewer { user_id: sponsor_id.to_string(), role: Role::Sponsor }), currency)
+}
+
+/// draft -> in_review. The terms are checked again against the clock.
+pub fn submit(
+    conn: &mut AnyConnection,
+    sponsor_id: &str,
+    id: &str,
+    min_duration: TimeDelta,
+    currency: &str,
+) -> ServiceResult<OfferingView> {
+    let now = now();
+    write_transaction(conn, |conn| -> ServiceResult<()> {
+        let offering = owned(conn, id, sponsor_id)?;
+        if offering.status != "draft" {
+            return Err(wrong_state(&offering, "Only a draft can be submitted."));
+        }
+        terms_of(&offering).validate(now, min_duration)?;
+        if !Offering::mark_submitted(conn, id, now)? {
+            return Err(wrong_state(&offering, "Only a draft can be submitted."));
+        }
+        Ok(())
+    })?;
+    get(conn, id, Some(&Viewer { user_id: sponsor_id.to_string(), role: Role::Sponsor }), currency)
+}
+
+/// in_review -> open. Opens now unless a later `opens_at` was set; the
+/// offering's escrow account is created here.
+pub fn approve(
+    conn: &mut AnyConnection,
+    id: &str,
+    min_duration: TimeDelta,
+    currency: &str,
+) -> ServiceResult<OfferingView> {
+    let now = now();
+    write_transaction(conn, |conn| -> ServiceResult<()> {
+        let offering = Offering::find(conn, id)?.ok_or_else(|| not_found("offering"))?;
+        if offering.status != "in_review" {
+            return Err(wrong_state(&offering, "Only an offering in review can be approved."));
+        }
+        let terms = terms_of(&offering);
+        if let Err(e) = terms.validate(now, min_duration) {
+            return Err(Refusal::new(
+                RefusalKind::Conflict,
+                "offering_window_too_short",
+                format!("The terms no longer hold at approval time ({e}); reject it so the sponsor can fix them."),
+            )
+            .with("field", e.field)
+            .into());
+        }
+        let opens_at = terms.opens_at.map_or(now, |at| at.max(now));
+        ensure_account(conn, AccountKind::OfferingEscrow, id, currency)?;
+        if !Offering::mark_approved(conn, id, opens_at, now)? {
+            return Err(wrong_state(&offering, "Only an offering in review can be approved."));
+        }
+        Ok(())
+    })?;
+    let offering = Offering::find(conn, id)?.ok_or_else(|| not_found("offering"))?;
+    view_of(conn, offering, currency)
+}
+
+/// in_review -> draft, with the reason the sponsor will read.
+pub fn reject(conn: &mut AnyConnection, id: &str, reason: &str, currency: &str) -> ServiceResult<OfferingView> {
+    let now = now();
+    write_transaction(conn, |conn| -> ServiceResult<()> {
+        let offering = Offering::find(conn, id)?.ok_or_else(|| not_found("offering"))?;
+        if !Offering::mark_rejected(conn, id, reason, now)? {
+            return Err(wrong_state(&offering, "Only an offering in review can be rejected."));
+        }
+        Ok(())
+    })?;
+    let offering = Offering::find(conn, id)?.ok_or_else(|| not_found("offering"))?;
+    view_of(conn, offering, currency)
+}
+
+/// draft | in_review | open -> cancelled, by its sponsor or an operator.
+/// Investors with active subscriptions are told; their money stays in escrow
+/// until the refund returns it.
+pub fn cancel(conn: &mut AnyConnection, viewer: &Viewer, id: &str, currency: &str) -> ServiceResult<OfferingView> {
+    let now = now();
+    write_transaction(conn, |conn| -> ServiceResult<()> {
+        let offering = match viewer.role {
+            Role::Operator => Offering::find(conn, id)?.ok_or_else(|| not_found("offering"))?,
+            Role::Sponsor => owned(conn, id, &viewer.user_id)?,
+            Role::Investor => return Err(not_found("offering")),
+        };
+        if !status_of(&offering)?.can_cancel() {
+            return Err(wrong_state(&offering, "Only a draft, in-review or open offering can be cancelled."));
+        }
+        if !Offering::mark_cancelled(conn, id, now)? {
+            return Err(wrong_state(&offering, "The offering changed state meanwhile."));
+        }
+        notify_closed(conn, &offering, "cancelled", currency)?;
+        Ok(())
+    })?;
+    let offering = Offering::find(conn, id)?.ok_or_else(|| not_found("offering"))?;
+    view_of(conn, offering, currency)
+}
+
+/// Emails the investors with active subscriptions, and the sponsor, that the
+/// offering is now `status` (funded, failed, cancelled).
+pub fn notify_closed(
+    conn: &mut AnyConnection,
+    offering: &Offering,
+    status: &str,
+    currency: &str,
+) -> ServiceResult<()> {
+    let subs = Subscription::active_of_offering(conn, &offering.id)?;
+    let mut investors: Vec<&str> = subs.iter().map(|s| s.investor_id.as_str()).collect();
+    investors.sort_unstable();
+    investors.dedup();
+    for investor in investors {
+        if let Some(user) = User::find(conn, investor)? {
+            enqueue(conn, &templates::offering_closed_investor(&user.email, &offering.title, status))?;
+        }
+    }
+    if let Some(sponsor) = User::find(conn, &offering.sponsor_id)? {
+        enqueue(
+            conn,
+            &templates::offering_closed_sponsor(&sponsor.email, &offering.title, status, offering.raised, currency),
+        )?;
+    }
+    Ok(())
+}
+
+pub const SORTS: [&str; 3] = ["closes_at", "raised", "created_at"];
+
+pub struct PublicQuery {
+    pub status: Option<OfferingStatus>,
+    pub search: Option<String>,
+    pub sort: SortKey,
+    pub cursor: Option<String>,
+    pub limit: i64,
+}
+
+pub fn list_public(conn: &mut AnyConnection, q: PublicQuery, currency: &str) -> ServiceResult<Page<OfferingView>> {
+    let statuses: Vec<String> = match q.status {
+        Some(s) if s.is_public() => vec![s.as_str().to_string()],
+        Some(_) => return Ok(Page { items: Vec::new(), next_cursor: None }),
+        None => OfferingStatus::ALL
+            .iter()
+            .filter(|s| s.is_public())
+            .map(|s| s.as_str().to_string())
+            .collect(),
+    };
+    let sort_name = q.sort.name();
+    let cursor = match &q.cursor {
+        Some(text) => Some(Cursor::decode(text, &sort_name).ok_or_else(invalid_cursor)?),
+        None => None,
+    };
+    let rows = Offering::list(
+        conn,
+        &ListFilter {
+            statuses,
+            search: q.search,
+            sort: q.sort,
+            cursor,
+            limit: q.limit + 1,
+        },
+    )?;
+    let more = rows.len() as i64 > q.limit;
+    let rows: Vec<Offering> = rows.into_iter().take(q.limit as usize).collect();
+    let next_cursor = if more {
+        rows.last().map(|o| {
+            let value = match q.sort.column {
+                "raised" => o.raised.to_string(),
+                "closes_at" => time_value(o.closes_at),
+                _ => time_value(o.created_at),
+            };
+            Cursor::new(&sort_name, value, &o.id).encode()
+        })
+    } else {
+        None
+    };
+    let ids: Vec<String> = rows.iter().map(|o| o.id.clone()).collect();
+    let counts = Offering::investor_counts(conn, &ids)?;
+    let items = rows
+        .into_iter()
+        .map(|o| {
+            let n = counts.get(&o.id).copied().unwrap_or(0);
+            OfferingView::new(o, n, currency)
+        })
+        .collect();
+    Ok(Page { items, next_cursor })
+}
+
+pub fn invalid_cursor() -> ServiceError {
+    Refusal::new(RefusalKind::Invalid, "invalid_cursor", "The cursor is not valid for this list.").into()
+}
+
+/// Decodes an id-only cursor (lists ordered by id).
+pub fn id_cursor(cursor: Option<&str>, list: &str) -> ServiceResult<Option<String>> {
+    match cursor {
+        Some(text) => Ok(Some(Cursor::decode(text, list).ok_or_else(invalid_cursor)?.id)),
+        None => Ok(None),
+    }
+}
+
+pub fn next_id_cursor<T>(items: &[T], more: bool, list: &str, id: impl Fn(&T) -> &str) -> Option<String> {
+    if more {
+        items.last().map(|last| Cursor::new(list, String::new(), id(last)).encode())
+    } else {
+        None
+    }
+}
+
+pub fn list_mine(
+    conn: &mut AnyConnection,
+    sponsor_id: &str,
+    cursor: Option<&str>,
+    limit: i64,
+    currency: &str,
+) -> ServiceResult<Page<OfferingView>> {
+    let after = id_cursor(cursor, "mine")?;
+    let mut rows = Offering::list_by_sponsor(conn, sponsor_id, after.as_deref(), limit + 1)?;
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    let next_cursor = next_id_cursor(&rows, more, "mine", |o| &o.id);
+    let ids: Vec<String> = rows.iter().map(|o| o.id.clone()).collect();
+    let counts = Offering::investor_counts(conn, &ids)?;
+    let items = rows
+        .into_iter()
+        .map(|o| {
+            let n = counts.get(&o.id).copied().unwrap_or(0);
+            OfferingView::new(o, n, currency)
+        })
+        .collect();
+    Ok(Page { items, next_cursor })
+}
+
+/// The subscribers of an offering: for its sponsor and operators only.
+pub fn subscribers(
+    conn: &mut AnyConnection,
+    viewer: &Viewer,
+    offering_id: &str,
+    cursor: Option<&str>,
+    limit: i64,
+) -> ServiceResult<Page<SubscriptionView>> {
+    let offering = Offering::find(conn, offering_id)?.ok_or_else(|| not_found("offering"))?;
+    let allowed = viewer.role == Role::Operator || (viewer.role == Role::Sponsor && viewer.user_id == offering.sponsor_id);
+    if !allowed {
+        return Err(not_found("offering"));
+    }
+    let before = id_cursor(cursor, "subscribers")?;
+    let mut rows = Subscription::page(conn, None, Some(offering_id), before.as_deref(), limit + 1)?;
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    let next_cursor = next_id_cursor(&rows, more, "subscribers", |s| &s.id);
+    Ok(Page {
+        items: rows.into_iter().map(|s| SubscriptionView::new(s, None)).collect(),
+        next_cursor,
+    })
+}
+

@@ -1,0 +1,210 @@
+//! Investor profiles, their Reg CF limit, and operators' KYC decisions.
+
+use chrono::{DateTime, NaiveDateTime, TimeDelta, Utc};
+use serde::Serialize;
+
+use crate::db::page::{Cursor, DEFAULT_LIMIT};
+use crate::db::profiles::{InvestorProfile, ProfileRow};
+use crate::db::subscriptions::Subscription;
+use crate::db::users::User;
+use crate::db::{now, write_transaction, AnyConnection};
+use crate::domain::kyc::{InvestorProfileInput, KycStatus};
+use crate::domain::limits::{annual_limit, remaining, InvestorFinances, RegCfRule};
+
+use super::error::{not_found, refuse, RefusalKind, ServiceResult};
+use super::views::{utc, Page};
+
+/// The rolling window the limit applies to.
+pub const LIMIT_WINDOW: TimeDelta = TimeDelta::days(365);
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LimitView {
+    /// None: no limit (accredited).
+    pub annual_limit: Option<i64>,
+    pub invested_on_platform_12m: i64,
+    pub declared_elsewhere_12m: i64,
+    /// None: no limit.
+    pub remaining: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ProfileView {
+    pub user_id: String,
+    pub legal_name: String,
+    pub country: String,
+    pub annual_income: i64,
+    pub net_worth: i64,
+    pub accredited: bool,
+    pub external_investments_12m: i64,
+    pub kyc_status: String,
+    pub kyc_reason: Option<String>,
+    pub limit: LimitView,
+    pub currency: String,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The limit figures of a profile, as of `now`.
+pub fn limit_of(
+    conn: &mut AnyConnection,
+    profile: &InvestorProfile,
+    rule: &RegCfRule,
+    now: NaiveDateTime,
+) -> ServiceResult<LimitView> {
+    let limit = annual_limit(
+        rule,
+        &InvestorFinances {
+            annual_income: profile.annual_income,
+            net_worth: profile.net_worth,
+            accredited: profile.accredited,
+        },
+    );
+    let invested = Subscription::committed_since(conn, &profile.user_id, now - LIMIT_WINDOW)?;
+    Ok(LimitView {
+        annual_limit: limit,
+        invested_on_platform_12m: invested,
+        declared_elsewhere_12m: profile.external_investments_12m,
+        remaining: remaining(limit, invested, profile.external_investments_12m),
+    })
+}
+
+fn view(
+    conn: &mut AnyConnection,
+    profile: InvestorProfile,
+    rule: &RegCfRule,
+    currency: &str,
+) -> ServiceResult<ProfileView> {
+    let limit = limit_of(conn, &profile, rule, now())?;
+    Ok(ProfileView {
+        user_id: profile.user_id,
+        legal_name: profile.legal_name,
+        country: profile.country,
+        annual_income: profile.annual_income,
+        net_worth: profile.net_worth,
+        accredited: profile.accredited,
+        external_investments_12m: profile.external_investments_12m,
+        kyc_status: profile.kyc_status,
+        kyc_reason: profile.kyc_reason,
+        limit,
+        currency: currency.to_string(),
+        updated_at: utc(profile.updated_at),
+    })
+}
+
+/// Creates or replaces the investor's profile. A new profile, or a change of
+/// legal name or country, (re)starts KYC review; a rejected profile that is
+/// resubmitted goes back to review too. Changed finances alone keep the decision.
+pub fn put_profile(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    input: &InvestorProfileInput,
+    rule: &RegCfRule,
+    currency: &str,
+) -> ServiceResult<ProfileView> {
+    let now = now();
+    let row = ProfileRow {
+        legal_name: &input.legal_name,
+        country: &input.country,
+        annual_income: input.annual_income,
+        net_worth: input.net_worth,
+        accredited: input.accredited,
+        external_investments_12m: input.external_investments_12m,
+    };
+    let profile = write_transaction(conn, |conn| -> ServiceResult<InvestorProfile> {
+        match InvestorProfile::find(conn, user_id)? {
+            None => {
+                InvestorProfile::insert(conn, user_id, &row, now)?;
+            }
+            Some(existing) => {
+                let identity_changed =
+                    existing.legal_name != input.legal_name || existing.country != input.country;
+                let reset = identity_changed || existing.kyc_status == KycStatus::Rejected.as_str();
+                InvestorProfile::update(conn, user_id, &row, reset, now)?;
+            }
+        }
+        InvestorProfile::find(conn, user_id)?.ok_or_else(|| not_found("profile"))
+    })?;
+    view(conn, profile, rule, currency)
+}
+
+pub fn get_profile(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    rule: &RegCfRule,
+    currency: &str,
+) -> ServiceResult<ProfileView> {
+    let profile = InvestorProfile::find(conn, user_id)?.ok_or_else(|| not_found("investor profile"))?;
+    view(conn, profile, rule, currency)
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct KycItem {
+    pub investor_id: String,
+    pub email: String,
+    pub legal_name: String,
+    pub country: String,
+    pub accredited: bool,
+    pub kyc_status: String,
+    pub kyc_reason: Option<String>,
+    pub submitted_at: DateTime<Utc>,
+}
+
+pub fn list_kyc(
+    conn: &mut AnyConnection,
+    status: KycStatus,
+    cursor: Option<&str>,
+    limit: Option<i64>,
+) -> ServiceResult<Page<KycItem>> {
+    let limit = limit.unwrap_or(DEFAULT_LIMIT);
+    let after = match cursor {
+        Some(c) => Some(
+            Cursor::decode(c, "kyc")
+                .ok_or_else(|| super::error::Refusal::new(RefusalKind::Invalid, "invalid_cursor", "The cursor is not valid."))?
+                .id,
+        ),
+        None => None,
+    };
+    let rows = InvestorProfile::page_by_status(conn, status.as_str(), after.as_deref(), limit + 1)?;
+    let more = rows.len() as i64 > limit;
+    let items: Vec<KycItem> = rows
+        .into_iter()
+        .take(limit as usize)
+        .map(|(p, email)| KycItem {
+            investor_id: p.user_id,
+            email,
+            legal_name: p.legal_name,
+            country: p.country,
+            accredited: p.accredited,
+            kyc_status: p.kyc_status,
+            kyc_reason: p.kyc_reason,
+            submitted_at: utc(p.updated_at),
+        })
+        .collect();
+    let next_cursor = more
+        .then(|| items.last().map(|i| Cursor::new("kyc", String::new(), &i.investor_id).encode()))
+        .flatten();
+    Ok(Page { items, next_cursor })
+}
+
+/// An operator approves or rejects an investor's KYC.
+pub fn decide_kyc(
+    conn: &mut AnyConnection,
+    operator_id: &str,
+    investor_id: &str,
+    decision: KycStatus,
+    reason: Option<&str>,
+    rule: &RegCfRule,
+    currency: &str,
+) -> ServiceResult<ProfileView> {
+    if decision == KycStatus::Pending {
+        return refuse(RefusalKind::Invalid, "invalid_field", "decision must be approved or rejected");
+    }
+    let now = now();
+    let profile = write_transaction(conn, |conn| -> ServiceResult<InvestorProfile> {
+        let is_investor = User::find(conn, investor_id)?.is_some_and(|u| u.role == "investor");
+        if !is_investor || !InvestorProfile::decide(conn, investor_id, decision.as_str(), reason, operator_id, now)? {
+            return Err(not_found("investor profile"));
+        }
+        InvestorProfile::find(conn, investor_id)?.ok_or_else(|| not_found("investor profile"))
+    })?;
+    view(conn, profile, rule, currency)
+}

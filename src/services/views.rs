@@ -1,0 +1,117 @@
+//! What the API shows of offerings, subscriptions and money: plain structs
+//! that serialize to the JSON of `openapi.yaml`.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use serde::Serialize;
+
+use crate::db::offerings::Offering;
+use crate::db::subscriptions::Subscription;
+
+pub fn utc(t: NaiveDateTime) -> DateTime<Utc> {
+    t.and_utc()
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Progress {
+    pub raised: i64,
+    pub target_amount: i64,
+    /// Whole percent, rounded down.
+    pub percent: i64,
+    pub investor_count: i64,
+    pub remaining_shares: i64,
+    pub closes_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OfferingView {
+    pub id: String,
+    pub sponsor_id: String,
+    pub title: String,
+    pub summary: String,
+    pub description: String,
+    pub security_type: String,
+    pub currency: String,
+    pub price_per_share: i64,
+    pub target_amount: i64,
+    pub min_raise: i64,
+    pub min_subscription: i64,
+    pub max_per_investor: Option<i64>,
+    pub opens_at: Option<DateTime<Utc>>,
+    pub closes_at: DateTime<Utc>,
+    pub status: String,
+    pub rejection_reason: Option<String>,
+    pub progress: Progress,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl OfferingView {
+    pub fn new(o: Offering, investor_count: i64, currency: &str) -> Self {
+        let percent = ((o.raised as i128 * 100) / o.target_amount.max(1) as i128) as i64;
+        Self {
+            progress: Progress {
+                raised: o.raised,
+                target_amount: o.target_amount,
+                percent,
+                investor_count,
+                remaining_shares: (o.target_amount - o.raised) / o.price_per_share.max(1),
+                closes_at: utc(o.closes_at),
+            },
+            id: o.id,
+            sponsor_id: o.sponsor_id,
+            title: o.title,
+            summary: o.summary,
+            description: o.description,
+            security_type: o.security_type,
+            currency: currency.to_string(),
+            price_per_share: o.price_per_share,
+            target_amount: o.target_amount,
+            min_raise: o.min_raise,
+            min_subscription: o.min_subscription,
+            max_per_investor: o.max_per_investor,
+            opens_at: o.opens_at.map(utc),
+            closes_at: utc(o.closes_at),
+            status: o.status,
+            rejection_reason: o.rejection_reason,
+            created_at: utc(o.created_at),
+            updated_at: utc(o.updated_at),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SubscriptionView {
+    pub id: String,
+    pub offering_id: String,
+    pub investor_id: String,
+    pub shares: i64,
+    pub amount: i64,
+    pub status: String,
+    /// The offering's status right after this subscription (or when listed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offering_status: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl SubscriptionView {
+    pub fn new(s: Subscription, offering_status: Option<String>) -> Self {
+        Self {
+            id: s.id,
+            offering_id: s.offering_id,
+            investor_id: s.investor_id,
+            shares: s.shares,
+            amount: s.amount,
+            status: s.status,
+            offering_status,
+            created_at: utc(s.created_at),
+            updated_at: utc(s.updated_at),
+        }
+    }
+}
