@@ -17,6 +17,7 @@ use crate::config::Config;
 use crate::db::{build_pool, run_migrations, DbPool};
 use crate::jobs::{spawn_periodic, Shutdown};
 use crate::mail::Relay;
+use crate::services::deadlines;
 
 pub struct Application {
     port: u16,
@@ -55,6 +56,7 @@ impl Application {
                 .wrap(problems::error_handlers())
                 .app_data(web::Data::new(state.clone()))
                 .app_data(problems::json_config())
+                .app_data(web::PayloadConfig::new(problems::JSON_LIMIT))
                 .app_data(problems::path_config())
                 .app_data(problems::query_config())
                 .configure(api::configure)
@@ -96,6 +98,18 @@ fn start_jobs(config: &Config, pool: &DbPool, shutdown: &Shutdown) -> anyhow::Re
         config.mail.relay_interval,
         shutdown.clone(),
         move || relay.run_once().map(|_| ()),
+    )?;
+    let sweeper_pool = pool.clone();
+    let currency = config.currency.clone();
+    spawn_periodic(
+        "sweeper",
+        config.sweep_interval,
+        shutdown.clone(),
+        move || {
+            let mut conn = sweeper_pool.get()?;
+            deadlines::close_expired(&mut conn, &currency)?;
+            Ok(())
+        },
     )?;
     Ok(())
 }

@@ -28,6 +28,10 @@ enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Check every ledger invariant; exit status 0 only when all hold.
+    VerifyLedger,
+    /// Close every offering whose deadline has passed, once, and exit.
+    Sweep,
     /// Create a platform operator. Operators can be made no other way.
     CreateOperator {
         #[arg(long)]
@@ -53,6 +57,8 @@ pub fn run() -> ExitCode {
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(config),
         Command::Migrate => migrate(&config),
+        Command::VerifyLedger => return verify_ledger(&config),
+        Command::Sweep => sweep(&config),
         Command::CreateOperator {
             email,
             password,
@@ -81,6 +87,46 @@ fn migrate(config: &Config) -> anyhow::Result<()> {
     let pool = build_pool(&config.database_url, 1)?;
     let applied = run_migrations(&mut *pool.get()?)?;
     println!("{applied} migration(s) applied");
+    Ok(())
+}
+
+fn verify_ledger(config: &Config) -> ExitCode {
+    let report = build_pool(&config.database_url, 1)
+        .and_then(|pool| Ok(pool.get()?))
+        .and_then(|mut conn| {
+            run_migrations(&mut conn)?;
+            Ok(crate::ledger::invariants::check(&mut conn)?)
+        });
+    match report {
+        Ok(report) => {
+            match serde_json::to_string_pretty(&report) {
+                Ok(text) => println!("{text}"),
+                Err(e) => eprintln!("error: {e}"),
+            }
+            if report.ok {
+                eprintln!("ledger OK: every invariant holds");
+                ExitCode::SUCCESS
+            } else {
+                eprintln!("ledger BROKEN: {} violation(s)", report.violations.len());
+                ExitCode::FAILURE
+            }
+        }
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn sweep(config: &Config) -> anyhow::Result<()> {
+    let pool = build_pool(&config.database_url, 1)?;
+    let mut conn = pool.get()?;
+    run_migrations(&mut conn)?;
+    let closed = crate::services::deadlines::close_expired(&mut conn, &config.currency)?;
+    for (id, status) in &closed {
+        println!("{id} {status}");
+    }
+    println!("{} offering(s) closed", closed.len());
     Ok(())
 }
 

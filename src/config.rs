@@ -280,7 +280,10 @@ fn delta(d: Duration) -> chrono::TimeDelta {
 fn minor(vars: &impl Vars, name: &'static str, default: i64) -> Result<i64, ConfigError> {
     let v: i64 = parse_or(vars, name, Some(default))?;
     if !(0..=crate::domain::money::MAX_AMOUNT).contains(&v) {
-        return Err(ConfigError::new(name, "must be a non-negative amount in minor units"));
+        return Err(ConfigError::new(
+            name,
+            "must be a non-negative amount in minor units",
+        ));
     }
     Ok(v)
 }
@@ -289,7 +292,10 @@ fn minor(vars: &impl Vars, name: &'static str, default: i64) -> Result<i64, Conf
 fn bps(vars: &impl Vars, name: &'static str, default: i64) -> Result<i64, ConfigError> {
     let v: i64 = parse_or(vars, name, Some(default))?;
     if !(0..=10_000).contains(&v) {
-        return Err(ConfigError::new(name, "must be between 0 and 10000 basis points"));
+        return Err(ConfigError::new(
+            name,
+            "must be between 0 and 10000 basis points",
+        ));
     }
     Ok(v)
 }

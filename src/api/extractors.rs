@@ -113,3 +113,19 @@ impl FromRequest for ClientIp {
         ready(Ok(ClientIp(ip)))
     }
 }
+
+/// A caller who may or may not be signed in (public pages that show more to
+/// owners). A token that is present but invalid is still refused.
+pub struct MaybeUser(pub Option<AuthUser>);
+
+impl FromRequest for MaybeUser {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        if req.headers().get(header::AUTHORIZATION).is_none() {
+            return ready(Ok(MaybeUser(None)));
+        }
+        ready(authenticate(req).map(|u| MaybeUser(Some(u))))
+    }
+}

@@ -6,7 +6,9 @@
 use actix_web::http::Method;
 use actix_web::{web, FromRequest, Handler, Resource, Responder};
 
-use super::{auth, health, me, openapi};
+use super::{
+    auth, health, ledger, me, offerings, openapi, profiles, subscriptions, wallet, webhooks,
+};
 
 /// Something routes can be declared to: the real service config, or a list.
 pub trait RouteSink {
@@ -43,6 +45,84 @@ fn declare<S: RouteSink>(s: &mut S) {
     );
 
     s.add(Method::GET, "/api/v1/me", me::get_me);
+    s.add(
+        Method::GET,
+        "/api/v1/me/investor-profile",
+        profiles::get_profile,
+    );
+    s.add(
+        Method::PUT,
+        "/api/v1/me/investor-profile",
+        profiles::put_profile,
+    );
+    s.add(Method::GET, "/api/v1/me/account", wallet::account);
+    s.add(
+        Method::GET,
+        "/api/v1/me/account/transactions",
+        wallet::transactions,
+    );
+    s.add(Method::POST, "/api/v1/me/deposits", wallet::deposit);
+    s.add(Method::POST, "/api/v1/me/withdrawals", wallet::withdraw);
+    s.add(Method::GET, "/api/v1/me/offerings", offerings::list_mine);
+    s.add(
+        Method::GET,
+        "/api/v1/me/subscriptions",
+        subscriptions::list_mine,
+    );
+
+    s.add(Method::GET, "/api/v1/offerings", offerings::list);
+    s.add(Method::POST, "/api/v1/offerings", offerings::create);
+    s.add(Method::GET, "/api/v1/offerings/{id}", offerings::get_one);
+    s.add(Method::PATCH, "/api/v1/offerings/{id}", offerings::patch);
+    s.add(
+        Method::POST,
+        "/api/v1/offerings/{id}/submit",
+        offerings::submit,
+    );
+    s.add(
+        Method::POST,
+        "/api/v1/offerings/{id}/cancel",
+        offerings::cancel,
+    );
+    s.add(
+        Method::GET,
+        "/api/v1/offerings/{id}/subscriptions",
+        offerings::subscribers,
+    );
+    s.add(
+        Method::POST,
+        "/api/v1/offerings/{id}/subscriptions",
+        subscriptions::subscribe,
+    );
+    s.add(
+        Method::POST,
+        "/api/v1/subscriptions/{id}/cancel",
+        subscriptions::cancel,
+    );
+
+    s.add(Method::POST, "/api/v1/webhooks/bank", webhooks::bank);
+
+    s.add(Method::GET, "/api/v1/operator/kyc", profiles::list_kyc);
+    s.add(
+        Method::POST,
+        "/api/v1/operator/investors/{id}/kyc",
+        profiles::decide_kyc,
+    );
+    s.add(
+        Method::POST,
+        "/api/v1/operator/offerings/{id}/approve",
+        offerings::approve,
+    );
+    s.add(
+        Method::POST,
+        "/api/v1/operator/offerings/{id}/reject",
+        offerings::reject,
+    );
+    s.add(
+        Method::GET,
+        "/api/v1/operator/ledger/trial-balance",
+        ledger::trial_balance,
+    );
 }
 
 /// Registers every route, one resource per path.

@@ -41,7 +41,10 @@ impl Deposit {
             .execute(conn)
     }
 
-    pub fn find_by_reference(conn: &mut AnyConnection, reference: &str) -> QueryResult<Option<Self>> {
+    pub fn find_by_reference(
+        conn: &mut AnyConnection,
+        reference: &str,
+    ) -> QueryResult<Option<Self>> {
         deposits::table
             .filter(deposits::reference.eq(reference))
             .select(Self::as_select())
@@ -57,15 +60,19 @@ impl Deposit {
         entry_id: &str,
         now: NaiveDateTime,
     ) -> QueryResult<bool> {
-        diesel::update(deposits::table.find(id).filter(deposits::status.eq("pending")))
-            .set((
-                deposits::status.eq("confirmed"),
-                deposits::bank_txn_id.eq(Some(bank_txn_id)),
-                deposits::entry_id.eq(Some(entry_id)),
-                deposits::confirmed_at.eq(Some(now)),
-            ))
-            .execute(conn)
-            .map(|n| n == 1)
+        diesel::update(
+            deposits::table
+                .find(id)
+                .filter(deposits::status.eq("pending")),
+        )
+        .set((
+            deposits::status.eq("confirmed"),
+            deposits::bank_txn_id.eq(Some(bank_txn_id)),
+            deposits::entry_id.eq(Some(entry_id)),
+            deposits::confirmed_at.eq(Some(now)),
+        ))
+        .execute(conn)
+        .map(|n| n == 1)
     }
 }
 
@@ -109,7 +116,10 @@ impl Withdrawal {
             .execute(conn)
     }
 
-    pub fn find_by_reference(conn: &mut AnyConnection, reference: &str) -> QueryResult<Option<Self>> {
+    pub fn find_by_reference(
+        conn: &mut AnyConnection,
+        reference: &str,
+    ) -> QueryResult<Option<Self>> {
         withdrawals::table
             .filter(withdrawals::reference.eq(reference))
             .select(Self::as_select())
@@ -124,15 +134,19 @@ impl Withdrawal {
         entry_id: &str,
         now: NaiveDateTime,
     ) -> QueryResult<bool> {
-        diesel::update(withdrawals::table.find(id).filter(withdrawals::status.eq("pending")))
-            .set((
-                withdrawals::status.eq("paid"),
-                withdrawals::bank_txn_id.eq(Some(bank_txn_id)),
-                withdrawals::paid_entry_id.eq(Some(entry_id)),
-                withdrawals::paid_at.eq(Some(now)),
-            ))
-            .execute(conn)
-            .map(|n| n == 1)
+        diesel::update(
+            withdrawals::table
+                .find(id)
+                .filter(withdrawals::status.eq("pending")),
+        )
+        .set((
+            withdrawals::status.eq("paid"),
+            withdrawals::bank_txn_id.eq(Some(bank_txn_id)),
+            withdrawals::paid_entry_id.eq(Some(entry_id)),
+            withdrawals::paid_at.eq(Some(now)),
+        ))
+        .execute(conn)
+        .map(|n| n == 1)
     }
 }
 
@@ -152,16 +166,16 @@ pub fn record_bank_event(
     // the caller's whole transaction.
     let inserted = conn.transaction(|conn| {
         diesel::insert_into(bank_events::table)
-        .values((
-            bank_events::bank_txn_id.eq(bank_txn_id),
-            bank_events::kind.eq(kind),
-            bank_events::reference.eq(reference),
-            bank_events::amount.eq(amount),
-            bank_events::outcome.eq("processing"),
-            bank_events::raw_body.eq(raw_body),
-            bank_events::received_at.eq(now),
-        ))
-        .execute(conn)
+            .values((
+                bank_events::bank_txn_id.eq(bank_txn_id),
+                bank_events::kind.eq(kind),
+                bank_events::reference.eq(reference),
+                bank_events::amount.eq(amount),
+                bank_events::outcome.eq("processing"),
+                bank_events::raw_body.eq(raw_body),
+                bank_events::received_at.eq(now),
+            ))
+            .execute(conn)
     });
     match inserted {
         Ok(_) => Ok(true),
@@ -170,13 +184,20 @@ pub fn record_bank_event(
     }
 }
 
-pub fn set_bank_event_outcome(conn: &mut AnyConnection, bank_txn_id: &str, outcome: &str) -> QueryResult<usize> {
+pub fn set_bank_event_outcome(
+    conn: &mut AnyConnection,
+    bank_txn_id: &str,
+    outcome: &str,
+) -> QueryResult<usize> {
     diesel::update(bank_events::table.find(bank_txn_id))
         .set(bank_events::outcome.eq(outcome))
         .execute(conn)
 }
 
-pub fn bank_event_outcome(conn: &mut AnyConnection, bank_txn_id: &str) -> QueryResult<Option<String>> {
+pub fn bank_event_outcome(
+    conn: &mut AnyConnection,
+    bank_txn_id: &str,
+) -> QueryResult<Option<String>> {
     bank_events::table
         .find(bank_txn_id)
         .select(bank_events::outcome)

@@ -33,7 +33,12 @@ struct Row {
 
 /// Claims `key` for `user` in its own short transaction (committed before the
 /// work starts, so a concurrent replay sees it and answers 409).
-pub fn claim(conn: &mut AnyConnection, user_id: &str, key: &str, request_hash: &str) -> QueryResult<Claim> {
+pub fn claim(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    key: &str,
+    request_hash: &str,
+) -> QueryResult<Claim> {
     let now = now();
     let result = write_transaction(conn, |conn| {
         let existing: Option<Row> = idempotency_keys::table
@@ -78,11 +83,17 @@ pub fn claim(conn: &mut AnyConnection, user_id: &str, key: &str, request_hash: &
         )
         .set(idempotency_keys::locked_at.eq(now))
         .execute(conn)?;
-        Ok(if taken == 1 { Claim::Acquired } else { Claim::InProgress })
+        Ok(if taken == 1 {
+            Claim::Acquired
+        } else {
+            Claim::InProgress
+        })
     });
     match result {
         // Two first requests raced to insert: the loser sees the winner's key.
-        Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => Ok(Claim::InProgress),
+        Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
+            Ok(Claim::InProgress)
+        }
         other => other,
     }
 }

@@ -112,12 +112,16 @@ impl Offering {
     }
 
     /// draft | in_review | open -> cancelled; false when it was in none of them.
-    pub fn mark_cancelled(conn: &mut AnyConnection, id: &str, now: NaiveDateTime) -> QueryResult<bool> {
-        diesel::update(
-            offerings::table
-                .find(id)
-                .filter(offerings::status.eq_any(["draft", "in_review", "open"])),
-        )
+    pub fn mark_cancelled(
+        conn: &mut AnyConnection,
+        id: &str,
+        now: NaiveDateTime,
+    ) -> QueryResult<bool> {
+        diesel::update(offerings::table.find(id).filter(offerings::status.eq_any([
+            "draft",
+            "in_review",
+            "open",
+        ])))
         .set((
             offerings::status.eq("cancelled"),
             offerings::closed_at.eq(Some(now)),
@@ -127,16 +131,24 @@ impl Offering {
         .map(|n| n == 1)
     }
 
-    pub fn mark_submitted(conn: &mut AnyConnection, id: &str, now: NaiveDateTime) -> QueryResult<bool> {
-        diesel::update(offerings::table.find(id).filter(offerings::status.eq("draft")))
-            .set((
-                offerings::status.eq("in_review"),
-                offerings::submitted_at.eq(Some(now)),
-                offerings::rejection_reason.eq(None::<String>),
-                offerings::updated_at.eq(now),
-            ))
-            .execute(conn)
-            .map(|n| n == 1)
+    pub fn mark_submitted(
+        conn: &mut AnyConnection,
+        id: &str,
+        now: NaiveDateTime,
+    ) -> QueryResult<bool> {
+        diesel::update(
+            offerings::table
+                .find(id)
+                .filter(offerings::status.eq("draft")),
+        )
+        .set((
+            offerings::status.eq("in_review"),
+            offerings::submitted_at.eq(Some(now)),
+            offerings::rejection_reason.eq(None::<String>),
+            offerings::updated_at.eq(now),
+        ))
+        .execute(conn)
+        .map(|n| n == 1)
     }
 
     pub fn mark_rejected(
@@ -145,14 +157,18 @@ impl Offering {
         reason: &str,
         now: NaiveDateTime,
     ) -> QueryResult<bool> {
-        diesel::update(offerings::table.find(id).filter(offerings::status.eq("in_review")))
-            .set((
-                offerings::status.eq("draft"),
-                offerings::rejection_reason.eq(Some(reason)),
-                offerings::updated_at.eq(now),
-            ))
-            .execute(conn)
-            .map(|n| n == 1)
+        diesel::update(
+            offerings::table
+                .find(id)
+                .filter(offerings::status.eq("in_review")),
+        )
+        .set((
+            offerings::status.eq("draft"),
+            offerings::rejection_reason.eq(Some(reason)),
+            offerings::updated_at.eq(now),
+        ))
+        .execute(conn)
+        .map(|n| n == 1)
     }
 
     pub fn mark_approved(
@@ -161,15 +177,19 @@ impl Offering {
         opens_at: NaiveDateTime,
         now: NaiveDateTime,
     ) -> QueryResult<bool> {
-        diesel::update(offerings::table.find(id).filter(offerings::status.eq("in_review")))
-            .set((
-                offerings::status.eq("open"),
-                offerings::opens_at.eq(Some(opens_at)),
-                offerings::approved_at.eq(Some(now)),
-                offerings::updated_at.eq(now),
-            ))
-            .execute(conn)
-            .map(|n| n == 1)
+        diesel::update(
+            offerings::table
+                .find(id)
+                .filter(offerings::status.eq("in_review")),
+        )
+        .set((
+            offerings::status.eq("open"),
+            offerings::opens_at.eq(Some(opens_at)),
+            offerings::approved_at.eq(Some(now)),
+            offerings::updated_at.eq(now),
+        ))
+        .execute(conn)
+        .map(|n| n == 1)
     }
 
     /// Adds `amount` to `raised` if the offering is open and it fits under the
@@ -194,8 +214,14 @@ impl Offering {
         )
         .set((
             offerings::raised.eq(offerings::raised + amount),
-            offerings::status.eq(case_when(reaches_target.clone(), "funded".into_sql::<Text>()).otherwise(offerings::status)),
-            offerings::closed_at.eq(case_when(reaches_target, Some(now).into_sql::<Nullable<Timestamp>>()).otherwise(offerings::closed_at)),
+            offerings::status
+                .eq(case_when(reaches_target, "funded".into_sql::<Text>())
+                    .otherwise(offerings::status)),
+            offerings::closed_at.eq(case_when(
+                reaches_target,
+                Some(now).into_sql::<Nullable<Timestamp>>(),
+            )
+            .otherwise(offerings::closed_at)),
             offerings::updated_at.eq(now),
         ))
         .returning((offerings::raised, offerings::status))
@@ -225,7 +251,11 @@ impl Offering {
     }
 
     /// Open offerings whose deadline has passed.
-    pub fn due_for_closing(conn: &mut AnyConnection, now: NaiveDateTime, limit: i64) -> QueryResult<Vec<String>> {
+    pub fn due_for_closing(
+        conn: &mut AnyConnection,
+        now: NaiveDateTime,
+        limit: i64,
+    ) -> QueryResult<Vec<String>> {
         offerings::table
             .filter(offerings::status.eq("open"))
             .filter(offerings::closes_at.le(now))
@@ -251,8 +281,11 @@ impl Offering {
                 .filter(offerings::closes_at.le(now)),
         )
         .set((
-            offerings::status.eq(case_when(offerings::raised.ge(offerings::min_raise), "funded".into_sql::<Text>())
-                .otherwise("failed".into_sql::<Text>())),
+            offerings::status.eq(case_when(
+                offerings::raised.ge(offerings::min_raise),
+                "funded".into_sql::<Text>(),
+            )
+            .otherwise("failed".into_sql::<Text>())),
             offerings::closed_at.eq(Some(now)),
             offerings::updated_at.eq(now),
         ))
@@ -321,7 +354,10 @@ impl Offering {
     }
 
     /// Distinct investors with an active or settled subscription, per offering.
-    pub fn investor_counts(conn: &mut AnyConnection, ids: &[String]) -> QueryResult<HashMap<String, i64>> {
+    pub fn investor_counts(
+        conn: &mut AnyConnection,
+        ids: &[String],
+    ) -> QueryResult<HashMap<String, i64>> {
         if ids.is_empty() {
             return Ok(HashMap::new());
         }
@@ -339,5 +375,7 @@ impl Offering {
 }
 
 fn escape_like(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+    s.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
 }

@@ -72,7 +72,10 @@ impl Subscription {
                 .find(id)
                 .filter(subscriptions::status.eq(from)),
         )
-        .set((subscriptions::status.eq(to), subscriptions::updated_at.eq(now)))
+        .set((
+            subscriptions::status.eq(to),
+            subscriptions::updated_at.eq(now),
+        ))
         .execute(conn)
         .map(|n| n == 1)
     }
@@ -106,7 +109,10 @@ impl Subscription {
     }
 
     /// Money of the investor held in escrow (active subscriptions).
-    pub fn active_total_of_investor(conn: &mut AnyConnection, investor_id: &str) -> QueryResult<i64> {
+    pub fn active_total_of_investor(
+        conn: &mut AnyConnection,
+        investor_id: &str,
+    ) -> QueryResult<i64> {
         subscriptions::table
             .filter(subscriptions::investor_id.eq(investor_id))
             .filter(subscriptions::status.eq("active"))
@@ -115,7 +121,10 @@ impl Subscription {
     }
 
     /// Active subscriptions of an offering (for notices and refunds).
-    pub fn active_of_offering(conn: &mut AnyConnection, offering_id: &str) -> QueryResult<Vec<Subscription>> {
+    pub fn active_of_offering(
+        conn: &mut AnyConnection,
+        offering_id: &str,
+    ) -> QueryResult<Vec<Subscription>> {
         subscriptions::table
             .filter(subscriptions::offering_id.eq(offering_id))
             .filter(subscriptions::status.eq("active"))
@@ -149,7 +158,6 @@ impl Subscription {
         query.load(conn)
     }
 }
-
 
 /// `SUM(amount)` as BIGINT on both backends (PostgreSQL sums BIGINT as NUMERIC,
 /// which the two-backend connection does not map), zero when there are no rows.

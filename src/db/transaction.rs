@@ -46,7 +46,9 @@ where
 
 fn in_transaction(conn: &mut AnyConnection) -> bool {
     let depth = match conn {
-        AnyConnection::Sqlite(c) => AnsiTransactionManager::transaction_manager_status_mut(c).transaction_depth(),
+        AnyConnection::Sqlite(c) => {
+            AnsiTransactionManager::transaction_manager_status_mut(c).transaction_depth()
+        }
         AnyConnection::Postgresql(c) => {
             AnsiTransactionManager::transaction_manager_status_mut(c).transaction_depth()
         }

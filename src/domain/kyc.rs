@@ -61,7 +61,10 @@ impl InvestorProfileInput {
         }
         let country = country.trim().to_ascii_uppercase();
         if country.len() != 2 || !country.bytes().all(|b| b.is_ascii_uppercase()) {
-            return Err(FieldError::new("country", "must be an ISO 3166-1 alpha-2 code such as US"));
+            return Err(FieldError::new(
+                "country",
+                "must be an ISO 3166-1 alpha-2 code such as US",
+            ));
         }
         Ok(Self {
             legal_name: legal_name.to_string(),

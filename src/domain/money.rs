@@ -15,10 +15,16 @@ pub struct Amount(i64);
 impl Amount {
     pub fn parse(field: &'static str, value: i64) -> Result<Self, FieldError> {
         if value <= 0 {
-            return Err(FieldError::new(field, "must be a positive whole number of minor units"));
+            return Err(FieldError::new(
+                field,
+                "must be a positive whole number of minor units",
+            ));
         }
         if value > MAX_AMOUNT {
-            return Err(FieldError::new(field, format!("must be at most {MAX_AMOUNT}")));
+            return Err(FieldError::new(
+                field,
+                format!("must be at most {MAX_AMOUNT}"),
+            ));
         }
         Ok(Self(value))
     }
@@ -31,7 +37,10 @@ impl Amount {
 /// A non-negative amount (incomes, net worth, declared investments).
 pub fn parse_non_negative(field: &'static str, value: i64) -> Result<i64, FieldError> {
     if !(0..=MAX_AMOUNT).contains(&value) {
-        return Err(FieldError::new(field, format!("must be between 0 and {MAX_AMOUNT}")));
+        return Err(FieldError::new(
+            field,
+            format!("must be between 0 and {MAX_AMOUNT}"),
+        ));
     }
     Ok(value)
 }

@@ -100,10 +100,19 @@ fn text(field: &'static str, value: &str, max: usize, required: bool) -> Result<
         return Err(FieldError::new(field, "is required"));
     }
     if value.chars().count() > max {
-        return Err(FieldError::new(field, format!("must be at most {max} characters long")));
+        return Err(FieldError::new(
+            field,
+            format!("must be at most {max} characters long"),
+        ));
     }
-    if value.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
-        return Err(FieldError::new(field, "must not contain control characters"));
+    if value
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+    {
+        return Err(FieldError::new(
+            field,
+            "must not contain control characters",
+        ));
     }
     Ok(())
 }
@@ -111,7 +120,11 @@ fn text(field: &'static str, value: &str, max: usize, required: bool) -> Result<
 impl OfferingTerms {
     /// Checks every rule. `earliest_open` is when the offering would open if
     /// `opens_at` is absent (now, for a draft; approval time on approval).
-    pub fn validate(&self, earliest_open: NaiveDateTime, min_duration: TimeDelta) -> Result<(), FieldError> {
+    pub fn validate(
+        &self,
+        earliest_open: NaiveDateTime,
+        min_duration: TimeDelta,
+    ) -> Result<(), FieldError> {
         text("title", &self.title, 200, true)?;
         text("summary", &self.summary, 1_000, true)?;
         text("description", &self.description, 20_000, false)?;
@@ -123,7 +136,10 @@ impl OfferingTerms {
         }
         let money = |field: &'static str, v: i64| {
             if v <= 0 || v > MAX_AMOUNT {
-                Err(FieldError::new(field, format!("must be between 1 and {MAX_AMOUNT} minor units")))
+                Err(FieldError::new(
+                    field,
+                    format!("must be between 1 and {MAX_AMOUNT} minor units"),
+                ))
             } else {
                 Ok(())
             }
@@ -139,18 +155,30 @@ impl OfferingTerms {
             ));
         }
         if self.min_raise > self.target_amount {
-            return Err(FieldError::new("min_raise", "must not exceed target_amount"));
+            return Err(FieldError::new(
+                "min_raise",
+                "must not exceed target_amount",
+            ));
         }
         if self.min_subscription > self.target_amount {
-            return Err(FieldError::new("min_subscription", "must not exceed target_amount"));
+            return Err(FieldError::new(
+                "min_subscription",
+                "must not exceed target_amount",
+            ));
         }
         if let Some(max) = self.max_per_investor {
             money("max_per_investor", max)?;
             if max < self.min_subscription {
-                return Err(FieldError::new("max_per_investor", "must be at least min_subscription"));
+                return Err(FieldError::new(
+                    "max_per_investor",
+                    "must be at least min_subscription",
+                ));
             }
             if max < self.price_per_share {
-                return Err(FieldError::new("max_per_investor", "must allow at least one share"));
+                return Err(FieldError::new(
+                    "max_per_investor",
+                    "must allow at least one share",
+                ));
             }
         }
         let opens = match self.opens_at {
@@ -181,7 +209,9 @@ mod tests {
     use super::*;
 
     fn now() -> NaiveDateTime {
-        chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap().naive_utc()
+        chrono::DateTime::from_timestamp(1_800_000_000, 0)
+            .unwrap()
+            .naive_utc()
     }
 
     fn terms() -> OfferingTerms {
@@ -211,17 +241,33 @@ mod tests {
 
     #[test]
     fn each_rule_names_its_field() {
-        let cases: Vec<(&str, Box<dyn Fn(&mut OfferingTerms)>)> = vec![
+        type Mutation = Box<dyn Fn(&mut OfferingTerms)>;
+        let cases: Vec<(&str, Mutation)> = vec![
             ("title", Box::new(|t| t.title = " ".into())),
-            ("security_type", Box::new(|t| t.security_type = "tulips".into())),
+            (
+                "security_type",
+                Box::new(|t| t.security_type = "tulips".into()),
+            ),
             ("price_per_share", Box::new(|t| t.price_per_share = 0)),
             ("target_amount", Box::new(|t| t.target_amount = 1_000_500)),
             ("min_raise", Box::new(|t| t.min_raise = 2_000_000)),
             ("min_subscription", Box::new(|t| t.min_subscription = -1)),
-            ("max_per_investor", Box::new(|t| t.max_per_investor = Some(999))),
-            ("closes_at", Box::new(|t| t.closes_at = now() + TimeDelta::days(20))),
-            ("closes_at", Box::new(|t| t.closes_at = now() - TimeDelta::days(1))),
-            ("opens_at", Box::new(|t| t.opens_at = Some(now() - TimeDelta::days(1)))),
+            (
+                "max_per_investor",
+                Box::new(|t| t.max_per_investor = Some(999)),
+            ),
+            (
+                "closes_at",
+                Box::new(|t| t.closes_at = now() + TimeDelta::days(20)),
+            ),
+            (
+                "closes_at",
+                Box::new(|t| t.closes_at = now() - TimeDelta::days(1)),
+            ),
+            (
+                "opens_at",
+                Box::new(|t| t.opens_at = Some(now() - TimeDelta::days(1))),
+            ),
         ];
         for (field, mutate) in cases {
             let mut t = terms();

@@ -99,7 +99,8 @@ struct OfferingCheck {
 }
 
 // Sums are cast so that PostgreSQL's NUMERIC sums come back as BIGINT.
-const POSTINGS_TOTAL: &str = "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) AS total FROM postings";
+const POSTINGS_TOTAL: &str =
+    "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) AS total FROM postings";
 const ENTRY_COUNT: &str = "SELECT COUNT(*) AS total FROM journal_entries";
 const UNBALANCED_ENTRIES: &str = "SELECT entry_id, CAST(SUM(amount) AS BIGINT) AS total \
      FROM postings GROUP BY entry_id HAVING SUM(amount) <> 0 ORDER BY entry_id";
@@ -110,7 +111,8 @@ const ACCOUNTS: &str = "SELECT a.id, a.kind, a.owner_id, a.balance, \
      HAVING a.balance <> COALESCE(SUM(p.amount), 0) \
         OR (a.kind <> 'external_bank' AND (a.balance < 0 OR COALESCE(SUM(p.amount), 0) < 0)) \
      ORDER BY a.id";
-const KINDS: &str = "SELECT kind, COUNT(*) AS accounts, CAST(COALESCE(SUM(balance), 0) AS BIGINT) AS balance \
+const KINDS: &str =
+    "SELECT kind, COUNT(*) AS accounts, CAST(COALESCE(SUM(balance), 0) AS BIGINT) AS balance \
      FROM ledger_accounts GROUP BY kind ORDER BY kind";
 const OFFERINGS: &str = "SELECT o.id, o.status, o.raised, o.target_amount, \
      CAST(COALESCE((SELECT SUM(p.amount) FROM postings p WHERE p.account_id = e.id), 0) AS BIGINT) AS escrow, \
@@ -142,7 +144,9 @@ pub fn check(conn: &mut AnyConnection) -> QueryResult<LedgerReport> {
 fn check_in_snapshot(conn: &mut AnyConnection) -> QueryResult<LedgerReport> {
     let mut violations = Vec::new();
 
-    let postings_total = diesel::sql_query(POSTINGS_TOTAL).get_result::<Total>(conn)?.total;
+    let postings_total = diesel::sql_query(POSTINGS_TOTAL)
+        .get_result::<Total>(conn)?
+        .total;
     if postings_total != 0 {
         violations.push(Violation {
             invariant: "postings_sum_to_zero",
@@ -213,7 +217,8 @@ fn check_in_snapshot(conn: &mut AnyConnection) -> QueryResult<LedgerReport> {
                 detail: "raised exceeds the target amount".into(),
             });
         }
-        if matches!(o.status.as_str(), "open" | "funded" | "settled") && o.raised != o.committed_sum {
+        if matches!(o.status.as_str(), "open" | "funded" | "settled") && o.raised != o.committed_sum
+        {
             violations.push(Violation {
                 invariant: "raised_matches_subscriptions",
                 subject,
@@ -233,7 +238,9 @@ fn check_in_snapshot(conn: &mut AnyConnection) -> QueryResult<LedgerReport> {
             balance: k.balance,
         })
         .collect();
-    let entries = diesel::sql_query(ENTRY_COUNT).get_result::<Total>(conn)?.total;
+    let entries = diesel::sql_query(ENTRY_COUNT)
+        .get_result::<Total>(conn)?
+        .total;
     Ok(LedgerReport {
         ok: violations.is_empty(),
         postings_total,

@@ -94,13 +94,11 @@ pub fn post(
     }
     for leg in legs {
         let changed = diesel::update(
-            ledger_accounts::table
-                .find(leg.account_id)
-                .filter(
-                    ledger_accounts::kind
-                        .eq("external_bank")
-                        .or((ledger_accounts::balance + leg.amount).ge(0)),
-                ),
+            ledger_accounts::table.find(leg.account_id).filter(
+                ledger_accounts::kind
+                    .eq("external_bank")
+                    .or((ledger_accounts::balance + leg.amount).ge(0)),
+            ),
         )
         .set(ledger_accounts::balance.eq(ledger_accounts::balance + leg.amount))
         .execute(conn)?;

@@ -10,4 +10,4 @@ pub mod invariants;
 mod journal;
 
 pub use accounts::{ensure_account, find_account, lock_balance, Account, AccountKind, PLATFORM};
-pub use journal::{post, EntryKind, Leg, LedgerError};
+pub use journal::{post, EntryKind, LedgerError, Leg};

@@ -84,7 +84,13 @@ pub fn subscription_confirmed(c: &Confirmation<'_>) -> Email {
     }
 }
 
-pub fn subscription_cancelled(to: &str, offering_title: &str, shares: i64, amount: i64, currency: &str) -> Email {
+pub fn subscription_cancelled(
+    to: &str,
+    offering_title: &str,
+    shares: i64,
+    amount: i64,
+    currency: &str,
+) -> Email {
     Email {
         to: to.to_string(),
         subject: format!("Subscription cancelled: {offering_title}"),
@@ -118,7 +124,13 @@ pub fn offering_closed_investor(to: &str, offering_title: &str, status: &str) ->
     }
 }
 
-pub fn offering_closed_sponsor(to: &str, offering_title: &str, status: &str, raised: i64, currency: &str) -> Email {
+pub fn offering_closed_sponsor(
+    to: &str,
+    offering_title: &str,
+    status: &str,
+    raised: i64,
+    currency: &str,
+) -> Email {
     Email {
         to: to.to_string(),
         subject: format!("Your offering is {status}: {offering_title}"),

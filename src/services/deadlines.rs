@@ -14,7 +14,10 @@ const BATCH: i64 = 200;
 
 /// Closes what is due; returns (offering id, new status) for each offering
 /// this caller closed.
-pub fn close_expired(conn: &mut AnyConnection, currency: &str) -> ServiceResult<Vec<(String, String)>> {
+pub fn close_expired(
+    conn: &mut AnyConnection,
+    currency: &str,
+) -> ServiceResult<Vec<(String, String)>> {
     let now = now();
     let mut closed = Vec::new();
     for id in Offering::due_for_closing(conn, now, BATCH)? {

@@ -8,6 +8,8 @@ use crate::ledger::LedgerError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RefusalKind {
+    /// The request itself is malformed (400), e.g. a cursor this server did not make.
+    BadRequest,
     /// The input breaks a rule (422).
     Invalid,
     /// No such thing, or not the caller's (404).
@@ -54,7 +56,11 @@ pub enum ServiceError {
 
 pub type ServiceResult<T> = Result<T, ServiceError>;
 
-pub fn refuse<T>(kind: RefusalKind, code: &'static str, detail: impl Into<String>) -> ServiceResult<T> {
+pub fn refuse<T>(
+    kind: RefusalKind,
+    code: &'static str,
+    detail: impl Into<String>,
+) -> ServiceResult<T> {
     Err(ServiceError::Refused(Refusal::new(kind, code, detail)))
 }
 
@@ -67,7 +73,8 @@ impl From<Refusal> for ServiceError {
 impl From<FieldError> for ServiceError {
     fn from(e: FieldError) -> Self {
         ServiceError::Refused(
-            Refusal::new(RefusalKind::Invalid, "invalid_field", e.to_string()).with("field", e.field),
+            Refusal::new(RefusalKind::Invalid, "invalid_field", e.to_string())
+                .with("field", e.field),
         )
     }
 }

@@ -72,18 +72,30 @@ fn terms_of(o: &Offering) -> OfferingTerms {
 }
 
 fn status_of(o: &Offering) -> ServiceResult<OfferingStatus> {
-    o.status
-        .parse()
-        .map_err(|_| ServiceError::Internal(anyhow::anyhow!("offering {} has status {:?}", o.id, o.status)))
+    o.status.parse().map_err(|_| {
+        ServiceError::Internal(anyhow::anyhow!(
+            "offering {} has status {:?}",
+            o.id,
+            o.status
+        ))
+    })
 }
 
 fn wrong_state(o: &Offering, detail: &str) -> ServiceError {
-    Refusal::new(RefusalKind::Conflict, "invalid_offering_state", detail.to_string())
-        .with("status", o.status.clone())
-        .into()
+    Refusal::new(
+        RefusalKind::Conflict,
+        "invalid_offering_state",
+        detail.to_string(),
+    )
+    .with("status", o.status.clone())
+    .into()
 }
 
-pub fn view_of(conn: &mut AnyConnection, o: Offering, currency: &str) -> ServiceResult<OfferingView> {
+pub fn view_of(
+    conn: &mut AnyConnection,
+    o: Offering,
+    currency: &str,
+) -> ServiceResult<OfferingView> {
     let count = Offering::investor_counts(conn, std::slice::from_ref(&o.id))?
         .get(&o.id)
         .copied()
@@ -102,7 +114,9 @@ pub fn create(
     let now = now();
     terms.validate(now, min_duration)?;
     let id = new_id();
-    write_transaction(conn, |conn| Offering::insert(conn, &id, sponsor_id, &row(terms), now))?;
+    write_transaction(conn, |conn| {
+        Offering::insert(conn, &id, sponsor_id, &row(terms), now)
+    })?;
     let offering = Offering::find(conn, &id)?.ok_or_else(|| not_found("offering"))?;
     view_of(conn, offering, currency)
 }
@@ -112,7 +126,8 @@ pub fn create(
 fn visible(conn: &mut AnyConnection, id: &str, viewer: Option<&Viewer>) -> ServiceResult<Offering> {
     let offering = Offering::find(conn, id)?.ok_or_else(|| not_found("offering"))?;
     let public = status_of(&offering)?.is_public();
-    let privileged = viewer.is_some_and(|v| v.role == Role::Operator || v.user_id == offering.sponsor_id);
+    let privileged =
+        viewer.is_some_and(|v| v.role == Role::Operator || v.user_id == offering.sponsor_id);
     if public || privileged {
         Ok(offering)
     } else {
@@ -127,7 +142,12 @@ fn owned(conn: &mut AnyConnection, id: &str, sponsor_id: &str) -> ServiceResult<
         .ok_or_else(|| not_found("offering"))
 }
 
-pub fn get(conn: &mut AnyConnection, id: &str, viewer: Option<&Viewer>, currency: &str) -> ServiceResult<OfferingView> {
+pub fn get(
+    conn: &mut AnyConnection,
+    id: &str,
+    viewer: Option<&Viewer>,
+    currency: &str,
+) -> ServiceResult<OfferingView> {
     let offering = visible(conn, id, viewer)?;
     view_of(conn, offering, currency)
 }
@@ -171,7 +191,9 @@ pub fn update_draft(
         match patch.min_raise {
             Some(Some(v)) => t.min_raise = v,
             Some(None) => t.min_raise = t.target_amount,
-            None if target_changed && offering.min_raise == offering.target_amount => t.min_raise = t.target_amount,
+            None if target_changed && offering.min_raise == offering.target_amount => {
+                t.min_raise = t.target_amount
+            }
             None => {}
         }
         match patch.min_subscription {
@@ -197,7 +219,15 @@ pub fn update_draft(
         }
         Ok(())
     })?;
-    get(conn, id, Some(&Viewer { user_id: sponsor_id.to_string(), role: Role::Sponsor }), currency)
+    get(
+        conn,
+        id,
+        Some(&Viewer {
+            user_id: sponsor_id.to_string(),
+            role: Role::Sponsor,
+        }),
+        currency,
+    )
 }
 
 /// draft -> in_review. The terms are checked again against the clock.
@@ -220,7 +250,15 @@ pub fn submit(
         }
         Ok(())
     })?;
-    get(conn, id, Some(&Viewer { user_id: sponsor_id.to_string(), role: Role::Sponsor }), currency)
+    get(
+        conn,
+        id,
+        Some(&Viewer {
+            user_id: sponsor_id.to_string(),
+            role: Role::Sponsor,
+        }),
+        currency,
+    )
 }
 
 /// in_review -> open. Opens now unless a later `opens_at` was set; the
@@ -235,7 +273,10 @@ pub fn approve(
     write_transaction(conn, |conn| -> ServiceResult<()> {
         let offering = Offering::find(conn, id)?.ok_or_else(|| not_found("offering"))?;
         if offering.status != "in_review" {
-            return Err(wrong_state(&offering, "Only an offering in review can be approved."));
+            return Err(wrong_state(
+                &offering,
+                "Only an offering in review can be approved.",
+            ));
         }
         let terms = terms_of(&offering);
         if let Err(e) = terms.validate(now, min_duration) {
@@ -250,7 +291,10 @@ pub fn approve(
         let opens_at = terms.opens_at.map_or(now, |at| at.max(now));
         ensure_account(conn, AccountKind::OfferingEscrow, id, currency)?;
         if !Offering::mark_approved(conn, id, opens_at, now)? {
-            return Err(wrong_state(&offering, "Only an offering in review can be approved."));
+            return Err(wrong_state(
+                &offering,
+                "Only an offering in review can be approved.",
+            ));
         }
         Ok(())
     })?;
@@ -259,12 +303,20 @@ pub fn approve(
 }
 
 /// in_review -> draft, with the reason the sponsor will read.
-pub fn reject(conn: &mut AnyConnection, id: &str, reason: &str, currency: &str) -> ServiceResult<OfferingView> {
+pub fn reject(
+    conn: &mut AnyConnection,
+    id: &str,
+    reason: &str,
+    currency: &str,
+) -> ServiceResult<OfferingView> {
     let now = now();
     write_transaction(conn, |conn| -> ServiceResult<()> {
         let offering = Offering::find(conn, id)?.ok_or_else(|| not_found("offering"))?;
         if !Offering::mark_rejected(conn, id, reason, now)? {
-            return Err(wrong_state(&offering, "Only an offering in review can be rejected."));
+            return Err(wrong_state(
+                &offering,
+                "Only an offering in review can be rejected.",
+            ));
         }
         Ok(())
     })?;
@@ -275,7 +327,12 @@ pub fn reject(conn: &mut AnyConnection, id: &str, reason: &str, currency: &str) 
 /// draft | in_review | open -> cancelled, by its sponsor or an operator.
 /// Investors with active subscriptions are told; their money stays in escrow
 /// until the refund returns it.
-pub fn cancel(conn: &mut AnyConnection, viewer: &Viewer, id: &str, currency: &str) -> ServiceResult<OfferingView> {
+pub fn cancel(
+    conn: &mut AnyConnection,
+    viewer: &Viewer,
+    id: &str,
+    currency: &str,
+) -> ServiceResult<OfferingView> {
     let now = now();
     write_transaction(conn, |conn| -> ServiceResult<()> {
         let offering = match viewer.role {
@@ -284,10 +341,16 @@ pub fn cancel(conn: &mut AnyConnection, viewer: &Viewer, id: &str, currency: &st
             Role::Investor => return Err(not_found("offering")),
         };
         if !status_of(&offering)?.can_cancel() {
-            return Err(wrong_state(&offering, "Only a draft, in-review or open offering can be cancelled."));
+            return Err(wrong_state(
+                &offering,
+                "Only a draft, in-review or open offering can be cancelled.",
+            ));
         }
         if !Offering::mark_cancelled(conn, id, now)? {
-            return Err(wrong_state(&offering, "The offering changed state meanwhile."));
+            return Err(wrong_state(
+                &offering,
+                "The offering changed state meanwhile.",
+            ));
         }
         notify_closed(conn, &offering, "cancelled", currency)?;
         Ok(())
@@ -310,13 +373,22 @@ pub fn notify_closed(
     investors.dedup();
     for investor in investors {
         if let Some(user) = User::find(conn, investor)? {
-            enqueue(conn, &templates::offering_closed_investor(&user.email, &offering.title, status))?;
+            enqueue(
+                conn,
+                &templates::offering_closed_investor(&user.email, &offering.title, status),
+            )?;
         }
     }
     if let Some(sponsor) = User::find(conn, &offering.sponsor_id)? {
         enqueue(
             conn,
-            &templates::offering_closed_sponsor(&sponsor.email, &offering.title, status, offering.raised, currency),
+            &templates::offering_closed_sponsor(
+                &sponsor.email,
+                &offering.title,
+                status,
+                offering.raised,
+                currency,
+            ),
         )?;
     }
     Ok(())
@@ -332,10 +404,19 @@ pub struct PublicQuery {
     pub limit: i64,
 }
 
-pub fn list_public(conn: &mut AnyConnection, q: PublicQuery, currency: &str) -> ServiceResult<Page<OfferingView>> {
+pub fn list_public(
+    conn: &mut AnyConnection,
+    q: PublicQuery,
+    currency: &str,
+) -> ServiceResult<Page<OfferingView>> {
     let statuses: Vec<String> = match q.status {
         Some(s) if s.is_public() => vec![s.as_str().to_string()],
-        Some(_) => return Ok(Page { items: Vec::new(), next_cursor: None }),
+        Some(_) => {
+            return Ok(Page {
+                items: Vec::new(),
+                next_cursor: None,
+            })
+        }
         None => OfferingStatus::ALL
             .iter()
             .filter(|s| s.is_public())
@@ -384,20 +465,34 @@ pub fn list_public(conn: &mut AnyConnection, q: PublicQuery, currency: &str) -> 
 }
 
 pub fn invalid_cursor() -> ServiceError {
-    Refusal::new(RefusalKind::Invalid, "invalid_cursor", "The cursor is not valid for this list.").into()
+    Refusal::new(
+        RefusalKind::BadRequest,
+        "invalid_cursor",
+        "The cursor is not valid for this list.",
+    )
+    .into()
 }
 
 /// Decodes an id-only cursor (lists ordered by id).
 pub fn id_cursor(cursor: Option<&str>, list: &str) -> ServiceResult<Option<String>> {
     match cursor {
-        Some(text) => Ok(Some(Cursor::decode(text, list).ok_or_else(invalid_cursor)?.id)),
+        Some(text) => Ok(Some(
+            Cursor::decode(text, list).ok_or_else(invalid_cursor)?.id,
+        )),
         None => Ok(None),
     }
 }
 
-pub fn next_id_cursor<T>(items: &[T], more: bool, list: &str, id: impl Fn(&T) -> &str) -> Option<String> {
+pub fn next_id_cursor<T>(
+    items: &[T],
+    more: bool,
+    list: &str,
+    id: impl Fn(&T) -> &str,
+) -> Option<String> {
     if more {
-        items.last().map(|last| Cursor::new(list, String::new(), id(last)).encode())
+        items
+            .last()
+            .map(|last| Cursor::new(list, String::new(), id(last)).encode())
     } else {
         None
     }
@@ -436,7 +531,8 @@ pub fn subscribers(
     limit: i64,
 ) -> ServiceResult<Page<SubscriptionView>> {
     let offering = Offering::find(conn, offering_id)?.ok_or_else(|| not_found("offering"))?;
-    let allowed = viewer.role == Role::Operator || (viewer.role == Role::Sponsor && viewer.user_id == offering.sponsor_id);
+    let allowed = viewer.role == Role::Operator
+        || (viewer.role == Role::Sponsor && viewer.user_id == offering.sponsor_id);
     if !allowed {
         return Err(not_found("offering"));
     }
@@ -446,8 +542,10 @@ pub fn subscribers(
     rows.truncate(limit as usize);
     let next_cursor = next_id_cursor(&rows, more, "subscribers", |s| &s.id);
     Ok(Page {
-        items: rows.into_iter().map(|s| SubscriptionView::new(s, None)).collect(),
+        items: rows
+            .into_iter()
+            .map(|s| SubscriptionView::new(s, None))
+            .collect(),
         next_cursor,
     })
 }
-

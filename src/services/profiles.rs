@@ -132,7 +132,8 @@ pub fn get_profile(
     rule: &RegCfRule,
     currency: &str,
 ) -> ServiceResult<ProfileView> {
-    let profile = InvestorProfile::find(conn, user_id)?.ok_or_else(|| not_found("investor profile"))?;
+    let profile =
+        InvestorProfile::find(conn, user_id)?.ok_or_else(|| not_found("investor profile"))?;
     view(conn, profile, rule, currency)
 }
 
@@ -155,14 +156,7 @@ pub fn list_kyc(
     limit: Option<i64>,
 ) -> ServiceResult<Page<KycItem>> {
     let limit = limit.unwrap_or(DEFAULT_LIMIT);
-    let after = match cursor {
-        Some(c) => Some(
-            Cursor::decode(c, "kyc")
-                .ok_or_else(|| super::error::Refusal::new(RefusalKind::Invalid, "invalid_cursor", "The cursor is not valid."))?
-                .id,
-        ),
-        None => None,
-    };
+    let after = super::offerings::id_cursor(cursor, "kyc")?;
     let rows = InvestorProfile::page_by_status(conn, status.as_str(), after.as_deref(), limit + 1)?;
     let more = rows.len() as i64 > limit;
     let items: Vec<KycItem> = rows
@@ -180,7 +174,11 @@ pub fn list_kyc(
         })
         .collect();
     let next_cursor = more
-        .then(|| items.last().map(|i| Cursor::new("kyc", String::new(), &i.investor_id).encode()))
+        .then(|| {
+            items
+                .last()
+                .map(|i| Cursor::new("kyc", String::new(), &i.investor_id).encode())
+        })
         .flatten();
     Ok(Page { items, next_cursor })
 }
@@ -196,12 +194,25 @@ pub fn decide_kyc(
     currency: &str,
 ) -> ServiceResult<ProfileView> {
     if decision == KycStatus::Pending {
-        return refuse(RefusalKind::Invalid, "invalid_field", "decision must be approved or rejected");
+        return refuse(
+            RefusalKind::Invalid,
+            "invalid_field",
+            "decision must be approved or rejected",
+        );
     }
     let now = now();
     let profile = write_transaction(conn, |conn| -> ServiceResult<InvestorProfile> {
         let is_investor = User::find(conn, investor_id)?.is_some_and(|u| u.role == "investor");
-        if !is_investor || !InvestorProfile::decide(conn, investor_id, decision.as_str(), reason, operator_id, now)? {
+        if !is_investor
+            || !InvestorProfile::decide(
+                conn,
+                investor_id,
+                decision.as_str(),
+                reason,
+                operator_id,
+                now,
+            )?
+        {
             return Err(not_found("investor profile"));
         }
         InvestorProfile::find(conn, investor_id)?.ok_or_else(|| not_found("investor profile"))

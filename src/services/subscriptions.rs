@@ -24,8 +24,8 @@ use crate::db::users::User;
 use crate::db::{new_id, now, write_transaction, AnyConnection};
 use crate::domain::Shares;
 use crate::ledger::{ensure_account, lock_balance, post, AccountKind, EntryKind, Leg};
-use crate::mail::templates::{self, Confirmation};
 use crate::mail::enqueue;
+use crate::mail::templates::{self, Confirmation};
 
 use super::error::{not_found, Refusal, RefusalKind, ServiceResult};
 use super::offerings::{id_cursor, next_id_cursor, notify_closed};
@@ -93,7 +93,9 @@ pub fn subscribe(
             .into());
         }
         let profile = InvestorProfile::find(conn, investor_id)?;
-        let kyc_status = profile.as_ref().map_or("missing", |p| p.kyc_status.as_str());
+        let kyc_status = profile
+            .as_ref()
+            .map_or("missing", |p| p.kyc_status.as_str());
         if kyc_status != "approved" {
             return Err(Refusal::new(
                 RefusalKind::Forbidden,
@@ -107,11 +109,15 @@ pub fn subscribe(
             return Err(not_found("investor profile"));
         };
         if amount < offering.min_subscription {
-            let min_shares = (offering.min_subscription + offering.price_per_share - 1) / offering.price_per_share;
-            return Err(invalid("below_minimum", "The amount is below the offering's minimum subscription.")
-                .with("min_subscription", offering.min_subscription)
-                .with("min_shares", min_shares)
-                .into());
+            let min_shares = (offering.min_subscription + offering.price_per_share - 1)
+                / offering.price_per_share;
+            return Err(invalid(
+                "below_minimum",
+                "The amount is below the offering's minimum subscription.",
+            )
+            .with("min_subscription", offering.min_subscription)
+            .with("min_shares", min_shares)
+            .into());
         }
         // Early answer without any lock; the conditional update below is the guard.
         if amount > offering.target_amount - offering.raised {
@@ -125,11 +131,14 @@ pub fn subscribe(
         if let Some(max) = offering.max_per_investor {
             let already = Subscription::committed_in_offering(conn, investor_id, offering_id)?;
             if already + amount > max {
-                return Err(invalid("above_investor_max", "This would take you above the offering's maximum per investor.")
-                    .with("max_per_investor", max)
-                    .with("already_subscribed", already)
-                    .with("remaining_allowed", (max - already).max(0))
-                    .into());
+                return Err(invalid(
+                    "above_investor_max",
+                    "This would take you above the offering's maximum per investor.",
+                )
+                .with("max_per_investor", max)
+                .with("already_subscribed", already)
+                .with("remaining_allowed", (max - already).max(0))
+                .into());
             }
         }
         let limit = limit_of(conn, &profile, &rules.reg_cf, now)?;
@@ -145,10 +154,13 @@ pub fn subscribe(
             }
         }
         if available < amount {
-            return Err(invalid("insufficient_funds", "Your available balance does not cover the amount.")
-                .with("available", available)
-                .with("amount", amount)
-                .into());
+            return Err(invalid(
+                "insufficient_funds",
+                "Your available balance does not cover the amount.",
+            )
+            .with("available", available)
+            .with("amount", amount)
+            .into());
         }
 
         // (2) Money: investor cash -> offering escrow.
@@ -158,13 +170,32 @@ pub fn subscribe(
             conn,
             EntryKind::Subscription,
             &subscription_id,
-            &format!("Subscription for {} shares of {}", shares.get(), offering.title),
+            &format!(
+                "Subscription for {} shares of {}",
+                shares.get(),
+                offering.title
+            ),
             &[
-                Leg { account_id: &cash, amount: -amount },
-                Leg { account_id: &escrow, amount },
+                Leg {
+                    account_id: &cash,
+                    amount: -amount,
+                },
+                Leg {
+                    account_id: &escrow,
+                    amount,
+                },
             ],
         )?;
-        Subscription::insert(conn, &subscription_id, offering_id, investor_id, shares.get(), amount, &entry_id, now)?;
+        Subscription::insert(
+            conn,
+            &subscription_id,
+            offering_id,
+            investor_id,
+            shares.get(),
+            amount,
+            &entry_id,
+            now,
+        )?;
         enqueue(
             conn,
             &templates::subscription_confirmed(&Confirmation {
@@ -183,14 +214,17 @@ pub fn subscribe(
         // (3) The hot row, last: never above target, funded exactly at target.
         let Some((_, status)) = Offering::add_raised(conn, offering_id, amount, now)? else {
             let fresh = Offering::find(conn, offering_id)?.ok_or_else(|| not_found("offering"))?;
-            return Err(not_open(&fresh, now).unwrap_or_else(|| exceeds_remaining(&fresh)).into());
+            return Err(not_open(&fresh, now)
+                .unwrap_or_else(|| exceeds_remaining(&fresh))
+                .into());
         };
         if status == "funded" {
             if let Some(funded) = Offering::find(conn, offering_id)? {
                 notify_closed(conn, &funded, "funded", currency)?;
             }
         }
-        let subscription = Subscription::find(conn, &subscription_id)?.ok_or_else(|| not_found("subscription"))?;
+        let subscription =
+            Subscription::find(conn, &subscription_id)?.ok_or_else(|| not_found("subscription"))?;
         Ok(SubscriptionView::new(subscription, Some(status)))
     })
 }
@@ -198,7 +232,10 @@ pub fn subscribe(
 fn exceeds_remaining(o: &Offering) -> Refusal {
     conflict(
         "exceeds_remaining",
-        format!("Only {} shares remain in this offering.", remaining_shares(o)),
+        format!(
+            "Only {} shares remain in this offering.",
+            remaining_shares(o)
+        ),
     )
     .with("remaining_shares", remaining_shares(o))
     .with("remaining_amount", o.target_amount - o.raised)
@@ -219,11 +256,15 @@ pub fn cancel(
             .filter(|s| s.investor_id == investor_id)
             .ok_or_else(|| not_found("subscription"))?;
         if sub.status != "active" {
-            return Err(conflict("subscription_not_active", "Only an active subscription can be cancelled.")
-                .with("status", sub.status.clone())
-                .into());
+            return Err(conflict(
+                "subscription_not_active",
+                "Only an active subscription can be cancelled.",
+            )
+            .with("status", sub.status.clone())
+            .into());
         }
-        let offering = Offering::find(conn, &sub.offering_id)?.ok_or_else(|| not_found("offering"))?;
+        let offering =
+            Offering::find(conn, &sub.offering_id)?.ok_or_else(|| not_found("offering"))?;
         let cutoff = offering.closes_at - rules.cancellation_cutoff;
         let window_closed = |detail: &str| {
             conflict("cancellation_window_closed", detail.to_string())
@@ -231,27 +272,45 @@ pub fn cancel(
                 .with("cancellable_until", utc(cutoff).to_rfc3339())
         };
         if offering.status != "open" {
-            return Err(window_closed("The offering is no longer open; subscriptions can no longer be cancelled.").into());
+            return Err(window_closed(
+                "The offering is no longer open; subscriptions can no longer be cancelled.",
+            )
+            .into());
         }
         if now >= cutoff {
-            return Err(window_closed("Cancellations close before the offering's deadline.").into());
+            return Err(
+                window_closed("Cancellations close before the offering's deadline.").into(),
+            );
         }
 
         // Same lock order as subscribing: investor, escrow, offering.
         let cash = ensure_account(conn, AccountKind::InvestorCash, investor_id, currency)?;
         lock_balance(conn, &cash)?;
         if !Subscription::transition(conn, subscription_id, "active", "cancelled", now)? {
-            return Err(conflict("subscription_not_active", "The subscription was changed meanwhile.").into());
+            return Err(conflict(
+                "subscription_not_active",
+                "The subscription was changed meanwhile.",
+            )
+            .into());
         }
         let escrow = ensure_account(conn, AccountKind::OfferingEscrow, &offering.id, currency)?;
         post(
             conn,
             EntryKind::Cancellation,
             subscription_id,
-            &format!("Cancellation of {} shares of {}", sub.shares, offering.title),
+            &format!(
+                "Cancellation of {} shares of {}",
+                sub.shares, offering.title
+            ),
             &[
-                Leg { account_id: &cash, amount: sub.amount },
-                Leg { account_id: &escrow, amount: -sub.amount },
+                Leg {
+                    account_id: &cash,
+                    amount: sub.amount,
+                },
+                Leg {
+                    account_id: &escrow,
+                    amount: -sub.amount,
+                },
             ],
         )?;
         if !Offering::subtract_raised(conn, &offering.id, sub.amount, now)? {
@@ -260,10 +319,17 @@ pub fn cancel(
         if let Some(investor) = User::find(conn, investor_id)? {
             enqueue(
                 conn,
-                &templates::subscription_cancelled(&investor.email, &offering.title, sub.shares, sub.amount, currency),
+                &templates::subscription_cancelled(
+                    &investor.email,
+                    &offering.title,
+                    sub.shares,
+                    sub.amount,
+                    currency,
+                ),
             )?;
         }
-        let sub = Subscription::find(conn, subscription_id)?.ok_or_else(|| not_found("subscription"))?;
+        let sub =
+            Subscription::find(conn, subscription_id)?.ok_or_else(|| not_found("subscription"))?;
         Ok(SubscriptionView::new(sub, Some(offering.status)))
     })
 }
@@ -281,8 +347,10 @@ pub fn list_mine(
     rows.truncate(limit as usize);
     let next_cursor = next_id_cursor(&rows, more, "my-subscriptions", |s| &s.id);
     Ok(Page {
-        items: rows.into_iter().map(|s| SubscriptionView::new(s, None)).collect(),
+        items: rows
+            .into_iter()
+            .map(|s| SubscriptionView::new(s, None))
+            .collect(),
         next_cursor,
     })
 }
-

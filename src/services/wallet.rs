@@ -43,7 +43,12 @@ pub struct AccountView {
     pub currency: String,
 }
 
-pub fn account(conn: &mut AnyConnection, user_id: &str, role: Role, currency: &str) -> ServiceResult<AccountView> {
+pub fn account(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    role: Role,
+    currency: &str,
+) -> ServiceResult<AccountView> {
     let kind = own_account_kind(role)?;
     let id = ensure_account(conn, kind, user_id, currency)?;
     let available = crate::db::schema::ledger_accounts::table
@@ -121,7 +126,10 @@ pub fn statement(
     let more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
     let next_cursor = next_id_cursor(&rows, more, "statement", |l| &l.id);
-    Ok(Page { items: rows, next_cursor })
+    Ok(Page {
+        items: rows,
+        next_cursor,
+    })
 }
 
 /// A reference the investor quotes with the bank transfer: unambiguous
@@ -147,11 +155,18 @@ pub struct TransferView {
 
 /// Announces a deposit: the investor pays the reference in at the bank, which
 /// confirms it through the webhook. Nothing is credited until then.
-pub fn create_deposit(conn: &mut AnyConnection, user_id: &str, amount: Amount, currency: &str) -> ServiceResult<TransferView> {
+pub fn create_deposit(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    amount: Amount,
+    currency: &str,
+) -> ServiceResult<TransferView> {
     let id = new_id();
     let reference = new_reference("DEP");
     let now = now();
-    write_transaction(conn, |conn| Deposit::insert(conn, &id, user_id, &reference, amount.get(), now))?;
+    write_transaction(conn, |conn| {
+        Deposit::insert(conn, &id, user_id, &reference, amount.get(), now)
+    })?;
     Ok(TransferView {
         id,
         reference,
@@ -195,11 +210,26 @@ pub fn create_withdrawal(
             &id,
             &format!("Withdrawal {reference}"),
             &[
-                Leg { account_id: &account, amount: -amount.get() },
-                Leg { account_id: &pending, amount: amount.get() },
+                Leg {
+                    account_id: &account,
+                    amount: -amount.get(),
+                },
+                Leg {
+                    account_id: &pending,
+                    amount: amount.get(),
+                },
             ],
         )?;
-        Withdrawal::insert(conn, &id, user_id, &account, &reference, amount.get(), &entry, now)?;
+        Withdrawal::insert(
+            conn,
+            &id,
+            user_id,
+            &account,
+            &reference,
+            amount.get(),
+            &entry,
+            now,
+        )?;
         Ok(())
     })?;
     Ok(TransferView {
@@ -257,7 +287,15 @@ pub fn handle_bank_notification(
 ) -> ServiceResult<BankOutcome> {
     let now = now();
     write_transaction(conn, |conn| {
-        if !record_bank_event(conn, &n.bank_txn_id, n.kind.as_str(), &n.reference, n.amount, raw_body, now)? {
+        if !record_bank_event(
+            conn,
+            &n.bank_txn_id,
+            n.kind.as_str(),
+            &n.reference,
+            n.amount,
+            raw_body,
+            now,
+        )? {
             return Ok(BankOutcome {
                 bank_txn_id: n.bank_txn_id.clone(),
                 outcome: "duplicate".into(),
@@ -304,13 +342,24 @@ fn apply_deposit(
         &deposit.id,
         &format!("Deposit {} (bank {})", deposit.reference, n.bank_txn_id),
         &[
-            Leg { account_id: &cash, amount: n.amount },
-            Leg { account_id: &bank, amount: -n.amount },
+            Leg {
+                account_id: &cash,
+                amount: n.amount,
+            },
+            Leg {
+                account_id: &bank,
+                amount: -n.amount,
+            },
         ],
     )?;
     if !Deposit::confirm(conn, &deposit.id, &n.bank_txn_id, &entry, now)? {
         // Confirmed by a concurrent notification: undo this one entirely.
-        return Err(Refusal::new(RefusalKind::Conflict, "deposit_already_confirmed", "The deposit was confirmed meanwhile.").into());
+        return Err(Refusal::new(
+            RefusalKind::Conflict,
+            "deposit_already_confirmed",
+            "The deposit was confirmed meanwhile.",
+        )
+        .into());
     }
     Ok("credited")
 }
@@ -338,13 +387,23 @@ fn apply_payout(
         &w.id,
         &format!("Payout {} (bank {})", w.reference, n.bank_txn_id),
         &[
-            Leg { account_id: &pending, amount: -n.amount },
-            Leg { account_id: &bank, amount: n.amount },
+            Leg {
+                account_id: &pending,
+                amount: -n.amount,
+            },
+            Leg {
+                account_id: &bank,
+                amount: n.amount,
+            },
         ],
     )?;
     if !Withdrawal::mark_paid(conn, &w.id, &n.bank_txn_id, &entry, now)? {
-        return Err(Refusal::new(RefusalKind::Conflict, "withdrawal_already_paid", "The withdrawal was paid meanwhile.").into());
+        return Err(Refusal::new(
+            RefusalKind::Conflict,
+            "withdrawal_already_paid",
+            "The withdrawal was paid meanwhile.",
+        )
+        .into());
     }
     Ok("paid")
 }
-

@@ -18,6 +18,7 @@ use serde_json::{json, Value};
 
 pub const PASSWORD: &str = "correct horse battery staple";
 pub const JWT_SECRET: &str = "test-secret-that-is-long-enough-0123456789";
+pub const BANK_SECRET: &str = "test-bank-webhook-secret";
 
 pub struct TestApp {
     pub address: String,
@@ -97,6 +98,8 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
         ("MAIL_RETRY_BASE_MS", "200"),
         ("LOGIN_RATE_LIMIT_PER_MINUTE", "10000"),
         ("DATABASE_POOL_SIZE", "8"),
+        ("BANK_WEBHOOK_SECRET", BANK_SECRET),
+        ("MIN_OFFERING_DURATION_SECS", "2"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -177,12 +180,9 @@ impl Reply {
 impl TestApp {
     /// Another server process on the same database (several instances).
     pub async fn spawn_sibling(&self, overrides: &[(&str, &str)]) -> TestApp {
+        // Same configuration, MAIL_DIR included: one deployment, several processes.
         let mut vars = self.vars.clone();
         let dir = tempfile::tempdir().expect("temp dir");
-        vars.insert(
-            "MAIL_DIR".into(),
-            dir.path().join("mail").display().to_string(),
-        );
         for (k, v) in overrides {
             vars.insert(k.to_string(), v.to_string());
         }
@@ -215,8 +215,8 @@ impl TestApp {
         self.request(reqwest::Method::GET, path, token, None).await
     }
 
-    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Reply {
-        self.request(reqwest::Method::POST, path, token, Some(body))
+    pub async fn post(&self, path: impl AsRef<str>, token: Option<&str>, body: Value) -> Reply {
+        self.request(reqwest::Method::POST, path.as_ref(), token, Some(body))
             .await
     }
 
@@ -281,6 +281,13 @@ impl TestApp {
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+    }
+
+    pub fn emails_to(&self, to: &str) -> Vec<Mail> {
+        read_mails(&self.mail_dir)
+            .into_iter()
+            .filter(|m| m.header("To").contains(to))
+            .collect()
     }
 
     /// A direct connection for checking what the database holds.

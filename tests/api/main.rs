@@ -8,8 +8,15 @@ mod helpers;
 mod smtp_sink;
 
 mod auth;
+mod concurrency;
+mod deadlines;
 mod errors;
 mod health;
 mod jwt;
 mod mail;
+mod offerings;
 mod openapi;
+mod profiles;
+mod subscriptions;
+mod wallet;
+mod world;

@@ -1,0 +1,132 @@
+//! `Idempotency-Key` on money-moving requests: a replay returns the first
+//! response; the same key with another body is refused (422); a replay while
+//! the first request still runs is refused (409).
+//!
+//! The key is claimed in its own short transaction; the work and its saved
+//! response then commit together, so a response is never saved for work that
+//! did not happen, nor work done without its response saved. A refusal (4xx)
+//! is saved too; a failure on our side (5xx) releases the key for a retry.
+
+use std::future::{ready, Ready};
+
+use actix_web::dev::Payload;
+use actix_web::http::StatusCode;
+use actix_web::{FromRequest, HttpRequest, HttpResponse};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::db::idempotency::{claim, complete, release, Claim};
+use crate::db::{write_transaction, AnyConnection};
+use crate::error::{ApiError, PROBLEM_JSON};
+
+use super::blocking::with_conn;
+use super::AppState;
+
+pub const HEADER: &str = "Idempotency-Key";
+
+pub struct IdempotencyKey(pub String);
+
+impl FromRequest for IdempotencyKey {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let value = req.headers().get(HEADER).map(|v| v.to_str().map(str::trim));
+        ready(match value {
+            None => Err(ApiError::bad_request(
+                "idempotency_key_required",
+                "Send an Idempotency-Key header (e.g. a UUID) with this request.",
+            )),
+            Some(Ok(k))
+                if !k.is_empty() && k.len() <= 255 && k.bytes().all(|b| b.is_ascii_graphic()) =>
+            {
+                Ok(IdempotencyKey(k.to_string()))
+            }
+            Some(_) => Err(ApiError::bad_request(
+                "invalid_idempotency_key",
+                "The Idempotency-Key must be 1 to 255 visible ASCII characters.",
+            )),
+        })
+    }
+}
+
+/// What identifies "the same request": method, path and the JSON body.
+pub fn fingerprint(req: &HttpRequest, body: &Value) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(req.method().as_str());
+    hasher.update(b" ");
+    hasher.update(req.path());
+    hasher.update(b"\n");
+    hasher.update(body.to_string());
+    hex::encode(hasher.finalize())
+}
+
+/// Runs `work` once per (user, key); answers `success` with its body.
+pub async fn run<F>(
+    state: &AppState,
+    user_id: String,
+    key: IdempotencyKey,
+    fingerprint: String,
+    success: StatusCode,
+    work: F,
+) -> Result<HttpResponse, ApiError>
+where
+    F: FnOnce(&mut AnyConnection) -> Result<Value, ApiError> + Send + 'static,
+{
+    let key = key.0;
+    let (status, body, replayed) = with_conn(state, move |conn| {
+        match claim(conn, &user_id, &key, &fingerprint)? {
+            Claim::Acquired => {}
+            Claim::Replay { status, body } => return Ok((status, body, true)),
+            Claim::InProgress => {
+                return Err(ApiError::conflict(
+                    "idempotency_in_progress",
+                    "A request with this Idempotency-Key is still being processed.",
+                ))
+            }
+            Claim::Mismatch => {
+                return Err(ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "idempotency_key_mismatch",
+                    "This Idempotency-Key was used with a different request.",
+                ))
+            }
+        }
+        let outcome = write_transaction(conn, |conn| -> Result<String, ApiError> {
+            let body = work(conn)?.to_string();
+            complete(conn, &user_id, &key, success.as_u16(), &body)?;
+            Ok(body)
+        });
+        match outcome {
+            Ok(body) => Ok((success.as_u16(), body, false)),
+            Err(e) if e.status.is_client_error() => {
+                complete(
+                    conn,
+                    &user_id,
+                    &key,
+                    e.status.as_u16(),
+                    &e.body().to_string(),
+                )?;
+                Err(e)
+            }
+            Err(e) => {
+                if let Err(release_error) = release(conn, &user_id, &key) {
+                    tracing::error!(error = ?release_error, "could not release an idempotency key");
+                }
+                Err(e)
+            }
+        }
+    })
+    .await?;
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+    let mut response = HttpResponse::build(status);
+    response.content_type(if status.is_success() {
+        "application/json"
+    } else {
+        PROBLEM_JSON
+    });
+    if replayed {
+        response.insert_header(("Idempotent-Replayed", "true"));
+    }
+    Ok(response.body(body))
+}

@@ -1,0 +1,337 @@
+//! `/offerings`: the public catalogue, sponsors' drafts, operators' review.
+
+use actix_web::{web, HttpResponse};
+use chrono::{DateTime, NaiveDateTime, Utc};
+use serde::{Deserialize, Deserializer};
+
+use crate::db::page::SortKey;
+use crate::domain::{OfferingStatus, OfferingTerms};
+use crate::error::ApiError;
+use crate::services::offerings::{self, PublicQuery, TermsPatch, Viewer, SORTS};
+
+use super::blocking::with_conn;
+use super::extractors::{AuthUser, MaybeUser, OperatorUser, SponsorUser};
+use super::pagination::{check_limit, PageQuery};
+use super::AppState;
+
+fn naive(t: DateTime<Utc>) -> NaiveDateTime {
+    use chrono::SubsecRound;
+    t.naive_utc().trunc_subsecs(6)
+}
+
+fn viewer(user: &AuthUser) -> Viewer {
+    Viewer {
+        user_id: user.id.clone(),
+        role: user.role,
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateBody {
+    title: String,
+    summary: String,
+    #[serde(default)]
+    description: String,
+    security_type: String,
+    price_per_share: i64,
+    target_amount: i64,
+    min_raise: Option<i64>,
+    min_subscription: Option<i64>,
+    max_per_investor: Option<i64>,
+    opens_at: Option<DateTime<Utc>>,
+    closes_at: DateTime<Utc>,
+}
+
+pub async fn create(
+    state: web::Data<AppState>,
+    sponsor: SponsorUser,
+    body: web::Json<CreateBody>,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.into_inner();
+    let terms = OfferingTerms {
+        min_raise: b.min_raise.unwrap_or(b.target_amount),
+        min_subscription: b.min_subscription.unwrap_or(b.price_per_share),
+        title: b.title.trim().to_string(),
+        summary: b.summary.trim().to_string(),
+        description: b.description,
+        security_type: b.security_type,
+        price_per_share: b.price_per_share,
+        target_amount: b.target_amount,
+        max_per_investor: b.max_per_investor,
+        opens_at: b.opens_at.map(naive),
+        closes_at: naive(b.closes_at),
+    };
+    let config = state.config.clone();
+    let view = with_conn(&state, move |conn| {
+        Ok(offerings::create(
+            conn,
+            &sponsor.0.id,
+            &terms,
+            config.rules.min_offering_duration,
+            &config.currency,
+        )?)
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(view))
+}
+
+/// Distinguishes an absent field (None) from an explicit null (Some(None)).
+fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PatchBody {
+    title: Option<String>,
+    summary: Option<String>,
+    description: Option<String>,
+    security_type: Option<String>,
+    price_per_share: Option<i64>,
+    target_amount: Option<i64>,
+    #[serde(default, deserialize_with = "present")]
+    min_raise: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "present")]
+    min_subscription: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "present")]
+    max_per_investor: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "present")]
+    opens_at: Option<Option<DateTime<Utc>>>,
+    closes_at: Option<DateTime<Utc>>,
+}
+
+pub async fn patch(
+    state: web::Data<AppState>,
+    sponsor: SponsorUser,
+    path: web::Path<String>,
+    body: web::Json<PatchBody>,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.into_inner();
+    let patch = TermsPatch {
+        title: b.title.map(|t| t.trim().to_string()),
+        summary: b.summary.map(|t| t.trim().to_string()),
+        description: b.description,
+        security_type: b.security_type,
+        price_per_share: b.price_per_share,
+        target_amount: b.target_amount,
+        min_raise: b.min_raise,
+        min_subscription: b.min_subscription,
+        max_per_investor: b.max_per_investor,
+        opens_at: b.opens_at.map(|o| o.map(naive)),
+        closes_at: b.closes_at.map(naive),
+    };
+    let id = path.into_inner();
+    let config = state.config.clone();
+    let view = with_conn(&state, move |conn| {
+        Ok(offerings::update_draft(
+            conn,
+            &sponsor.0.id,
+            &id,
+            patch,
+            config.rules.min_offering_duration,
+            &config.currency,
+        )?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+pub async fn submit(
+    state: web::Data<AppState>,
+    sponsor: SponsorUser,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let config = state.config.clone();
+    let view = with_conn(&state, move |conn| {
+        Ok(offerings::submit(
+            conn,
+            &sponsor.0.id,
+            &id,
+            config.rules.min_offering_duration,
+            &config.currency,
+        )?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+pub async fn cancel(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let currency = state.config.currency.clone();
+    let view = with_conn(&state, move |conn| {
+        Ok(offerings::cancel(conn, &viewer(&user), &id, &currency)?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+pub async fn approve(
+    state: web::Data<AppState>,
+    _operator: OperatorUser,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let config = state.config.clone();
+    let view = with_conn(&state, move |conn| {
+        Ok(offerings::approve(
+            conn,
+            &id,
+            config.rules.min_offering_duration,
+            &config.currency,
+        )?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RejectBody {
+    reason: String,
+}
+
+pub async fn reject(
+    state: web::Data<AppState>,
+    _operator: OperatorUser,
+    path: web::Path<String>,
+    body: web::Json<RejectBody>,
+) -> Result<HttpResponse, ApiError> {
+    let reason = body.into_inner().reason.trim().to_string();
+    if reason.is_empty() || reason.chars().count() > 2000 {
+        return Err(ApiError::invalid_field(
+            "reason",
+            "reason must be 1 to 2000 characters",
+        ));
+    }
+    let id = path.into_inner();
+    let currency = state.config.currency.clone();
+    let view = with_conn(&state, move |conn| {
+        Ok(offerings::reject(conn, &id, &reason, &currency)?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+pub async fn get_one(
+    state: web::Data<AppState>,
+    user: MaybeUser,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let currency = state.config.currency.clone();
+    let view = with_conn(&state, move |conn| {
+        Ok(offerings::get(
+            conn,
+            &id,
+            user.0.as_ref().map(viewer).as_ref(),
+            &currency,
+        )?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    status: Option<String>,
+    q: Option<String>,
+    sort: Option<String>,
+    limit: Option<i64>,
+    cursor: Option<String>,
+}
+
+pub async fn list(
+    state: web::Data<AppState>,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = query.into_inner();
+    let status = match q.status.as_deref() {
+        None | Some("") => None,
+        Some(s) => Some(s.parse::<OfferingStatus>().map_err(|_| {
+            ApiError::bad_request("invalid_query", format!("unknown status {s:?}"))
+        })?),
+    };
+    let sort_text = q.sort.as_deref().unwrap_or("-created_at");
+    let sort = SortKey::parse(sort_text, &SORTS).ok_or_else(|| {
+        ApiError::bad_request(
+            "invalid_query",
+            "sort must be closes_at, raised or created_at, with '-' for descending",
+        )
+    })?;
+    let search = q.q.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+    if search.as_ref().is_some_and(|s| s.chars().count() > 200) {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            "q must be at most 200 characters",
+        ));
+    }
+    let limit = check_limit(q.limit)?;
+    let currency = state.config.currency.clone();
+    let page = with_conn(&state, move |conn| {
+        Ok(offerings::list_public(
+            conn,
+            PublicQuery {
+                status,
+                search,
+                sort,
+                cursor: q.cursor,
+                limit,
+            },
+            &currency,
+        )?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+pub async fn list_mine(
+    state: web::Data<AppState>,
+    sponsor: SponsorUser,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = query.into_inner();
+    let limit = q.limit()?;
+    let currency = state.config.currency.clone();
+    let page = with_conn(&state, move |conn| {
+        Ok(offerings::list_mine(
+            conn,
+            &sponsor.0.id,
+            q.cursor.as_deref(),
+            limit,
+            &currency,
+        )?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+pub async fn subscribers(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<String>,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = query.into_inner();
+    let limit = q.limit()?;
+    let id = path.into_inner();
+    let page = with_conn(&state, move |conn| {
+        Ok(offerings::subscribers(
+            conn,
+            &viewer(&user),
+            &id,
+            q.cursor.as_deref(),
+            limit,
+        )?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(page))
+}

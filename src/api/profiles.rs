@@ -1,0 +1,163 @@
+//! `/me/investor-profile` and the operators' KYC queue.
+
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+
+use crate::domain::kyc::{InvestorProfileInput, KycStatus};
+use crate::error::ApiError;
+use crate::services::profiles;
+
+use super::blocking::with_conn;
+use super::extractors::{InvestorUser, OperatorUser};
+use super::pagination::check_limit;
+use super::AppState;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileBody {
+    legal_name: String,
+    country: String,
+    annual_income: i64,
+    net_worth: i64,
+    accredited: bool,
+    #[serde(default)]
+    external_investments_12m: i64,
+}
+
+pub async fn put_profile(
+    state: web::Data<AppState>,
+    user: InvestorUser,
+    body: web::Json<ProfileBody>,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.into_inner();
+    let input = InvestorProfileInput::parse(
+        &b.legal_name,
+        &b.country,
+        b.annual_income,
+        b.net_worth,
+        b.accredited,
+        b.external_investments_12m,
+    )?;
+    let config = state.config.clone();
+    let view = with_conn(&state, move |conn| {
+        Ok(profiles::put_profile(
+            conn,
+            &user.0.id,
+            &input,
+            &config.rules.reg_cf,
+            &config.currency,
+        )?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+pub async fn get_profile(
+    state: web::Data<AppState>,
+    user: InvestorUser,
+) -> Result<HttpResponse, ApiError> {
+    let config = state.config.clone();
+    let view = with_conn(&state, move |conn| {
+        Ok(profiles::get_profile(
+            conn,
+            &user.0.id,
+            &config.rules.reg_cf,
+            &config.currency,
+        )?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KycQuery {
+    status: Option<String>,
+    limit: Option<i64>,
+    cursor: Option<String>,
+}
+
+pub async fn list_kyc(
+    state: web::Data<AppState>,
+    _operator: OperatorUser,
+    query: web::Query<KycQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = query.into_inner();
+    let status = match q.status.as_deref() {
+        None => KycStatus::Pending,
+        Some(s) => KycStatus::parse(s).ok_or_else(|| {
+            ApiError::bad_request(
+                "invalid_query",
+                "status must be pending, approved or rejected",
+            )
+        })?,
+    };
+    let limit = check_limit(q.limit)?;
+    let page = with_conn(&state, move |conn| {
+        Ok(profiles::list_kyc(
+            conn,
+            status,
+            q.cursor.as_deref(),
+            Some(limit),
+        )?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KycDecisionBody {
+    decision: String,
+    reason: Option<String>,
+}
+
+pub async fn decide_kyc(
+    state: web::Data<AppState>,
+    operator: OperatorUser,
+    path: web::Path<String>,
+    body: web::Json<KycDecisionBody>,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.into_inner();
+    let decision = match b.decision.as_str() {
+        "approved" => KycStatus::Approved,
+        "rejected" => KycStatus::Rejected,
+        _ => {
+            return Err(ApiError::invalid_field(
+                "decision",
+                "decision must be approved or rejected",
+            ))
+        }
+    };
+    let reason = b
+        .reason
+        .map(|r| r.trim().to_string())
+        .filter(|r| !r.is_empty());
+    if reason.as_ref().is_some_and(|r| r.chars().count() > 1000) {
+        return Err(ApiError::invalid_field(
+            "reason",
+            "reason must be at most 1000 characters",
+        ));
+    }
+    if decision == KycStatus::Rejected && reason.is_none() {
+        return Err(ApiError::invalid_field(
+            "reason",
+            "a rejection needs a reason",
+        ));
+    }
+    let investor_id = path.into_inner();
+    let config = state.config.clone();
+    let view = with_conn(&state, move |conn| {
+        Ok(profiles::decide_kyc(
+            conn,
+            &operator.0.id,
+            &investor_id,
+            decision,
+            reason.as_deref(),
+            &config.rules.reg_cf,
+            &config.currency,
+        )?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(view))
+}

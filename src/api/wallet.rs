@@ -1,0 +1,107 @@
+//! `/me/account`, deposits and withdrawals.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::domain::{Amount, Role};
+use crate::error::ApiError;
+use crate::services::wallet;
+
+use super::blocking::with_conn;
+use super::extractors::{AuthUser, InvestorUser};
+use super::idempotency::{self, IdempotencyKey};
+use super::pagination::PageQuery;
+use super::AppState;
+
+fn account_holder(user: &AuthUser) -> Result<(), ApiError> {
+    match user.role {
+        Role::Investor | Role::Sponsor => Ok(()),
+        Role::Operator => Err(ApiError::forbidden("Operators have no virtual account.")),
+    }
+}
+
+pub async fn account(state: web::Data<AppState>, user: AuthUser) -> Result<HttpResponse, ApiError> {
+    account_holder(&user)?;
+    let currency = state.config.currency.clone();
+    let view = with_conn(&state, move |conn| {
+        Ok(wallet::account(conn, &user.id, user.role, &currency)?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+pub async fn transactions(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    account_holder(&user)?;
+    let q = query.into_inner();
+    let limit = q.limit()?;
+    let currency = state.config.currency.clone();
+    let page = with_conn(&state, move |conn| {
+        Ok(wallet::statement(
+            conn,
+            &user.id,
+            user.role,
+            q.cursor.as_deref(),
+            limit,
+            &currency,
+        )?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AmountBody {
+    amount: i64,
+}
+
+pub async fn deposit(
+    state: web::Data<AppState>,
+    investor: InvestorUser,
+    body: web::Json<AmountBody>,
+) -> Result<HttpResponse, ApiError> {
+    let amount = Amount::parse("amount", body.amount)?;
+    let currency = state.config.currency.clone();
+    let view = with_conn(&state, move |conn| {
+        Ok(wallet::create_deposit(
+            conn,
+            &investor.0.id,
+            amount,
+            &currency,
+        )?)
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(view))
+}
+
+pub async fn withdraw(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: AuthUser,
+    key: IdempotencyKey,
+    body: web::Json<AmountBody>,
+) -> Result<HttpResponse, ApiError> {
+    account_holder(&user)?;
+    let fingerprint = idempotency::fingerprint(&req, &json!({"amount": body.amount}));
+    let amount = Amount::parse("amount", body.amount)?;
+    let currency = state.config.currency.clone();
+    let (user_id, role) = (user.id.clone(), user.role);
+    idempotency::run(
+        &state,
+        user.id,
+        key,
+        fingerprint,
+        StatusCode::CREATED,
+        move |conn| {
+            let view = wallet::create_withdrawal(conn, &user_id, role, amount, &currency)?;
+            serde_json::to_value(view).map_err(ApiError::internal)
+        },
+    )
+    .await
+}

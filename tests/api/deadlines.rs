@@ -1,0 +1,125 @@
+//! Offerings close at their deadline: funded when they raised min_raise,
+//! failed otherwise, exactly once however many instances sweep.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::helpers::{eventually, spawn_app_with};
+
+const PRICE: i64 = 1_000;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_sweepers_of_several_instances_close_each_offering_once() {
+    let app = spawn_app_with(&[("SWEEP_INTERVAL_SECS", "1")]).await;
+    let second = app.spawn_sibling(&[("SWEEP_INTERVAL_SECS", "1")]).await;
+    let _third = app.spawn_sibling(&[("SWEEP_INTERVAL_SECS", "1")]).await;
+    let operator = app.operator().await;
+    let sponsor = app.sponsor().await;
+    let investor = app.investor(&operator, 20 * PRICE).await;
+    let closes = |secs: i64| (chrono::Utc::now() + chrono::Duration::seconds(secs)).to_rfc3339();
+    // Reaches min_raise (half the target) -> funded; misses it -> failed.
+    let reaches = app
+        .open_offering(
+            &sponsor,
+            &operator,
+            json!({"price_per_share": PRICE, "target_amount": 10 * PRICE,
+            "min_raise": 5 * PRICE, "closes_at": closes(5)}),
+        )
+        .await;
+    let misses = app
+        .open_offering(
+            &sponsor,
+            &operator,
+            json!({"price_per_share": PRICE, "target_amount": 10 * PRICE,
+            "min_raise": 5 * PRICE, "closes_at": closes(5)}),
+        )
+        .await;
+    assert_eq!(
+        app.subscribe(&investor, &reaches, json!(6), "r")
+            .await
+            .status,
+        201
+    );
+    assert_eq!(
+        app.subscribe(&investor, &misses, json!(2), "m")
+            .await
+            .status,
+        201
+    );
+
+    let closed = eventually(Duration::from_secs(20), || {
+        app.count("offerings WHERE status IN ('funded', 'failed')") == 2
+    })
+    .await;
+    assert!(closed, "the sweeper did not close the offerings");
+    assert_eq!(
+        second
+            .get(&format!("/api/v1/offerings/{reaches}"), None)
+            .await
+            .body["status"],
+        "funded"
+    );
+    assert_eq!(app.offering(&misses).await["status"], "failed");
+    // Closed once: one email per investor and offering, however many sweepers ran.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let subjects: Vec<String> = app
+        .emails_to(&investor.email)
+        .iter()
+        .map(|m| m.header("Subject"))
+        .filter(|s| s.starts_with("Offering"))
+        .collect();
+    assert_eq!(
+        app.count("outbox WHERE subject LIKE 'Offering funded%'"),
+        1,
+        "{subjects:?}"
+    );
+    assert_eq!(
+        app.count("outbox WHERE subject LIKE 'Offering failed%'"),
+        1,
+        "{subjects:?}"
+    );
+    // Closed offerings take no more subscriptions.
+    app.subscribe(&investor, &reaches, json!(1), "late")
+        .await
+        .assert_problem(409, "offering_not_open");
+    app.assert_books_balance(&operator).await;
+}
+
+#[tokio::test]
+async fn crowdfund_sweep_closes_due_offerings_from_the_command_line() {
+    let app = spawn_app_with(&[]).await;
+    let operator = app.operator().await;
+    let sponsor = app.sponsor().await;
+    let id = app
+        .open_offering(
+            &sponsor,
+            &operator,
+            json!({"closes_at":
+            (chrono::Utc::now() + chrono::Duration::seconds(3)).to_rfc3339()}),
+        )
+        .await;
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let url = match app.database_url() {
+        crowdfund::db::DatabaseUrl::Postgres(u) => u,
+        crowdfund::db::DatabaseUrl::Sqlite(p) => format!("sqlite://{p}"),
+    };
+    let run = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_crowdfund"))
+            .arg("sweep")
+            .env("DATABASE_URL", &url)
+            .env("JWT_SECRET", crate::helpers::JWT_SECRET)
+            .output()
+            .unwrap()
+    };
+    let out = run();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&format!("{id} failed")));
+    let again = run();
+    assert!(String::from_utf8_lossy(&again.stdout).contains("0 offering(s) closed"));
+    assert_eq!(app.offering(&id).await["status"], "failed");
+}
