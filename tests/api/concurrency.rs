@@ -38,11 +38,21 @@ async fn two_hundred_concurrent_subscriptions_never_oversubscribe() {
             (i % 50, shares, format!("burst-{i}"))
         })
         .collect();
-    let replies =
-        join_all(requests.iter().map(|(who, shares, key)| {
-            app.subscribe(&investors[*who], &offering, json!(shares), key)
-        }))
-        .await;
+    let started = std::time::Instant::now();
+    let replies = join_all(requests.iter().map(|(who, shares, key)| {
+        app.subscribe(&investors[*who], &offering, json!(shares), key.as_str())
+    }))
+    .await;
+    let elapsed = started.elapsed();
+    eprintln!(
+        "200 concurrent subscribe requests ({}): {elapsed:?}, {:.0} requests/s",
+        if crate::helpers::backend_is_postgres() {
+            "postgresql"
+        } else {
+            "sqlite"
+        },
+        200.0 / elapsed.as_secs_f64()
+    );
 
     let mut accepted_amount = 0;
     let mut accepted_ids = Vec::new();

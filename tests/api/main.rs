@@ -13,6 +13,7 @@ mod deadlines;
 mod errors;
 mod health;
 mod jwt;
+mod ledger;
 mod mail;
 mod offerings;
 mod openapi;

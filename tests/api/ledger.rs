@@ -1,0 +1,119 @@
+//! `crowdfund verify-ledger` and the trial balance: clean books pass, and any
+//! tampering with the database is reported with the invariant and the row.
+
+use serde_json::{json, Value};
+
+use crate::helpers::{TestApp, JWT_SECRET};
+use crate::world::Person;
+
+const PRICE: i64 = 1_000;
+
+fn verify_ledger(app: &TestApp) -> (bool, Value) {
+    let url = match app.database_url() {
+        crowdfund::db::DatabaseUrl::Postgres(u) => u,
+        crowdfund::db::DatabaseUrl::Sqlite(p) => format!("sqlite://{p}"),
+    };
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_crowdfund"))
+        .arg("verify-ledger")
+        .env("DATABASE_URL", url)
+        .env("JWT_SECRET", JWT_SECRET)
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    (out.status.success(), report)
+}
+
+async fn books_with_activity() -> (TestApp, Person, String) {
+    let app = crate::helpers::spawn_app().await;
+    let operator = app.operator().await;
+    let sponsor = app.sponsor().await;
+    let offering = app
+        .open_offering(
+            &sponsor,
+            &operator,
+            json!({"price_per_share": PRICE, "target_amount": 50 * PRICE}),
+        )
+        .await;
+    let a = app.investor(&operator, 30 * PRICE).await;
+    let b = app.investor(&operator, 30 * PRICE).await;
+    assert_eq!(
+        app.subscribe(&a, &offering, json!(10), "a").await.status,
+        201
+    );
+    let sub = app.subscribe(&b, &offering, json!(5), "b").await;
+    app.post(
+        format!(
+            "/api/v1/subscriptions/{}/cancel",
+            sub.body["id"].as_str().unwrap()
+        ),
+        Some(&b.token),
+        json!({}),
+    )
+    .await;
+    (app, operator, offering)
+}
+
+#[tokio::test]
+async fn verify_ledger_passes_on_clean_books() {
+    let (app, operator, _) = books_with_activity().await;
+    let (ok, report) = verify_ledger(&app);
+    assert!(ok, "{report}");
+    assert_eq!(report["ok"], true);
+    assert_eq!(report["violations"], json!([]));
+    assert!(report["entries"].as_i64().unwrap() >= 5);
+    app.assert_books_balance(&operator).await;
+}
+
+#[tokio::test]
+async fn tampering_is_reported_with_the_broken_invariant() {
+    let (app, operator, offering) = books_with_activity().await;
+    {
+        use diesel::RunQueryDsl;
+        let mut conn = app.conn();
+        let conn: &mut crowdfund::db::AnyConnection = &mut conn;
+        // Someone edits a stored balance and inflates raised behind the ledger's back.
+        diesel::sql_query(
+            "UPDATE ledger_accounts SET balance = balance + 500 WHERE kind = 'investor_cash' \
+             AND id = (SELECT MIN(id) FROM ledger_accounts WHERE kind = 'investor_cash')",
+        )
+        .execute(conn)
+        .unwrap();
+        diesel::sql_query(format!(
+            "UPDATE offerings SET raised = raised + 1000 WHERE id = '{offering}'"
+        ))
+        .execute(conn)
+        .unwrap();
+    }
+    let (ok, report) = verify_ledger(&app);
+    assert!(!ok, "verify-ledger must fail: {report}");
+    let invariants: Vec<&str> = report["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["invariant"].as_str().unwrap())
+        .collect();
+    assert!(invariants.contains(&"balance_matches_postings"), "{report}");
+    assert!(
+        invariants.contains(&"raised_matches_subscriptions"),
+        "{report}"
+    );
+    let offending = report["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["invariant"] == "raised_matches_subscriptions")
+        .unwrap();
+    assert_eq!(offending["subject"], format!("offering:{offering}"));
+    assert_eq!(
+        offending["actual"].as_i64().unwrap() - offending["expected"].as_i64().unwrap(),
+        1000
+    );
+
+    let trial = app
+        .get(
+            "/api/v1/operator/ledger/trial-balance",
+            Some(&operator.token),
+        )
+        .await;
+    assert_eq!(trial.body["ok"], false);
+}
