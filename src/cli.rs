@@ -30,7 +30,8 @@ enum Command {
     Migrate,
     /// Check every ledger invariant; exit status 0 only when all hold.
     VerifyLedger,
-    /// Close every offering whose deadline has passed, once, and exit.
+    /// Close every offering whose deadline has passed, refund failed and
+    /// cancelled ones, once, and exit.
     Sweep,
     /// Create a platform operator. Operators can be made no other way.
     CreateOperator {
@@ -127,6 +128,11 @@ fn sweep(config: &Config) -> anyhow::Result<()> {
         println!("{id} {status}");
     }
     println!("{} offering(s) closed", closed.len());
+    let refunded = crate::services::deadlines::refund_closed(&mut conn, &config.currency)?;
+    for id in &refunded {
+        println!("{id} refunded");
+    }
+    println!("{} offering(s) refunded", refunded.len());
     Ok(())
 }
 

@@ -49,6 +49,8 @@ pub struct Config {
     pub currency: String,
     pub rules: Rules,
     pub sweep_interval: Duration,
+    /// How often committed journal entries are sealed into the hash chain.
+    pub seal_interval: Duration,
 }
 
 /// Business rules that operators may tune.
@@ -59,6 +61,8 @@ pub struct Rules {
     /// Subscriptions can be cancelled until this long before the deadline.
     pub cancellation_cutoff: chrono::TimeDelta,
     pub reg_cf: RegCfRule,
+    /// The platform's fee on a settled round, in basis points of the gross.
+    pub platform_fee_bps: i64,
 }
 
 #[derive(Clone, Debug)]
@@ -228,8 +232,10 @@ impl Config {
                 Some(48 * 3600u64),
             )?)),
             reg_cf,
+            platform_fee_bps: bps(vars, "PLATFORM_FEE_BPS", 500)?,
         };
         let sweep_interval = secs(vars, "SWEEP_INTERVAL_SECS", 30)?;
+        let seal_interval = secs(vars, "SEAL_INTERVAL_SECS", 5)?;
 
         Ok(Config {
             database_url,
@@ -246,6 +252,7 @@ impl Config {
             currency,
             rules,
             sweep_interval,
+            seal_interval,
         })
     }
 }

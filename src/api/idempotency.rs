@@ -75,8 +75,8 @@ where
 {
     let key = key.0;
     let (status, body, replayed) = with_conn(state, move |conn| {
-        match claim(conn, &user_id, &key, &fingerprint)? {
-            Claim::Acquired => {}
+        let token = match claim(conn, &user_id, &key, &fingerprint)? {
+            Claim::Acquired { token } => token,
             Claim::Replay { status, body } => return Ok((status, body, true)),
             Claim::InProgress => {
                 return Err(ApiError::conflict(
@@ -91,26 +91,30 @@ where
                     "This Idempotency-Key was used with a different request.",
                 ))
             }
-        }
+        };
+        let lost_key = || {
+            ApiError::conflict(
+                "idempotency_in_progress",
+                "This request took too long and another request with the same Idempotency-Key took over.",
+            )
+        };
         let outcome = write_transaction(conn, |conn| -> Result<String, ApiError> {
             let body = work(conn)?.to_string();
-            complete(conn, &user_id, &key, success.as_u16(), &body)?;
+            if !complete(conn, &user_id, &key, token, success.as_u16(), &body)? {
+                return Err(lost_key());
+            }
             Ok(body)
         });
         match outcome {
             Ok(body) => Ok((success.as_u16(), body, false)),
+            // Lost the key to a takeover: the other request answers for it.
+            Err(e) if e.code == "idempotency_in_progress" => Err(e),
             Err(e) if e.status.is_client_error() => {
-                complete(
-                    conn,
-                    &user_id,
-                    &key,
-                    e.status.as_u16(),
-                    &e.body().to_string(),
-                )?;
+                complete(conn, &user_id, &key, token, e.status.as_u16(), &e.body().to_string())?;
                 Err(e)
             }
             Err(e) => {
-                if let Err(release_error) = release(conn, &user_id, &key) {
+                if let Err(release_error) = release(conn, &user_id, &key, token) {
                     tracing::error!(error = ?release_error, "could not release an idempotency key");
                 }
                 Err(e)

@@ -2,6 +2,7 @@
 //! Handlers parse input into domain values, call a service inside
 //! `web::block`, and render the result; they never build SQL.
 
+mod audit;
 mod auth;
 mod blocking;
 pub mod extractors;
@@ -16,6 +17,7 @@ pub mod problems;
 mod profiles;
 mod refusals;
 mod routes;
+mod settlement;
 mod state;
 mod subscriptions;
 mod wallet;

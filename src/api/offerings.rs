@@ -1,14 +1,16 @@
 //! `/offerings`: the public catalogue, sponsors' drafts, operators' review.
 
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::{Deserialize, Deserializer};
+use serde_json::json;
 
 use crate::db::page::SortKey;
 use crate::domain::{OfferingStatus, OfferingTerms};
 use crate::error::ApiError;
 use crate::services::offerings::{self, PublicQuery, TermsPatch, Viewer, SORTS};
 
+use super::audit::{self, Entry};
 use super::blocking::with_conn;
 use super::extractors::{AuthUser, MaybeUser, OperatorUser, SponsorUser};
 use super::pagination::{check_limit, PageQuery};
@@ -160,33 +162,53 @@ pub async fn submit(
 }
 
 pub async fn cancel(
+    req: HttpRequest,
     state: web::Data<AppState>,
     user: AuthUser,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
     let currency = state.config.currency.clone();
-    let view = with_conn(&state, move |conn| {
-        Ok(offerings::cancel(conn, &viewer(&user), &id, &currency)?)
+    let actor = audit::actor(&req, &user);
+    let view = audit::audited(&state, actor, move |conn| {
+        let view = offerings::cancel(conn, &viewer(&user), &id, &currency)?;
+        Ok((
+            view,
+            Entry {
+                action: "offering.cancelled",
+                subject_type: "offering",
+                subject_id: id,
+                details: json!({}),
+            },
+        ))
     })
     .await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
 pub async fn approve(
+    req: HttpRequest,
     state: web::Data<AppState>,
-    _operator: OperatorUser,
+    operator: OperatorUser,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
     let config = state.config.clone();
-    let view = with_conn(&state, move |conn| {
-        Ok(offerings::approve(
+    let actor = audit::actor(&req, &operator.0);
+    let view = audit::audited(&state, actor, move |conn| {
+        let view = offerings::approve(
             conn,
             &id,
             config.rules.min_offering_duration,
             &config.currency,
-        )?)
+        )?;
+        let entry = Entry {
+            action: "offering.approved",
+            subject_type: "offering",
+            subject_id: id,
+            details: json!({"opens_at": view.opens_at, "closes_at": view.closes_at}),
+        };
+        Ok((view, entry))
     })
     .await?;
     Ok(HttpResponse::Ok().json(view))
@@ -199,22 +221,34 @@ pub struct RejectBody {
 }
 
 pub async fn reject(
+    req: HttpRequest,
     state: web::Data<AppState>,
-    _operator: OperatorUser,
+    operator: OperatorUser,
     path: web::Path<String>,
     body: web::Json<RejectBody>,
 ) -> Result<HttpResponse, ApiError> {
     let reason = body.into_inner().reason.trim().to_string();
-    if reason.is_empty() || reason.chars().count() > 2000 {
+    if reason.is_empty()
+        || reason.chars().count() > 2000
+        || reason.chars().any(|c| c.is_control() && c != '\n')
+    {
         return Err(ApiError::invalid_field(
             "reason",
-            "reason must be 1 to 2000 characters",
+            "reason must be 1 to 2000 characters, without control characters",
         ));
     }
     let id = path.into_inner();
     let currency = state.config.currency.clone();
-    let view = with_conn(&state, move |conn| {
-        Ok(offerings::reject(conn, &id, &reason, &currency)?)
+    let actor = audit::actor(&req, &operator.0);
+    let view = audit::audited(&state, actor, move |conn| {
+        let view = offerings::reject(conn, &id, &reason, &currency)?;
+        let entry = Entry {
+            action: "offering.rejected",
+            subject_type: "offering",
+            subject_id: id,
+            details: json!({"reason": reason}),
+        };
+        Ok((view, entry))
     })
     .await?;
     Ok(HttpResponse::Ok().json(view))

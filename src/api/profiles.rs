@@ -1,12 +1,14 @@
 //! `/me/investor-profile` and the operators' KYC queue.
 
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
+use serde_json::json;
 
 use crate::domain::kyc::{InvestorProfileInput, KycStatus};
 use crate::error::ApiError;
 use crate::services::profiles;
 
+use super::audit;
 use super::blocking::with_conn;
 use super::extractors::{InvestorUser, OperatorUser};
 use super::pagination::check_limit;
@@ -110,9 +112,12 @@ pub async fn list_kyc(
 pub struct KycDecisionBody {
     decision: String,
     reason: Option<String>,
+    /// The profile version the operator reviewed (`submitted_at` in the queue).
+    submitted_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 pub async fn decide_kyc(
+    req: HttpRequest,
     state: web::Data<AppState>,
     operator: OperatorUser,
     path: web::Path<String>,
@@ -133,10 +138,13 @@ pub async fn decide_kyc(
         .reason
         .map(|r| r.trim().to_string())
         .filter(|r| !r.is_empty());
-    if reason.as_ref().is_some_and(|r| r.chars().count() > 1000) {
+    if reason
+        .as_ref()
+        .is_some_and(|r| r.chars().count() > 1000 || r.chars().any(|c| c.is_control() && c != '\n'))
+    {
         return Err(ApiError::invalid_field(
             "reason",
-            "reason must be at most 1000 characters",
+            "reason must be at most 1000 characters, without control characters",
         ));
     }
     if decision == KycStatus::Rejected && reason.is_none() {
@@ -146,17 +154,30 @@ pub async fn decide_kyc(
         ));
     }
     let investor_id = path.into_inner();
+    let seen = b.submitted_at.map(|t| {
+        use chrono::SubsecRound;
+        t.naive_utc().trunc_subsecs(6)
+    });
     let config = state.config.clone();
-    let view = with_conn(&state, move |conn| {
-        Ok(profiles::decide_kyc(
+    let actor = audit::actor(&req, &operator.0);
+    let view = audit::audited(&state, actor, move |conn| {
+        let view = profiles::decide_kyc(
             conn,
             &operator.0.id,
             &investor_id,
             decision,
             reason.as_deref(),
+            seen,
             &config.rules.reg_cf,
             &config.currency,
-        )?)
+        )?;
+        let entry = audit::Entry {
+            action: "kyc.decided",
+            subject_type: "investor",
+            subject_id: investor_id.clone(),
+            details: json!({"decision": decision.as_str(), "reason": reason}),
+        };
+        Ok((view, entry))
     })
     .await?;
     Ok(HttpResponse::Ok().json(view))

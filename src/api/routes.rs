@@ -7,7 +7,8 @@ use actix_web::http::Method;
 use actix_web::{web, FromRequest, Handler, Resource, Responder};
 
 use super::{
-    auth, health, ledger, me, offerings, openapi, profiles, subscriptions, wallet, webhooks,
+    audit, auth, health, ledger, me, offerings, openapi, profiles, settlement, subscriptions,
+    wallet, webhooks,
 };
 
 /// Something routes can be declared to: the real service config, or a list.
@@ -69,6 +70,7 @@ fn declare<S: RouteSink>(s: &mut S) {
         "/api/v1/me/subscriptions",
         subscriptions::list_mine,
     );
+    s.add(Method::GET, "/api/v1/me/holdings", settlement::my_holdings);
 
     s.add(Method::GET, "/api/v1/offerings", offerings::list);
     s.add(Method::POST, "/api/v1/offerings", offerings::create);
@@ -123,6 +125,22 @@ fn declare<S: RouteSink>(s: &mut S) {
         "/api/v1/operator/ledger/trial-balance",
         ledger::trial_balance,
     );
+    s.add(
+        Method::POST,
+        "/api/v1/operator/offerings/{id}/settle",
+        settlement::settle,
+    );
+    s.add(
+        Method::POST,
+        "/api/v1/operator/offerings/{id}/refund",
+        settlement::refund,
+    );
+    s.add(
+        Method::GET,
+        "/api/v1/offerings/{id}/cap-table",
+        settlement::cap_table,
+    );
+    s.add(Method::GET, "/api/v1/operator/audit-log", audit::list);
 }
 
 /// Registers every route, one resource per path.

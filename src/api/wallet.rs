@@ -5,10 +5,12 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::db::audit::record;
 use crate::domain::{Amount, Role};
 use crate::error::ApiError;
 use crate::services::wallet;
 
+use super::audit;
 use super::blocking::with_conn;
 use super::extractors::{AuthUser, InvestorUser};
 use super::idempotency::{self, IdempotencyKey};
@@ -92,6 +94,7 @@ pub async fn withdraw(
     let amount = Amount::parse("amount", body.amount)?;
     let currency = state.config.currency.clone();
     let (user_id, role) = (user.id.clone(), user.role);
+    let actor = audit::actor(&req, &user);
     idempotency::run(
         &state,
         user.id,
@@ -100,6 +103,15 @@ pub async fn withdraw(
         StatusCode::CREATED,
         move |conn| {
             let view = wallet::create_withdrawal(conn, &user_id, role, amount, &currency)?;
+            let details = json!({"amount": view.amount, "reference": view.reference});
+            record(
+                conn,
+                &actor,
+                "withdrawal.requested",
+                "withdrawal",
+                &view.id,
+                &details,
+            )?;
             serde_json::to_value(view).map_err(ApiError::internal)
         },
     )

@@ -8,13 +8,15 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use hmac::{Hmac, Mac};
 use serde::Deserialize;
+use serde_json::json;
 use sha2::Sha256;
 
+use crate::db::audit::Actor;
 use crate::domain::money::MAX_AMOUNT;
 use crate::error::ApiError;
 use crate::services::wallet::{self, BankNotification, BankTxnKind};
 
-use super::blocking::with_conn;
+use super::audit::{self, Entry};
 use super::AppState;
 
 pub const SIGNATURE_HEADER: &str = "X-Bank-Signature";
@@ -106,13 +108,24 @@ pub async fn bank(
     };
     let raw = String::from_utf8_lossy(&body).into_owned();
     let currency = state.config.currency.clone();
-    let outcome = with_conn(&state, move |conn| {
-        Ok(wallet::handle_bank_notification(
-            conn,
-            &notification,
-            &raw,
-            &currency,
-        )?)
+    let actor = Actor {
+        id: None,
+        role: "bank".into(),
+        request_id: audit::request_id(&req),
+    };
+    let outcome = audit::audited(&state, actor, move |conn| {
+        let outcome = wallet::handle_bank_notification(conn, &notification, &raw, &currency)?;
+        let entry = Entry {
+            action: match notification.kind {
+                BankTxnKind::Deposit => "bank.deposit",
+                BankTxnKind::Withdrawal => "bank.payout",
+            },
+            subject_type: "bank_transaction",
+            subject_id: notification.bank_txn_id.clone(),
+            details: json!({"reference": notification.reference, "amount": notification.amount,
+                            "outcome": outcome.outcome}),
+        };
+        Ok((outcome, entry))
     })
     .await?;
     Ok(HttpResponse::Ok().json(outcome))

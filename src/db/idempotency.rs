@@ -13,8 +13,9 @@ const ABANDONED_AFTER: TimeDelta = TimeDelta::seconds(60);
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum Claim {
-    /// This request holds the key now and must complete or release it.
-    Acquired,
+    /// This request holds the key now and must complete or release it,
+    /// presenting this token (the claim time) to prove it still holds it.
+    Acquired { token: NaiveDateTime },
     /// The first request finished: answer with its response.
     Replay { status: u16, body: String },
     /// The first request is still running.
@@ -61,7 +62,7 @@ pub fn claim(
                     idempotency_keys::created_at.eq(now),
                 ))
                 .execute(conn)?;
-            return Ok(Claim::Acquired);
+            return Ok(Claim::Acquired { token: now });
         };
         if row.request_hash != request_hash {
             return Ok(Claim::Mismatch);
@@ -84,7 +85,7 @@ pub fn claim(
         .set(idempotency_keys::locked_at.eq(now))
         .execute(conn)?;
         Ok(if taken == 1 {
-            Claim::Acquired
+            Claim::Acquired { token: now }
         } else {
             Claim::InProgress
         })
@@ -99,26 +100,41 @@ pub fn claim(
 }
 
 /// Stores the response; call it in the transaction of the work itself.
+/// Returns false when this request no longer holds the key (it was presumed
+/// abandoned and taken over): the caller must then roll its work back.
 pub fn complete(
     conn: &mut AnyConnection,
     user_id: &str,
     key: &str,
+    token: NaiveDateTime,
     status: u16,
     body: &str,
-) -> QueryResult<usize> {
-    diesel::update(idempotency_keys::table.find((user_id, key)))
-        .set((
-            idempotency_keys::status_code.eq(Some(status as i32)),
-            idempotency_keys::response_body.eq(Some(body)),
-        ))
-        .execute(conn)
+) -> QueryResult<bool> {
+    diesel::update(
+        idempotency_keys::table
+            .find((user_id, key))
+            .filter(idempotency_keys::locked_at.eq(token))
+            .filter(idempotency_keys::status_code.is_null()),
+    )
+    .set((
+        idempotency_keys::status_code.eq(Some(status as i32)),
+        idempotency_keys::response_body.eq(Some(body)),
+    ))
+    .execute(conn)
+    .map(|n| n == 1)
 }
 
 /// Lets go of a key whose request failed on our side, so a retry may run.
-pub fn release(conn: &mut AnyConnection, user_id: &str, key: &str) -> QueryResult<usize> {
+pub fn release(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    key: &str,
+    token: NaiveDateTime,
+) -> QueryResult<usize> {
     diesel::delete(
         idempotency_keys::table
             .find((user_id, key))
+            .filter(idempotency_keys::locked_at.eq(token))
             .filter(idempotency_keys::status_code.is_null()),
     )
     .execute(conn)

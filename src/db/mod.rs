@@ -3,6 +3,7 @@
 //! Everything that differs between the two dialects is decided here, by a
 //! `match` on [`AnyConnection`]; the rest of the code sees one connection type.
 
+pub mod audit;
 pub mod bank;
 mod connection;
 pub mod idempotency;

@@ -37,10 +37,10 @@ impl Cursor {
         let cursor: Cursor = serde_json::from_slice(&bytes).ok()?;
         let valid_value = match sort.trim_start_matches('-') {
             "raised" => cursor.v.parse::<i64>().is_ok(),
-            "closes_at" | "created_at" => parse_time(&cursor.v).is_some(),
+            "closes_at" | "created_at" | "kyc" => parse_time(&cursor.v).is_some(),
             _ => true,
         };
-        (cursor.s == sort && valid_value && cursor.id.len() <= 64).then_some(cursor)
+        (cursor.s == sort && valid_value && cursor.id.len() <= 200).then_some(cursor)
     }
 
     pub fn time(&self) -> NaiveDateTime {

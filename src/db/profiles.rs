@@ -86,42 +86,74 @@ impl InvestorProfile {
         }
     }
 
+    /// Records a decision on a profile that is still pending, and (when
+    /// given) still the version the operator reviewed: `seen` is the
+    /// `updated_at` they were shown. False when either no longer holds.
     pub fn decide(
         conn: &mut AnyConnection,
         user_id: &str,
         status: &str,
         reason: Option<&str>,
         operator_id: &str,
+        seen: Option<NaiveDateTime>,
         now: NaiveDateTime,
     ) -> QueryResult<bool> {
-        diesel::update(investor_profiles::table.find(user_id))
-            .set((
-                investor_profiles::kyc_status.eq(status),
-                investor_profiles::kyc_reason.eq(reason),
-                investor_profiles::kyc_decided_by.eq(Some(operator_id)),
-                investor_profiles::kyc_decided_at.eq(Some(now)),
-                investor_profiles::updated_at.eq(now),
-            ))
-            .execute(conn)
-            .map(|n| n == 1)
+        let mut target = investor_profiles::table
+            .find(user_id)
+            .filter(investor_profiles::kyc_status.eq("pending"))
+            .into_boxed::<Backend>();
+        if let Some(seen) = seen {
+            target = target.filter(investor_profiles::updated_at.eq(seen));
+        }
+        let Some(id) = target
+            .select(investor_profiles::user_id)
+            .first::<String>(conn)
+            .optional()?
+        else {
+            return Ok(false);
+        };
+        diesel::update(
+            investor_profiles::table
+                .find(id)
+                .filter(investor_profiles::kyc_status.eq("pending")),
+        )
+        .set((
+            investor_profiles::kyc_status.eq(status),
+            investor_profiles::kyc_reason.eq(reason),
+            investor_profiles::kyc_decided_by.eq(Some(operator_id)),
+            investor_profiles::kyc_decided_at.eq(Some(now)),
+            investor_profiles::updated_at.eq(now),
+        ))
+        .execute(conn)
+        .map(|n| n == 1)
     }
 
-    /// A page of profiles in a KYC state, oldest first, with each user's email.
+    /// A page of profiles in a KYC state, least recently submitted first,
+    /// with each user's email. `after` is the last (updated_at, user_id) seen.
     pub fn page_by_status(
         conn: &mut AnyConnection,
         status: &str,
-        after_user_id: Option<&str>,
+        after: Option<(NaiveDateTime, String)>,
         limit: i64,
     ) -> QueryResult<Vec<(InvestorProfile, String)>> {
         let mut query = investor_profiles::table
             .inner_join(users::table)
             .filter(investor_profiles::kyc_status.eq(status.to_string()))
-            .order_by(investor_profiles::user_id.asc())
+            .order_by((
+                investor_profiles::updated_at.asc(),
+                investor_profiles::user_id.asc(),
+            ))
             .limit(limit)
             .select((InvestorProfile::as_select(), users::email))
             .into_boxed::<Backend>();
-        if let Some(after) = after_user_id {
-            query = query.filter(investor_profiles::user_id.gt(after.to_string()));
+        if let Some((at, id)) = after {
+            query = query.filter(
+                investor_profiles::updated_at
+                    .gt(at)
+                    .or(investor_profiles::updated_at
+                        .eq(at)
+                        .and(investor_profiles::user_id.gt(id))),
+            );
         }
         query.load(conn)
     }

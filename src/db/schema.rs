@@ -227,4 +227,69 @@ diesel::allow_tables_to_appear_in_same_query!(
     withdrawals,
     bank_events,
     idempotency_keys,
+    settlements,
+    holdings,
+    audit_log,
+    ledger_seals,
+    entry_seals,
 );
+
+diesel::table! {
+    settlements (offering_id) {
+        offering_id -> Text,
+        entry_id -> Text,
+        gross -> BigInt,
+        fee -> BigInt,
+        net -> BigInt,
+        fee_bps -> Integer,
+        settled_by -> Text,
+        settled_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    holdings (id) {
+        id -> Text,
+        investor_id -> Text,
+        offering_id -> Text,
+        shares -> BigInt,
+        price_per_share -> BigInt,
+        amount -> BigInt,
+        acquired_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> Text,
+        at -> Timestamp,
+        actor_id -> Nullable<Text>,
+        actor_role -> Text,
+        action -> Text,
+        subject_type -> Text,
+        subject_id -> Text,
+        request_id -> Nullable<Text>,
+        details -> Text,
+    }
+}
+
+diesel::table! {
+    ledger_seals (seq) {
+        seq -> BigInt,
+        prev_hash -> Text,
+        hash -> Text,
+        entry_count -> Integer,
+        sealed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    entry_seals (entry_id) {
+        entry_id -> Text,
+        seal_seq -> BigInt,
+        entry_hash -> Text,
+    }
+}
+
+diesel::joinable!(holdings -> offerings (offering_id));
+diesel::joinable!(entry_seals -> journal_entries (entry_id));

@@ -7,7 +7,8 @@
 //! 4. each offering's escrow equals the sum of its active subscriptions;
 //! 5. a settled or refunded offering's escrow is exactly zero;
 //! 6. raised never exceeds target, and (while the round is live or settled)
-//!    equals the sum of its active and settled subscriptions.
+//!    equals the sum of its active and settled subscriptions;
+//! 7. the hash chain over sealed journal entries recomputes (see `seal`).
 
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::prelude::*;
@@ -227,6 +228,10 @@ fn check_in_snapshot(conn: &mut AnyConnection) -> QueryResult<LedgerReport> {
                 detail: "raised differs from the sum of active and settled subscriptions".into(),
             });
         }
+    }
+
+    if let Some(broken) = super::seal::verify_chain(conn)? {
+        violations.push(broken);
     }
 
     let accounts_by_kind = diesel::sql_query(KINDS)

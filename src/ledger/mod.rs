@@ -8,6 +8,7 @@
 mod accounts;
 pub mod invariants;
 mod journal;
+pub mod seal;
 
 pub use accounts::{ensure_account, find_account, lock_balance, Account, AccountKind, PLATFORM};
 pub use journal::{post, EntryKind, LedgerError, Leg};

@@ -37,3 +37,40 @@ pub fn close_expired(
     }
     Ok(closed)
 }
+
+/// Refunds every failed offering, and every cancelled one that was ever open:
+/// what the sweeper does after closing. Safe from several instances at once
+/// (each refund checks and moves the offering's state in its transaction).
+pub fn refund_closed(conn: &mut AnyConnection, currency: &str) -> ServiceResult<Vec<String>> {
+    use crate::db::audit::{record, Actor};
+    use crate::services::error::{RefusalKind, ServiceError};
+    use crate::services::settlement::{due_for_refund, refund};
+
+    let mut refunded = Vec::new();
+    for id in due_for_refund(conn, BATCH)? {
+        let outcome = write_transaction(conn, |conn| -> ServiceResult<_> {
+            let view = refund(conn, &id, currency)?;
+            let details = serde_json::json!({"subscriptions": view.subscriptions_refunded,
+                                             "amount": view.amount_refunded});
+            record(
+                conn,
+                &Actor::system("sweeper"),
+                "offering.refunded",
+                "offering",
+                &id,
+                &details,
+            )?;
+            Ok(view)
+        });
+        match outcome {
+            Ok(view) => {
+                tracing::info!(offering = %id, amount = view.amount_refunded, "offering refunded");
+                refunded.push(id);
+            }
+            // Refunded meanwhile by another instance or an operator.
+            Err(ServiceError::Refused(r)) if r.kind == RefusalKind::Conflict => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(refunded)
+}

@@ -11,3 +11,5 @@ pub mod views;
 pub mod wallet;
 
 pub use error::{Refusal, RefusalKind, ServiceError, ServiceResult};
+pub mod holdings;
+pub mod settlement;

@@ -3,7 +3,7 @@
 use chrono::{DateTime, NaiveDateTime, TimeDelta, Utc};
 use serde::Serialize;
 
-use crate::db::page::{Cursor, DEFAULT_LIMIT};
+use crate::db::page::{time_value, Cursor, DEFAULT_LIMIT};
 use crate::db::profiles::{InvestorProfile, ProfileRow};
 use crate::db::subscriptions::Subscription;
 use crate::db::users::User;
@@ -11,7 +11,7 @@ use crate::db::{now, write_transaction, AnyConnection};
 use crate::domain::kyc::{InvestorProfileInput, KycStatus};
 use crate::domain::limits::{annual_limit, remaining, InvestorFinances, RegCfRule};
 
-use super::error::{not_found, refuse, RefusalKind, ServiceResult};
+use super::error::{not_found, refuse, Refusal, RefusalKind, ServiceResult};
 use super::views::{utc, Page};
 
 /// The rolling window the limit applies to.
@@ -156,8 +156,14 @@ pub fn list_kyc(
     limit: Option<i64>,
 ) -> ServiceResult<Page<KycItem>> {
     let limit = limit.unwrap_or(DEFAULT_LIMIT);
-    let after = super::offerings::id_cursor(cursor, "kyc")?;
-    let rows = InvestorProfile::page_by_status(conn, status.as_str(), after.as_deref(), limit + 1)?;
+    let after = match cursor {
+        Some(text) => {
+            let c = Cursor::decode(text, "kyc").ok_or_else(super::offerings::invalid_cursor)?;
+            Some((c.time(), c.id))
+        }
+        None => None,
+    };
+    let rows = InvestorProfile::page_by_status(conn, status.as_str(), after, limit + 1)?;
     let more = rows.len() as i64 > limit;
     let items: Vec<KycItem> = rows
         .into_iter()
@@ -175,21 +181,30 @@ pub fn list_kyc(
         .collect();
     let next_cursor = more
         .then(|| {
-            items
-                .last()
-                .map(|i| Cursor::new("kyc", String::new(), &i.investor_id).encode())
+            items.last().map(|i| {
+                Cursor::new(
+                    "kyc",
+                    time_value(i.submitted_at.naive_utc()),
+                    &i.investor_id,
+                )
+                .encode()
+            })
         })
         .flatten();
     Ok(Page { items, next_cursor })
 }
 
-/// An operator approves or rejects an investor's KYC.
+/// An operator approves or rejects an investor's pending KYC. With `seen`
+/// (the profile's `submitted_at` as the operator was shown it), the decision
+/// only applies to that version: a profile changed meanwhile is refused.
+#[allow(clippy::too_many_arguments)]
 pub fn decide_kyc(
     conn: &mut AnyConnection,
     operator_id: &str,
     investor_id: &str,
     decision: KycStatus,
     reason: Option<&str>,
+    seen: Option<NaiveDateTime>,
     rule: &RegCfRule,
     currency: &str,
 ) -> ServiceResult<ProfileView> {
@@ -203,17 +218,32 @@ pub fn decide_kyc(
     let now = now();
     let profile = write_transaction(conn, |conn| -> ServiceResult<InvestorProfile> {
         let is_investor = User::find(conn, investor_id)?.is_some_and(|u| u.role == "investor");
-        if !is_investor
-            || !InvestorProfile::decide(
-                conn,
-                investor_id,
-                decision.as_str(),
-                reason,
-                operator_id,
-                now,
-            )?
-        {
+        let Some(current) = InvestorProfile::find(conn, investor_id)?.filter(|_| is_investor)
+        else {
             return Err(not_found("investor profile"));
+        };
+        if !InvestorProfile::decide(
+            conn,
+            investor_id,
+            decision.as_str(),
+            reason,
+            operator_id,
+            seen,
+            now,
+        )? {
+            let code = if current.kyc_status == "pending" {
+                "kyc_profile_changed"
+            } else {
+                "kyc_not_pending"
+            };
+            return Err(Refusal::new(
+                RefusalKind::Conflict,
+                code,
+                "The profile is not the pending version you reviewed; reload it.",
+            )
+            .with("kyc_status", current.kyc_status)
+            .with("submitted_at", utc(current.updated_at).to_rfc3339())
+            .into());
         }
         InvestorProfile::find(conn, investor_id)?.ok_or_else(|| not_found("investor profile"))
     })?;

@@ -1,0 +1,11 @@
+DROP TRIGGER ledger_seals_append_only ON ledger_seals;
+DROP TRIGGER audit_log_append_only ON audit_log;
+DROP TRIGGER postings_append_only ON postings;
+DROP TRIGGER journal_entries_append_only ON journal_entries;
+DROP FUNCTION refuse_change();
+DROP INDEX subscriptions_offering_id_idx;
+DROP TABLE entry_seals;
+DROP TABLE ledger_seals;
+DROP TABLE audit_log;
+DROP TABLE holdings;
+DROP TABLE settlements;

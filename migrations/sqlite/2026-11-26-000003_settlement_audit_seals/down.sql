@@ -1,0 +1,14 @@
+DROP TRIGGER ledger_seals_no_delete;
+DROP TRIGGER ledger_seals_no_update;
+DROP TRIGGER audit_log_no_delete;
+DROP TRIGGER audit_log_no_update;
+DROP TRIGGER postings_no_delete;
+DROP TRIGGER postings_no_update;
+DROP TRIGGER journal_entries_no_delete;
+DROP TRIGGER journal_entries_no_update;
+DROP INDEX subscriptions_offering_id_idx;
+DROP TABLE entry_seals;
+DROP TABLE ledger_seals;
+DROP TABLE audit_log;
+DROP TABLE holdings;
+DROP TABLE settlements;

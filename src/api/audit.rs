@@ -1,0 +1,112 @@
+//! Recording operator actions and money movements in the audit log, in the
+//! same transaction as the action; and the operators' view of the log.
+
+use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::Value;
+use tracing_actix_web::RequestId;
+
+use crate::db::audit::{self, Actor, AuditFilter};
+use crate::db::{write_transaction, AnyConnection};
+use crate::error::ApiError;
+use crate::services::offerings::{id_cursor, next_id_cursor};
+use crate::services::views::Page;
+
+use super::blocking::with_conn;
+use super::extractors::{AuthUser, OperatorUser};
+use super::pagination::check_limit;
+use super::AppState;
+
+/// The signed-in user as an audit actor, with the request's id.
+pub fn actor(req: &HttpRequest, user: &AuthUser) -> Actor {
+    Actor {
+        id: Some(user.id.clone()),
+        role: user.role.as_str().to_string(),
+        request_id: request_id(req),
+    }
+}
+
+pub fn request_id(req: &HttpRequest) -> Option<String> {
+    req.extensions().get::<RequestId>().map(|id| id.to_string())
+}
+
+/// What to write in the log about an action.
+pub struct Entry {
+    pub action: &'static str,
+    pub subject_type: &'static str,
+    pub subject_id: String,
+    pub details: Value,
+}
+
+/// Runs `work` in a transaction and appends its audit record in the same one.
+pub fn record_with<T>(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    work: impl FnOnce(&mut AnyConnection) -> Result<(T, Entry), ApiError>,
+) -> Result<T, ApiError> {
+    write_transaction(conn, |conn| {
+        let (value, entry) = work(conn)?;
+        audit::record(
+            conn,
+            actor,
+            entry.action,
+            entry.subject_type,
+            &entry.subject_id,
+            &entry.details,
+        )?;
+        Ok(value)
+    })
+}
+
+/// [`record_with`] off the async workers.
+pub async fn audited<T, F>(state: &AppState, actor: Actor, work: F) -> Result<T, ApiError>
+where
+    F: FnOnce(&mut AnyConnection) -> Result<(T, Entry), ApiError> + Send + 'static,
+    T: Send + 'static,
+{
+    with_conn(state, move |conn| record_with(conn, &actor, work)).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditQuery {
+    action: Option<String>,
+    actor_id: Option<String>,
+    subject_type: Option<String>,
+    subject_id: Option<String>,
+    since: Option<DateTime<Utc>>,
+    until: Option<DateTime<Utc>>,
+    limit: Option<i64>,
+    cursor: Option<String>,
+}
+
+pub async fn list(
+    state: web::Data<AppState>,
+    _operator: OperatorUser,
+    query: web::Query<AuditQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = query.into_inner();
+    let limit = check_limit(q.limit)?;
+    let page = with_conn(&state, move |conn| {
+        let filter = AuditFilter {
+            action: q.action,
+            actor_id: q.actor_id,
+            subject_type: q.subject_type,
+            subject_id: q.subject_id,
+            since: q.since.map(|t| t.naive_utc()),
+            until: q.until.map(|t| t.naive_utc()),
+            before_id: id_cursor(q.cursor.as_deref(), "audit")?,
+        };
+        let mut rows = audit::page(conn, &filter, limit + 1)?;
+        let more = rows.len() as i64 > limit;
+        rows.truncate(limit as usize);
+        let next_cursor = next_id_cursor(&rows, more, "audit", |r| &r.id);
+        Ok(Page {
+            items: rows,
+            next_cursor,
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(page))
+}

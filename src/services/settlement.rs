@@ -1,0 +1,470 @@
+//! Closing the books on a round: settling a funded offering (escrow to the
+//! sponsor's payout, less the platform fee; subscriptions settled; holdings
+//! recorded) and refunding a failed or cancelled one (each active
+//! subscription's money back to its investor).
+//!
+//! Each is one transaction whatever the size of the round, written as
+//! set-based statements (one INSERT ... SELECT or UPDATE per step) so that a
+//! round of 100,000 subscriptions settles in seconds, and a crash at any
+//! moment leaves it either wholly done or not at all.
+//!
+//! Lock order, as everywhere: the escrow account first, then the offering row.
+//! Refunds also update many investors' cash accounts in one statement; on
+//! PostgreSQL they take a transaction-scoped advisory lock first, so two
+//! refunds never lock the same investors in different orders.
+
+use chrono::NaiveDateTime;
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text, Timestamp};
+use serde::Serialize;
+
+use crate::db::offerings::Offering;
+use crate::db::schema::{offerings, settlements, subscriptions};
+use crate::db::users::User;
+use crate::db::{new_id, now, write_transaction, AnyConnection};
+use crate::ledger::{
+    ensure_account, find_account, lock_balance, post, AccountKind, EntryKind, Leg, PLATFORM,
+};
+use crate::mail::templates::money;
+use crate::mail::{enqueue, Email};
+
+use super::error::{not_found, Refusal, RefusalKind, ServiceError, ServiceResult};
+use super::views::utc;
+
+const REFUND_LOCK_KEY: i64 = 0x63_66_72_65_66; // "cfref"
+
+/// The platform's fee on `gross`: `bps` basis points, rounded up (in the
+/// platform's favour), never more than `gross`. The sponsor gets the rest, so
+/// nothing is ever left in escrow.
+pub fn platform_fee(gross: i64, bps: i64) -> i64 {
+    let fee = (gross as i128 * bps as i128 + 9_999) / 10_000;
+    (fee as i64).clamp(0, gross)
+}
+
+#[derive(Debug, Serialize)]
+pub struct SettlementView {
+    pub offering_id: String,
+    pub status: String,
+    pub gross: i64,
+    pub fee: i64,
+    pub fee_bps: i64,
+    pub sponsor_payout: i64,
+    pub entry_id: String,
+    pub subscriptions_settled: i64,
+    pub holders: i64,
+    pub settled_at: chrono::DateTime<chrono::Utc>,
+}
+
+fn wrong_state(o: &Offering, detail: &str) -> ServiceError {
+    Refusal::new(
+        RefusalKind::Conflict,
+        "invalid_offering_state",
+        detail.to_string(),
+    )
+    .with("status", o.status.clone())
+    .into()
+}
+
+/// Settles a funded offering. Settling twice, or anything not funded, is
+/// refused and changes nothing.
+pub fn settle(
+    conn: &mut AnyConnection,
+    offering_id: &str,
+    operator_id: &str,
+    fee_bps: i64,
+    currency: &str,
+) -> ServiceResult<SettlementView> {
+    let now = now();
+    write_transaction(conn, |conn| {
+        let offering = Offering::find(conn, offering_id)?.ok_or_else(|| not_found("offering"))?;
+        let Some(escrow) = find_account(conn, AccountKind::OfferingEscrow, offering_id)? else {
+            return Err(wrong_state(
+                &offering,
+                "Only a funded offering can be settled.",
+            ));
+        };
+        let gross = lock_balance(conn, &escrow.id)?;
+        // Re-read under the escrow lock: a concurrent settlement has committed or not.
+        let offering = Offering::find(conn, offering_id)?.ok_or_else(|| not_found("offering"))?;
+        if offering.status != "funded" {
+            return Err(wrong_state(
+                &offering,
+                "Only a funded offering can be settled.",
+            ));
+        }
+        if gross != offering.raised || gross <= 0 {
+            return Err(ServiceError::Internal(anyhow::anyhow!(
+                "escrow of offering {offering_id} holds {gross}, raised is {}",
+                offering.raised
+            )));
+        }
+        let fee = platform_fee(gross, fee_bps);
+        let net = gross - fee;
+        let payout = ensure_account(
+            conn,
+            AccountKind::SponsorPayout,
+            &offering.sponsor_id,
+            currency,
+        )?;
+        let fee_account = ensure_account(conn, AccountKind::PlatformFee, PLATFORM, currency)?;
+        let mut legs = vec![Leg {
+            account_id: &escrow.id,
+            amount: -gross,
+        }];
+        if net > 0 {
+            legs.push(Leg {
+                account_id: &payout,
+                amount: net,
+            });
+        }
+        if fee > 0 {
+            legs.push(Leg {
+                account_id: &fee_account,
+                amount: fee,
+            });
+        }
+        let entry_id = post(
+            conn,
+            EntryKind::Settlement,
+            offering_id,
+            &format!(
+                "Settlement of {}: {} to the sponsor, {} fee",
+                offering.title, net, fee
+            ),
+            &legs,
+        )?;
+        let settled = diesel::update(
+            subscriptions::table
+                .filter(subscriptions::offering_id.eq(offering_id))
+                .filter(subscriptions::status.eq("active")),
+        )
+        .set((
+            subscriptions::status.eq("settled"),
+            subscriptions::updated_at.eq(now),
+        ))
+        .execute(conn)? as i64;
+        let holders = record_holdings(conn, &offering, now)?;
+        diesel::insert_into(settlements::table)
+            .values((
+                settlements::offering_id.eq(offering_id),
+                settlements::entry_id.eq(&entry_id),
+                settlements::gross.eq(gross),
+                settlements::fee.eq(fee),
+                settlements::net.eq(net),
+                settlements::fee_bps.eq(fee_bps as i32),
+                settlements::settled_by.eq(operator_id),
+                settlements::settled_at.eq(now),
+            ))
+            .execute(conn)?;
+        notify_holders(conn, &offering, now, currency)?;
+        if let Some(sponsor) = User::find(conn, &offering.sponsor_id)? {
+            enqueue(
+                conn,
+                &Email {
+                    to: sponsor.email,
+                    subject: format!("Settlement done: {}", offering.title),
+                    body: format!(
+                        "{} is settled.\n\nRaised:       {}\nPlatform fee: {} ({} bps)\nYour payout:  {}\n\n\
+                         The payout is in your payout account; withdraw it to your bank from there.\n",
+                        offering.title,
+                        money(gross, currency),
+                        money(fee, currency),
+                        fee_bps,
+                        money(net, currency),
+                    ),
+                },
+            )?;
+        }
+        let moved = diesel::update(
+            offerings::table
+                .find(offering_id)
+                .filter(offerings::status.eq("funded")),
+        )
+        .set((
+            offerings::status.eq("settled"),
+            offerings::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+        if moved != 1 {
+            return Err(wrong_state(
+                &offering,
+                "The offering changed state meanwhile.",
+            ));
+        }
+        Ok(SettlementView {
+            offering_id: offering_id.to_string(),
+            status: "settled".into(),
+            gross,
+            fee,
+            fee_bps,
+            sponsor_payout: net,
+            entry_id,
+            subscriptions_settled: settled,
+            holders,
+            settled_at: utc(now),
+        })
+    })
+}
+
+/// One holding per investor: the sum of their settled subscriptions.
+fn record_holdings(
+    conn: &mut AnyConnection,
+    offering: &Offering,
+    now: NaiveDateTime,
+) -> QueryResult<i64> {
+    // Time-ordered prefix + investor id: unique, and sorts like the other ids.
+    let prefix = new_id();
+    diesel::sql_query(
+        "INSERT INTO holdings (id, investor_id, offering_id, shares, price_per_share, amount, acquired_at) \
+         SELECT $1 || ':' || s.investor_id, s.investor_id, s.offering_id, SUM(s.shares), $2, SUM(s.amount), $3 \
+         FROM subscriptions s WHERE s.offering_id = $4 AND s.status = 'settled' \
+         GROUP BY s.investor_id, s.offering_id",
+    )
+    .bind::<Text, _>(prefix)
+    .bind::<BigInt, _>(offering.price_per_share)
+    .bind::<Timestamp, _>(now)
+    .bind::<Text, _>(&offering.id)
+    .execute(conn)
+    .map(|n| n as i64)
+}
+
+/// "Shares allotted" to every holder, written in one statement.
+fn notify_holders(
+    conn: &mut AnyConnection,
+    offering: &Offering,
+    now: NaiveDateTime,
+    currency: &str,
+) -> QueryResult<usize> {
+    let amount = money_sql("h.amount");
+    diesel::sql_query(format!(
+        "INSERT INTO outbox (id, recipient, subject, body_text, created_at, attempts, next_attempt_at) \
+         SELECT $1 || ':' || h.investor_id, u.email, $2, \
+                'The round of ' || $3 || ' is settled.\n\nShares allotted to you: ' || h.shares || \
+                '\nPrice per share: ' || $4 || '\nAmount: ' || {amount} || ' ' || $10 || \
+                '\nSecurity: ' || $5 || '\nDate: ' || $6 || '\n' || $7, \
+                $8, 0, $8 \
+         FROM holdings h JOIN users u ON u.id = h.investor_id WHERE h.offering_id = $9"
+    ))
+    .bind::<Text, _>(new_id())
+    .bind::<Text, _>(format!("Shares allotted: {}", offering.title))
+    .bind::<Text, _>(&offering.title)
+    .bind::<Text, _>(money(offering.price_per_share, currency))
+    .bind::<Text, _>(&offering.security_type)
+    .bind::<Text, _>(now.format("%Y-%m-%d").to_string())
+    .bind::<Text, _>("\nThey are listed under your holdings.\n")
+    .bind::<Timestamp, _>(now)
+    .bind::<Text, _>(&offering.id)
+    .bind::<Text, _>(currency)
+    .execute(conn)
+}
+
+#[derive(Debug, Serialize)]
+pub struct RefundView {
+    pub offering_id: String,
+    pub status: String,
+    pub subscriptions_refunded: i64,
+    pub amount_refunded: i64,
+}
+
+/// Refunds a failed or cancelled offering: every active subscription's money
+/// back to its investor (one journal entry each), the offering `refunded`,
+/// its escrow exactly zero.
+pub fn refund(
+    conn: &mut AnyConnection,
+    offering_id: &str,
+    currency: &str,
+) -> ServiceResult<RefundView> {
+    let now = now();
+    write_transaction(conn, |conn| {
+        if let AnyConnection::Postgresql(c) = conn {
+            c.batch_execute(&format!("SELECT pg_advisory_xact_lock({REFUND_LOCK_KEY})"))?;
+        }
+        Offering::find(conn, offering_id)?.ok_or_else(|| not_found("offering"))?;
+        let escrow = match find_account(conn, AccountKind::OfferingEscrow, offering_id)? {
+            Some(escrow) => escrow.id,
+            None => ensure_account(conn, AccountKind::OfferingEscrow, offering_id, currency)?,
+        };
+        let held = lock_balance(conn, &escrow)?;
+        let offering = Offering::find(conn, offering_id)?.ok_or_else(|| not_found("offering"))?;
+        if offering.status != "failed" && offering.status != "cancelled" {
+            return Err(wrong_state(
+                &offering,
+                "Only a failed or cancelled offering can be refunded.",
+            ));
+        }
+        let (count, total): (i64, i64) = subscriptions::table
+            .filter(subscriptions::offering_id.eq(offering_id))
+            .filter(subscriptions::status.eq("active"))
+            .select((
+                diesel::dsl::count_star(),
+                diesel::dsl::sql::<BigInt>(
+                    "CAST(COALESCE(SUM(subscriptions.amount), 0) AS BIGINT)",
+                ),
+            ))
+            .first(conn)?;
+        if total != held {
+            return Err(ServiceError::Internal(anyhow::anyhow!(
+                "escrow of offering {offering_id} holds {held}, active subscriptions {total}"
+            )));
+        }
+        if count > 0 {
+            refund_all(conn, &offering, &escrow, total, now, currency)?;
+        }
+        let moved = diesel::update(
+            offerings::table
+                .find(offering_id)
+                .filter(offerings::status.eq_any(["failed", "cancelled"])),
+        )
+        .set((
+            offerings::status.eq("refunded"),
+            offerings::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+        if moved != 1 {
+            return Err(wrong_state(
+                &offering,
+                "The offering changed state meanwhile.",
+            ));
+        }
+        Ok(RefundView {
+            offering_id: offering_id.to_string(),
+            status: "refunded".into(),
+            subscriptions_refunded: count,
+            amount_refunded: total,
+        })
+    })
+}
+
+/// The set-based refund: entries, postings, balances, subscriptions, emails.
+fn refund_all(
+    conn: &mut AnyConnection,
+    offering: &Offering,
+    escrow: &str,
+    total: i64,
+    now: NaiveDateTime,
+    currency: &str,
+) -> ServiceResult<()> {
+    let prefix = new_id();
+    let active = "FROM subscriptions s WHERE s.offering_id = $2 AND s.status = 'active'";
+    let amount = money_sql("s.amount");
+    diesel::sql_query(format!(
+        "INSERT INTO journal_entries (id, kind, reference_id, description, created_at) \
+         SELECT $1 || ':' || s.id, 'refund', s.id, 'Refund of ' || s.shares || ' shares of ' || $3, $4 {active}"
+    ))
+    .bind::<Text, _>(&prefix)
+    .bind::<Text, _>(&offering.id)
+    .bind::<Text, _>(&offering.title)
+    .bind::<Timestamp, _>(now)
+    .execute(conn)?;
+    // Investor side: every subscriber has a cash account (they paid from it).
+    diesel::sql_query(
+        "INSERT INTO postings (id, entry_id, account_id, amount, created_at) \
+         SELECT $1 || ':' || s.id || ':in', $1 || ':' || s.id, a.id, s.amount, $3 \
+         FROM subscriptions s JOIN ledger_accounts a ON a.kind = 'investor_cash' AND a.owner_id = s.investor_id \
+         WHERE s.offering_id = $2 AND s.status = 'active'",
+    )
+    .bind::<Text, _>(&prefix)
+    .bind::<Text, _>(&offering.id)
+    .bind::<Timestamp, _>(now)
+    .execute(conn)?;
+    diesel::sql_query(format!(
+        "INSERT INTO postings (id, entry_id, account_id, amount, created_at) \
+         SELECT $1 || ':' || s.id || ':out', $1 || ':' || s.id, $3, -s.amount, $4 {active}"
+    ))
+    .bind::<Text, _>(&prefix)
+    .bind::<Text, _>(&offering.id)
+    .bind::<Text, _>(escrow)
+    .bind::<Timestamp, _>(now)
+    .execute(conn)?;
+    diesel::sql_query(
+        "UPDATE ledger_accounts SET balance = balance + COALESCE((SELECT SUM(s.amount) FROM subscriptions s \
+            WHERE s.offering_id = $1 AND s.status = 'active' AND s.investor_id = ledger_accounts.owner_id), 0) \
+         WHERE kind = 'investor_cash' AND owner_id IN \
+            (SELECT s.investor_id FROM subscriptions s WHERE s.offering_id = $1 AND s.status = 'active')",
+    )
+    .bind::<Text, _>(&offering.id)
+    .execute(conn)?;
+    post_escrow_release(conn, escrow, total)?;
+    diesel::sql_query(format!(
+        "INSERT INTO outbox (id, recipient, subject, body_text, created_at, attempts, next_attempt_at) \
+         SELECT $1 || ':' || s.id, u.email, $3, \
+                'Your subscription for ' || s.shares || ' shares of ' || $4 || ' was refunded: ' || \
+                {amount} || ' ' || $5 || ' is back in your account.', $6, 0, $6 \
+         FROM subscriptions s JOIN users u ON u.id = s.investor_id \
+         WHERE s.offering_id = $2 AND s.status = 'active'"
+    ))
+    .bind::<Text, _>(&prefix)
+    .bind::<Text, _>(&offering.id)
+    .bind::<Text, _>(format!("Refund made: {}", offering.title))
+    .bind::<Text, _>(&offering.title)
+    .bind::<Text, _>(currency)
+    .bind::<Timestamp, _>(now)
+    .execute(conn)?;
+    diesel::update(
+        subscriptions::table
+            .filter(subscriptions::offering_id.eq(&offering.id))
+            .filter(subscriptions::status.eq("active")),
+    )
+    .set((
+        subscriptions::status.eq("refunded"),
+        subscriptions::updated_at.eq(now),
+    ))
+    .execute(conn)?;
+    Ok(())
+}
+
+/// SQL that renders minor units as `units.cc` on both backends (for emails
+/// written set-wise).
+fn money_sql(column: &str) -> String {
+    format!(
+        "(({column}) / 100) || '.' || CASE WHEN ({column}) % 100 < 10 THEN '0' ELSE '' END || (({column}) % 100)"
+    )
+}
+
+/// Takes `total` out of the escrow's stored balance; it must hold exactly that.
+fn post_escrow_release(conn: &mut AnyConnection, escrow: &str, total: i64) -> ServiceResult<()> {
+    use crate::db::schema::ledger_accounts;
+    let changed = diesel::update(
+        ledger_accounts::table
+            .find(escrow)
+            .filter(ledger_accounts::balance.eq(total)),
+    )
+    .set(ledger_accounts::balance.eq(0))
+    .execute(conn)?;
+    if changed != 1 {
+        return Err(ServiceError::Internal(anyhow::anyhow!(
+            "escrow {escrow} did not hold {total}"
+        )));
+    }
+    Ok(())
+}
+
+/// Failed offerings, and cancelled ones that were ever open, still to refund.
+pub fn due_for_refund(conn: &mut AnyConnection, limit: i64) -> QueryResult<Vec<String>> {
+    offerings::table
+        .filter(
+            offerings::status.eq("failed").or(offerings::status
+                .eq("cancelled")
+                .and(offerings::approved_at.is_not_null())),
+        )
+        .select(offerings::id)
+        .order(offerings::id.asc())
+        .limit(limit)
+        .load(conn)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::platform_fee;
+
+    #[test]
+    fn the_fee_rounds_up_and_never_exceeds_the_gross() {
+        assert_eq!(platform_fee(100_000, 500), 5_000);
+        assert_eq!(platform_fee(100_001, 500), 5_001); // 5000.05 rounds up
+        assert_eq!(platform_fee(19, 500), 1);
+        assert_eq!(platform_fee(1, 0), 0);
+        assert_eq!(platform_fee(7, 10_000), 7);
+        assert_eq!(platform_fee(i64::MAX / 2, 500), (i64::MAX / 2) / 20 + 1);
+    }
+}
