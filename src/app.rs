@@ -53,6 +53,9 @@ impl Application {
             App::new()
                 .wrap(cors(&state.config.cors_allowed_origins))
                 .wrap(TracingLogger::default())
+                .wrap(actix_web::middleware::from_fn(
+                    problems::reject_control_characters,
+                ))
                 .wrap(problems::error_handlers())
                 .app_data(web::Data::new(state.clone()))
                 .app_data(problems::json_config())

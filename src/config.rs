@@ -226,11 +226,7 @@ impl Config {
         };
         let rules = Rules {
             min_offering_duration: delta(secs(vars, "MIN_OFFERING_DURATION_SECS", 21 * 24 * 3600)?),
-            cancellation_cutoff: delta(Duration::from_secs(parse_or(
-                vars,
-                "CANCELLATION_CUTOFF_SECS",
-                Some(48 * 3600u64),
-            )?)),
+            cancellation_cutoff: delta(cutoff_secs(vars)?),
             reg_cf,
             platform_fee_bps: bps(vars, "PLATFORM_FEE_BPS", 500)?,
         };
@@ -275,6 +271,18 @@ fn secs(vars: &impl Vars, name: &'static str, default: u64) -> Result<Duration, 
     let n: u64 = parse_or(vars, name, Some(default))?;
     if n == 0 || n > 10 * 365 * 24 * 3600 {
         return Err(ConfigError::new(name, "must be between 1 and 315360000"));
+    }
+    Ok(Duration::from_secs(n))
+}
+
+/// 0 (cancellable until the deadline) up to a year.
+fn cutoff_secs(vars: &impl Vars) -> Result<Duration, ConfigError> {
+    let n: u64 = parse_or(vars, "CANCELLATION_CUTOFF_SECS", Some(48 * 3600))?;
+    if n > 365 * 24 * 3600 {
+        return Err(ConfigError::new(
+            "CANCELLATION_CUTOFF_SECS",
+            "must be at most 31536000 (a year)",
+        ));
     }
     Ok(Duration::from_secs(n))
 }
@@ -366,6 +374,8 @@ mod tests {
             ("LOGIN_RATE_LIMIT_PER_MINUTE", "0"),
             ("PUBLIC_BASE_URL", "example.com"),
             ("CURRENCY", "usd"),
+            ("CANCELLATION_CUTOFF_SECS", "99999999999"),
+            ("PLATFORM_FEE_BPS", "10001"),
         ] {
             let err = Config::from_vars(&with(&[SECRET, (var, value)])).unwrap_err();
             assert_eq!(err.var, var, "{value}");

@@ -112,3 +112,45 @@ fn problemize<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerRespo
         ServiceResponse::new(req, builder.body(body)).map_into_right_body();
     Ok(ErrorHandlerResponse::Response(response))
 }
+
+/// Refuses percent-encoded control characters (`%00`..`%1F`, `%7F`) in the
+/// path or query before any handler sees them: no identifier, search text or
+/// cursor legitimately contains one, and PostgreSQL refuses NUL in text.
+pub async fn reject_control_characters(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
+) -> Result<ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    let uri = req.uri();
+    if has_encoded_control(uri.path()) || uri.query().is_some_and(has_encoded_control) {
+        return Err(ApiError::bad_request(
+            "invalid_characters",
+            "The path or query contains control characters.",
+        )
+        .into());
+    }
+    next.call(req).await
+}
+
+fn has_encoded_control(s: &str) -> bool {
+    s.as_bytes().windows(3).any(|w| {
+        w[0] == b'%'
+            && std::str::from_utf8(&w[1..])
+                .ok()
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+                .is_some_and(|b| b < 0x20 || b == 0x7f)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::has_encoded_control;
+
+    #[test]
+    fn finds_encoded_control_characters() {
+        assert!(has_encoded_control("/api/v1/offerings/%00"));
+        assert!(has_encoded_control("q=a%0ab"));
+        assert!(has_encoded_control("q=%7F"));
+        assert!(!has_encoded_control("q=solar%20farm&x=%C3%A9"));
+        assert!(!has_encoded_control("q=100%"));
+    }
+}

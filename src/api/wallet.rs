@@ -42,7 +42,6 @@ pub async fn transactions(
     account_holder(&user)?;
     let q = query.into_inner();
     let limit = q.limit()?;
-    let currency = state.config.currency.clone();
     let page = with_conn(&state, move |conn| {
         Ok(wallet::statement(
             conn,
@@ -50,7 +49,6 @@ pub async fn transactions(
             user.role,
             q.cursor.as_deref(),
             limit,
-            &currency,
         )?)
     })
     .await?;

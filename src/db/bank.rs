@@ -41,15 +41,22 @@ impl Deposit {
             .execute(conn)
     }
 
+    /// Finds a deposit by its reference and, on PostgreSQL, locks it until
+    /// the transaction ends, so two notifications for one deposit queue.
     pub fn find_by_reference(
         conn: &mut AnyConnection,
         reference: &str,
     ) -> QueryResult<Option<Self>> {
-        deposits::table
-            .filter(deposits::reference.eq(reference))
-            .select(Self::as_select())
-            .first(conn)
-            .optional()
+        // `as_select` fixes its backend at first use, so each arm builds its own query.
+        let query = deposits::table.filter(deposits::reference.eq(reference));
+        match conn {
+            AnyConnection::Postgresql(c) => query
+                .select(Self::as_select())
+                .for_update()
+                .first(c)
+                .optional(),
+            AnyConnection::Sqlite(c) => query.select(Self::as_select()).first(c).optional(),
+        }
     }
 
     /// Marks a pending deposit confirmed; exactly one caller wins.
@@ -116,15 +123,21 @@ impl Withdrawal {
             .execute(conn)
     }
 
+    /// Finds a withdrawal by its reference, locking it on PostgreSQL.
     pub fn find_by_reference(
         conn: &mut AnyConnection,
         reference: &str,
     ) -> QueryResult<Option<Self>> {
-        withdrawals::table
-            .filter(withdrawals::reference.eq(reference))
-            .select(Self::as_select())
-            .first(conn)
-            .optional()
+        // `as_select` fixes its backend at first use, so each arm builds its own query.
+        let query = withdrawals::table.filter(withdrawals::reference.eq(reference));
+        match conn {
+            AnyConnection::Postgresql(c) => query
+                .select(Self::as_select())
+                .for_update()
+                .first(c)
+                .optional(),
+            AnyConnection::Sqlite(c) => query.select(Self::as_select()).first(c).optional(),
+        }
     }
 
     pub fn mark_paid(

@@ -210,6 +210,7 @@ impl Offering {
             offerings::table
                 .find(id)
                 .filter(offerings::status.eq("open"))
+                .filter(offerings::closes_at.gt(now))
                 .filter((offerings::raised + amount).le(offerings::target_amount)),
         )
         .set((
@@ -229,17 +230,21 @@ impl Offering {
         .optional()
     }
 
-    /// Takes `amount` off `raised` while the offering is still open.
+    /// Takes `amount` off `raised` while the offering is still open and its
+    /// deadline is more than `cutoff` away.
     pub fn subtract_raised(
         conn: &mut AnyConnection,
         id: &str,
         amount: i64,
         now: NaiveDateTime,
+        cutoff: chrono::TimeDelta,
     ) -> QueryResult<bool> {
+        let window_ends_after = now.checked_add_signed(cutoff).unwrap_or(NaiveDateTime::MAX);
         diesel::update(
             offerings::table
                 .find(id)
                 .filter(offerings::status.eq("open"))
+                .filter(offerings::closes_at.gt(window_ends_after))
                 .filter(offerings::raised.ge(amount)),
         )
         .set((

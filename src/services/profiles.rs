@@ -1,6 +1,7 @@
 //! Investor profiles, their Reg CF limit, and operators' KYC decisions.
 
 use chrono::{DateTime, NaiveDateTime, TimeDelta, Utc};
+use diesel::Connection;
 use serde::Serialize;
 
 use crate::db::page::{time_value, Cursor, DEFAULT_LIMIT};
@@ -112,7 +113,20 @@ pub fn put_profile(
     let profile = write_transaction(conn, |conn| -> ServiceResult<InvestorProfile> {
         match InvestorProfile::find(conn, user_id)? {
             None => {
-                InvestorProfile::insert(conn, user_id, &row, now)?;
+                // In a savepoint: a concurrent first save may insert first
+                // (a unique violation), and then this one updates instead.
+                let inserted =
+                    conn.transaction(|conn| InvestorProfile::insert(conn, user_id, &row, now));
+                match inserted {
+                    Ok(_) => {}
+                    Err(diesel::result::Error::DatabaseError(
+                        diesel::result::DatabaseErrorKind::UniqueViolation,
+                        _,
+                    )) => {
+                        InvestorProfile::update(conn, user_id, &row, true, now)?;
+                    }
+                    Err(e) => return Err(e.into()),
+                }
             }
             Some(existing) => {
                 let identity_changed =

@@ -15,6 +15,8 @@
 //! On SQLite the transaction takes the database's write lock at BEGIN, which
 //! serializes everything.
 
+use chrono::NaiveDateTime;
+
 use crate::config::Rules;
 use crate::db::offerings::Offering;
 use crate::db::page::DEFAULT_LIMIT;
@@ -212,7 +214,10 @@ pub fn subscribe(
         )?;
 
         // (3) The hot row, last: never above target, funded exactly at target.
-        let Some((_, status)) = Offering::add_raised(conn, offering_id, amount, now)? else {
+        // Checked against the time now, not when the transaction began: it may
+        // have waited for locks across the deadline.
+        let Some((_, status)) = Offering::add_raised(conn, offering_id, amount, crate::db::now())?
+        else {
             let fresh = Offering::find(conn, offering_id)?.ok_or_else(|| not_found("offering"))?;
             return Err(not_open(&fresh, now)
                 .unwrap_or_else(|| exceeds_remaining(&fresh))
@@ -265,7 +270,10 @@ pub fn cancel(
         }
         let offering =
             Offering::find(conn, &sub.offering_id)?.ok_or_else(|| not_found("offering"))?;
-        let cutoff = offering.closes_at - rules.cancellation_cutoff;
+        let cutoff = offering
+            .closes_at
+            .checked_sub_signed(rules.cancellation_cutoff)
+            .unwrap_or(NaiveDateTime::MIN);
         let window_closed = |detail: &str| {
             conflict("cancellation_window_closed", detail.to_string())
                 .with("offering_status", offering.status.clone())
@@ -313,7 +321,13 @@ pub fn cancel(
                 },
             ],
         )?;
-        if !Offering::subtract_raised(conn, &offering.id, sub.amount, now)? {
+        if !Offering::subtract_raised(
+            conn,
+            &offering.id,
+            sub.amount,
+            crate::db::now(),
+            rules.cancellation_cutoff,
+        )? {
             return Err(window_closed("The offering closed meanwhile.").into());
         }
         if let Some(investor) = User::find(conn, investor_id)? {

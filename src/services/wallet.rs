@@ -13,7 +13,9 @@ use crate::db::schema::{journal_entries, postings, withdrawals};
 use crate::db::subscriptions::Subscription;
 use crate::db::{new_id, now, write_transaction, AnyConnection, Backend};
 use crate::domain::{Amount, Role};
-use crate::ledger::{ensure_account, lock_balance, post, AccountKind, EntryKind, Leg, PLATFORM};
+use crate::ledger::{
+    ensure_account, find_account, lock_balance, post, AccountKind, EntryKind, Leg, PLATFORM,
+};
 
 use super::error::{Refusal, RefusalKind, ServiceResult};
 use super::offerings::{id_cursor, next_id_cursor};
@@ -35,7 +37,8 @@ fn own_account_kind(role: Role) -> ServiceResult<AccountKind> {
 
 #[derive(Debug, Serialize)]
 pub struct AccountView {
-    pub account_id: String,
+    /// None until the first money movement creates the account.
+    pub account_id: Option<String>,
     pub kind: &'static str,
     pub available: i64,
     pub in_escrow: i64,
@@ -50,11 +53,11 @@ pub fn account(
     currency: &str,
 ) -> ServiceResult<AccountView> {
     let kind = own_account_kind(role)?;
-    let id = ensure_account(conn, kind, user_id, currency)?;
-    let available = crate::db::schema::ledger_accounts::table
-        .find(&id)
-        .select(crate::db::schema::ledger_accounts::balance)
-        .first::<i64>(conn)?;
+    // A read: an account that does not exist yet is shown empty, not created.
+    let (id, available) = match find_account(conn, kind, user_id)? {
+        Some(account) => (Some(account.id), account.balance),
+        None => (None, 0),
+    };
     let in_escrow = match role {
         Role::Investor => Subscription::active_total_of_investor(conn, user_id)?,
         _ => 0,
@@ -100,9 +103,13 @@ pub fn statement(
     role: Role,
     cursor: Option<&str>,
     limit: i64,
-    currency: &str,
 ) -> ServiceResult<Page<StatementLine>> {
-    let account = ensure_account(conn, own_account_kind(role)?, user_id, currency)?;
+    let Some(account) = find_account(conn, own_account_kind(role)?, user_id)?.map(|a| a.id) else {
+        return Ok(Page {
+            items: Vec::new(),
+            next_cursor: None,
+        });
+    };
     let before = id_cursor(cursor, "statement")?;
     let mut query = postings::table
         .inner_join(journal_entries::table)

@@ -118,8 +118,14 @@ async fn crowdfund_sweep_closes_due_offerings_from_the_command_line() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(String::from_utf8_lossy(&out.stdout).contains(&format!("{id} failed")));
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(stdout.contains(&format!("{id} failed")), "{stdout}");
+    assert!(stdout.contains(&format!("{id} refunded")), "{stdout}");
     let again = run();
-    assert!(String::from_utf8_lossy(&again.stdout).contains("0 offering(s) closed"));
-    assert_eq!(app.offering(&id).await["status"], "failed");
+    let stdout = String::from_utf8_lossy(&again.stdout).to_string();
+    assert!(
+        stdout.contains("0 offering(s) closed") && stdout.contains("0 offering(s) refunded"),
+        "{stdout}"
+    );
+    assert_eq!(app.offering(&id).await["status"], "refunded");
 }
