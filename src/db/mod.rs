@@ -12,6 +12,7 @@ pub mod offerings;
 pub mod page;
 mod pool;
 pub mod profiles;
+pub mod raw;
 pub mod schema;
 pub mod subscriptions;
 pub mod throttle;

@@ -18,7 +18,7 @@ pub fn count_attempt(
     client_ip: &str,
     window_start: i64,
 ) -> QueryResult<i32> {
-    let row: Attempts = diesel::sql_query(
+    let row: Attempts = crate::db::raw::sql(
         "INSERT INTO login_throttle (client_ip, window_start, attempts) VALUES ($1, $2, 1) \
          ON CONFLICT (client_ip, window_start) \
          DO UPDATE SET attempts = login_throttle.attempts + 1 \
@@ -32,7 +32,7 @@ pub fn count_attempt(
 
 /// Drops windows older than `before` so the table stays small.
 pub fn prune(conn: &mut AnyConnection, before: i64) -> QueryResult<usize> {
-    diesel::sql_query("DELETE FROM login_throttle WHERE window_start < $1")
+    crate::db::raw::sql("DELETE FROM login_throttle WHERE window_start < $1")
         .bind::<BigInt, _>(before)
         .execute(conn)
 }

@@ -61,7 +61,7 @@ pub fn ensure_account(
     if let Some(account) = find_account(conn, kind, owner)? {
         return Ok(account.id);
     }
-    diesel::sql_query(
+    crate::db::raw::sql(
         "INSERT INTO ledger_accounts (id, kind, owner_id, currency, balance, created_at) \
          VALUES ($1, $2, $3, $4, 0, $5) ON CONFLICT (kind, owner_id) DO NOTHING",
     )

@@ -137,7 +137,7 @@ pub fn cap_table(
             "offering_not_settled",
             "The cap table exists once the round is settled.",
         )
-        .with("status", offering.status)
+        .with("offering_status", offering.status)
         .into());
     }
     let (total_shares, holders): (i64, i64) = holdings::table

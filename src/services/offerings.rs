@@ -87,7 +87,7 @@ fn wrong_state(o: &Offering, detail: &str) -> ServiceError {
         "invalid_offering_state",
         detail.to_string(),
     )
-    .with("status", o.status.clone())
+    .with("offering_status", o.status.clone())
     .into()
 }
 

@@ -20,6 +20,7 @@ use diesel::sql_types::{BigInt, Text, Timestamp};
 use serde::Serialize;
 
 use crate::db::offerings::Offering;
+use crate::db::raw::sql;
 use crate::db::schema::{offerings, settlements, subscriptions};
 use crate::db::users::User;
 use crate::db::{new_id, now, write_transaction, AnyConnection};
@@ -62,7 +63,7 @@ fn wrong_state(o: &Offering, detail: &str) -> ServiceError {
         "invalid_offering_state",
         detail.to_string(),
     )
-    .with("status", o.status.clone())
+    .with("offering_status", o.status.clone())
     .into()
 }
 
@@ -214,14 +215,11 @@ fn record_holdings(
     now: NaiveDateTime,
 ) -> QueryResult<i64> {
     // Time-ordered prefix + investor id: unique, and sorts like the other ids.
-    let prefix = new_id();
-    diesel::sql_query(
-        "INSERT INTO holdings (id, investor_id, offering_id, shares, price_per_share, amount, acquired_at) \
+    sql("INSERT INTO holdings (id, investor_id, offering_id, shares, price_per_share, amount, acquired_at) \
          SELECT $1 || ':' || s.investor_id, s.investor_id, s.offering_id, SUM(s.shares), $2, SUM(s.amount), $3 \
          FROM subscriptions s WHERE s.offering_id = $4 AND s.status = 'settled' \
-         GROUP BY s.investor_id, s.offering_id",
-    )
-    .bind::<Text, _>(prefix)
+         GROUP BY s.investor_id, s.offering_id")
+    .bind::<Text, _>(new_id())
     .bind::<BigInt, _>(offering.price_per_share)
     .bind::<Timestamp, _>(now)
     .bind::<Text, _>(&offering.id)
@@ -237,25 +235,22 @@ fn notify_holders(
     currency: &str,
 ) -> QueryResult<usize> {
     let amount = money_sql("h.amount");
-    diesel::sql_query(format!(
+    sql(format!(
         "INSERT INTO outbox (id, recipient, subject, body_text, created_at, attempts, next_attempt_at) \
-         SELECT $1 || ':' || h.investor_id, u.email, $2, \
-                'The round of ' || $3 || ' is settled.\n\nShares allotted to you: ' || h.shares || \
-                '\nPrice per share: ' || $4 || '\nAmount: ' || {amount} || ' ' || $10 || \
-                '\nSecurity: ' || $5 || '\nDate: ' || $6 || '\n' || $7, \
-                $8, 0, $8 \
-         FROM holdings h JOIN users u ON u.id = h.investor_id WHERE h.offering_id = $9"
+         SELECT $1 || ':' || h.investor_id, u.email, $2, $3 || h.shares || $4 || {amount} || $5, $6, 0, $6 \
+         FROM holdings h JOIN users u ON u.id = h.investor_id WHERE h.offering_id = $7"
     ))
     .bind::<Text, _>(new_id())
     .bind::<Text, _>(format!("Shares allotted: {}", offering.title))
-    .bind::<Text, _>(&offering.title)
-    .bind::<Text, _>(money(offering.price_per_share, currency))
-    .bind::<Text, _>(&offering.security_type)
-    .bind::<Text, _>(now.format("%Y-%m-%d").to_string())
-    .bind::<Text, _>("\nThey are listed under your holdings.\n")
+    .bind::<Text, _>(format!("The round of {} is settled.\n\nShares allotted to you: ", offering.title))
+    .bind::<Text, _>(format!("\nPrice per share: {}\nAmount: ", money(offering.price_per_share, currency)))
+    .bind::<Text, _>(format!(
+        " {currency}\nSecurity: {}\nDate: {}\n\nThey are listed under your holdings.\n",
+        offering.security_type,
+        now.format("%Y-%m-%d")
+    ))
     .bind::<Timestamp, _>(now)
     .bind::<Text, _>(&offering.id)
-    .bind::<Text, _>(currency)
     .execute(conn)
 }
 
@@ -346,64 +341,60 @@ fn refund_all(
     currency: &str,
 ) -> ServiceResult<()> {
     let prefix = new_id();
-    let active = "FROM subscriptions s WHERE s.offering_id = $2 AND s.status = 'active'";
-    let amount = money_sql("s.amount");
-    diesel::sql_query(format!(
+    let id = &offering.id;
+    sql(
         "INSERT INTO journal_entries (id, kind, reference_id, description, created_at) \
-         SELECT $1 || ':' || s.id, 'refund', s.id, 'Refund of ' || s.shares || ' shares of ' || $3, $4 {active}"
-    ))
+         SELECT $1 || ':' || s.id, 'refund', s.id, 'Refund of ' || s.shares || $2, $3 \
+         FROM subscriptions s WHERE s.offering_id = $4 AND s.status = 'active'",
+    )
     .bind::<Text, _>(&prefix)
-    .bind::<Text, _>(&offering.id)
-    .bind::<Text, _>(&offering.title)
+    .bind::<Text, _>(format!(" shares of {}", offering.title))
     .bind::<Timestamp, _>(now)
+    .bind::<Text, _>(id)
     .execute(conn)?;
     // Investor side: every subscriber has a cash account (they paid from it).
-    diesel::sql_query(
-        "INSERT INTO postings (id, entry_id, account_id, amount, created_at) \
-         SELECT $1 || ':' || s.id || ':in', $1 || ':' || s.id, a.id, s.amount, $3 \
+    sql("INSERT INTO postings (id, entry_id, account_id, amount, created_at) \
+         SELECT $1 || ':' || s.id || ':in', $1 || ':' || s.id, a.id, s.amount, $2 \
          FROM subscriptions s JOIN ledger_accounts a ON a.kind = 'investor_cash' AND a.owner_id = s.investor_id \
-         WHERE s.offering_id = $2 AND s.status = 'active'",
+         WHERE s.offering_id = $3 AND s.status = 'active'")
+    .bind::<Text, _>(&prefix)
+    .bind::<Timestamp, _>(now)
+    .bind::<Text, _>(id)
+    .execute(conn)?;
+    sql(
+        "INSERT INTO postings (id, entry_id, account_id, amount, created_at) \
+         SELECT $1 || ':' || s.id || ':out', $1 || ':' || s.id, $2, -s.amount, $3 \
+         FROM subscriptions s WHERE s.offering_id = $4 AND s.status = 'active'",
     )
     .bind::<Text, _>(&prefix)
-    .bind::<Text, _>(&offering.id)
-    .bind::<Timestamp, _>(now)
-    .execute(conn)?;
-    diesel::sql_query(format!(
-        "INSERT INTO postings (id, entry_id, account_id, amount, created_at) \
-         SELECT $1 || ':' || s.id || ':out', $1 || ':' || s.id, $3, -s.amount, $4 {active}"
-    ))
-    .bind::<Text, _>(&prefix)
-    .bind::<Text, _>(&offering.id)
     .bind::<Text, _>(escrow)
     .bind::<Timestamp, _>(now)
+    .bind::<Text, _>(id)
     .execute(conn)?;
-    diesel::sql_query(
-        "UPDATE ledger_accounts SET balance = balance + COALESCE((SELECT SUM(s.amount) FROM subscriptions s \
+    sql("UPDATE ledger_accounts SET balance = balance + COALESCE((SELECT SUM(s.amount) FROM subscriptions s \
             WHERE s.offering_id = $1 AND s.status = 'active' AND s.investor_id = ledger_accounts.owner_id), 0) \
          WHERE kind = 'investor_cash' AND owner_id IN \
-            (SELECT s.investor_id FROM subscriptions s WHERE s.offering_id = $1 AND s.status = 'active')",
-    )
-    .bind::<Text, _>(&offering.id)
+            (SELECT s.investor_id FROM subscriptions s WHERE s.offering_id = $1 AND s.status = 'active')")
+    .bind::<Text, _>(id)
     .execute(conn)?;
     post_escrow_release(conn, escrow, total)?;
-    diesel::sql_query(format!(
+    let amount = money_sql("s.amount");
+    sql(format!(
         "INSERT INTO outbox (id, recipient, subject, body_text, created_at, attempts, next_attempt_at) \
-         SELECT $1 || ':' || s.id, u.email, $3, \
-                'Your subscription for ' || s.shares || ' shares of ' || $4 || ' was refunded: ' || \
-                {amount} || ' ' || $5 || ' is back in your account.', $6, 0, $6 \
+         SELECT $1 || ':' || s.id, u.email, $2, 'Your subscription for ' || s.shares || $3 || {amount} || $4, $5, 0, $5 \
          FROM subscriptions s JOIN users u ON u.id = s.investor_id \
-         WHERE s.offering_id = $2 AND s.status = 'active'"
+         WHERE s.offering_id = $6 AND s.status = 'active'"
     ))
     .bind::<Text, _>(&prefix)
-    .bind::<Text, _>(&offering.id)
     .bind::<Text, _>(format!("Refund made: {}", offering.title))
-    .bind::<Text, _>(&offering.title)
-    .bind::<Text, _>(currency)
+    .bind::<Text, _>(format!(" shares of {} was refunded: ", offering.title))
+    .bind::<Text, _>(format!(" {currency} is back in your account.\n"))
     .bind::<Timestamp, _>(now)
+    .bind::<Text, _>(id)
     .execute(conn)?;
     diesel::update(
         subscriptions::table
-            .filter(subscriptions::offering_id.eq(&offering.id))
+            .filter(subscriptions::offering_id.eq(id))
             .filter(subscriptions::status.eq("active")),
     )
     .set((

@@ -265,7 +265,7 @@ pub fn cancel(
                 "subscription_not_active",
                 "Only an active subscription can be cancelled.",
             )
-            .with("status", sub.status.clone())
+            .with("subscription_status", sub.status.clone())
             .into());
         }
         let offering =

@@ -18,6 +18,7 @@ mod mail;
 mod offerings;
 mod openapi;
 mod profiles;
+mod settlement;
 mod subscriptions;
 mod wallet;
 mod world;
