@@ -15,6 +15,7 @@ mod openapi;
 mod pagination;
 pub mod problems;
 mod profiles;
+mod reconciliation;
 mod refusals;
 mod routes;
 mod settlement;

@@ -7,8 +7,8 @@ use actix_web::http::Method;
 use actix_web::{web, FromRequest, Handler, Resource, Responder};
 
 use super::{
-    audit, auth, health, ledger, me, offerings, openapi, profiles, settlement, subscriptions,
-    wallet, webhooks,
+    audit, auth, health, ledger, me, offerings, openapi, profiles, reconciliation, settlement,
+    subscriptions, wallet, webhooks,
 };
 
 /// Something routes can be declared to: the real service config, or a list.
@@ -141,6 +141,11 @@ fn declare<S: RouteSink>(s: &mut S) {
         settlement::cap_table,
     );
     s.add(Method::GET, "/api/v1/operator/audit-log", audit::list);
+    s.add(
+        Method::GET,
+        "/api/v1/operator/offerings/{id}/reconciliation",
+        reconciliation::report,
+    );
 }
 
 /// Registers every route, one resource per path.

@@ -13,3 +13,4 @@ pub mod wallet;
 pub use error::{Refusal, RefusalKind, ServiceError, ServiceResult};
 pub mod holdings;
 pub mod settlement;
+pub mod reconciliation;
