@@ -20,6 +20,7 @@ mod refusals;
 mod routes;
 mod settlement;
 mod state;
+mod statements;
 mod subscriptions;
 mod wallet;
 mod webhooks;

@@ -26,9 +26,14 @@ fn wants_csv(req: &HttpRequest) -> bool {
 fn csv_bytes<'a>(records: impl IntoIterator<Item = &'a [String; 11]>) -> Result<Bytes, ApiError> {
     let mut writer = csv::Writer::from_writer(Vec::new());
     for record in records {
-        writer.write_record(record.iter()).map_err(ApiError::internal)?;
+        writer
+            .write_record(record.iter())
+            .map_err(ApiError::internal)?;
     }
-    writer.into_inner().map(Bytes::from).map_err(|e| ApiError::internal(anyhow::anyhow!("{e}")))
+    writer
+        .into_inner()
+        .map(Bytes::from)
+        .map_err(|e| ApiError::internal(anyhow::anyhow!("{e}")))
 }
 
 enum Stage {
@@ -47,7 +52,10 @@ pub async fn report(
     let csv = wants_csv(&req);
     let currency = state.config.currency.clone();
     let id = offering_id.clone();
-    let summary = with_conn(&state, move |conn| Ok(reconciliation::summary(conn, &id, &currency)?)).await?;
+    let summary = with_conn(&state, move |conn| {
+        Ok(reconciliation::summary(conn, &id, &currency)?)
+    })
+    .await?;
     let settlement_entry = summary.settlement.as_ref().map(|s| s.entry_id.clone());
 
     let (head, tail) = if csv {
@@ -62,15 +70,28 @@ pub async fn report(
 
     let state = state.into_inner();
     let pages = stream::unfold(
-        Stage::Lines { after: String::new(), first: true },
+        Stage::Lines {
+            after: String::new(),
+            first: true,
+        },
         move |stage| {
-            let (state, offering_id, settlement_entry, tail) =
-                (state.clone(), offering_id.clone(), settlement_entry.clone(), tail.clone());
+            let (state, offering_id, settlement_entry, tail) = (
+                state.clone(),
+                offering_id.clone(),
+                settlement_entry.clone(),
+                tail.clone(),
+            );
             async move {
                 match stage {
                     Stage::Lines { after, first } => {
                         let fetched = with_conn(&state, move |conn| {
-                            Ok(reconciliation::lines(conn, &offering_id, settlement_entry.as_deref(), &after, PAGE)?)
+                            Ok(reconciliation::lines(
+                                conn,
+                                &offering_id,
+                                settlement_entry.as_deref(),
+                                &after,
+                                PAGE,
+                            )?)
                         })
                         .await;
                         let lines: Vec<Line> = match fetched {
@@ -96,7 +117,11 @@ pub async fn report(
         },
     );
     let body = stream::once(async move { Ok::<_, actix_web::Error>(head) });
-    let content_type = if csv { "text/csv; charset=utf-8" } else { "application/json" };
+    let content_type = if csv {
+        "text/csv; charset=utf-8"
+    } else {
+        "application/json"
+    };
     let mut response = HttpResponse::Ok();
     response.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(content_type)));
     Ok(response.streaming(futures_util::StreamExt::chain(body, pages)))
@@ -112,7 +137,10 @@ fn encode(lines: &[Line], csv: bool, first: bool) -> Result<Bytes, actix_web::Er
         if !(first && i == 0) {
             out.push(',');
         }
-        out.push_str(&serde_json::to_string(line).map_err(|e| actix_web::Error::from(ApiError::internal(e)))?);
+        out.push_str(
+            &serde_json::to_string(line)
+                .map_err(|e| actix_web::Error::from(ApiError::internal(e)))?,
+        );
     }
     Ok(Bytes::from(out))
 }

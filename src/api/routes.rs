@@ -8,7 +8,7 @@ use actix_web::{web, FromRequest, Handler, Resource, Responder};
 
 use super::{
     audit, auth, health, ledger, me, offerings, openapi, profiles, reconciliation, settlement,
-    subscriptions, wallet, webhooks,
+    statements, subscriptions, wallet, webhooks,
 };
 
 /// Something routes can be declared to: the real service config, or a list.
@@ -145,6 +145,11 @@ fn declare<S: RouteSink>(s: &mut S) {
         Method::GET,
         "/api/v1/operator/offerings/{id}/reconciliation",
         reconciliation::report,
+    );
+    s.add(
+        Method::POST,
+        "/api/v1/operator/bank-statements",
+        statements::upload,
     );
 }
 

@@ -8,6 +8,7 @@ pub mod money;
 pub mod offering;
 mod password;
 mod role;
+pub mod statement;
 
 pub use display_name::DisplayName;
 pub use email::Email;

@@ -12,5 +12,6 @@ pub mod wallet;
 
 pub use error::{Refusal, RefusalKind, ServiceError, ServiceResult};
 pub mod holdings;
-pub mod settlement;
 pub mod reconciliation;
+pub mod settlement;
+pub mod statements;

@@ -100,7 +100,11 @@ struct FlowRow {
     amount: i64,
 }
 
-pub fn summary(conn: &mut AnyConnection, offering_id: &str, currency: &str) -> ServiceResult<Summary> {
+pub fn summary(
+    conn: &mut AnyConnection,
+    offering_id: &str,
+    currency: &str,
+) -> ServiceResult<Summary> {
     let o = Offering::find(conn, offering_id)?
         .filter(|o| o.approved_at.is_some())
         .ok_or_else(|| not_found("offering"))?;
@@ -112,15 +116,25 @@ pub fn summary(conn: &mut AnyConnection, offering_id: &str, currency: &str) -> S
     .bind::<Text, _>(offering_id)
     .load(conn)?;
     let total = |status: &str| {
-        rows.iter()
-            .find(|r| r.status == status)
-            .map_or(StatusTotal { count: 0, shares: 0, amount: 0 }, |r| StatusTotal {
+        rows.iter().find(|r| r.status == status).map_or(
+            StatusTotal {
+                count: 0,
+                shares: 0,
+                amount: 0,
+            },
+            |r| StatusTotal {
                 count: r.count,
                 shares: r.shares,
                 amount: r.amount,
-            })
+            },
+        )
     };
-    let (active, settled, refunded, cancelled) = (total("active"), total("settled"), total("refunded"), total("cancelled"));
+    let (active, settled, refunded, cancelled) = (
+        total("active"),
+        total("settled"),
+        total("refunded"),
+        total("cancelled"),
+    );
 
     let mut escrow = EscrowFlows::default();
     if let Some(account) = find_account(conn, AccountKind::OfferingEscrow, offering_id)? {
@@ -131,7 +145,12 @@ pub fn summary(conn: &mut AnyConnection, offering_id: &str, currency: &str) -> S
         )
         .bind::<Text, _>(&account.id)
         .load(conn)?;
-        let flow = |kind: &str| flows.iter().find(|f| f.kind == kind).map_or(0, |f| f.amount);
+        let flow = |kind: &str| {
+            flows
+                .iter()
+                .find(|f| f.kind == kind)
+                .map_or(0, |f| f.amount)
+        };
         escrow = EscrowFlows {
             subscribed: flow("subscription"),
             cancelled: -flow("cancellation"),
@@ -141,28 +160,32 @@ pub fn summary(conn: &mut AnyConnection, offering_id: &str, currency: &str) -> S
             account_id: Some(account.id),
         };
     }
-    let settlement: Option<(String, i64, i64, i64, i32, String, NaiveDateTime)> = settlements::table
-        .find(offering_id)
-        .select((
-            settlements::entry_id,
-            settlements::gross,
-            settlements::fee,
-            settlements::net,
-            settlements::fee_bps,
-            settlements::settled_by,
-            settlements::settled_at,
-        ))
-        .first(conn)
-        .optional()?;
-    let settlement = settlement.map(|(entry_id, gross, fee, net, fee_bps, settled_by, at)| SettlementSummary {
-        entry_id,
-        gross,
-        fee,
-        fee_bps,
-        sponsor_payout: net,
-        settled_by,
-        settled_at: utc(at),
-    });
+    let settlement: Option<(String, i64, i64, i64, i32, String, NaiveDateTime)> =
+        settlements::table
+            .find(offering_id)
+            .select((
+                settlements::entry_id,
+                settlements::gross,
+                settlements::fee,
+                settlements::net,
+                settlements::fee_bps,
+                settlements::settled_by,
+                settlements::settled_at,
+            ))
+            .first(conn)
+            .optional()?;
+    let settlement =
+        settlement.map(
+            |(entry_id, gross, fee, net, fee_bps, settled_by, at)| SettlementSummary {
+                entry_id,
+                gross,
+                fee,
+                fee_bps,
+                sponsor_payout: net,
+                settled_by,
+                settled_at: utc(at),
+            },
+        );
 
     let mut d = Vec::new();
     let mut check = |name: &'static str, expected: i64, actual: i64, detail: &str| {
@@ -182,23 +205,70 @@ pub fn summary(conn: &mut AnyConnection, offering_id: &str, currency: &str) -> S
         escrow.subscribed,
         "the escrow was credited a different sum than the subscriptions recorded",
     );
-    check("cancellations_match", cancelled.amount, escrow.cancelled, "escrow debits for cancellations differ from the cancelled subscriptions");
-    check("refunds_match", refunded.amount, escrow.refunded, "escrow debits for refunds differ from the refunded subscriptions");
-    check("settlement_matches", settled.amount, escrow.settled, "the escrow paid out at settlement differs from the settled subscriptions");
-    check("escrow_balance_matches_active", active.amount, escrow.balance, "the escrow balance differs from the active subscriptions");
+    check(
+        "cancellations_match",
+        cancelled.amount,
+        escrow.cancelled,
+        "escrow debits for cancellations differ from the cancelled subscriptions",
+    );
+    check(
+        "refunds_match",
+        refunded.amount,
+        escrow.refunded,
+        "escrow debits for refunds differ from the refunded subscriptions",
+    );
+    check(
+        "settlement_matches",
+        settled.amount,
+        escrow.settled,
+        "the escrow paid out at settlement differs from the settled subscriptions",
+    );
+    check(
+        "escrow_balance_matches_active",
+        active.amount,
+        escrow.balance,
+        "the escrow balance differs from the active subscriptions",
+    );
     if matches!(o.status.as_str(), "open" | "funded" | "settled") {
-        check("subscriptions_match_raised", o.raised, active.amount + settled.amount, "raised differs from the sum of subscriptions");
+        check(
+            "subscriptions_match_raised",
+            o.raised,
+            active.amount + settled.amount,
+            "raised differs from the sum of subscriptions",
+        );
     }
     if matches!(o.status.as_str(), "settled" | "refunded") {
-        check("escrow_is_empty", 0, escrow.balance, "a closed round still holds money in escrow");
+        check(
+            "escrow_is_empty",
+            0,
+            escrow.balance,
+            "a closed round still holds money in escrow",
+        );
     }
     if let Some(s) = &settlement {
-        check("settlement_splits_exactly", s.gross, s.sponsor_payout + s.fee, "payout plus fee differ from the gross");
-        check("settlement_gross_matches_escrow", s.gross, escrow.settled, "the recorded gross differs from the escrow's settlement debit");
+        check(
+            "settlement_splits_exactly",
+            s.gross,
+            s.sponsor_payout + s.fee,
+            "payout plus fee differ from the gross",
+        );
+        check(
+            "settlement_gross_matches_escrow",
+            s.gross,
+            escrow.settled,
+            "the recorded gross differs from the escrow's settlement debit",
+        );
     } else if o.status == "settled" {
-        check("settlement_recorded", 1, 0, "the offering is settled but no settlement is recorded");
+        check(
+            "settlement_recorded",
+            1,
+            0,
+            "the offering is settled but no settlement is recorded",
+        );
     }
-    let (fee, sponsor_payout) = settlement.as_ref().map_or((0, 0), |s| (s.fee, s.sponsor_payout));
+    let (fee, sponsor_payout) = settlement
+        .as_ref()
+        .map_or((0, 0), |s| (s.fee, s.sponsor_payout));
     Ok(Summary {
         offering_id: o.id,
         title: o.title,
@@ -321,9 +391,18 @@ impl Summary {
         let mut rows = vec![
             row("total", "status".into(), self.status.clone()),
             row("total", "raised".into(), self.raised.to_string()),
-            row("total", "subscriptions".into(), self.subscriptions.to_string()),
+            row(
+                "total",
+                "subscriptions".into(),
+                self.subscriptions.to_string(),
+            ),
         ];
-        for (name, t) in [("active", &self.active), ("settled", &self.settled), ("refunded", &self.refunded), ("cancelled", &self.cancelled)] {
+        for (name, t) in [
+            ("active", &self.active),
+            ("settled", &self.settled),
+            ("refunded", &self.refunded),
+            ("cancelled", &self.cancelled),
+        ] {
             rows.push(row("total", format!("{name}_amount"), t.amount.to_string()));
             rows.push(row("total", format!("{name}_count"), t.count.to_string()));
         }

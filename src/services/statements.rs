@@ -1,0 +1,249 @@
+//! Matching the custodian bank's statement against the ledger's deposits and
+//! payouts. Read-only: uploading the same statement again gives the same
+//! answer and changes nothing.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{NaiveDateTime, TimeDelta};
+use diesel::prelude::*;
+use serde::Serialize;
+
+use crate::db::schema::{deposits, withdrawals};
+use crate::db::AnyConnection;
+use crate::domain::statement::{Direction, StatementLine};
+
+use super::error::ServiceResult;
+use super::views::utc;
+
+/// A confirmed deposit or a paid withdrawal, as the ledger knows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct LedgerMovement {
+    /// deposit | withdrawal
+    pub kind: &'static str,
+    pub id: String,
+    pub reference: String,
+    pub amount: i64,
+    pub bank_txn_id: Option<String>,
+    pub at: chrono::DateTime<chrono::Utc>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Matched {
+    pub line: u64,
+    pub bank_txn_id: String,
+    pub ledger: LedgerMovement,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Mismatch {
+    pub line: u64,
+    pub bank_txn_id: String,
+    pub statement_amount: i64,
+    pub ledger: LedgerMovement,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Unmatched {
+    pub line: u64,
+    pub bank_txn_id: String,
+    pub reference: String,
+    pub amount: i64,
+    pub direction: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+pub struct StatementReport {
+    pub lines: usize,
+    pub period_from: Option<chrono::DateTime<chrono::Utc>>,
+    pub period_to: Option<chrono::DateTime<chrono::Utc>>,
+    pub matched: Vec<Matched>,
+    pub amount_mismatches: Vec<Mismatch>,
+    pub unmatched_in_statement: Vec<Unmatched>,
+    pub unmatched_in_ledger: Vec<LedgerMovement>,
+}
+
+type Row = (String, String, i64, Option<String>, Option<NaiveDateTime>);
+
+fn movements(
+    conn: &mut AnyConnection,
+    direction: Direction,
+    bank_ids: &[String],
+    references: &[String],
+) -> QueryResult<Vec<LedgerMovement>> {
+    let mut rows: Vec<Row> = Vec::new();
+    // In chunks: each value is a bound parameter.
+    for (ids, refs) in bank_ids.chunks(500).zip(references.chunks(500)) {
+        let chunk: Vec<Row> = match direction {
+            Direction::Credit => deposits::table
+                .filter(deposits::status.eq("confirmed"))
+                .filter(
+                    deposits::bank_txn_id
+                        .eq_any(ids)
+                        .or(deposits::reference.eq_any(refs)),
+                )
+                .select((
+                    deposits::id,
+                    deposits::reference,
+                    deposits::amount,
+                    deposits::bank_txn_id,
+                    deposits::confirmed_at,
+                ))
+                .load(conn)?,
+            Direction::Debit => withdrawals::table
+                .filter(withdrawals::status.eq("paid"))
+                .filter(
+                    withdrawals::bank_txn_id
+                        .eq_any(ids)
+                        .or(withdrawals::reference.eq_any(refs)),
+                )
+                .select((
+                    withdrawals::id,
+                    withdrawals::reference,
+                    withdrawals::amount,
+                    withdrawals::bank_txn_id,
+                    withdrawals::paid_at,
+                ))
+                .load(conn)?,
+        };
+        rows.extend(chunk);
+    }
+    Ok(rows.into_iter().map(|r| movement(direction, r)).collect())
+}
+
+fn movement(direction: Direction, (id, reference, amount, bank_txn_id, at): Row) -> LedgerMovement {
+    LedgerMovement {
+        kind: match direction {
+            Direction::Credit => "deposit",
+            Direction::Debit => "withdrawal",
+        },
+        id,
+        reference,
+        amount,
+        bank_txn_id,
+        at: utc(at.unwrap_or_default()),
+    }
+}
+
+/// Ledger movements settled with the bank inside [from, to).
+fn movements_between(
+    conn: &mut AnyConnection,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> QueryResult<Vec<LedgerMovement>> {
+    let credits: Vec<Row> = deposits::table
+        .filter(deposits::status.eq("confirmed"))
+        .filter(
+            deposits::confirmed_at
+                .ge(from)
+                .and(deposits::confirmed_at.lt(to)),
+        )
+        .select((
+            deposits::id,
+            deposits::reference,
+            deposits::amount,
+            deposits::bank_txn_id,
+            deposits::confirmed_at,
+        ))
+        .load(conn)?;
+    let debits: Vec<Row> = withdrawals::table
+        .filter(withdrawals::status.eq("paid"))
+        .filter(
+            withdrawals::paid_at
+                .ge(from)
+                .and(withdrawals::paid_at.lt(to)),
+        )
+        .select((
+            withdrawals::id,
+            withdrawals::reference,
+            withdrawals::amount,
+            withdrawals::bank_txn_id,
+            withdrawals::paid_at,
+        ))
+        .load(conn)?;
+    Ok(credits
+        .into_iter()
+        .map(|r| movement(Direction::Credit, r))
+        .chain(debits.into_iter().map(|r| movement(Direction::Debit, r)))
+        .collect())
+}
+
+/// Matches each statement line to the ledger: first by the bank's transaction
+/// id, then by our reference. Ledger movements of the statement's period
+/// (whole days) that no line matched are reported as unmatched in the ledger.
+pub fn match_statement(
+    conn: &mut AnyConnection,
+    lines: &[StatementLine],
+) -> ServiceResult<StatementReport> {
+    let mut report = StatementReport {
+        lines: lines.len(),
+        period_from: None,
+        period_to: None,
+        matched: Vec::new(),
+        amount_mismatches: Vec::new(),
+        unmatched_in_statement: Vec::new(),
+        unmatched_in_ledger: Vec::new(),
+    };
+    let mut used: HashSet<(&'static str, String)> = HashSet::new();
+    for direction in [Direction::Credit, Direction::Debit] {
+        let side: Vec<&StatementLine> = lines.iter().filter(|l| l.direction == direction).collect();
+        let ids: Vec<String> = side.iter().map(|l| l.bank_txn_id.clone()).collect();
+        let refs: Vec<String> = side.iter().map(|l| l.reference.clone()).collect();
+        let known = movements(conn, direction, &ids, &refs)?;
+        let by_txn: HashMap<&str, &LedgerMovement> = known
+            .iter()
+            .filter_map(|m| m.bank_txn_id.as_deref().map(|t| (t, m)))
+            .collect();
+        let by_ref: HashMap<&str, &LedgerMovement> =
+            known.iter().map(|m| (m.reference.as_str(), m)).collect();
+        for line in side {
+            let found = by_txn
+                .get(line.bank_txn_id.as_str())
+                .or_else(|| {
+                    by_ref
+                        .get(line.reference.as_str())
+                        .filter(|_| !line.reference.is_empty())
+                })
+                .copied()
+                .filter(|m| !used.contains(&(m.kind, m.id.clone())));
+            match found {
+                Some(m) if m.amount == line.amount => {
+                    used.insert((m.kind, m.id.clone()));
+                    report.matched.push(Matched {
+                        line: line.line,
+                        bank_txn_id: line.bank_txn_id.clone(),
+                        ledger: m.clone(),
+                    });
+                }
+                Some(m) => {
+                    used.insert((m.kind, m.id.clone()));
+                    report.amount_mismatches.push(Mismatch {
+                        line: line.line,
+                        bank_txn_id: line.bank_txn_id.clone(),
+                        statement_amount: line.amount,
+                        ledger: m.clone(),
+                    });
+                }
+                None => report.unmatched_in_statement.push(Unmatched {
+                    line: line.line,
+                    bank_txn_id: line.bank_txn_id.clone(),
+                    reference: line.reference.clone(),
+                    amount: line.amount,
+                    direction: line.direction.as_str(),
+                }),
+            }
+        }
+    }
+    let first = lines.iter().map(|l| l.booked_at.date()).min();
+    let last = lines.iter().map(|l| l.booked_at.date()).max();
+    if let (Some(first), Some(last)) = (first, last) {
+        let from = first.and_hms_opt(0, 0, 0).unwrap_or_default();
+        let to = last.and_hms_opt(0, 0, 0).unwrap_or_default() + TimeDelta::days(1);
+        report.period_from = Some(utc(from));
+        report.period_to = Some(utc(to));
+        report.unmatched_in_ledger = movements_between(conn, from, to)?
+            .into_iter()
+            .filter(|m| !used.contains(&(m.kind, m.id.clone())))
+            .collect();
+    }
+    Ok(report)
+}
