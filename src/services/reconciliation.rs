@@ -68,7 +68,7 @@ pub struct Summary {
     pub target_amount: i64,
     pub min_raise: i64,
     pub raised: i64,
-    pub subscriptions: i64,
+    pub subscription_count: i64,
     pub active: StatusTotal,
     pub settled: StatusTotal,
     pub refunded: StatusTotal,
@@ -278,7 +278,7 @@ pub fn summary(
         target_amount: o.target_amount,
         min_raise: o.min_raise,
         raised: o.raised,
-        subscriptions: active.count + settled.count + refunded.count + cancelled.count,
+        subscription_count: active.count + settled.count + refunded.count + cancelled.count,
         active,
         settled,
         refunded,
@@ -394,7 +394,7 @@ impl Summary {
             row(
                 "total",
                 "subscriptions".into(),
-                self.subscriptions.to_string(),
+                self.subscription_count.to_string(),
             ),
         ];
         for (name, t) in [

@@ -8,6 +8,7 @@ mod helpers;
 mod smtp_sink;
 
 mod auth;
+mod books;
 mod concurrency;
 mod deadlines;
 mod errors;
@@ -18,6 +19,7 @@ mod mail;
 mod offerings;
 mod openapi;
 mod profiles;
+mod seed;
 mod settlement;
 mod subscriptions;
 mod wallet;
