@@ -27,6 +27,16 @@ pub fn close_expired(
             };
             if let Some(offering) = Offering::find(conn, &id)? {
                 notify_closed(conn, &offering, &status, currency)?;
+                let details = serde_json::json!({"status": status, "raised": offering.raised,
+                                                 "min_raise": offering.min_raise});
+                crate::db::audit::record(
+                    conn,
+                    &crate::db::audit::Actor::system("sweeper"),
+                    "offering.closed",
+                    "offering",
+                    &id,
+                    &details,
+                )?;
             }
             Ok(Some(status))
         })?;

@@ -369,7 +369,7 @@ impl Line {
             self.shares.to_string(),
             self.amount.to_string(),
             self.status.clone(),
-            utc(self.created_at).to_rfc3339(),
+            utc(self.created_at).to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
             self.subscription_entry_id.clone(),
             self.closing_entry_id.clone().unwrap_or_default(),
             String::new(),
