@@ -352,12 +352,7 @@ async fn bogus_tokens_are_refused_without_touching_anything() {
 async fn operators_are_made_only_on_the_command_line() {
     let app = spawn_app().await;
     let email = unique_email("op");
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_crowdfund"))
-        .args(["create-operator", "--email", &email, "--password", PASSWORD])
-        .env("DATABASE_URL", database_url_string(&app))
-        .env("JWT_SECRET", crate::helpers::JWT_SECRET)
-        .output()
-        .expect("run crowdfund");
+    let output = app.cli(&["create-operator", "--email", &email, "--password", PASSWORD]);
     assert!(
         output.status.success(),
         "{}",
@@ -372,12 +367,7 @@ async fn operators_are_made_only_on_the_command_line() {
     assert_eq!(me.body["email_verified"], true);
 
     // A second time with the same email fails and says why.
-    let again = std::process::Command::new(env!("CARGO_BIN_EXE_crowdfund"))
-        .args(["create-operator", "--email", &email, "--password", PASSWORD])
-        .env("DATABASE_URL", database_url_string(&app))
-        .env("JWT_SECRET", crate::helpers::JWT_SECRET)
-        .output()
-        .expect("run crowdfund");
+    let again = app.cli(&["create-operator", "--email", &email, "--password", PASSWORD]);
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
 }
@@ -400,11 +390,4 @@ async fn a_mistyped_postgres_url_is_an_error_not_a_file() {
         0,
         "no file was created"
     );
-}
-
-fn database_url_string(app: &crate::helpers::TestApp) -> String {
-    match app.database_url() {
-        crowdfund::db::DatabaseUrl::Postgres(url) => url,
-        crowdfund::db::DatabaseUrl::Sqlite(path) => format!("sqlite://{path}"),
-    }
 }

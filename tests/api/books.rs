@@ -27,18 +27,6 @@ async fn report(app: &TestApp, operator: &Person, offering: &str, csv: bool) -> 
     (status, resp.text().await.unwrap())
 }
 
-async fn settle(app: &TestApp, operator: &Person, offering: &str, key: &str) -> Reply {
-    let resp = app
-        .client
-        .post(app.url(&format!("/api/v1/operator/offerings/{offering}/settle")))
-        .bearer_auth(&operator.token)
-        .header("Idempotency-Key", key)
-        .send()
-        .await
-        .unwrap();
-    crate::helpers::read(resp).await
-}
-
 #[tokio::test]
 async fn the_report_of_a_settled_round_agrees_to_the_cent_in_json_and_csv() {
     let app = spawn_app().await;
@@ -68,7 +56,7 @@ async fn the_report_of_a_settled_round_agrees_to_the_cent_in_json_and_csv() {
         app.subscribe(&b, &offering, json!(3), "b1").await.status,
         201
     );
-    assert_eq!(settle(&app, &operator, &offering, "s").await.status, 200);
+    assert_eq!(app.settle(&operator, &offering, "s").await.status, 200);
 
     let (status, text) = report(&app, &operator, &offering, false).await;
     assert_eq!(status, 200, "{text}");
@@ -185,7 +173,7 @@ async fn a_round_of_100_000_subscriptions_settles_and_reports_in_seconds() {
     app.assert_books_balance(&operator).await;
 
     let started = Instant::now();
-    let settled = settle(&app, &operator, &offering, "big").await;
+    let settled = app.settle(&operator, &offering, "big").await;
     let settle_time = started.elapsed();
     assert_eq!(settled.status, 200, "{}", settled.body);
     assert_eq!(settled.body["subscriptions_settled"], n);
@@ -362,23 +350,6 @@ async fn bad_statements_are_refused_naming_the_line() {
         .assert_problem(403, "forbidden");
 }
 
-fn verify_ledger(app: &TestApp) -> (bool, Value) {
-    let url = match app.database_url() {
-        crowdfund::db::DatabaseUrl::Postgres(u) => u,
-        crowdfund::db::DatabaseUrl::Sqlite(p) => format!("sqlite://{p}"),
-    };
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_crowdfund"))
-        .arg("verify-ledger")
-        .env("DATABASE_URL", url)
-        .env("JWT_SECRET", JWT_SECRET)
-        .output()
-        .unwrap();
-    (
-        out.status.success(),
-        serde_json::from_slice(&out.stdout).unwrap_or(Value::Null),
-    )
-}
-
 #[tokio::test]
 async fn an_edited_journal_entry_breaks_the_seal_chain_and_is_named() {
     let app = spawn_app().await;
@@ -390,7 +361,7 @@ async fn an_edited_journal_entry_breaks_the_seal_chain_and_is_named() {
         let sealed = crowdfund::ledger::seal::seal_pending(&mut conn).unwrap();
         assert!(sealed >= 1);
     }
-    assert!(verify_ledger(&app).0);
+    assert!(app.verify_ledger().0);
     // Editing is refused by the database itself...
     {
         use diesel::RunQueryDsl;
@@ -419,7 +390,7 @@ async fn an_edited_journal_entry_breaks_the_seal_chain_and_is_named() {
         .execute(conn)
         .unwrap();
     }
-    let (ok, report) = verify_ledger(&app);
+    let (ok, report) = app.verify_ledger();
     assert!(!ok, "{report}");
     let violations = report["violations"].as_array().unwrap();
     assert_eq!(
@@ -450,10 +421,7 @@ async fn a_server_killed_mid_settlement_leaves_all_or_nothing_and_settling_again
         .unwrap()
         .port();
     let dir = tempfile::tempdir().unwrap();
-    let url = match app.database_url() {
-        crowdfund::db::DatabaseUrl::Postgres(u) => u,
-        crowdfund::db::DatabaseUrl::Sqlite(p) => format!("sqlite://{p}"),
-    };
+    let url = app.database_url_string();
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_crowdfund"))
         .arg("serve")
         .env("DATABASE_URL", &url)
@@ -523,10 +491,10 @@ async fn a_server_killed_mid_settlement_leaves_all_or_nothing_and_settling_again
         assert_eq!((settled_subs, settlements), (0, 0));
         assert_eq!(app.count("holdings"), 0);
         // Settling again (a new key: the killed request's key was never completed) finishes it.
-        let again = settle(&app, &operator, &offering, "after-crash").await;
+        let again = app.settle(&operator, &offering, "after-crash").await;
         assert_eq!(again.status, 200, "{}", again.body);
     }
     assert_eq!(app.offering(&offering).await["status"], "settled");
     app.assert_books_balance(&operator).await;
-    assert!(verify_ledger(&app).0);
+    assert!(app.verify_ledger().0);
 }

@@ -100,18 +100,7 @@ async fn crowdfund_sweep_closes_due_offerings_from_the_command_line() {
         )
         .await;
     tokio::time::sleep(Duration::from_secs(4)).await;
-    let url = match app.database_url() {
-        crowdfund::db::DatabaseUrl::Postgres(u) => u,
-        crowdfund::db::DatabaseUrl::Sqlite(p) => format!("sqlite://{p}"),
-    };
-    let run = || {
-        std::process::Command::new(env!("CARGO_BIN_EXE_crowdfund"))
-            .arg("sweep")
-            .env("DATABASE_URL", &url)
-            .env("JWT_SECRET", crate::helpers::JWT_SECRET)
-            .output()
-            .unwrap()
-    };
+    let run = || app.cli(&["sweep"]);
     let out = run();
     assert!(
         out.status.success(),

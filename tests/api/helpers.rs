@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use crowdfund::app::Application;
 use crowdfund::config::Config;
-use crowdfund::db::{build_pool, AnyConnection, DatabaseUrl, DbPool};
+use crowdfund::db::{build_pool, AnyConnection, DbPool};
 use diesel::connection::SimpleConnection;
 use diesel::Connection;
 use reqwest::StatusCode;
@@ -310,8 +310,27 @@ impl TestApp {
             .n
     }
 
-    pub fn database_url(&self) -> DatabaseUrl {
-        DatabaseUrl::parse(&self.vars["DATABASE_URL"]).expect("url")
+    /// Runs the `crowdfund` binary against this app's database.
+    pub fn cli(&self, args: &[&str]) -> std::process::Output {
+        std::process::Command::new(env!("CARGO_BIN_EXE_crowdfund"))
+            .args(args)
+            .env("DATABASE_URL", &self.vars["DATABASE_URL"])
+            .env("JWT_SECRET", JWT_SECRET)
+            .output()
+            .expect("run crowdfund")
+    }
+
+    /// `crowdfund verify-ledger`: (exit status 0, the JSON report).
+    pub fn verify_ledger(&self) -> (bool, Value) {
+        let out = self.cli(&["verify-ledger"]);
+        (
+            out.status.success(),
+            serde_json::from_slice(&out.stdout).unwrap_or(Value::Null),
+        )
+    }
+
+    pub fn database_url_string(&self) -> String {
+        self.vars["DATABASE_URL"].clone()
     }
 }
 

@@ -1,27 +1,12 @@
 //! `crowdfund verify-ledger` and the trial balance: clean books pass, and any
 //! tampering with the database is reported with the invariant and the row.
 
-use serde_json::{json, Value};
+use serde_json::json;
 
-use crate::helpers::{TestApp, JWT_SECRET};
+use crate::helpers::TestApp;
 use crate::world::Person;
 
 const PRICE: i64 = 1_000;
-
-fn verify_ledger(app: &TestApp) -> (bool, Value) {
-    let url = match app.database_url() {
-        crowdfund::db::DatabaseUrl::Postgres(u) => u,
-        crowdfund::db::DatabaseUrl::Sqlite(p) => format!("sqlite://{p}"),
-    };
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_crowdfund"))
-        .arg("verify-ledger")
-        .env("DATABASE_URL", url)
-        .env("JWT_SECRET", JWT_SECRET)
-        .output()
-        .unwrap();
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
-    (out.status.success(), report)
-}
 
 async fn books_with_activity() -> (TestApp, Person, String) {
     let app = crate::helpers::spawn_app().await;
@@ -56,7 +41,7 @@ async fn books_with_activity() -> (TestApp, Person, String) {
 #[tokio::test]
 async fn verify_ledger_passes_on_clean_books() {
     let (app, operator, _) = books_with_activity().await;
-    let (ok, report) = verify_ledger(&app);
+    let (ok, report) = app.verify_ledger();
     assert!(ok, "{report}");
     assert_eq!(report["ok"], true);
     assert_eq!(report["violations"], json!([]));
@@ -84,7 +69,7 @@ async fn tampering_is_reported_with_the_broken_invariant() {
         .execute(conn)
         .unwrap();
     }
-    let (ok, report) = verify_ledger(&app);
+    let (ok, report) = app.verify_ledger();
     assert!(!ok, "verify-ledger must fail: {report}");
     let invariants: Vec<&str> = report["violations"]
         .as_array()

@@ -5,22 +5,10 @@
 use futures_util::future::join_all;
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_app, Reply, TestApp};
+use crate::helpers::{spawn_app, TestApp};
 use crate::world::Person;
 
 const PRICE: i64 = 1_000;
-
-async fn settle(app: &TestApp, operator: &Person, offering: &str, key: &str) -> Reply {
-    let resp = app
-        .client
-        .post(app.url(&format!("/api/v1/operator/offerings/{offering}/settle")))
-        .bearer_auth(&operator.token)
-        .header("Idempotency-Key", key)
-        .send()
-        .await
-        .unwrap();
-    crate::helpers::read(resp).await
-}
 
 fn kind_balance(report: &Value, kind: &str) -> i64 {
     report["accounts_by_kind"]
@@ -60,14 +48,14 @@ async fn a_funded_round_settles_once_into_payout_fee_and_holdings() {
     let (operator, sponsor, investors, offering) = funded_round(&app, json!({})).await;
 
     // Not for investors or sponsors.
-    settle(&app, &investors[0], &offering, "x")
+    app.settle(&investors[0], &offering, "x")
         .await
         .assert_problem(403, "forbidden");
-    settle(&app, &sponsor, &offering, "x")
+    app.settle(&sponsor, &offering, "x")
         .await
         .assert_problem(403, "forbidden");
 
-    let done = settle(&app, &operator, &offering, "settle-1").await;
+    let done = app.settle(&operator, &offering, "settle-1").await;
     assert_eq!(done.status, 200, "{}", done.body);
     assert_eq!(done.body["gross"], 10 * PRICE);
     assert_eq!(done.body["fee"], 500, "5% of 100.00");
@@ -75,9 +63,9 @@ async fn a_funded_round_settles_once_into_payout_fee_and_holdings() {
     assert_eq!(done.body["subscriptions_settled"], 3);
     assert_eq!(done.body["holders"], 3);
     // The same key replays; another key is refused and changes nothing.
-    let replay = settle(&app, &operator, &offering, "settle-1").await;
+    let replay = app.settle(&operator, &offering, "settle-1").await;
     assert_eq!(replay.body, done.body);
-    let again = settle(&app, &operator, &offering, "settle-2").await;
+    let again = app.settle(&operator, &offering, "settle-2").await;
     again.assert_problem(409, "invalid_offering_state");
     assert_eq!(again.body["offering_status"], "settled");
 
@@ -181,24 +169,24 @@ async fn only_funded_rounds_settle_and_only_one_of_many_concurrent_calls_does() 
     let app = spawn_app().await;
     let (operator, sponsor, _, offering) = funded_round(&app, json!({})).await;
     let open = app.open_offering(&sponsor, &operator, json!({})).await;
-    settle(&app, &operator, &open, "o")
+    app.settle(&operator, &open, "o")
         .await
         .assert_problem(409, "invalid_offering_state");
     let draft = app.draft(&sponsor, json!({})).await.body["id"]
         .as_str()
         .unwrap()
         .to_string();
-    settle(&app, &operator, &draft, "d")
+    app.settle(&operator, &draft, "d")
         .await
         .assert_problem(409, "invalid_offering_state");
-    settle(&app, &operator, "no-such-offering", "n")
+    app.settle(&operator, "no-such-offering", "n")
         .await
         .assert_problem(404, "not_found");
 
     let replies = join_all((0..8).map(|i| {
         let key = format!("c{i}");
         let (app, operator, offering) = (&app, &operator, &offering);
-        async move { settle(app, operator, offering, &key).await }
+        async move { app.settle(operator, offering, &key).await }
     }))
     .await;
     assert_eq!(replies.iter().filter(|r| r.status == 200).count(), 1);
