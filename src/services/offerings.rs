@@ -103,6 +103,12 @@ pub fn view_of(
     Ok(OfferingView::new(o, count, currency))
 }
 
+/// The offering as it is now (after a change), for the answer.
+fn fresh_view(conn: &mut AnyConnection, id: &str, currency: &str) -> ServiceResult<OfferingView> {
+    let offering = Offering::find(conn, id)?.ok_or_else(|| not_found("offering"))?;
+    view_of(conn, offering, currency)
+}
+
 /// A new draft of `sponsor`.
 pub fn create(
     conn: &mut AnyConnection,
@@ -117,8 +123,7 @@ pub fn create(
     write_transaction(conn, |conn| {
         Offering::insert(conn, &id, sponsor_id, &row(terms), now)
     })?;
-    let offering = Offering::find(conn, &id)?.ok_or_else(|| not_found("offering"))?;
-    view_of(conn, offering, currency)
+    fresh_view(conn, &id, currency)
 }
 
 /// Loads an offering the viewer may see, or answers 404 (existence is not
@@ -298,8 +303,7 @@ pub fn approve(
         }
         Ok(())
     })?;
-    let offering = Offering::find(conn, id)?.ok_or_else(|| not_found("offering"))?;
-    view_of(conn, offering, currency)
+    fresh_view(conn, id, currency)
 }
 
 /// in_review -> draft, with the reason the sponsor will read.
@@ -320,8 +324,7 @@ pub fn reject(
         }
         Ok(())
     })?;
-    let offering = Offering::find(conn, id)?.ok_or_else(|| not_found("offering"))?;
-    view_of(conn, offering, currency)
+    fresh_view(conn, id, currency)
 }
 
 /// draft | in_review | open -> cancelled, by its sponsor or an operator.
@@ -355,8 +358,7 @@ pub fn cancel(
         notify_closed(conn, &offering, "cancelled", currency)?;
         Ok(())
     })?;
-    let offering = Offering::find(conn, id)?.ok_or_else(|| not_found("offering"))?;
-    view_of(conn, offering, currency)
+    fresh_view(conn, id, currency)
 }
 
 /// Emails the investors with active subscriptions, and the sponsor, that the
