@@ -111,6 +111,18 @@ fn start_jobs(config: &Config, pool: &DbPool, shutdown: &Shutdown) -> anyhow::Re
         move || {
             let mut conn = sweeper_pool.get()?;
             deadlines::close_expired(&mut conn, &currency)?;
+            deadlines::refund_closed(&mut conn, &currency)?;
+            Ok(())
+        },
+    )?;
+    let sealer_pool = pool.clone();
+    spawn_periodic(
+        "ledger-sealer",
+        config.seal_interval,
+        shutdown.clone(),
+        move || {
+            let mut conn = sealer_pool.get()?;
+            crate::ledger::seal::seal_pending(&mut conn)?;
             Ok(())
         },
     )?;

@@ -88,6 +88,15 @@ pub async fn list(
 ) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
     let limit = check_limit(q.limit)?;
+    for t in [q.since, q.until].into_iter().flatten() {
+        use chrono::Datelike;
+        if !(1900..=9999).contains(&t.year()) {
+            return Err(ApiError::bad_request(
+                "invalid_query",
+                "since and until must be in years 1900 to 9999",
+            ));
+        }
+    }
     let page = with_conn(&state, move |conn| {
         let filter = AuditFilter {
             action: q.action,

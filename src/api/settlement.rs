@@ -9,7 +9,7 @@ use crate::error::ApiError;
 use crate::services::offerings::Viewer;
 use crate::services::{holdings, settlement};
 
-use super::audit::{self, Entry};
+use super::audit;
 use super::blocking::with_conn;
 use super::extractors::{AuthUser, InvestorUser, OperatorUser};
 use super::idempotency::{self, IdempotencyKey};
@@ -42,23 +42,20 @@ pub async fn refund(
     req: HttpRequest,
     state: web::Data<AppState>,
     operator: OperatorUser,
+    key: IdempotencyKey,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let offering_id = path.into_inner();
+    let fingerprint = idempotency::fingerprint(&req, &json!({}));
     let currency = state.config.currency.clone();
     let actor = audit::actor(&req, &operator.0);
-    let view = audit::audited(&state, actor, move |conn| {
+    idempotency::run(&state, operator.0.id, key, fingerprint, StatusCode::OK, move |conn| {
         let view = settlement::refund(conn, &offering_id, &currency)?;
-        let entry = Entry {
-            action: "offering.refunded",
-            subject_type: "offering",
-            subject_id: offering_id,
-            details: json!({"subscriptions": view.subscriptions_refunded, "amount": view.amount_refunded}),
-        };
-        Ok((view, entry))
+        let details = json!({"subscriptions": view.subscriptions_refunded, "amount": view.amount_refunded});
+        record(conn, &actor, "offering.refunded", "offering", &offering_id, &details)?;
+        serde_json::to_value(view).map_err(ApiError::internal)
     })
-    .await?;
-    Ok(HttpResponse::Ok().json(view))
+    .await
 }
 
 pub async fn my_holdings(

@@ -13,6 +13,7 @@ use crate::error::ApiError;
 use crate::services::statements;
 
 use super::audit::{self, Entry};
+use super::blocking::with_conn;
 use super::extractors::OperatorUser;
 use super::AppState;
 
@@ -72,22 +73,28 @@ pub async fn upload(
     })?;
     let digest = hex::encode(Sha256::digest(&body));
     let actor = audit::actor(&req, &operator.0);
-    let report = audit::audited(&state, actor, move |conn| {
+    // Matching only reads; the audit record is its own short write, so a
+    // large statement never holds the write lock while it is matched.
+    let report = with_conn(&state, move |conn| {
         let report = statements::match_statement(conn, &lines)?;
-        let entry = Entry {
-            action: "bank_statement.matched",
-            subject_type: "bank_statement",
-            subject_id: digest.clone(),
-            details: json!({
-                "sha256": digest,
-                "lines": report.lines,
-                "matched": report.matched.len(),
-                "amount_mismatches": report.amount_mismatches.len(),
-                "unmatched_in_statement": report.unmatched_in_statement.len(),
-                "unmatched_in_ledger": report.unmatched_in_ledger.len(),
-            }),
-        };
-        Ok((report, entry))
+        let details = json!({
+            "sha256": digest,
+            "lines": report.lines,
+            "matched": report.matched.len(),
+            "amount_mismatches": report.amount_mismatches.len(),
+            "unmatched_in_statement": report.unmatched_in_statement.len(),
+            "unmatched_in_ledger": report.unmatched_in_ledger.len(),
+        });
+        audit::record_with(conn, &actor, |_| {
+            let entry = Entry {
+                action: "bank_statement.matched",
+                subject_type: "bank_statement",
+                subject_id: digest.clone(),
+                details,
+            };
+            Ok(((), entry))
+        })?;
+        Ok(report)
     })
     .await?;
     Ok(HttpResponse::Ok().json(report))

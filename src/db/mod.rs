@@ -27,7 +27,7 @@ pub use connection::AnyConnection;
 pub type Backend = <AnyConnection as diesel::Connection>::Backend;
 pub use migrations::run_migrations;
 pub use pool::{build_pool, ConnectionManager, DbPool, PooledConn};
-pub use transaction::write_transaction;
+pub use transaction::{read_snapshot, write_transaction};
 pub use url::{DatabaseUrl, DatabaseUrlError};
 
 /// The current time, truncated to microseconds (what both backends store), UTC.

@@ -55,3 +55,23 @@ fn in_transaction(conn: &mut AnyConnection) -> bool {
     };
     matches!(depth, Ok(Some(_)))
 }
+
+/// Runs `f` over one consistent, read-only view of the database: on
+/// PostgreSQL a REPEATABLE READ READ ONLY transaction, on SQLite (WAL) a read
+/// transaction, which sees one snapshot. Ends with a rollback: it wrote nothing.
+pub fn read_snapshot<T, E, F>(conn: &mut AnyConnection, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut AnyConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    match conn {
+        AnyConnection::Postgresql(c) => AnsiTransactionManager::begin_transaction_sql(
+            c,
+            "BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY",
+        )?,
+        AnyConnection::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN")?,
+    }
+    let result = f(conn);
+    <AnyConnection as Connection>::TransactionManager::rollback_transaction(conn)?;
+    result
+}

@@ -56,7 +56,10 @@ fn error(line: u64, message: impl Into<String>) -> StatementError {
     }
 }
 
+/// A booking date: RFC 3339 or YYYY-MM-DD, in years 1900 to 9999 (what both
+/// databases store, and what a bank statement can hold).
 fn parse_time(s: &str) -> Option<NaiveDateTime> {
+    use chrono::Datelike;
     chrono::DateTime::parse_from_rfc3339(s)
         .map(|t| t.naive_utc())
         .ok()
@@ -65,6 +68,7 @@ fn parse_time(s: &str) -> Option<NaiveDateTime> {
                 .ok()
                 .and_then(|d| d.and_hms_opt(0, 0, 0))
         })
+        .filter(|t| (1900..=9999).contains(&t.year()))
 }
 
 fn text_field(
@@ -215,6 +219,16 @@ mod tests {
             ),
             (&format!("{HEAD}T1,2026-11-01,100,credit\n"), 2, "malformed"),
             (&format!("{HEAD}T1,2026-11-01,-5,credit,R\n"), 2, "amount"),
+            (
+                &format!("{HEAD}T1,+262142-12-31,5,credit,R\n"),
+                2,
+                "booked_at",
+            ),
+            (
+                &format!("{HEAD}T1,-5000-01-01,5,credit,R\n"),
+                2,
+                "booked_at",
+            ),
         ];
         for (text, line, needle) in cases {
             let e = parse(text.as_bytes()).unwrap_err();

@@ -10,7 +10,6 @@
 //!    equals the sum of its active and settled subscriptions;
 //! 7. the hash chain over sealed journal entries recomputes (see `seal`).
 
-use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 use serde::Serialize;
@@ -39,6 +38,8 @@ pub struct LedgerReport {
     pub ok: bool,
     pub postings_total: i64,
     pub entries: i64,
+    /// Entries covered by the seal chain; the rest await the sealer.
+    pub sealed_entries: i64,
     pub accounts_by_kind: Vec<KindTotal>,
     pub violations: Vec<Violation>,
 }
@@ -126,20 +127,7 @@ const OFFERINGS: &str = "SELECT o.id, o.status, o.raised, o.target_amount, \
 
 /// Checks every invariant over one consistent snapshot of the database.
 pub fn check(conn: &mut AnyConnection) -> QueryResult<LedgerReport> {
-    // A read-only snapshot: REPEATABLE READ on PostgreSQL; on SQLite (WAL) a
-    // read transaction already sees one snapshot.
-    match conn {
-        AnyConnection::Postgresql(c) => AnsiTransactionManager::begin_transaction_sql(
-            c,
-            "BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY",
-        )?,
-        AnyConnection::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN")?,
-    }
-    type Tm = <AnyConnection as Connection>::TransactionManager;
-    let report = check_in_snapshot(conn);
-    // Read-only: ending it either way changes nothing.
-    Tm::rollback_transaction(conn)?;
-    report
+    crate::db::read_snapshot(conn, check_in_snapshot)
 }
 
 fn check_in_snapshot(conn: &mut AnyConnection) -> QueryResult<LedgerReport> {
@@ -246,10 +234,14 @@ fn check_in_snapshot(conn: &mut AnyConnection) -> QueryResult<LedgerReport> {
     let entries = diesel::sql_query(ENTRY_COUNT)
         .get_result::<Total>(conn)?
         .total;
+    let sealed_entries = diesel::sql_query("SELECT COUNT(*) AS total FROM entry_seals")
+        .get_result::<Total>(conn)?
+        .total;
     Ok(LedgerReport {
         ok: violations.is_empty(),
         postings_total,
         entries,
+        sealed_entries,
         accounts_by_kind,
         violations,
     })

@@ -397,6 +397,15 @@ pub fn create_operator(
                 created_at: now,
                 updated_at: now,
             },
+        )?;
+        let details = serde_json::json!({"email": email.as_str()});
+        crate::db::audit::record(
+            conn,
+            &crate::db::audit::Actor::system("cli"),
+            "operator.created",
+            "user",
+            &id,
+            &details,
         )
     });
     match inserted {

@@ -79,7 +79,8 @@ pub fn refund_closed(conn: &mut AnyConnection, currency: &str) -> ServiceResult<
             }
             // Refunded meanwhile by another instance or an operator.
             Err(ServiceError::Refused(r)) if r.kind == RefusalKind::Conflict => {}
-            Err(e) => return Err(e),
+            // One round that cannot be refunded must not hold up the others.
+            Err(e) => tracing::error!(offering = %id, error = %e, "refund failed; will retry"),
         }
     }
     Ok(refunded)

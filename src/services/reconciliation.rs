@@ -100,7 +100,20 @@ struct FlowRow {
     amount: i64,
 }
 
+/// The summary, read from one snapshot so that its figures agree with each
+/// other. (The streamed lines are read afterwards, page by page; for a closed
+/// round nothing changes in between.)
 pub fn summary(
+    conn: &mut AnyConnection,
+    offering_id: &str,
+    currency: &str,
+) -> ServiceResult<Summary> {
+    crate::db::read_snapshot(conn, |conn| {
+        summary_in_snapshot(conn, offering_id, currency)
+    })
+}
+
+fn summary_in_snapshot(
     conn: &mut AnyConnection,
     offering_id: &str,
     currency: &str,

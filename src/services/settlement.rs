@@ -276,6 +276,7 @@ pub fn refund(
             c.batch_execute(&format!("SELECT pg_advisory_xact_lock({REFUND_LOCK_KEY})"))?;
         }
         Offering::find(conn, offering_id)?.ok_or_else(|| not_found("offering"))?;
+        lock_subscribers_cash(conn, offering_id)?;
         let escrow = match find_account(conn, AccountKind::OfferingEscrow, offering_id)? {
             Some(escrow) => escrow.id,
             None => ensure_account(conn, AccountKind::OfferingEscrow, offering_id, currency)?,
@@ -329,6 +330,21 @@ pub fn refund(
             amount_refunded: total,
         })
     })
+}
+
+/// On PostgreSQL, locks the cash accounts of the round's active subscribers
+/// in id order, before the escrow: the same order (investor, then escrow) as
+/// a subscription or cancellation that may be in flight, so neither waits for
+/// the other in a cycle.
+fn lock_subscribers_cash(conn: &mut AnyConnection, offering_id: &str) -> QueryResult<()> {
+    if let AnyConnection::Postgresql(_) = conn {
+        sql("SELECT a.id FROM ledger_accounts a WHERE a.kind = 'investor_cash' AND a.owner_id IN \
+             (SELECT s.investor_id FROM subscriptions s WHERE s.offering_id = $1 AND s.status = 'active') \
+             ORDER BY a.id FOR UPDATE")
+        .bind::<Text, _>(offering_id)
+        .execute(conn)?;
+    }
+    Ok(())
 }
 
 /// The set-based refund: entries, postings, balances, subscriptions, emails.

@@ -31,6 +31,9 @@ pub struct LedgerMovement {
 pub struct Matched {
     pub line: u64,
     pub bank_txn_id: String,
+    /// `bank_txn_id` (the bank's id is on our record) or `reference` (only
+    /// our reference matched: the bank's id differs; worth a look).
+    pub matched_by: &'static str,
     pub ledger: LedgerMovement,
 }
 
@@ -167,6 +170,30 @@ fn movements_between(
         .collect())
 }
 
+/// Files a line that found its ledger movement: matched, or a mismatch.
+fn settle_line(
+    report: &mut StatementReport,
+    line: &StatementLine,
+    m: &LedgerMovement,
+    matched_by: &'static str,
+) {
+    if m.amount == line.amount {
+        report.matched.push(Matched {
+            line: line.line,
+            bank_txn_id: line.bank_txn_id.clone(),
+            matched_by,
+            ledger: m.clone(),
+        });
+    } else {
+        report.amount_mismatches.push(Mismatch {
+            line: line.line,
+            bank_txn_id: line.bank_txn_id.clone(),
+            statement_amount: line.amount,
+            ledger: m.clone(),
+        });
+    }
+}
+
 /// Matches each statement line to the ledger: first by the bank's transaction
 /// id, then by our reference. Ledger movements of the statement's period
 /// (whole days) that no line matched are reported as unmatched in the ledger.
@@ -195,33 +222,28 @@ pub fn match_statement(
             .collect();
         let by_ref: HashMap<&str, &LedgerMovement> =
             known.iter().map(|m| (m.reference.as_str(), m)).collect();
+        // Two passes, so the outcome does not depend on line order: first the
+        // bank's own transaction ids, then our references for what is left.
+        let mut pending = Vec::new();
         for line in side {
-            let found = by_txn
-                .get(line.bank_txn_id.as_str())
-                .or_else(|| {
-                    by_ref
-                        .get(line.reference.as_str())
-                        .filter(|_| !line.reference.is_empty())
-                })
+            match by_txn.get(line.bank_txn_id.as_str()).copied() {
+                Some(m) if !used.contains(&(m.kind, m.id.clone())) => {
+                    used.insert((m.kind, m.id.clone()));
+                    settle_line(&mut report, line, m, "bank_txn_id");
+                }
+                _ => pending.push(line),
+            }
+        }
+        for line in pending {
+            let found = by_ref
+                .get(line.reference.as_str())
                 .copied()
+                .filter(|_| !line.reference.is_empty())
                 .filter(|m| !used.contains(&(m.kind, m.id.clone())));
             match found {
-                Some(m) if m.amount == line.amount => {
-                    used.insert((m.kind, m.id.clone()));
-                    report.matched.push(Matched {
-                        line: line.line,
-                        bank_txn_id: line.bank_txn_id.clone(),
-                        ledger: m.clone(),
-                    });
-                }
                 Some(m) => {
                     used.insert((m.kind, m.id.clone()));
-                    report.amount_mismatches.push(Mismatch {
-                        line: line.line,
-                        bank_txn_id: line.bank_txn_id.clone(),
-                        statement_amount: line.amount,
-                        ledger: m.clone(),
-                    });
+                    settle_line(&mut report, line, m, "reference");
                 }
                 None => report.unmatched_in_statement.push(Unmatched {
                     line: line.line,
@@ -233,6 +255,9 @@ pub fn match_statement(
             }
         }
     }
+    report.matched.sort_by_key(|m| m.line);
+    report.amount_mismatches.sort_by_key(|m| m.line);
+    report.unmatched_in_statement.sort_by_key(|m| m.line);
     let first = lines.iter().map(|l| l.booked_at.date()).min();
     let last = lines.iter().map(|l| l.booked_at.date()).max();
     if let (Some(first), Some(last)) = (first, last) {

@@ -291,9 +291,19 @@ pub fn cancel(
             );
         }
 
-        // Same lock order as subscribing: investor, escrow, offering.
+        // Same lock order as subscribing and settling: the investor, then the
+        // escrow, then the subscription rows, then the offering. Once the
+        // escrow is held, a settlement or refund of this round has either
+        // committed (and the checks below see it) or not begun.
         let cash = ensure_account(conn, AccountKind::InvestorCash, investor_id, currency)?;
         lock_balance(conn, &cash)?;
+        let escrow = ensure_account(conn, AccountKind::OfferingEscrow, &offering.id, currency)?;
+        lock_balance(conn, &escrow)?;
+        let offering_now =
+            Offering::find(conn, &offering.id)?.ok_or_else(|| not_found("offering"))?;
+        if offering_now.status != "open" {
+            return Err(window_closed("The offering closed meanwhile.").into());
+        }
         if !Subscription::transition(conn, subscription_id, "active", "cancelled", now)? {
             return Err(conflict(
                 "subscription_not_active",
@@ -301,7 +311,6 @@ pub fn cancel(
             )
             .into());
         }
-        let escrow = ensure_account(conn, AccountKind::OfferingEscrow, &offering.id, currency)?;
         post(
             conn,
             EntryKind::Cancellation,

@@ -498,3 +498,23 @@ async fn a_server_killed_mid_settlement_leaves_all_or_nothing_and_settling_again
     app.assert_books_balance(&operator).await;
     assert!(app.verify_ledger().0);
 }
+
+#[tokio::test]
+async fn the_sealer_in_the_server_seals_new_entries_within_seconds() {
+    let app = crate::helpers::spawn_app_with(&[("SEAL_INTERVAL_SECS", "1")]).await;
+    let operator = app.operator().await;
+    let investor = app.investor(&operator, 5_000).await;
+    app.fund(&investor, 7_000).await;
+    let mut sealed = false;
+    for _ in 0..100 {
+        let report = app.assert_books_balance(&operator).await;
+        if report["entries"] == 2 && report["sealed_entries"] == 2 {
+            sealed = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(sealed, "the sealer did not seal the two deposits");
+    assert!(app.count("ledger_seals") >= 1);
+    assert!(app.verify_ledger().0);
+}

@@ -48,11 +48,12 @@ async fn the_sweepers_of_several_instances_close_each_offering_once() {
         201
     );
 
+    // The one that missed fails, and the sweeper then refunds it.
     let closed = eventually(Duration::from_secs(20), || {
-        app.count("offerings WHERE status IN ('funded', 'failed')") == 2
+        app.count("offerings WHERE status IN ('funded', 'refunded')") == 2
     })
     .await;
-    assert!(closed, "the sweeper did not close the offerings");
+    assert!(closed, "the sweeper did not close and refund the offerings");
     assert_eq!(
         second
             .get(&format!("/api/v1/offerings/{reaches}"), None)
@@ -60,7 +61,41 @@ async fn the_sweepers_of_several_instances_close_each_offering_once() {
             .body["status"],
         "funded"
     );
-    assert_eq!(app.offering(&misses).await["status"], "failed");
+    assert_eq!(app.offering(&misses).await["status"], "refunded");
+    assert_eq!(
+        app.available(&investor).await,
+        20 * PRICE - 6 * PRICE,
+        "the failed round's money is back"
+    );
+    app.wait_for_email(&investor.email, "Offering failed").await;
+    app.wait_for_email(&investor.email, "Refund made").await;
+    app.wait_for_email(&sponsor.email, "Your offering is failed")
+        .await;
+    let closed_log = app
+        .get(
+            "/api/v1/operator/audit-log?action=offering.closed",
+            Some(&operator.token),
+        )
+        .await;
+    assert_eq!(
+        closed_log.body["items"].as_array().unwrap().len(),
+        2,
+        "{}",
+        closed_log.body
+    );
+    let refund_log = app
+        .get(
+            "/api/v1/operator/audit-log?action=offering.refunded",
+            Some(&operator.token),
+        )
+        .await;
+    assert_eq!(
+        refund_log.body["items"].as_array().unwrap().len(),
+        1,
+        "refunded once: {}",
+        refund_log.body
+    );
+    assert_eq!(refund_log.body["items"][0]["actor_role"], "sweeper");
     // Closed once: one email per investor and offering, however many sweepers ran.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let subjects: Vec<String> = app

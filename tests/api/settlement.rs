@@ -223,13 +223,9 @@ async fn a_cancelled_round_is_refunded_once_even_from_two_instances() {
         investors.push(investor);
     }
     // Not refundable while open.
-    app.post(
-        format!("/api/v1/operator/offerings/{offering}/refund"),
-        Some(&operator.token),
-        json!({}),
-    )
-    .await
-    .assert_problem(409, "invalid_offering_state");
+    app.refund(&operator, &offering, "too-early")
+        .await
+        .assert_problem(409, "invalid_offering_state");
     let cancelled = app
         .post(
             format!("/api/v1/offerings/{offering}/cancel"),
@@ -242,22 +238,22 @@ async fn a_cancelled_round_is_refunded_once_even_from_two_instances() {
         .await;
 
     let (a, b) = tokio::join!(
-        app.post(
-            format!("/api/v1/operator/offerings/{offering}/refund"),
-            Some(&operator.token),
-            json!({})
-        ),
-        second.post(
-            format!("/api/v1/operator/offerings/{offering}/refund"),
-            Some(&operator.token),
-            json!({})
-        ),
+        app.refund(&operator, &offering, "refund-a"),
+        second.refund(&operator, &offering, "refund-b"),
     );
-    let (ok, refused) = if a.status == 200 { (a, b) } else { (b, a) };
+    let first_won = a.status == 200;
+    let (ok, refused) = if first_won { (a, b) } else { (b, a) };
     assert_eq!(ok.status, 200, "{}", ok.body);
     assert_eq!(ok.body["subscriptions_refunded"], 4);
     assert_eq!(ok.body["amount_refunded"], 12 * PRICE);
     refused.assert_problem(409, "invalid_offering_state");
+    // The same key replays the first answer.
+    let replay = if first_won {
+        app.refund(&operator, &offering, "refund-a").await
+    } else {
+        second.refund(&operator, &offering, "refund-b").await
+    };
+    assert_eq!(replay.body, ok.body);
 
     for investor in &investors {
         assert_eq!(app.available(investor).await, 10 * PRICE);

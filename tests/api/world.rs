@@ -214,6 +214,18 @@ impl TestApp {
         crate::helpers::read(resp).await
     }
 
+    pub async fn refund(&self, operator: &Person, offering: &str, key: &str) -> Reply {
+        let resp = self
+            .client
+            .post(self.url(&format!("/api/v1/operator/offerings/{offering}/refund")))
+            .bearer_auth(&operator.token)
+            .header("Idempotency-Key", key)
+            .send()
+            .await
+            .unwrap();
+        crate::helpers::read(resp).await
+    }
+
     pub async fn put(&self, path: &str, token: Option<&str>, body: Value) -> Reply {
         self.request(reqwest::Method::PUT, path, token, Some(body))
             .await

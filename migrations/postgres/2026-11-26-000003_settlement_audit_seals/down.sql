@@ -1,3 +1,4 @@
+DROP TRIGGER entry_seals_append_only ON entry_seals;
 DROP TRIGGER ledger_seals_append_only ON ledger_seals;
 DROP TRIGGER audit_log_append_only ON audit_log;
 DROP TRIGGER postings_append_only ON postings;

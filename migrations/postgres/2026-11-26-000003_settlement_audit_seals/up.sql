@@ -75,3 +75,5 @@ CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log
     FOR EACH ROW EXECUTE FUNCTION refuse_change();
 CREATE TRIGGER ledger_seals_append_only BEFORE UPDATE OR DELETE ON ledger_seals
     FOR EACH ROW EXECUTE FUNCTION refuse_change();
+CREATE TRIGGER entry_seals_append_only BEFORE UPDATE OR DELETE ON entry_seals
+    FOR EACH ROW EXECUTE FUNCTION refuse_change();

@@ -1,3 +1,5 @@
+DROP TRIGGER entry_seals_no_delete;
+DROP TRIGGER entry_seals_no_update;
 DROP TRIGGER ledger_seals_no_delete;
 DROP TRIGGER ledger_seals_no_update;
 DROP TRIGGER audit_log_no_delete;

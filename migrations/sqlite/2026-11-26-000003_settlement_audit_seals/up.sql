@@ -78,3 +78,7 @@ CREATE TRIGGER ledger_seals_no_update BEFORE UPDATE ON ledger_seals
     BEGIN SELECT RAISE(ABORT, 'ledger_seals is append-only'); END;
 CREATE TRIGGER ledger_seals_no_delete BEFORE DELETE ON ledger_seals
     BEGIN SELECT RAISE(ABORT, 'ledger_seals is append-only'); END;
+CREATE TRIGGER entry_seals_no_update BEFORE UPDATE ON entry_seals
+    BEGIN SELECT RAISE(ABORT, 'entry_seals is append-only'); END;
+CREATE TRIGGER entry_seals_no_delete BEFORE DELETE ON entry_seals
+    BEGIN SELECT RAISE(ABORT, 'entry_seals is append-only'); END;
