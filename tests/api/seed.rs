@@ -102,10 +102,14 @@ pub fn funded_round(app: &TestApp, subscriptions: i64, investors: i64) -> (Strin
             inv(&format!("((i - 1) % {investors}) + 1"))
         ),
     ];
-    for statement in &statements {
-        diesel::sql_query(statement.as_str())
-            .execute(conn)
-            .unwrap_or_else(|e| panic!("seeding failed: {e}\n{statement}"));
-    }
+    // One transaction, as the application writes: the server's sealer must
+    // never see an entry whose postings are not there yet.
+    diesel::Connection::transaction::<_, diesel::result::Error, _>(conn, |conn| {
+        for statement in &statements {
+            diesel::sql_query(statement.as_str()).execute(conn)?;
+        }
+        Ok(())
+    })
+    .unwrap_or_else(|e| panic!("seeding failed: {e}"));
     (offering, sponsor)
 }
