@@ -276,6 +276,24 @@ async fn a_statement_is_matched_line_by_line_and_reuploads_change_nothing() {
         references[2].as_str()
     );
 
+    // Order does not matter: a second transfer quoting a reference comes
+    // first, yet the line with the bank's recorded id is the one matched.
+    let reordered = statement(&[
+        ("BANK-7", &today, 30_000, "credit", &references[2]),
+        ("BANK-2", &today, 30_000, "credit", &references[2]),
+    ]);
+    let r2 = upload(&app, &operator, reordered.into_bytes(), "text/csv").await;
+    assert_eq!(
+        r2.body["matched"][0]["bank_txn_id"], "BANK-2",
+        "{}",
+        r2.body
+    );
+    assert_eq!(r2.body["matched"][0]["matched_by"], "bank_txn_id");
+    assert_eq!(
+        r2.body["unmatched_in_statement"][0]["bank_txn_id"],
+        "BANK-7"
+    );
+
     let entries = app.count("journal_entries");
     let again = upload(
         &app,
@@ -296,7 +314,7 @@ async fn a_statement_is_matched_line_by_line_and_reuploads_change_nothing() {
             Some(&operator.token),
         )
         .await;
-    assert_eq!(log.body["items"].as_array().unwrap().len(), 2);
+    assert_eq!(log.body["items"].as_array().unwrap().len(), 3);
 }
 
 #[tokio::test]
