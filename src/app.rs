@@ -22,7 +22,6 @@ use crate::services::deadlines;
 pub struct Application {
     port: u16,
     server: Server,
-    pool: DbPool,
     shutdown: Shutdown,
 }
 
@@ -71,17 +70,12 @@ impl Application {
         Ok(Self {
             port,
             server,
-            pool,
             shutdown,
         })
     }
 
     pub fn port(&self) -> u16 {
         self.port
-    }
-
-    pub fn pool(&self) -> &DbPool {
-        &self.pool
     }
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {

@@ -20,12 +20,6 @@ pub(super) const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 15000; \
      PRAGMA synchronous = NORMAL; \
      PRAGMA foreign_keys = ON;";
 
-impl AnyConnection {
-    pub fn is_postgres(&self) -> bool {
-        matches!(self, AnyConnection::Postgresql(_))
-    }
-}
-
 pub(super) fn establish_sqlite(path: &str) -> ConnectionResult<AnyConnection> {
     use diesel::connection::SimpleConnection;
     let mut conn = diesel::SqliteConnection::establish(path)?;
