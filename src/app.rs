@@ -17,6 +17,7 @@ use crate::config::Config;
 use crate::db::{build_pool, run_migrations, DbPool};
 use crate::jobs::{spawn_periodic, Shutdown};
 use crate::mail::Relay;
+use crate::pipeline::Pipeline;
 use crate::services::deadlines;
 
 pub struct Application {
@@ -43,10 +44,17 @@ impl Application {
         let shutdown = Shutdown::default();
         start_jobs(&config, &pool, &shutdown)?;
 
+        let config = Arc::new(config);
+        // The write pipeline has its own connection: subscriptions never wait
+        // for one behind readers.
+        let writer_pool = build_pool(&config.database_url, 1)
+            .context("cannot open the database for the write pipeline")?;
+        let pipeline = Pipeline::start(writer_pool, config.clone(), config.pipeline)?;
         let state = AppState {
             pool: pool.clone(),
+            pipeline,
             jwt: JwtKeys::new(&config.jwt_secret, config.access_token_ttl),
-            config: Arc::new(config),
+            config,
         };
         let server = HttpServer::new(move || {
             App::new()

@@ -51,6 +51,8 @@ pub struct Config {
     pub sweep_interval: Duration,
     /// How often committed journal entries are sealed into the hash chain.
     pub seal_interval: Duration,
+    /// How the write pipeline forms its batches.
+    pub pipeline: crate::pipeline::Settings,
 }
 
 /// Business rules that operators may tune.
@@ -232,6 +234,11 @@ impl Config {
         };
         let sweep_interval = secs(vars, "SWEEP_INTERVAL_SECS", 30)?;
         let seal_interval = secs(vars, "SEAL_INTERVAL_SECS", 5)?;
+        let pipeline = crate::pipeline::Settings {
+            max_batch: ranged(vars, "WRITE_BATCH_MAX", 512, 1..=10_000)?,
+            window: Duration::from_micros(ranged(vars, "WRITE_BATCH_WINDOW_US", 0, 0..=1_000_000)?),
+            queue: ranged(vars, "WRITE_QUEUE_MAX", 10_000, 1..=1_000_000)?,
+        };
 
         Ok(Config {
             database_url,
@@ -249,6 +256,7 @@ impl Config {
             rules,
             sweep_interval,
             seal_interval,
+            pipeline,
         })
     }
 }
@@ -265,6 +273,26 @@ fn parse_or<T: std::str::FromStr>(
             .map_err(|_| ConfigError::new(name, format!("cannot parse {raw:?}"))),
         None => default.ok_or_else(|| ConfigError::new(name, "is required")),
     }
+}
+
+/// A whole number within `range`.
+fn ranged<T>(
+    vars: &impl Vars,
+    name: &'static str,
+    default: T,
+    range: std::ops::RangeInclusive<T>,
+) -> Result<T, ConfigError>
+where
+    T: std::str::FromStr + PartialOrd + std::fmt::Display,
+{
+    let v: T = parse_or(vars, name, Some(default))?;
+    if !range.contains(&v) {
+        return Err(ConfigError::new(
+            name,
+            format!("must be between {} and {}", range.start(), range.end()),
+        ));
+    }
+    Ok(v)
 }
 
 fn secs(vars: &impl Vars, name: &'static str, default: u64) -> Result<Duration, ConfigError> {

@@ -71,6 +71,23 @@ impl ApiError {
         Self::new(StatusCode::CONFLICT, code, detail)
     }
 
+    /// An Idempotency-Key sent again with another request.
+    pub fn idempotency_mismatch() -> Self {
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "idempotency_key_mismatch",
+            "This Idempotency-Key was used with a different request.",
+        )
+    }
+
+    /// An Idempotency-Key whose first request is still being processed.
+    pub fn idempotency_in_progress() -> Self {
+        Self::conflict(
+            "idempotency_in_progress",
+            "A request with this Idempotency-Key is still being processed.",
+        )
+    }
+
     /// Something went wrong on our side; the cause goes to the log only.
     pub fn internal(source: impl Into<anyhow::Error>) -> Self {
         let mut e = Self::new(

@@ -8,6 +8,7 @@
 //! - `auth`: password hashing, JWTs, opaque tokens;
 //! - `ledger`: the double-entry ledger and its invariants;
 //! - `mail`: the outbox, the relay and its transports;
+//! - `pipeline`: the group-committed write path (subscriptions);
 //! - `db`: connections, pool, schema, migrations;
 //! - `jobs`: background loops started by the server.
 
@@ -26,5 +27,6 @@ pub mod error;
 pub mod jobs;
 pub mod ledger;
 pub mod mail;
+pub mod pipeline;
 pub mod services;
 pub mod telemetry;

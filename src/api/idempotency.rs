@@ -78,19 +78,8 @@ where
         let token = match claim(conn, &user_id, &key, &fingerprint)? {
             Claim::Acquired { token } => token,
             Claim::Replay { status, body } => return Ok((status, body, true)),
-            Claim::InProgress => {
-                return Err(ApiError::conflict(
-                    "idempotency_in_progress",
-                    "A request with this Idempotency-Key is still being processed.",
-                ))
-            }
-            Claim::Mismatch => {
-                return Err(ApiError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "idempotency_key_mismatch",
-                    "This Idempotency-Key was used with a different request.",
-                ))
-            }
+            Claim::InProgress => return Err(ApiError::idempotency_in_progress()),
+            Claim::Mismatch => return Err(ApiError::idempotency_mismatch()),
         };
         let lost_key = || {
             ApiError::conflict(
@@ -122,6 +111,11 @@ where
         }
     })
     .await?;
+    Ok(respond(status, body, replayed))
+}
+
+/// The response for a saved (or just saved) answer.
+pub fn respond(status: u16, body: String, replayed: bool) -> HttpResponse {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
     let mut response = HttpResponse::build(status);
     response.content_type(if status.is_success() {
@@ -132,5 +126,5 @@ where
     if replayed {
         response.insert_header(("Idempotent-Replayed", "true"));
     }
-    Ok(response.body(body))
+    response.body(body)
 }

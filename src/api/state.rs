@@ -5,10 +5,12 @@ use std::sync::Arc;
 use crate::auth::JwtKeys;
 use crate::config::Config;
 use crate::db::DbPool;
+use crate::pipeline::Pipeline;
 
 #[derive(Clone)]
 pub struct AppState {
     pub pool: DbPool,
+    pub pipeline: Pipeline,
     pub config: Arc<Config>,
     pub jwt: JwtKeys,
 }

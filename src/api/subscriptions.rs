@@ -1,13 +1,12 @@
 //! Subscribing, cancelling, and an investor's own subscriptions.
 
-use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::db::audit::record;
 use crate::domain::Shares;
 use crate::error::ApiError;
+use crate::pipeline::SubscribeRequest;
 use crate::services::subscriptions;
 
 use super::audit::{self, Entry};
@@ -31,21 +30,24 @@ pub async fn subscribe(
     path: web::Path<String>,
     body: web::Json<SubscribeBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let shares_raw = body.shares;
-    let fingerprint = idempotency::fingerprint(&req, &json!({"shares": shares_raw}));
-    let shares = Shares::parse(shares_raw)?;
-    let offering_id = path.into_inner();
-    let config = state.config.clone();
-    let investor_id = investor.0.id.clone();
-    let actor = audit::actor(&req, &investor.0);
-    idempotency::run(&state, investor.0.id, key, fingerprint, StatusCode::CREATED, move |conn| {
-        let view = subscriptions::subscribe(conn, &investor_id, &offering_id, shares, &config.rules, &config.currency)?;
-        let details = json!({"offering_id": offering_id, "shares": view.shares, "amount": view.amount,
-                             "offering_status": view.offering_status});
-        record(conn, &actor, "subscription.created", "subscription", &view.id, &details)?;
-        serde_json::to_value(view).map_err(ApiError::internal)
-    })
-    .await
+    let fingerprint = idempotency::fingerprint(&req, &json!({"shares": body.shares}));
+    let shares = Shares::parse(body.shares)?;
+    let reply = state
+        .pipeline
+        .subscribe(SubscribeRequest {
+            investor_id: investor.0.id.clone(),
+            offering_id: path.into_inner(),
+            shares,
+            key: key.0,
+            fingerprint,
+            actor: audit::actor(&req, &investor.0),
+        })
+        .await?;
+    Ok(idempotency::respond(
+        reply.status,
+        reply.body,
+        reply.replayed,
+    ))
 }
 
 pub async fn cancel(

@@ -49,6 +49,45 @@ pub fn record(
         .execute(conn)
 }
 
+/// One record of [`record_many`].
+pub struct NewRecord<'a> {
+    pub actor: &'a Actor,
+    pub action: &'a str,
+    pub subject_type: &'a str,
+    pub subject_id: &'a str,
+    pub details: serde_json::Value,
+}
+
+/// Appends many records at once (a group commit), all at `at`.
+pub fn record_many(
+    conn: &mut AnyConnection,
+    records: &[NewRecord<'_>],
+    at: NaiveDateTime,
+) -> QueryResult<()> {
+    use diesel::sql_types::{Nullable, Text, Timestamp};
+    for chunk in records.chunks(500) {
+        let mut q = super::raw::boxed(format!(
+            "INSERT INTO audit_log (id, at, actor_id, actor_role, action, subject_type, subject_id, \
+             request_id, details) VALUES {}",
+            super::raw::value_rows(chunk.len(), 9, 1)
+        ));
+        for r in chunk {
+            q = q
+                .bind::<Text, _>(new_id())
+                .bind::<Timestamp, _>(at)
+                .bind::<Nullable<Text>, _>(r.actor.id.clone())
+                .bind::<Text, _>(r.actor.role.clone())
+                .bind::<Text, _>(r.action.to_string())
+                .bind::<Text, _>(r.subject_type.to_string())
+                .bind::<Text, _>(r.subject_id.to_string())
+                .bind::<Nullable<Text>, _>(r.actor.request_id.clone())
+                .bind::<Text, _>(r.details.to_string());
+        }
+        q.execute(conn)?;
+    }
+    Ok(())
+}
+
 #[derive(Debug, Queryable, Selectable, Serialize)]
 #[diesel(table_name = audit_log)]
 pub struct AuditRecord {

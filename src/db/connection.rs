@@ -11,13 +11,15 @@ pub enum AnyConnection {
 }
 
 /// SQLite settings applied to every new connection: WAL so readers never block
-/// the writer, a generous busy timeout so writers queue instead of failing, and
-/// foreign keys enforced.
+/// the writer; `synchronous = FULL` so that a commit is on disk before anyone
+/// is told it happened (an acknowledged subscription survives a power cut;
+/// the write pipeline shares each flush among a whole batch); a generous busy
+/// timeout so writers queue instead of failing; foreign keys enforced.
 /// `busy_timeout` comes first: switching a new file to WAL needs a lock that
 /// the pool's other new connections may be holding.
 pub(super) const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 15000; \
      PRAGMA journal_mode = WAL; \
-     PRAGMA synchronous = NORMAL; \
+     PRAGMA synchronous = FULL; \
      PRAGMA foreign_keys = ON;";
 
 pub(super) fn establish_sqlite(path: &str) -> ConnectionResult<AnyConnection> {

@@ -1,5 +1,7 @@
 //! Saved responses of money-moving requests, per (user, Idempotency-Key).
 
+use std::collections::HashSet;
+
 use chrono::{NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
@@ -138,4 +140,113 @@ pub fn release(
             .filter(idempotency_keys::status_code.is_null()),
     )
     .execute(conn)
+}
+
+/// One request's key in a group commit.
+pub struct BatchKey<'a> {
+    pub user_id: &'a str,
+    pub key: &'a str,
+    pub request_hash: &'a str,
+}
+
+/// Claims many keys inside the caller's transaction (a group commit), sorted
+/// so that two batches claiming overlapping keys never deadlock. Returns the
+/// (user, key) pairs this transaction inserted; the others exist already (or
+/// another transaction holding them committed first: PostgreSQL waits for it).
+/// The claims become visible only when the work and its responses commit
+/// with them, so no claim ever outlives a failed batch.
+pub fn claim_many(
+    conn: &mut AnyConnection,
+    keys: &[BatchKey<'_>],
+    at: NaiveDateTime,
+) -> QueryResult<HashSet<(String, String)>> {
+    use diesel::sql_types::{Text, Timestamp};
+    #[derive(QueryableByName)]
+    struct Claimed {
+        #[diesel(sql_type = Text)]
+        user_id: String,
+        #[diesel(sql_type = Text)]
+        idem_key: String,
+    }
+    let mut sorted: Vec<&BatchKey<'_>> = keys.iter().collect();
+    sorted.sort_by_key(|k| (k.user_id, k.key));
+    let mut claimed = HashSet::new();
+    for chunk in sorted.chunks(500) {
+        let mut q = super::raw::boxed(format!(
+            "INSERT INTO idempotency_keys (user_id, idem_key, request_hash, locked_at, created_at) \
+             VALUES {} ON CONFLICT (user_id, idem_key) DO NOTHING RETURNING user_id, idem_key",
+            super::raw::value_rows(chunk.len(), 5, 1)
+        ));
+        for k in chunk {
+            q = q
+                .bind::<Text, _>(k.user_id.to_string())
+                .bind::<Text, _>(k.key.to_string())
+                .bind::<Text, _>(k.request_hash.to_string())
+                .bind::<Timestamp, _>(at)
+                .bind::<Timestamp, _>(at);
+        }
+        let rows: Vec<Claimed> = q.load(conn)?;
+        claimed.extend(rows.into_iter().map(|r| (r.user_id, r.idem_key)));
+    }
+    Ok(claimed)
+}
+
+/// What a key that was not claimed holds: the answer for a request that
+/// arrives with it.
+pub fn existing(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    key: &str,
+    request_hash: &str,
+) -> QueryResult<Claim> {
+    let row: Option<Row> = idempotency_keys::table
+        .find((user_id, key))
+        .select((
+            idempotency_keys::request_hash,
+            idempotency_keys::locked_at,
+            idempotency_keys::status_code,
+            idempotency_keys::response_body,
+        ))
+        .first(conn)
+        .optional()?;
+    Ok(match row {
+        // Vanished meanwhile (released by a failed request): ask for a retry.
+        None => Claim::InProgress,
+        Some(row) if row.request_hash != request_hash => Claim::Mismatch,
+        Some(Row {
+            status_code: Some(status),
+            response_body: Some(body),
+            ..
+        }) => Claim::Replay {
+            status: status as u16,
+            body,
+        },
+        Some(_) => Claim::InProgress,
+    })
+}
+
+/// Stores the responses of keys claimed by [`claim_many`] in this transaction.
+pub fn complete_many(
+    conn: &mut AnyConnection,
+    responses: &[(&str, &str, u16, &str)],
+) -> QueryResult<()> {
+    use diesel::sql_types::{Integer, Text};
+    for chunk in responses.chunks(500) {
+        let mut q = super::raw::boxed(format!(
+            "WITH answer (user_id, idem_key, status_code, response_body) AS (VALUES {}) \
+             UPDATE idempotency_keys SET status_code = answer.status_code, \
+             response_body = answer.response_body FROM answer \
+             WHERE idempotency_keys.user_id = answer.user_id AND idempotency_keys.idem_key = answer.idem_key",
+            super::raw::value_rows(chunk.len(), 4, 1)
+        ));
+        for (user_id, key, status, body) in chunk {
+            q = q
+                .bind::<Text, _>(user_id.to_string())
+                .bind::<Text, _>(key.to_string())
+                .bind::<Integer, _>(i32::from(*status))
+                .bind::<Text, _>(body.to_string());
+        }
+        q.execute(conn)?;
+    }
+    Ok(())
 }

@@ -36,6 +36,28 @@ pub fn now() -> chrono::NaiveDateTime {
     Utc::now().naive_utc().trunc_subsecs(6)
 }
 
+/// The database's clock, as [`now`] gives it: on PostgreSQL the server's own
+/// time, so that several application servers with different clocks agree on
+/// when an offering's deadline passed; on SQLite (embedded, one machine) the
+/// local clock.
+pub fn clock(conn: &mut AnyConnection) -> diesel::QueryResult<chrono::NaiveDateTime> {
+    use chrono::SubsecRound;
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Now {
+        #[diesel(sql_type = diesel::sql_types::Timestamp)]
+        now: chrono::NaiveDateTime,
+    }
+    match conn {
+        AnyConnection::Postgresql(_) => {
+            raw::sql("SELECT CAST(clock_timestamp() AT TIME ZONE 'UTC' AS TIMESTAMP) AS now")
+                .get_result::<Now>(conn)
+                .map(|n| n.now.trunc_subsecs(6))
+        }
+        AnyConnection::Sqlite(_) => Ok(now()),
+    }
+}
+
 /// A new opaque, time-ordered identifier (UUIDv7) for a row.
 pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()

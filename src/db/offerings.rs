@@ -94,6 +94,32 @@ impl Offering {
             .optional()
     }
 
+    /// The offerings with these ids that exist, by id. With `lock`, their rows
+    /// are locked in id order (PostgreSQL `FOR NO KEY UPDATE`) until the
+    /// transaction ends.
+    pub fn find_many(
+        conn: &mut AnyConnection,
+        ids: &[&str],
+        lock: bool,
+    ) -> QueryResult<HashMap<String, Offering>> {
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let query = || {
+            offerings::table
+                .filter(offerings::id.eq_any(ids))
+                .order(offerings::id.asc())
+        };
+        let rows: Vec<Offering> = match conn {
+            AnyConnection::Postgresql(c) if lock => query()
+                .select(Offering::as_select())
+                .for_no_key_update()
+                .load(c)?,
+            _ => query().select(Offering::as_select()).load(conn)?,
+        };
+        Ok(rows.into_iter().map(|o| (o.id.clone(), o)).collect())
+    }
+
     /// Rewrites the terms of a draft; false when it is no longer a draft.
     pub fn update_draft_terms(
         conn: &mut AnyConnection,

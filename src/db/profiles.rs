@@ -35,6 +35,21 @@ pub struct ProfileRow<'a> {
 }
 
 impl InvestorProfile {
+    /// The profiles of these users that exist, by user id.
+    pub fn find_many(
+        conn: &mut AnyConnection,
+        user_ids: &[&str],
+    ) -> QueryResult<std::collections::HashMap<String, Self>> {
+        if user_ids.is_empty() {
+            return Ok(Default::default());
+        }
+        let rows: Vec<Self> = investor_profiles::table
+            .filter(investor_profiles::user_id.eq_any(user_ids))
+            .select(Self::as_select())
+            .load(conn)?;
+        Ok(rows.into_iter().map(|p| (p.user_id.clone(), p)).collect())
+    }
+
     pub fn find(conn: &mut AnyConnection, user_id: &str) -> QueryResult<Option<Self>> {
         investor_profiles::table
             .find(user_id)

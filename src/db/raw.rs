@@ -6,7 +6,13 @@
 //! before `$1` would silently bind the wrong values on SQLite. [`sql`] refuses
 //! such a statement.
 
-use diesel::query_builder::SqlQuery;
+use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
+
+use super::Backend;
+
+/// A raw statement whose number of placeholders is known only at run time
+/// (multi-row `VALUES`): values are bound one by one, in placeholder order.
+pub type Boxed<'a> = BoxedSqlQuery<'a, Backend, SqlQuery>;
 
 /// A raw statement whose placeholders first appear in increasing order.
 pub fn sql(text: impl Into<String>) -> SqlQuery {
@@ -16,6 +22,34 @@ pub fn sql(text: impl Into<String>) -> SqlQuery {
         "placeholders must first appear as $1, $2, ... in order: {text}"
     );
     diesel::sql_query(text)
+}
+
+/// [`sql`], boxed so that a loop can bind a variable number of values.
+pub fn boxed<'a>(text: impl Into<String>) -> Boxed<'a> {
+    sql(text).into_boxed()
+}
+
+/// `($1, $2), ($3, $4), ...`: `rows` tuples of `cols` placeholders each,
+/// numbered from `$first` in order of appearance.
+pub fn value_rows(rows: usize, cols: usize, first: usize) -> String {
+    let mut out = String::with_capacity(rows * cols * 5);
+    let mut n = first;
+    for row in 0..rows {
+        if row > 0 {
+            out.push_str(", ");
+        }
+        out.push('(');
+        for col in 0..cols {
+            if col > 0 {
+                out.push_str(", ");
+            }
+            out.push('$');
+            out.push_str(&n.to_string());
+            n += 1;
+        }
+        out.push(')');
+    }
+    out
 }
 
 /// True when each `$n` first appears after `$1..$n-1`.
@@ -45,6 +79,16 @@ pub fn placeholders_in_order(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::placeholders_in_order;
+
+    #[test]
+    fn value_rows_number_placeholders_in_order() {
+        assert_eq!(super::value_rows(2, 3, 1), "($1, $2, $3), ($4, $5, $6)");
+        assert_eq!(super::value_rows(1, 1, 7), "($7)");
+        assert!(placeholders_in_order(&format!(
+            "VALUES {}",
+            super::value_rows(50, 9, 1)
+        )));
+    }
 
     #[test]
     fn placeholders_must_appear_in_order() {

@@ -1,5 +1,7 @@
 //! The `subscriptions` table.
 
+use std::collections::HashMap;
+
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
@@ -24,31 +26,78 @@ pub struct Subscription {
 /// Statuses that count as money committed by the investor.
 pub const COMMITTED: [&str; 2] = ["active", "settled"];
 
+/// Rows per multi-row INSERT.
+const ROWS_PER_INSERT: usize = 500;
+
 impl Subscription {
-    #[allow(clippy::too_many_arguments)]
-    pub fn insert(
+    /// Inserts these new (active) subscriptions, many rows per statement.
+    pub fn insert_many(conn: &mut AnyConnection, rows: &[Subscription]) -> QueryResult<()> {
+        use diesel::sql_types::{Text, Timestamp};
+        for chunk in rows.chunks(ROWS_PER_INSERT) {
+            let mut q = super::raw::boxed(format!(
+                "INSERT INTO subscriptions (id, offering_id, investor_id, shares, amount, status, \
+                 entry_id, created_at, updated_at) VALUES {}",
+                super::raw::value_rows(chunk.len(), 9, 1)
+            ));
+            for s in chunk {
+                q = q
+                    .bind::<Text, _>(s.id.clone())
+                    .bind::<Text, _>(s.offering_id.clone())
+                    .bind::<Text, _>(s.investor_id.clone())
+                    .bind::<BigInt, _>(s.shares)
+                    .bind::<BigInt, _>(s.amount)
+                    .bind::<Text, _>(s.status.clone())
+                    .bind::<Text, _>(s.entry_id.clone())
+                    .bind::<Timestamp, _>(s.created_at)
+                    .bind::<Timestamp, _>(s.updated_at);
+            }
+            q.execute(conn)?;
+        }
+        Ok(())
+    }
+
+    /// What each of these investors has committed to each of these offerings,
+    /// by (investor, offering); pairs with nothing committed are absent.
+    pub fn committed_by_pair(
         conn: &mut AnyConnection,
-        id: &str,
-        offering_id: &str,
-        investor_id: &str,
-        shares: i64,
-        amount: i64,
-        entry_id: &str,
-        now: NaiveDateTime,
-    ) -> QueryResult<usize> {
-        diesel::insert_into(subscriptions::table)
-            .values((
-                subscriptions::id.eq(id),
-                subscriptions::offering_id.eq(offering_id),
-                subscriptions::investor_id.eq(investor_id),
-                subscriptions::shares.eq(shares),
-                subscriptions::amount.eq(amount),
-                subscriptions::status.eq("active"),
-                subscriptions::entry_id.eq(entry_id),
-                subscriptions::created_at.eq(now),
-                subscriptions::updated_at.eq(now),
+        investor_ids: &[&str],
+        offering_ids: &[&str],
+    ) -> QueryResult<HashMap<(String, String), i64>> {
+        if investor_ids.is_empty() || offering_ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let rows: Vec<(String, String, i64)> = subscriptions::table
+            .filter(subscriptions::investor_id.eq_any(investor_ids))
+            .filter(subscriptions::offering_id.eq_any(offering_ids))
+            .filter(subscriptions::status.eq_any(COMMITTED))
+            .group_by((subscriptions::investor_id, subscriptions::offering_id))
+            .select((
+                subscriptions::investor_id,
+                subscriptions::offering_id,
+                sum_amount(),
             ))
-            .execute(conn)
+            .load(conn)?;
+        Ok(rows.into_iter().map(|(i, o, sum)| ((i, o), sum)).collect())
+    }
+
+    /// What each of these investors has committed on the platform since
+    /// `since`, by investor; investors with nothing are absent.
+    pub fn committed_since_by_investor(
+        conn: &mut AnyConnection,
+        investor_ids: &[&str],
+        since: NaiveDateTime,
+    ) -> QueryResult<HashMap<String, i64>> {
+        if investor_ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let rows: Vec<(String, i64)> = subscriptions::table
+            .filter(subscriptions::investor_id.eq_any(investor_ids))
+            .filter(subscriptions::created_at.ge(since))
+            .filter(subscriptions::status.eq_any(COMMITTED))
+            .group_by(subscriptions::investor_id)
+            .select((subscriptions::investor_id, sum_amount()))
+            .load(conn)?;
+        Ok(rows.into_iter().collect())
     }
 
     pub fn find(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<Subscription>> {
@@ -78,20 +127,6 @@ impl Subscription {
         ))
         .execute(conn)
         .map(|n| n == 1)
-    }
-
-    /// What the investor has committed to this offering.
-    pub fn committed_in_offering(
-        conn: &mut AnyConnection,
-        investor_id: &str,
-        offering_id: &str,
-    ) -> QueryResult<i64> {
-        subscriptions::table
-            .filter(subscriptions::investor_id.eq(investor_id))
-            .filter(subscriptions::offering_id.eq(offering_id))
-            .filter(subscriptions::status.eq_any(COMMITTED))
-            .select(sum_amount())
-            .get_result(conn)
     }
 
     /// What the investor has committed on the platform since `since`.

@@ -1,5 +1,7 @@
 //! Ledger accounts, created on first use.
 
+use std::collections::HashMap;
+
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::sql_types::{Text, Timestamp};
@@ -101,4 +103,40 @@ pub fn lock_balance(conn: &mut AnyConnection, account_id: &str) -> QueryResult<i
         AnyConnection::Postgresql(c) => query.for_update().first(c),
         AnyConnection::Sqlite(c) => query.first(c),
     }
+}
+
+/// The `kind` accounts of these owners that exist, by owner.
+pub fn find_accounts(
+    conn: &mut AnyConnection,
+    kind: AccountKind,
+    owners: &[&str],
+) -> QueryResult<HashMap<String, Account>> {
+    if owners.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<Account> = ledger_accounts::table
+        .filter(ledger_accounts::kind.eq(kind.as_str()))
+        .filter(ledger_accounts::owner_id.eq_any(owners))
+        .select(Account::as_select())
+        .load(conn)?;
+    Ok(rows.into_iter().map(|a| (a.owner_id.clone(), a)).collect())
+}
+
+/// Locks these accounts' rows in id order and returns their balances by id
+/// (PostgreSQL: `FOR NO KEY UPDATE`, which does not block the foreign-key
+/// checks of postings being inserted against them). On SQLite the write
+/// transaction already holds the database's write lock.
+pub fn lock_in_order(conn: &mut AnyConnection, ids: &[&str]) -> QueryResult<HashMap<String, i64>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let query = ledger_accounts::table
+        .filter(ledger_accounts::id.eq_any(ids))
+        .order(ledger_accounts::id.asc())
+        .select((ledger_accounts::id, ledger_accounts::balance));
+    let rows: Vec<(String, i64)> = match conn {
+        AnyConnection::Postgresql(c) => query.for_no_key_update().load(c)?,
+        AnyConnection::Sqlite(c) => query.load(c)?,
+    };
+    Ok(rows.into_iter().collect())
 }

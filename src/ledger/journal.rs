@@ -1,9 +1,12 @@
 //! Posting journal entries.
 
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::schema::{journal_entries, ledger_accounts, postings};
-use crate::db::{new_id, now, AnyConnection};
+use crate::db::{new_id, now, raw, AnyConnection};
 
 /// What a journal entry records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,4 +112,169 @@ pub fn post(
         }
     }
     Ok(entry_id)
+}
+
+/// Many entries written together (a group commit): every entry, then every
+/// posting, each in one multi-row INSERT; the balances they move are applied
+/// afterwards through [`BalanceChanges`], cold accounts first and the hot ones
+/// (contended by every writer) last, so that their row locks are held for the
+/// shortest time.
+#[derive(Default)]
+pub struct JournalBatch {
+    entries: Vec<BatchEntry>,
+}
+
+struct BatchEntry {
+    id: String,
+    kind: EntryKind,
+    reference_id: String,
+    description: String,
+    legs: Vec<(String, i64)>,
+}
+
+/// Rows per multi-row INSERT: well under both backends' limits on bound values.
+const ROWS_PER_INSERT: usize = 500;
+
+impl JournalBatch {
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Adds one balanced entry; returns its id.
+    pub fn push(
+        &mut self,
+        kind: EntryKind,
+        reference_id: &str,
+        description: String,
+        legs: &[Leg<'_>],
+    ) -> Result<String, LedgerError> {
+        let sum: i128 = legs.iter().map(|l| l.amount as i128).sum();
+        if legs.len() < 2 || sum != 0 || legs.iter().any(|l| l.amount == 0) {
+            return Err(LedgerError::Unbalanced);
+        }
+        let id = new_id();
+        self.entries.push(BatchEntry {
+            id: id.clone(),
+            kind,
+            reference_id: reference_id.to_string(),
+            description,
+            legs: legs
+                .iter()
+                .map(|l| (l.account_id.to_string(), l.amount))
+                .collect(),
+        });
+        Ok(id)
+    }
+
+    /// Inserts the entries and their postings. The balances are not touched
+    /// until the returned changes are applied, in the same transaction.
+    pub fn insert(
+        &self,
+        conn: &mut AnyConnection,
+        at: NaiveDateTime,
+    ) -> QueryResult<BalanceChanges> {
+        use diesel::sql_types::{BigInt, Text, Timestamp};
+        for chunk in self.entries.chunks(ROWS_PER_INSERT) {
+            let mut q = raw::boxed(format!(
+                "INSERT INTO journal_entries (id, kind, reference_id, description, created_at) VALUES {}",
+                raw::value_rows(chunk.len(), 5, 1)
+            ));
+            for e in chunk {
+                q = q
+                    .bind::<Text, _>(e.id.clone())
+                    .bind::<Text, _>(e.kind.as_str())
+                    .bind::<Text, _>(e.reference_id.clone())
+                    .bind::<Text, _>(e.description.clone())
+                    .bind::<Timestamp, _>(at);
+            }
+            q.execute(conn)?;
+        }
+        let postings: Vec<(&str, &str, i64)> = self
+            .entries
+            .iter()
+            .flat_map(|e| {
+                e.legs
+                    .iter()
+                    .map(|(a, amount)| (e.id.as_str(), a.as_str(), *amount))
+            })
+            .collect();
+        let mut changes = BalanceChanges::default();
+        for chunk in postings.chunks(ROWS_PER_INSERT) {
+            let mut q = raw::boxed(format!(
+                "INSERT INTO postings (id, entry_id, account_id, amount, created_at) VALUES {}",
+                raw::value_rows(chunk.len(), 5, 1)
+            ));
+            for (entry, account, amount) in chunk {
+                q = q
+                    .bind::<Text, _>(new_id())
+                    .bind::<Text, _>(entry.to_string())
+                    .bind::<Text, _>(account.to_string())
+                    .bind::<BigInt, _>(*amount)
+                    .bind::<Timestamp, _>(at);
+                *changes.0.entry(account.to_string()).or_default() += amount;
+            }
+            q.execute(conn)?;
+        }
+        Ok(changes)
+    }
+}
+
+/// The net change of each account's stored balance that a batch of postings
+/// makes. It must be applied in the transaction that inserted them.
+#[derive(Default, Debug)]
+#[must_use = "stored balances must be kept equal to their postings"]
+pub struct BalanceChanges(BTreeMap<String, i64>);
+
+impl BalanceChanges {
+    /// Applies the changes: one UPDATE for the accounts not in `hot`, then one
+    /// for those in `hot`. A non-bank account that would go below zero fails
+    /// the whole batch (the caller checked balances under lock: this is the
+    /// backstop).
+    pub fn apply(
+        self,
+        conn: &mut AnyConnection,
+        hot: &BTreeSet<String>,
+    ) -> Result<(), LedgerError> {
+        let (hot_changes, cold): (Vec<_>, Vec<_>) = self
+            .0
+            .into_iter()
+            .filter(|(_, delta)| *delta != 0)
+            .partition(|(id, _)| hot.contains(id));
+        for group in [cold, hot_changes] {
+            for chunk in group.chunks(ROWS_PER_INSERT) {
+                apply_chunk(conn, chunk)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One statement for many accounts, in id order. On PostgreSQL the rows are
+/// locked in id order first, so that two batches never deadlock on them.
+fn apply_chunk(conn: &mut AnyConnection, changes: &[(String, i64)]) -> Result<(), LedgerError> {
+    use diesel::sql_types::{BigInt, Text};
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<&str> = changes.iter().map(|(id, _)| id.as_str()).collect();
+    if changes.len() > 1 {
+        super::accounts::lock_in_order(conn, &ids)?;
+    }
+    let mut q = raw::boxed(format!(
+        "WITH change (account_id, delta) AS (VALUES {}) \
+         UPDATE ledger_accounts SET balance = balance + change.delta FROM change \
+         WHERE ledger_accounts.id = change.account_id \
+         AND (ledger_accounts.kind = 'external_bank' OR ledger_accounts.balance + change.delta >= 0)",
+        raw::value_rows(changes.len(), 2, 1)
+    ));
+    for (id, delta) in changes {
+        q = q.bind::<Text, _>(id.clone()).bind::<BigInt, _>(*delta);
+    }
+    let changed = q.execute(conn)?;
+    if changed != changes.len() {
+        return Err(LedgerError::InsufficientFunds {
+            account_id: ids.join(","),
+        });
+    }
+    Ok(())
 }

@@ -10,5 +10,8 @@ pub mod invariants;
 mod journal;
 pub mod seal;
 
-pub use accounts::{ensure_account, find_account, lock_balance, Account, AccountKind, PLATFORM};
-pub use journal::{post, EntryKind, LedgerError, Leg};
+pub use accounts::{
+    ensure_account, find_account, find_accounts, lock_balance, lock_in_order, Account, AccountKind,
+    PLATFORM,
+};
+pub use journal::{post, BalanceChanges, EntryKind, JournalBatch, LedgerError, Leg};

@@ -40,6 +40,62 @@ pub fn enqueue(conn: &mut AnyConnection, email: &Email) -> QueryResult<String> {
     Ok(id)
 }
 
+/// Queues many emails in one statement per 500; same contract as [`enqueue`].
+pub fn enqueue_many(
+    conn: &mut AnyConnection,
+    emails: &[Email],
+    at: NaiveDateTime,
+) -> QueryResult<()> {
+    use diesel::sql_types::{Integer, Text, Timestamp};
+    for chunk in emails.chunks(500) {
+        let mut q = crate::db::raw::boxed(format!(
+            "INSERT INTO outbox (id, recipient, subject, body_text, created_at, attempts, next_attempt_at) \
+             VALUES {}",
+            crate::db::raw::value_rows(chunk.len(), 7, 1)
+        ));
+        for email in chunk {
+            q = q
+                .bind::<Text, _>(new_id())
+                .bind::<Text, _>(email.to.clone())
+                .bind::<Text, _>(email.subject.clone())
+                .bind::<Text, _>(email.body.clone())
+                .bind::<Timestamp, _>(at)
+                .bind::<Integer, _>(0)
+                .bind::<Timestamp, _>(at);
+        }
+        q.execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Queues the same email to every investor with an active subscription in
+/// `offering_id`, in one statement however many they are. Each message's id
+/// is `{id_prefix}{investor id}`, so one notice is never queued twice to the
+/// same investor.
+pub fn enqueue_to_active_investors(
+    conn: &mut AnyConnection,
+    offering_id: &str,
+    id_prefix: &str,
+    subject: &str,
+    body: &str,
+    at: NaiveDateTime,
+) -> QueryResult<usize> {
+    use diesel::sql_types::{Text, Timestamp};
+    crate::db::raw::sql(
+        "INSERT INTO outbox (id, recipient, subject, body_text, created_at, attempts, next_attempt_at) \
+         SELECT $1 || u.id, u.email, $2, $3, $4, 0, $4 FROM users u \
+         WHERE u.id IN (SELECT s.investor_id FROM subscriptions s \
+                        WHERE s.offering_id = $5 AND s.status = 'active') \
+         ON CONFLICT (id) DO NOTHING",
+    )
+    .bind::<Text, _>(id_prefix)
+    .bind::<Text, _>(subject)
+    .bind::<Text, _>(body)
+    .bind::<Timestamp, _>(at)
+    .bind::<Text, _>(offering_id)
+    .execute(conn)
+}
+
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = outbox)]
 pub struct OutboxMessage {

@@ -362,25 +362,24 @@ pub fn cancel(
 }
 
 /// Emails the investors with active subscriptions, and the sponsor, that the
-/// offering is now `status` (funded, failed, cancelled).
+/// offering is now `status` (funded, failed, cancelled). The investors' notice
+/// is one set-based statement, however many they are: it runs under the
+/// offering's hot locks when a subscription funds the round.
 pub fn notify_closed(
     conn: &mut AnyConnection,
     offering: &Offering,
     status: &str,
     currency: &str,
 ) -> ServiceResult<()> {
-    let subs = Subscription::active_of_offering(conn, &offering.id)?;
-    let mut investors: Vec<&str> = subs.iter().map(|s| s.investor_id.as_str()).collect();
-    investors.sort_unstable();
-    investors.dedup();
-    for investor in investors {
-        if let Some(user) = User::find(conn, investor)? {
-            enqueue(
-                conn,
-                &templates::offering_closed_investor(&user.email, &offering.title, status),
-            )?;
-        }
-    }
+    let notice = templates::offering_closed_investor("", &offering.title, status);
+    crate::mail::outbox::enqueue_to_active_investors(
+        conn,
+        &offering.id,
+        &format!("closed-{}-", offering.id),
+        &notice.subject,
+        &notice.body,
+        crate::db::now(),
+    )?;
     if let Some(sponsor) = User::find(conn, &offering.sponsor_id)? {
         enqueue(
             conn,

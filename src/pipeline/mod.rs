@@ -1,0 +1,115 @@
+//! The group-committed write path for subscriptions.
+//!
+//! A hot launch sends thousands of subscriptions to one offering in a few
+//! minutes. Committed one by one, they serialize on the offering's row and
+//! each waits for its own flush to disk; the database spends its time
+//! waiting, not working. Here the requests of each server queue on one
+//! writer (a thread with its own connection), which takes whatever has
+//! queued — up to [`Settings::max_batch`] requests, waiting at most
+//! [`Settings::window`] for more — and runs them as one transaction
+//! ([`subscribe`]): one commit, one flush, each hot row updated once by the
+//! batch's total. Nobody is answered before that commit, so an
+//! acknowledged subscription is durable.
+//!
+//! Several servers on one PostgreSQL each batch their own requests; their
+//! batches serialize on the hot rows in the database, never in memory.
+//!
+//! A batch that fails as a whole (a database error, not a refusal: refusals
+//! are answers) is retried one request at a time, so that one bad request
+//! never fails the others; nothing of a failed transaction is applied.
+
+mod rules;
+mod subscribe;
+mod writer;
+
+use std::sync::mpsc::{sync_channel, SyncSender, TrySendError};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::oneshot;
+
+use crate::config::Config;
+use crate::db::audit::Actor;
+use crate::db::DbPool;
+use crate::domain::Shares;
+use crate::error::ApiError;
+
+/// How batches are formed.
+#[derive(Debug, Clone, Copy)]
+pub struct Settings {
+    /// The most requests in one transaction.
+    pub max_batch: usize,
+    /// How long the writer waits for more requests after the first of a
+    /// batch when fewer than `max_batch` are queued. Zero: it takes what has
+    /// queued while the previous batch committed, which under load is the
+    /// natural batch, and adds no latency when the server is idle.
+    pub window: Duration,
+    /// Requests queued beyond this are refused at once (503 and
+    /// `Retry-After`) instead of waiting without bound.
+    pub queue: usize,
+}
+
+/// A subscription request, parsed and authenticated by the HTTP layer.
+pub struct SubscribeRequest {
+    pub investor_id: String,
+    pub offering_id: String,
+    pub shares: Shares,
+    /// The Idempotency-Key and what identifies the request it was sent with.
+    pub key: String,
+    pub fingerprint: String,
+    pub actor: Actor,
+}
+
+/// The HTTP answer to a request, as saved under its Idempotency-Key.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: u16,
+    pub body: String,
+    /// The answer of an earlier request with the same key.
+    pub replayed: bool,
+}
+
+struct Job {
+    request: SubscribeRequest,
+    answer: oneshot::Sender<Result<Reply, ApiError>>,
+}
+
+/// The handle requests are queued through; cheap to clone. The writer stops
+/// when the last handle is dropped, after answering what was queued.
+#[derive(Clone)]
+pub struct Pipeline {
+    jobs: SyncSender<Job>,
+}
+
+impl Pipeline {
+    /// Starts the writer on `pool`, which should be its own (one connection):
+    /// requests never wait for a connection behind readers.
+    pub fn start(pool: DbPool, config: Arc<Config>, settings: Settings) -> std::io::Result<Self> {
+        let (jobs, queue) = sync_channel(settings.queue.max(1));
+        writer::spawn(pool, config, settings, queue)?;
+        Ok(Self { jobs })
+    }
+
+    /// Queues a subscription and waits for the commit of its batch.
+    pub async fn subscribe(&self, request: SubscribeRequest) -> Result<Reply, ApiError> {
+        let (answer, reply) = oneshot::channel();
+        self.jobs
+            .try_send(Job { request, answer })
+            .map_err(|e| match e {
+                TrySendError::Full(_) => ApiError::new(
+                    actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
+                    "overloaded",
+                    "Too many requests are waiting to be written. Try again shortly.",
+                )
+                .retry_after(1),
+                TrySendError::Disconnected(_) => {
+                    ApiError::unavailable(anyhow::anyhow!("the write pipeline has stopped"))
+                }
+            })?;
+        reply.await.map_err(|_| {
+            ApiError::unavailable(anyhow::anyhow!(
+                "the write pipeline stopped before answering"
+            ))
+        })?
+    }
+}

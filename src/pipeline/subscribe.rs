@@ -1,0 +1,398 @@
+//! One batch of subscriptions: one database transaction, whatever its size.
+//!
+//! 1. Every Idempotency-Key is claimed in one statement; a key that exists
+//!    answers its request (replay, mismatch, in progress) without work.
+//! 2. Users, profiles, offerings and accounts are read once for the batch;
+//!    the investors' cash accounts are locked, in id order.
+//! 3. Each request is checked in arrival order against that state
+//!    ([`super::rules`]), which moves as requests are accepted.
+//! 4. The rows are written set-based: journal entries, postings,
+//!    subscriptions, confirmation emails, audit records, the saved answers.
+//! 5. The hot rows come last, each once by the batch's total: cash
+//!    balances, escrow balances, then each offering's `raised` (a
+//!    conditional update: never above target, funded exactly at target).
+//!
+//! Optimistic mode reads the offerings without locking them. If another
+//! server moved one of them meanwhile, the offering update says so and the
+//! batch rolls back ([`BatchError::Contended`]), to be run again in locked
+//! mode, which locks the escrow accounts and offerings (in the lock order,
+//! see [`crate::db`]) before reading them.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+use serde_json::json;
+
+use crate::config::Config;
+use crate::db::audit::{record_many, NewRecord};
+use crate::db::idempotency::{claim_many, complete_many, existing, BatchKey, Claim};
+use crate::db::offerings::Offering;
+use crate::db::profiles::InvestorProfile;
+use crate::db::subscriptions::Subscription;
+use crate::db::users::User;
+use crate::db::{clock, new_id, write_transaction, AnyConnection};
+use crate::error::ApiError;
+use crate::ledger::{
+    ensure_account, find_accounts, lock_in_order, AccountKind, EntryKind, JournalBatch, Leg,
+};
+use crate::mail::outbox::enqueue_many;
+use crate::mail::templates::{self, Confirmation};
+use crate::services::offerings::notify_closed;
+use crate::services::profiles::LIMIT_WINDOW;
+use crate::services::views::{utc, SubscriptionView};
+use crate::services::{Refusal, ServiceError};
+
+use super::rules::{accept, Investor, State};
+use super::{Reply, SubscribeRequest};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Optimistic,
+    Locked,
+}
+
+#[derive(Debug)]
+pub enum BatchError {
+    /// Another transaction changed an offering this batch read without a
+    /// lock; nothing was written. Run the batch again in locked mode.
+    Contended,
+    Failed(ServiceError),
+}
+
+impl<E: Into<ServiceError>> From<E> for BatchError {
+    fn from(e: E) -> Self {
+        BatchError::Failed(e.into())
+    }
+}
+
+/// The answer to each request of a batch, by position.
+pub enum Outcome {
+    Answer(Reply),
+    /// The same key and body as the earlier request at this position in the
+    /// batch: answered with its reply, as a replay.
+    SameAs(usize),
+}
+
+struct Accepted {
+    index: usize,
+    amount: i64,
+}
+
+/// Runs one batch in one transaction; answers nothing until it committed.
+pub fn run(
+    conn: &mut AnyConnection,
+    requests: &[&SubscribeRequest],
+    mode: Mode,
+    config: &Config,
+) -> Result<Vec<Outcome>, BatchError> {
+    write_transaction(conn, |conn| {
+        run_in_transaction(conn, requests, mode, config)
+    })
+}
+
+fn run_in_transaction(
+    conn: &mut AnyConnection,
+    requests: &[&SubscribeRequest],
+    mode: Mode,
+    config: &Config,
+) -> Result<Vec<Outcome>, BatchError> {
+    let now = clock(conn)?;
+    let mut outcomes: Vec<Option<Outcome>> = requests.iter().map(|_| None).collect();
+
+    // (1) Keys. A key repeated within the batch is the same request sent
+    // twice: it gets the first one's answer.
+    let mut first_with_key: HashMap<(&str, &str), usize> = HashMap::new();
+    let mut keys = Vec::new();
+    for (i, r) in requests.iter().enumerate() {
+        match first_with_key.get(&(r.investor_id.as_str(), r.key.as_str())) {
+            Some(&j) if requests[j].fingerprint == r.fingerprint => {
+                outcomes[i] = Some(Outcome::SameAs(j))
+            }
+            Some(_) => outcomes[i] = Some(Outcome::Answer(claim_answer(Claim::Mismatch))),
+            None => {
+                first_with_key.insert((&r.investor_id, &r.key), i);
+                keys.push(BatchKey {
+                    user_id: &r.investor_id,
+                    key: &r.key,
+                    request_hash: &r.fingerprint,
+                });
+            }
+        }
+    }
+    let claimed = claim_many(conn, &keys, now)?;
+    for (&(user, key), &i) in &first_with_key {
+        if !claimed.contains(&(user.to_string(), key.to_string())) {
+            let claim = existing(conn, user, key, &requests[i].fingerprint)?;
+            outcomes[i] = Some(Outcome::Answer(claim_answer(claim)));
+        }
+    }
+    let live: Vec<usize> = (0..requests.len())
+        .filter(|&i| outcomes[i].is_none())
+        .collect();
+
+    // (2) State, read once. Lock order: cash accounts, escrow accounts,
+    // offerings, each in id order.
+    let investor_ids = distinct(live.iter().map(|&i| requests[i].investor_id.as_str()));
+    let offering_ids = distinct(live.iter().map(|&i| requests[i].offering_id.as_str()));
+    let users = User::find_many(conn, &investor_ids)?;
+    let profiles = InvestorProfile::find_many(conn, &investor_ids)?;
+    let cash_accounts = find_accounts(conn, AccountKind::InvestorCash, &investor_ids)?;
+    let cash_ids: Vec<&str> = cash_accounts.values().map(|a| a.id.as_str()).collect();
+    let balances = lock_in_order(conn, &cash_ids)?;
+    let mut escrows = find_accounts(conn, AccountKind::OfferingEscrow, &offering_ids)?;
+    if mode == Mode::Locked {
+        let escrow_ids: Vec<&str> = escrows.values().map(|a| a.id.as_str()).collect();
+        lock_in_order(conn, &escrow_ids)?;
+    }
+    let offerings = Offering::find_many(conn, &offering_ids, mode == Mode::Locked)?;
+    let capped: Vec<&str> = offerings
+        .values()
+        .filter(|o| o.max_per_investor.is_some())
+        .map(|o| o.id.as_str())
+        .collect();
+    let committed = Subscription::committed_by_pair(conn, &investor_ids, &capped)?;
+    let limited: Vec<&str> = profiles
+        .values()
+        .filter(|p| !p.accredited)
+        .map(|p| p.user_id.as_str())
+        .collect();
+    let committed_12m =
+        Subscription::committed_since_by_investor(conn, &limited, now - LIMIT_WINDOW)?;
+    let before: HashMap<String, Offering> = offerings.clone();
+    let mut state = State {
+        investors: users
+            .values()
+            .map(|u| {
+                let available = cash_accounts
+                    .get(&u.id)
+                    .and_then(|a| balances.get(&a.id))
+                    .copied()
+                    .unwrap_or(0);
+                let investor = Investor {
+                    email_verified: u.email_verified_at.is_some(),
+                    profile: profiles.get(&u.id).cloned(),
+                    available,
+                    committed_12m: committed_12m.get(&u.id).copied().unwrap_or(0),
+                };
+                (u.id.clone(), investor)
+            })
+            .collect(),
+        offerings,
+        committed,
+    };
+
+    // (3) Each request in arrival order.
+    let mut accepted = Vec::new();
+    for &i in &live {
+        let r = requests[i];
+        match accept(
+            &mut state,
+            &r.investor_id,
+            &r.offering_id,
+            r.shares,
+            &config.rules.reg_cf,
+            now,
+        ) {
+            Ok(amount) => accepted.push(Accepted { index: i, amount }),
+            Err(refusal) => outcomes[i] = Some(Outcome::Answer(refusal_answer(refusal))),
+        }
+    }
+
+    // (4) The rows, set-based.
+    let mut journal = JournalBatch::default();
+    let mut subscriptions = Vec::with_capacity(accepted.len());
+    let mut emails = Vec::with_capacity(accepted.len());
+    let mut totals: BTreeMap<&str, i64> = BTreeMap::new();
+    let mut last_accepted: HashMap<&str, usize> = HashMap::new();
+    for a in &accepted {
+        let r = requests[a.index];
+        let (Some(offering), Some(investor), Some(cash)) = (
+            before.get(&r.offering_id),
+            users.get(&r.investor_id),
+            cash_accounts.get(&r.investor_id),
+        ) else {
+            return Err(BatchError::Failed(ServiceError::Internal(anyhow::anyhow!(
+                "an accepted subscription lost its offering, investor or cash account"
+            ))));
+        };
+        let escrow = match escrows.get(&r.offering_id) {
+            Some(account) => account.id.clone(),
+            None => {
+                let id = ensure_account(
+                    conn,
+                    AccountKind::OfferingEscrow,
+                    &r.offering_id,
+                    &config.currency,
+                )?;
+                if let Some(account) =
+                    crate::ledger::find_account(conn, AccountKind::OfferingEscrow, &r.offering_id)?
+                {
+                    escrows.insert(r.offering_id.clone(), account);
+                }
+                id
+            }
+        };
+        let subscription_id = new_id();
+        let entry_id = journal.push(
+            EntryKind::Subscription,
+            &subscription_id,
+            format!(
+                "Subscription for {} shares of {}",
+                r.shares.get(),
+                offering.title
+            ),
+            &[
+                Leg {
+                    account_id: &cash.id,
+                    amount: -a.amount,
+                },
+                Leg {
+                    account_id: &escrow,
+                    amount: a.amount,
+                },
+            ],
+        )?;
+        emails.push(templates::subscription_confirmed(&Confirmation {
+            to: &investor.email,
+            subscription_id: &subscription_id,
+            date: utc(now),
+            offering_title: &offering.title,
+            security_type: &offering.security_type,
+            price_per_share: offering.price_per_share,
+            shares: r.shares.get(),
+            amount: a.amount,
+            currency: &config.currency,
+        }));
+        subscriptions.push(Subscription {
+            id: subscription_id,
+            offering_id: r.offering_id.clone(),
+            investor_id: r.investor_id.clone(),
+            shares: r.shares.get(),
+            amount: a.amount,
+            status: "active".to_string(),
+            entry_id,
+            created_at: now,
+            updated_at: now,
+        });
+        *totals.entry(r.offering_id.as_str()).or_default() += a.amount;
+        last_accepted.insert(r.offering_id.as_str(), a.index);
+    }
+    let changes = journal.insert(conn, now)?;
+    Subscription::insert_many(conn, &subscriptions)?;
+    enqueue_many(conn, &emails, now)?;
+
+    // The answers, known from memory: the request that funds a round is the
+    // last one accepted for it, and is told so.
+    let mut views = Vec::with_capacity(accepted.len());
+    for (a, subscription) in accepted.iter().zip(subscriptions) {
+        let offering_id = requests[a.index].offering_id.as_str();
+        let funded_here = state
+            .offerings
+            .get(offering_id)
+            .is_some_and(|o| o.status == "funded")
+            && last_accepted.get(offering_id) == Some(&a.index);
+        let offering_status = if funded_here { "funded" } else { "open" };
+        views.push((
+            a.index,
+            SubscriptionView::new(subscription, Some(offering_status.to_string())),
+        ));
+    }
+    let audit: Vec<NewRecord<'_>> = views
+        .iter()
+        .map(|(i, view)| NewRecord {
+            actor: &requests[*i].actor,
+            action: "subscription.created",
+            subject_type: "subscription",
+            subject_id: &view.id,
+            details: json!({"offering_id": view.offering_id, "shares": view.shares,
+                            "amount": view.amount, "offering_status": view.offering_status}),
+        })
+        .collect();
+    record_many(conn, &audit, now)?;
+    for (i, view) in &views {
+        let body = serde_json::to_string(view).map_err(anyhow::Error::from)?;
+        outcomes[*i] = Some(Outcome::Answer(Reply {
+            status: 201,
+            body,
+            replayed: false,
+        }));
+    }
+    let answers: Vec<(&str, &str, u16, &str)> = first_with_key
+        .values()
+        .filter(|&&i| claimed.contains(&(requests[i].investor_id.clone(), requests[i].key.clone())))
+        .filter_map(|&i| match &outcomes[i] {
+            Some(Outcome::Answer(reply)) => Some((
+                requests[i].investor_id.as_str(),
+                requests[i].key.as_str(),
+                reply.status,
+                reply.body.as_str(),
+            )),
+            _ => None,
+        })
+        .collect();
+    complete_many(conn, &answers)?;
+
+    // (5) The hot rows, last and once each.
+    let escrow_ids: BTreeSet<String> = escrows.values().map(|a| a.id.clone()).collect();
+    changes.apply(conn, &escrow_ids)?;
+    for (offering_id, total) in totals {
+        let expected = state.offerings.get(offering_id).map(|o| o.raised);
+        let Some((raised, status)) = Offering::add_raised(conn, offering_id, total, now)? else {
+            return Err(BatchError::Contended);
+        };
+        if Some(raised) != expected {
+            return Err(BatchError::Contended);
+        }
+        if status == "funded" {
+            if let Some(funded) = state.offerings.get(offering_id) {
+                notify_closed(conn, funded, "funded", &config.currency)?;
+            }
+        }
+    }
+
+    outcomes
+        .into_iter()
+        .map(|o| {
+            o.ok_or_else(|| {
+                BatchError::Failed(ServiceError::Internal(anyhow::anyhow!(
+                    "a request of the batch was left without an answer"
+                )))
+            })
+        })
+        .collect()
+}
+
+fn distinct<'a>(ids: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
+    let set: HashSet<&str> = ids.collect();
+    let mut ids: Vec<&str> = set.into_iter().collect();
+    ids.sort_unstable();
+    ids
+}
+
+fn refusal_answer(refusal: Refusal) -> Reply {
+    let error = ApiError::from(ServiceError::Refused(refusal));
+    Reply {
+        status: error.status.as_u16(),
+        body: error.body().to_string(),
+        replayed: false,
+    }
+}
+
+/// The answer for a key that this batch did not claim.
+fn claim_answer(claim: Claim) -> Reply {
+    let error = match claim {
+        Claim::Replay { status, body } => {
+            return Reply {
+                status,
+                body,
+                replayed: true,
+            }
+        }
+        Claim::Mismatch => ApiError::idempotency_mismatch(),
+        Claim::InProgress | Claim::Acquired { .. } => ApiError::idempotency_in_progress(),
+    };
+    Reply {
+        status: error.status.as_u16(),
+        body: error.body().to_string(),
+        replayed: false,
+    }
+}

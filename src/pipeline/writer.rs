@@ -1,0 +1,152 @@
+//! The writer thread: forms batches from the queue, runs them, answers.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, TryRecvError};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::config::Config;
+use crate::db::DbPool;
+use crate::error::ApiError;
+
+use super::subscribe::{self, BatchError, Mode, Outcome};
+use super::{Job, Reply, Settings, SubscribeRequest};
+
+/// After a batch found an offering moved by another server, batches lock
+/// the offerings up front for this long: under a multi-server hot launch
+/// that is cheaper than reading, being overtaken and running again.
+const LOCKED_MODE_FOR: Duration = Duration::from_secs(2);
+
+pub(super) fn spawn(
+    pool: DbPool,
+    config: Arc<Config>,
+    settings: Settings,
+    queue: Receiver<Job>,
+) -> std::io::Result<()> {
+    std::thread::Builder::new()
+        .name("write-pipeline".to_string())
+        .spawn(move || {
+            let mut writer = Writer {
+                pool,
+                config,
+                locked_until: None,
+            };
+            while let Some(batch) = next_batch(&queue, &settings) {
+                let size = batch.len();
+                let outcome = catch_unwind(AssertUnwindSafe(|| writer.process(batch)));
+                if outcome.is_err() {
+                    // The batch's answer channels were dropped with it: its
+                    // requests got a 503 and nothing of it was committed.
+                    tracing::error!(size, "the write pipeline panicked on a batch");
+                }
+            }
+        })?;
+    Ok(())
+}
+
+/// Waits for the first request, then takes what else is queued (waiting up
+/// to the window for more). None when every handle is gone and the queue is
+/// drained.
+fn next_batch(queue: &Receiver<Job>, settings: &Settings) -> Option<Vec<Job>> {
+    let first = queue.recv().ok()?;
+    let mut batch = vec![first];
+    let deadline = Instant::now() + settings.window;
+    while batch.len() < settings.max_batch {
+        match queue.try_recv() {
+            Ok(job) => batch.push(job),
+            Err(TryRecvError::Disconnected) => break,
+            Err(TryRecvError::Empty) => {
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    break;
+                }
+                match queue.recv_timeout(left) {
+                    Ok(job) => batch.push(job),
+                    Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => break,
+                }
+            }
+        }
+    }
+    Some(batch)
+}
+
+struct Writer {
+    pool: DbPool,
+    config: Arc<Config>,
+    locked_until: Option<Instant>,
+}
+
+impl Writer {
+    fn process(&mut self, batch: Vec<Job>) {
+        let requests: Vec<&SubscribeRequest> = batch.iter().map(|j| &j.request).collect();
+        match self.run(&requests) {
+            Ok(outcomes) => answer(batch, outcomes),
+            Err(error) if batch.len() > 1 => {
+                tracing::warn!(size = batch.len(), %error, "batch failed; retrying its requests one by one");
+                for job in batch {
+                    self.process(vec![job]);
+                }
+            }
+            Err(error) => {
+                if let Some(job) = batch.into_iter().next() {
+                    let _ = job.answer.send(Err(error));
+                }
+            }
+        }
+    }
+
+    /// Runs the batch, optimistically unless another server recently
+    /// overtook one; once more, locked, if it is overtaken now.
+    fn run(&mut self, requests: &[&SubscribeRequest]) -> Result<Vec<Outcome>, ApiError> {
+        let mut conn = self.pool.get()?;
+        let locked = self.locked_until.is_some_and(|t| Instant::now() < t);
+        let mode = if locked {
+            Mode::Locked
+        } else {
+            Mode::Optimistic
+        };
+        let first = subscribe::run(&mut conn, requests, mode, &self.config);
+        let result = match first {
+            Err(BatchError::Contended) if mode == Mode::Optimistic => {
+                self.locked_until = Some(Instant::now() + LOCKED_MODE_FOR);
+                subscribe::run(&mut conn, requests, Mode::Locked, &self.config)
+            }
+            other => other,
+        };
+        match result {
+            Ok(outcomes) => Ok(outcomes),
+            Err(BatchError::Contended) => Err(ApiError::internal(anyhow::anyhow!(
+                "an offering changed under its lock"
+            ))),
+            Err(BatchError::Failed(e)) => Err(ApiError::from(e)),
+        }
+    }
+}
+
+/// Sends each request its answer; a repeated key gets its first request's.
+fn answer(batch: Vec<Job>, outcomes: Vec<Outcome>) {
+    let replies: Vec<Option<Reply>> = outcomes
+        .iter()
+        .map(|o| match o {
+            Outcome::Answer(reply) => Some(reply.clone()),
+            Outcome::SameAs(_) => None,
+        })
+        .collect();
+    for (job, outcome) in batch.into_iter().zip(outcomes) {
+        let reply = match outcome {
+            Outcome::Answer(reply) => reply,
+            Outcome::SameAs(first) => match replies.get(first).cloned().flatten() {
+                Some(reply) => Reply {
+                    replayed: true,
+                    ..reply
+                },
+                None => {
+                    let _ = job.answer.send(Err(ApiError::idempotency_in_progress()));
+                    continue;
+                }
+            },
+        };
+        // The client may have gone away; its answer is saved under its key.
+        let _ = job.answer.send(Ok(reply));
+    }
+}
