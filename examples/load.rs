@@ -1,0 +1,699 @@
+//! The hot-launch benchmark: subscriptions fired at one offering, then at 16,
+//! against real servers, compared with what the database alone does in the
+//! same run.
+//!
+//! ```text
+//! cargo run --release --example load -- [--backend sqlite|postgres]
+//!     [--pg-admin-url postgres://postgres@127.0.0.1:5432/postgres]
+//!     [--seconds 10] [--connections 16] [--investors 64] [--servers 1]
+//! ```
+//!
+//! It starts the servers as child processes of this program (the same
+//! library, `serve`), on a fresh database (a SQLite file in a temporary
+//! folder, or a PostgreSQL database it creates and drops), signs up an
+//! operator, a sponsor and the investors through the API, funds the
+//! investors through the bank webhook, and opens the offerings. Then each of
+//! `--connections` clients subscribes for one share at a time with a fresh
+//! Idempotency-Key, for `--seconds`. It prints subscribes/s, p50/p99,
+//! refusals and 5xx, the servers' peak RSS, the database's own ceiling
+//! measured on the same database (pgbench running a hot-row conditional
+//! UPDATE + INSERT per transaction with the same number of clients; on
+//! SQLite a one-writer loop of the same two statements with the server's
+//! own connection settings), and the ratio of the two. Last it checks every
+//! ledger invariant.
+//!
+//! Email verification is the one step done directly in the database (the
+//! mailed link is tested elsewhere); everything else goes through HTTP.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, RunQueryDsl};
+use hmac::{Hmac, Mac};
+use serde_json::{json, Value};
+use sha2::Sha256;
+
+const JWT_SECRET: &str = "load-generator-secret-0123456789abcdef";
+const BANK_SECRET: &str = "load-generator-bank-secret";
+const PASSWORD: &str = "load generator password 1";
+const PRICE: i64 = 100;
+
+struct Args {
+    backend: String,
+    pg_admin_url: String,
+    seconds: u64,
+    connections: usize,
+    investors: usize,
+    servers: usize,
+}
+
+fn parse_args() -> Result<Args> {
+    let mut args = Args {
+        backend: "sqlite".into(),
+        pg_admin_url: std::env::var("PG_ADMIN_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into()),
+        seconds: 10,
+        connections: 16,
+        investors: 64,
+        servers: 1,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let value = it.next().with_context(|| format!("{flag} needs a value"))?;
+        match flag.as_str() {
+            "--backend" => args.backend = value,
+            "--pg-admin-url" => args.pg_admin_url = value,
+            "--seconds" => args.seconds = value.parse()?,
+            "--connections" => args.connections = value.parse()?,
+            "--investors" => args.investors = value.parse()?,
+            "--servers" => args.servers = value.parse()?,
+            other => bail!("unknown flag {other}"),
+        }
+    }
+    if !matches!(args.backend.as_str(), "sqlite" | "postgres") {
+        bail!("--backend is sqlite or postgres");
+    }
+    if args.servers > 1 && args.backend == "sqlite" {
+        bail!("--servers > 1 needs --backend postgres");
+    }
+    Ok(args)
+}
+
+fn main() -> Result<()> {
+    // A child started by this program: be the server.
+    if std::env::args().nth(1).as_deref() == Some("serve") {
+        crowdfund::cli::run();
+        return Ok(());
+    }
+    let args = parse_args()?;
+    let dir = tempfile::tempdir()?;
+    let database = Database::create(&args, dir.path())?;
+    let mut servers = Vec::new();
+    for _ in 0..args.servers {
+        servers.push(Server::start(&database.url, dir.path())?);
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let result = runtime.block_on(run(&args, &database, &servers));
+    for server in &mut servers {
+        server.stop();
+    }
+    result
+}
+
+async fn run(args: &Args, database: &Database, servers: &[Server]) -> Result<()> {
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(args.connections)
+        // Under the server's keep-alive (5 s), so that no request is sent on
+        // a connection the server is closing.
+        .pool_idle_timeout(Duration::from_secs(2))
+        .timeout(Duration::from_secs(30))
+        .build()?;
+    for server in servers {
+        server.wait_ready(&client).await?;
+    }
+    let api = Api {
+        client: client.clone(),
+        bases: servers.iter().map(|s| s.base.clone()).collect(),
+    };
+    eprintln!(
+        "setting up: operator, sponsor, {} investors",
+        args.investors
+    );
+    let operator = api.operator(&database.url).await?;
+    let sponsor = api.signed_up(&database.url, "sponsor").await?;
+    let mut investors = Vec::new();
+    for chunk in (0..args.investors).collect::<Vec<_>>().chunks(8) {
+        let batch = futures_util::future::join_all(
+            chunk
+                .iter()
+                .map(|_| api.funded_investor(&database.url, &operator, 1_000_000_000)),
+        )
+        .await;
+        for investor in batch {
+            investors.push(investor?);
+        }
+    }
+    let hot = vec![api.open_offering(&sponsor, &operator).await?];
+    let mut spread = Vec::new();
+    for _ in 0..16 {
+        spread.push(api.open_offering(&sponsor, &operator).await?);
+    }
+
+    let rss: Vec<String> = servers
+        .iter()
+        .map(|s| format!("{} MB", s.rss_kb("VmRSS") / 1024))
+        .collect();
+    eprintln!("  resident after setting up: {}", rss.join(", "));
+    eprintln!("measuring the database alone ({} s)", args.seconds);
+    let ceiling = database.ceiling(args.seconds, args.connections)?;
+
+    let mut rows = Vec::new();
+    for (name, phase, offerings) in [
+        ("one hot offering", "hot", &hot),
+        ("16 offerings", "spread", &spread),
+    ] {
+        eprintln!("load: {name} ({} s)", args.seconds);
+        let result = fire(&api, &investors, offerings, args, phase).await;
+        let rss: Vec<String> = servers
+            .iter()
+            .map(|s| format!("{} MB", s.rss_kb("VmRSS") / 1024))
+            .collect();
+        eprintln!("  resident after it: {}", rss.join(", "));
+        rows.push((name, result));
+    }
+    let rss: Vec<String> = servers
+        .iter()
+        .map(|s| format!("{} MB", s.rss_kb("VmHWM") / 1024))
+        .collect();
+
+    println!();
+    println!(
+        "backend {} | servers {} | {} connections | {} investors | {} s per run",
+        args.backend, args.servers, args.connections, args.investors, args.seconds
+    );
+    println!(
+        "database alone: {ceiling:.0} tx/s ({})",
+        database.ceiling_name()
+    );
+    println!(
+        "{:<18} {:>12} {:>9} {:>9} {:>9} {:>9} {:>7} {:>7}",
+        "scenario", "subscribes/s", "p50 ms", "p99 ms", "refused", "5xx", "other", "ratio"
+    );
+    for (name, r) in &rows {
+        println!(
+            "{:<18} {:>12.0} {:>9.1} {:>9.1} {:>9} {:>9} {:>7} {:>7.2}",
+            name,
+            r.rate(),
+            r.percentile(0.50),
+            r.percentile(0.99),
+            r.refused,
+            r.server_errors,
+            r.other,
+            r.rate() / ceiling
+        );
+    }
+    for (name, r) in &rows {
+        if !r.codes.is_empty() {
+            println!("{name}: not accepted: {:?}", r.codes);
+        }
+    }
+    println!("peak RSS per server: {}", rss.join(", "));
+    let mut conn = establish(&database.url)?;
+    let report = crowdfund::ledger::invariants::check(&mut conn)?;
+    println!(
+        "ledger: {}",
+        if report.ok {
+            "every invariant holds".to_string()
+        } else {
+            format!("{} violation(s)", report.violations.len())
+        }
+    );
+    if !report.ok {
+        bail!("the ledger is broken");
+    }
+    Ok(())
+}
+
+/// A connection set up as the server sets up its own (backend by URL scheme).
+fn establish(url: &str) -> Result<crowdfund::db::PooledConn> {
+    let pool = crowdfund::db::build_pool(&crowdfund::db::DatabaseUrl::parse(url)?, 1)?;
+    Ok(pool.get()?)
+}
+
+#[derive(Default)]
+struct Outcome {
+    latencies_us: Vec<u64>,
+    accepted: u64,
+    refused: u64,
+    server_errors: u64,
+    other: u64,
+    elapsed: Duration,
+    /// Refusal and error codes seen, with their counts.
+    codes: std::collections::BTreeMap<String, u64>,
+}
+
+impl Outcome {
+    fn rate(&self) -> f64 {
+        self.accepted as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+
+    fn percentile(&self, p: f64) -> f64 {
+        if self.latencies_us.is_empty() {
+            return 0.0;
+        }
+        let i = ((self.latencies_us.len() as f64 - 1.0) * p).round() as usize;
+        self.latencies_us[i] as f64 / 1000.0
+    }
+}
+
+async fn fire(
+    api: &Api,
+    investors: &[Person],
+    offerings: &[String],
+    args: &Args,
+    phase: &str,
+) -> Outcome {
+    let deadline = Instant::now() + Duration::from_secs(args.seconds);
+    let counter = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let clients = (0..args.connections).map(|c| {
+        let counter = counter.clone();
+        async move {
+            let mut out = Outcome::default();
+            let mut n = c;
+            while Instant::now() < deadline {
+                let investor = &investors[n % investors.len()];
+                let offering = &offerings[n % offerings.len()];
+                let key = format!("{phase}-{}", counter.fetch_add(1, Ordering::Relaxed));
+                let t = Instant::now();
+                let (status, code) = api
+                    .subscribe(n, investor, offering, &key)
+                    .await
+                    .unwrap_or((0, "request failed".to_string()));
+                if status != 201 {
+                    *out.codes.entry(format!("{status} {code}")).or_default() += 1;
+                }
+                out.latencies_us.push(t.elapsed().as_micros() as u64);
+                match status {
+                    201 => out.accepted += 1,
+                    400..=499 => out.refused += 1,
+                    500..=599 => out.server_errors += 1,
+                    _ => out.other += 1,
+                }
+                n += args.connections;
+            }
+            out
+        }
+    });
+    let parts = futures_util::future::join_all(clients).await;
+    let mut total = Outcome {
+        elapsed: started.elapsed(),
+        ..Outcome::default()
+    };
+    for part in parts {
+        total.latencies_us.extend(part.latencies_us);
+        total.accepted += part.accepted;
+        total.refused += part.refused;
+        total.server_errors += part.server_errors;
+        total.other += part.other;
+        for (code, n) in part.codes {
+            *total.codes.entry(code).or_default() += n;
+        }
+    }
+    total.latencies_us.sort_unstable();
+    total
+}
+
+struct Person {
+    id: String,
+    token: String,
+}
+
+struct Api {
+    client: reqwest::Client,
+    bases: Vec<String>,
+}
+
+impl Api {
+    async fn call(
+        &self,
+        server: usize,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Value,
+    ) -> Result<Value> {
+        let url = format!("{}{}", self.bases[server % self.bases.len()], path);
+        let mut req = self.client.request(method, url).json(&body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let resp = req.send().await?;
+        let status = resp.status();
+        let body: Value = resp.json().await.unwrap_or(Value::Null);
+        if !status.is_success() {
+            bail!("{path}: {status} {body}");
+        }
+        Ok(body)
+    }
+
+    async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Result<Value> {
+        self.call(0, reqwest::Method::POST, path, token, body).await
+    }
+
+    async fn login(&self, email: &str) -> Result<String> {
+        let body = self
+            .post(
+                "/api/v1/auth/login",
+                None,
+                json!({"email": email, "password": PASSWORD}),
+            )
+            .await?;
+        body["access_token"]
+            .as_str()
+            .map(str::to_string)
+            .context("no access token")
+    }
+
+    async fn operator(&self, url: &str) -> Result<Person> {
+        let email = unique_email("operator");
+        let mut conn = establish(url)?;
+        let id = crowdfund::services::accounts::create_operator(
+            &mut conn,
+            &crowdfund::domain::Email::parse(&email)?,
+            &crowdfund::domain::Password::parse("password", PASSWORD.into())?,
+            &crowdfund::domain::DisplayName::parse("Operator")?,
+        )?;
+        Ok(Person {
+            id,
+            token: self.login(&email).await?,
+        })
+    }
+
+    async fn signed_up(&self, url: &str, role: &str) -> Result<Person> {
+        let email = unique_email(role);
+        let body = self
+            .post(
+                "/api/v1/auth/register",
+                None,
+                json!({"email": email, "password": PASSWORD, "display_name": "Load", "role": role}),
+            )
+            .await?;
+        let id = body["id"].as_str().context("no id")?.to_string();
+        let mut conn = establish(url)?;
+        crowdfund::db::users::User::mark_email_verified(&mut conn, &id, crowdfund::db::now())?;
+        Ok(Person {
+            id,
+            token: self.login(&email).await?,
+        })
+    }
+
+    async fn funded_investor(&self, url: &str, operator: &Person, cash: i64) -> Result<Person> {
+        let investor = self.signed_up(url, "investor").await?;
+        self.call(
+            0,
+            reqwest::Method::PUT,
+            "/api/v1/me/investor-profile",
+            Some(&investor.token),
+            json!({"legal_name": "Load Investor", "country": "US", "annual_income": 0,
+                   "net_worth": 0, "accredited": true, "external_investments_12m": 0}),
+        )
+        .await?;
+        self.post(
+            &format!("/api/v1/operator/investors/{}/kyc", investor.id),
+            Some(&operator.token),
+            json!({"decision": "approved"}),
+        )
+        .await?;
+        let deposit = self
+            .post(
+                "/api/v1/me/deposits",
+                Some(&investor.token),
+                json!({"amount": cash}),
+            )
+            .await?;
+        let notice = json!({"bank_txn_id": format!("BT-{}", uuid::Uuid::new_v4()),
+                            "reference": deposit["reference"], "amount": cash, "kind": "deposit"})
+        .to_string();
+        let mut mac = Hmac::<Sha256>::new_from_slice(BANK_SECRET.as_bytes())?;
+        mac.update(notice.as_bytes());
+        let signature = format!("sha256={}", hex::encode(mac.finalize().into_bytes()));
+        let resp = self
+            .client
+            .post(format!("{}/api/v1/webhooks/bank", self.bases[0]))
+            .header("content-type", "application/json")
+            .header("X-Bank-Signature", signature)
+            .body(notice)
+            .send()
+            .await?;
+        if !resp.status().is_success() {
+            bail!("bank webhook: {}", resp.status());
+        }
+        Ok(investor)
+    }
+
+    async fn open_offering(&self, sponsor: &Person, operator: &Person) -> Result<String> {
+        let closes_at = (chrono::Utc::now() + chrono::TimeDelta::days(30)).to_rfc3339();
+        let draft = self
+            .post(
+                "/api/v1/offerings",
+                Some(&sponsor.token),
+                json!({"title": "Hot Launch", "summary": "Load", "description": "Load test",
+                       "security_type": "common_equity", "price_per_share": PRICE,
+                       "target_amount": PRICE * 1_000_000_000, "min_subscription": PRICE,
+                       "closes_at": closes_at}),
+            )
+            .await?;
+        let id = draft["id"].as_str().context("no offering id")?.to_string();
+        self.post(
+            &format!("/api/v1/offerings/{id}/submit"),
+            Some(&sponsor.token),
+            json!({}),
+        )
+        .await?;
+        self.post(
+            &format!("/api/v1/operator/offerings/{id}/approve"),
+            Some(&operator.token),
+            json!({}),
+        )
+        .await?;
+        Ok(id)
+    }
+
+    /// One share; returns the status and the problem's code (None when the
+    /// request itself failed).
+    async fn subscribe(
+        &self,
+        n: usize,
+        investor: &Person,
+        offering: &str,
+        key: &str,
+    ) -> Option<(u16, String)> {
+        let url = format!(
+            "{}/api/v1/offerings/{offering}/subscriptions",
+            self.bases[n % self.bases.len()]
+        );
+        let resp = self
+            .client
+            .post(url)
+            .bearer_auth(&investor.token)
+            .header("Idempotency-Key", key)
+            .json(&json!({"shares": 1}))
+            .send()
+            .await
+            .ok()?;
+        let status = resp.status().as_u16();
+        let body = resp.bytes().await.ok()?;
+        let code = if status == 201 {
+            String::new()
+        } else {
+            serde_json::from_slice::<Value>(&body)
+                .ok()
+                .and_then(|v| v["code"].as_str().map(str::to_string))
+                .unwrap_or_default()
+        };
+        Some((status, code))
+    }
+}
+
+fn unique_email(prefix: &str) -> String {
+    format!(
+        "{prefix}-{}@load.example.com",
+        uuid::Uuid::new_v4().simple()
+    )
+}
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Server {
+    fn start(database_url: &str, dir: &Path) -> Result<Server> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let child = Command::new(std::env::current_exe()?)
+            .arg("serve")
+            .env("DATABASE_URL", database_url)
+            .env("BIND_ADDR", format!("127.0.0.1:{port}"))
+            .env("JWT_SECRET", JWT_SECRET)
+            .env("BANK_WEBHOOK_SECRET", BANK_SECRET)
+            .env("MAIL_DIR", dir.join("mail"))
+            .env("LOGIN_RATE_LIMIT_PER_MINUTE", "100000")
+            .env(
+                "RUST_LOG",
+                std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()),
+            )
+            .stdout(Stdio::null())
+            .spawn()?;
+        Ok(Server {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+        })
+    }
+
+    async fn wait_ready(&self, client: &reqwest::Client) -> Result<()> {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            if let Ok(r) = client.get(format!("{}/readyz", self.base)).send().await {
+                if r.status().is_success() {
+                    return Ok(());
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        bail!("the server at {} did not become ready", self.base)
+    }
+
+    /// The child's resident set (`VmRSS`) or its peak (`VmHWM`), in kB.
+    fn rss_kb(&self, field: &str) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .unwrap_or_default();
+        status
+            .lines()
+            .find(|l| {
+                l.strip_prefix(field)
+                    .is_some_and(|rest| rest.starts_with(':'))
+            })
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|kb| kb.parse().ok())
+            .unwrap_or(0)
+    }
+
+    fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+struct Database {
+    url: String,
+    /// PostgreSQL: (admin URL, database name), dropped at the end.
+    postgres: Option<(String, String)>,
+}
+
+impl Database {
+    fn create(args: &Args, dir: &Path) -> Result<Database> {
+        if args.backend == "sqlite" {
+            let path = dir.join("load.db");
+            return Ok(Database {
+                url: format!("sqlite://{}", path.display()),
+                postgres: None,
+            });
+        }
+        let name = format!("cf_load_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = diesel::PgConnection::establish(&args.pg_admin_url)
+            .context("cannot reach PostgreSQL (--pg-admin-url)")?;
+        admin.batch_execute(&format!("CREATE DATABASE \"{name}\""))?;
+        let base = args
+            .pg_admin_url
+            .rsplit_once('/')
+            .map(|(b, _)| b.to_string())
+            .context("--pg-admin-url ends in /dbname")?;
+        Ok(Database {
+            url: format!("{base}/{name}"),
+            postgres: Some((args.pg_admin_url.clone(), name)),
+        })
+    }
+
+    fn ceiling_name(&self) -> &'static str {
+        if self.postgres.is_some() {
+            "pgbench: hot-row conditional UPDATE + INSERT per transaction"
+        } else {
+            "one writer: hot-row conditional UPDATE + INSERT per transaction, WAL, the server's synchronous setting"
+        }
+    }
+
+    /// Transactions per second of the database alone, on this database.
+    fn ceiling(&self, seconds: u64, clients: usize) -> Result<f64> {
+        let mut conn = establish(&self.url)?;
+        conn.batch_execute(
+            "CREATE TABLE bench_hot (id INTEGER PRIMARY KEY, n BIGINT NOT NULL, cap BIGINT NOT NULL); \
+             CREATE TABLE bench_log (id TEXT PRIMARY KEY, v BIGINT NOT NULL); \
+             INSERT INTO bench_hot VALUES (1, 0, 9000000000000000000);",
+        )?;
+        let rate = match &self.postgres {
+            Some(_) => pgbench(&self.url, seconds, clients)?,
+            None => sqlite_loop(&self.url, seconds)?,
+        };
+        conn.batch_execute("DROP TABLE bench_hot; DROP TABLE bench_log;")?;
+        Ok(rate)
+    }
+}
+
+impl Drop for Database {
+    fn drop(&mut self) {
+        if let Some((admin, name)) = &self.postgres {
+            if let Ok(mut conn) = diesel::PgConnection::establish(admin) {
+                let _ =
+                    conn.batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"));
+            }
+        }
+    }
+}
+
+fn pgbench(url: &str, seconds: u64, clients: usize) -> Result<f64> {
+    let script = tempfile::NamedTempFile::new()?;
+    std::fs::write(
+        script.path(),
+        "BEGIN;\n\
+         UPDATE bench_hot SET n = n + 1 WHERE id = 1 AND n + 1 <= cap;\n\
+         INSERT INTO bench_log (id, v) VALUES (gen_random_uuid()::text, 1);\n\
+         COMMIT;\n",
+    )?;
+    let out = Command::new("pgbench")
+        .args([
+            "-n",
+            "-c",
+            &clients.to_string(),
+            "-j",
+            "2",
+            "-T",
+            &seconds.to_string(),
+            "-f",
+        ])
+        .arg(script.path())
+        .arg(url)
+        .output()
+        .context("cannot run pgbench (install postgresql-client)")?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.lines()
+        .find(|l| l.starts_with("tps = "))
+        .and_then(|l| l.split_whitespace().nth(2))
+        .and_then(|v| v.parse().ok())
+        .with_context(|| {
+            format!(
+                "no tps in pgbench's output: {text} {}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        })
+}
+
+/// One writer, one transaction at a time, on a connection set up exactly as
+/// the server sets up its own.
+fn sqlite_loop(url: &str, seconds: u64) -> Result<f64> {
+    let mut conn = establish(url)?;
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let started = Instant::now();
+    let mut n: u64 = 0;
+    while Instant::now() < deadline {
+        crowdfund::db::write_transaction(&mut *conn, |c| -> diesel::QueryResult<()> {
+            diesel::sql_query("UPDATE bench_hot SET n = n + 1 WHERE id = 1 AND n + 1 <= cap")
+                .execute(c)?;
+            diesel::sql_query("INSERT INTO bench_log (id, v) VALUES ($1, 1)")
+                .bind::<diesel::sql_types::Text, _>(uuid::Uuid::now_v7().to_string())
+                .execute(c)?;
+            Ok(())
+        })?;
+        n += 1;
+    }
+    Ok(n as f64 / started.elapsed().as_secs_f64())
+}
