@@ -6,6 +6,7 @@
 //! cargo run --release --example load -- [--backend sqlite|postgres]
 //!     [--pg-admin-url postgres://postgres@127.0.0.1:5432/postgres]
 //!     [--seconds 10] [--connections 16] [--investors 64] [--servers 1]
+//!     [--mail off|on]
 //! ```
 //!
 //! It starts the servers as child processes of this program (the same
@@ -24,6 +25,13 @@
 //!
 //! Email verification is the one step done directly in the database (the
 //! mailed link is tested elsewhere); everything else goes through HTTP.
+//!
+//! Every subscription queues its confirmation email in its transaction. By
+//! default the servers' mail relays wait until after the run to deliver them
+//! (`--mail on` delivers during it): the embedded default transport writes
+//! one file per email, and creating tens of thousands of files in one folder
+//! costs this machine's filesystem as much CPU as the write path itself,
+//! which would measure the disk, not the subscribe path.
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -50,6 +58,8 @@ struct Args {
     connections: usize,
     investors: usize,
     servers: usize,
+    /// Whether the servers' mail relays deliver during the run.
+    mail: bool,
 }
 
 fn parse_args() -> Result<Args> {
@@ -61,6 +71,7 @@ fn parse_args() -> Result<Args> {
         connections: 16,
         investors: 64,
         servers: 1,
+        mail: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -72,6 +83,7 @@ fn parse_args() -> Result<Args> {
             "--connections" => args.connections = value.parse()?,
             "--investors" => args.investors = value.parse()?,
             "--servers" => args.servers = value.parse()?,
+            "--mail" => args.mail = value == "on",
             other => bail!("unknown flag {other}"),
         }
     }
@@ -95,7 +107,7 @@ fn main() -> Result<()> {
     let database = Database::create(&args, dir.path())?;
     let mut servers = Vec::new();
     for _ in 0..args.servers {
-        servers.push(Server::start(&database.url, dir.path())?);
+        servers.push(Server::start(&database.url, dir.path(), args.mail)?);
     }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -160,7 +172,20 @@ async fn run(args: &Args, database: &Database, servers: &[Server]) -> Result<()>
         ("16 offerings", "spread", &spread),
     ] {
         eprintln!("load: {name} ({} s)", args.seconds);
+        let cpu_before: Vec<f64> = servers.iter().map(Server::cpu_seconds).collect();
+        let own_before = own_cpu_seconds();
         let result = fire(&api, &investors, offerings, args, phase).await;
+        let server_cpu: f64 = servers
+            .iter()
+            .zip(cpu_before)
+            .map(|(s, before)| s.cpu_seconds() - before)
+            .sum();
+        let accepted = result.accepted.max(1) as f64;
+        eprintln!(
+            "  CPU per accepted subscription: servers {:.0} us, load generator {:.0} us",
+            server_cpu * 1e6 / accepted,
+            (own_cpu_seconds() - own_before) * 1e6 / accepted
+        );
         let rss: Vec<String> = servers
             .iter()
             .map(|s| format!("{} MB", s.rss_kb("VmRSS") / 1024))
@@ -175,8 +200,13 @@ async fn run(args: &Args, database: &Database, servers: &[Server]) -> Result<()>
 
     println!();
     println!(
-        "backend {} | servers {} | {} connections | {} investors | {} s per run",
-        args.backend, args.servers, args.connections, args.investors, args.seconds
+        "backend {} | servers {} | {} connections | {} investors | {} s per run | mail relay {}",
+        args.backend,
+        args.servers,
+        args.connections,
+        args.investors,
+        args.seconds,
+        if args.mail { "on" } else { "after the run" }
     );
     println!(
         "database alone: {ceiling:.0} tx/s ({})",
@@ -503,6 +533,28 @@ impl Api {
     }
 }
 
+fn own_cpu_seconds() -> f64 {
+    proc_cpu_seconds("/proc/self/stat")
+}
+
+/// utime + stime of a /proc/PID/stat file, in seconds (clock ticks of 1/100 s).
+fn proc_cpu_seconds(path: &str) -> f64 {
+    let stat = std::fs::read_to_string(path).unwrap_or_default();
+    // The fields after the command name, which is in parentheses.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after ")".
+    (ticks(11) + ticks(12)) / 100.0
+}
+
 fn unique_email(prefix: &str) -> String {
     format!(
         "{prefix}-{}@load.example.com",
@@ -516,7 +568,7 @@ struct Server {
 }
 
 impl Server {
-    fn start(database_url: &str, dir: &Path) -> Result<Server> {
+    fn start(database_url: &str, dir: &Path, mail: bool) -> Result<Server> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?
             .local_addr()?
             .port();
@@ -528,11 +580,22 @@ impl Server {
             .env("BANK_WEBHOOK_SECRET", BANK_SECRET)
             .env("MAIL_DIR", dir.join("mail"))
             .env("LOGIN_RATE_LIMIT_PER_MINUTE", "100000")
+            // The emails are queued either way; with --mail off they are
+            // delivered after the run instead of during it.
+            .env(
+                "MAIL_RELAY_INTERVAL_MS",
+                if mail { "1000" } else { "3600000" },
+            )
             .env(
                 "RUST_LOG",
                 std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()),
             )
-            .stdout(Stdio::null())
+            // RUST_LOG=crowdfund=debug with LOAD_SERVER_OUTPUT=1 shows the servers' logs.
+            .stdout(if std::env::var_os("LOAD_SERVER_OUTPUT").is_some() {
+                Stdio::inherit()
+            } else {
+                Stdio::null()
+            })
             .spawn()?;
         Ok(Server {
             child,
@@ -551,6 +614,11 @@ impl Server {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         bail!("the server at {} did not become ready", self.base)
+    }
+
+    /// CPU time (user + system) the child has used, in seconds.
+    fn cpu_seconds(&self) -> f64 {
+        proc_cpu_seconds(&format!("/proc/{}/stat", self.child.id()))
     }
 
     /// The child's resident set (`VmRSS`) or its peak (`VmHWM`), in kB.
@@ -685,7 +753,7 @@ fn sqlite_loop(url: &str, seconds: u64) -> Result<f64> {
     let started = Instant::now();
     let mut n: u64 = 0;
     while Instant::now() < deadline {
-        crowdfund::db::write_transaction(&mut *conn, |c| -> diesel::QueryResult<()> {
+        crowdfund::db::write_transaction(&mut conn, |c| -> diesel::QueryResult<()> {
             diesel::sql_query("UPDATE bench_hot SET n = n + 1 WHERE id = 1 AND n + 1 <= cap")
                 .execute(c)?;
             diesel::sql_query("INSERT INTO bench_log (id, v) VALUES ($1, 1)")

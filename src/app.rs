@@ -47,8 +47,11 @@ impl Application {
         let config = Arc::new(config);
         // The write pipeline has its own connection: subscriptions never wait
         // for one behind readers.
-        let writer_pool = build_pool(&config.database_url, 1)
-            .context("cannot open the database for the write pipeline")?;
+        let writer_pool = build_pool(
+            &config.database_url,
+            Pipeline::writers_for(&config.database_url, &config.pipeline),
+        )
+        .context("cannot open the database for the write pipeline")?;
         let pipeline = Pipeline::start(writer_pool, config.clone(), config.pipeline)?;
         let state = AppState {
             pool: pool.clone(),

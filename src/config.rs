@@ -235,6 +235,7 @@ impl Config {
         let sweep_interval = secs(vars, "SWEEP_INTERVAL_SECS", 30)?;
         let seal_interval = secs(vars, "SEAL_INTERVAL_SECS", 5)?;
         let pipeline = crate::pipeline::Settings {
+            writers: ranged(vars, "WRITE_WRITERS", 2, 1..=64)?,
             max_batch: ranged(vars, "WRITE_BATCH_MAX", 512, 1..=10_000)?,
             window: Duration::from_micros(ranged(vars, "WRITE_BATCH_WINDOW_US", 0, 0..=1_000_000)?),
             queue: ranged(vars, "WRITE_QUEUE_MAX", 10_000, 1..=1_000_000)?,

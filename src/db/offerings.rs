@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use chrono::NaiveDateTime;
 use diesel::expression_methods::AggregateExpressionMethods;
 use diesel::prelude::*;
-use diesel::sql_types::{Nullable, Text, Timestamp};
+use diesel::sql_types::{Text, Timestamp};
 
 use super::page::{Cursor, SortKey};
 use super::schema::{offerings, subscriptions};
@@ -218,42 +218,60 @@ impl Offering {
         .map(|n| n == 1)
     }
 
-    /// Adds `amount` to `raised` if the offering is open and it fits under the
-    /// target; marks it `funded` when it reaches the target exactly. Returns the
-    /// new (raised, status), or None when nothing changed.
+    /// Adds each amount to its offering's `raised` if the offering is open,
+    /// its deadline is after `now`, and the amount fits under the target;
+    /// marks it `funded` when it reaches the target exactly. Returns the new
+    /// (raised, status) of each offering it changed, by id: an offering
+    /// missing from the answer changed nothing.
     ///
     /// One conditional UPDATE: race-free on both backends without an explicit
-    /// lock — it either changes the row or changes nothing.
+    /// lock — each row either changes or does not. Several offerings' rows
+    /// are locked in id order first, so that two batches never deadlock.
     pub fn add_raised(
         conn: &mut AnyConnection,
-        id: &str,
-        amount: i64,
+        amounts: &[(&str, i64)],
         now: NaiveDateTime,
-    ) -> QueryResult<Option<(i64, String)>> {
-        use diesel::dsl::case_when;
-        let reaches_target = (offerings::raised + amount).eq(offerings::target_amount);
-        diesel::update(
-            offerings::table
-                .find(id)
-                .filter(offerings::status.eq("open"))
-                .filter(offerings::closes_at.gt(now))
-                .filter((offerings::raised + amount).le(offerings::target_amount)),
-        )
-        .set((
-            offerings::raised.eq(offerings::raised + amount),
-            offerings::status
-                .eq(case_when(reaches_target, "funded".into_sql::<Text>())
-                    .otherwise(offerings::status)),
-            offerings::closed_at.eq(case_when(
-                reaches_target,
-                Some(now).into_sql::<Nullable<Timestamp>>(),
-            )
-            .otherwise(offerings::closed_at)),
-            offerings::updated_at.eq(now),
-        ))
-        .returning((offerings::raised, offerings::status))
-        .get_result(conn)
-        .optional()
+    ) -> QueryResult<HashMap<String, (i64, String)>> {
+        use diesel::sql_types::BigInt;
+        #[derive(QueryableByName)]
+        struct Changed {
+            #[diesel(sql_type = Text)]
+            id: String,
+            #[diesel(sql_type = BigInt)]
+            raised: i64,
+            #[diesel(sql_type = Text)]
+            status: String,
+        }
+        if amounts.is_empty() {
+            return Ok(HashMap::new());
+        }
+        if amounts.len() > 1 {
+            let ids: Vec<&str> = amounts.iter().map(|(id, _)| *id).collect();
+            Self::find_many(conn, &ids, true)?;
+        }
+        let now_at = amounts.len() * 2 + 1;
+        let mut q = super::raw::boxed(format!(
+            "WITH delta (id, amount) AS (VALUES {rows}) \
+             UPDATE offerings SET raised = offerings.raised + delta.amount, \
+             status = CASE WHEN offerings.raised + delta.amount = offerings.target_amount \
+                      THEN 'funded' ELSE offerings.status END, \
+             closed_at = CASE WHEN offerings.raised + delta.amount = offerings.target_amount \
+                         THEN ${now_at} ELSE offerings.closed_at END, \
+             updated_at = ${now_at} \
+             FROM delta WHERE offerings.id = delta.id AND offerings.status = 'open' \
+             AND offerings.closes_at > ${now_at} \
+             AND offerings.raised + delta.amount <= offerings.target_amount \
+             RETURNING offerings.id, offerings.raised, offerings.status",
+            rows = super::raw::value_rows(amounts.len(), 2, 1)
+        ));
+        for (id, amount) in amounts {
+            q = q.bind::<Text, _>(id.to_string()).bind::<BigInt, _>(*amount);
+        }
+        let changed: Vec<Changed> = q.bind::<Timestamp, _>(now).load(conn)?;
+        Ok(changed
+            .into_iter()
+            .map(|c| (c.id, (c.raised, c.status)))
+            .collect())
     }
 
     /// Takes `amount` off `raised` while the offering is still open and its

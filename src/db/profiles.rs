@@ -4,6 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::schema::{investor_profiles, users};
+use super::users::User;
 use super::{AnyConnection, Backend};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -35,19 +36,24 @@ pub struct ProfileRow<'a> {
 }
 
 impl InvestorProfile {
-    /// The profiles of these users that exist, by user id.
-    pub fn find_many(
+    /// These users that exist, each with their profile if they have one,
+    /// by user id: one query.
+    pub fn find_with_users(
         conn: &mut AnyConnection,
         user_ids: &[&str],
-    ) -> QueryResult<std::collections::HashMap<String, Self>> {
+    ) -> QueryResult<std::collections::HashMap<String, (User, Option<Self>)>> {
         if user_ids.is_empty() {
             return Ok(Default::default());
         }
-        let rows: Vec<Self> = investor_profiles::table
-            .filter(investor_profiles::user_id.eq_any(user_ids))
-            .select(Self::as_select())
+        let rows: Vec<(User, Option<Self>)> = users::table
+            .left_join(investor_profiles::table)
+            .filter(users::id.eq_any(user_ids))
+            .select((User::as_select(), Option::<Self>::as_select()))
             .load(conn)?;
-        Ok(rows.into_iter().map(|p| (p.user_id.clone(), p)).collect())
+        Ok(rows
+            .into_iter()
+            .map(|(u, p)| (u.id.clone(), (u, p)))
+            .collect())
     }
 
     pub fn find(conn: &mut AnyConnection, user_id: &str) -> QueryResult<Option<Self>> {

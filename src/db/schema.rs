@@ -291,5 +291,12 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Journal entries not sealed yet (filled by a trigger on insert).
+    unsealed_entries (entry_id) {
+        entry_id -> Text,
+    }
+}
+
 diesel::joinable!(holdings -> offerings (offering_id));
 diesel::joinable!(entry_seals -> journal_entries (entry_id));

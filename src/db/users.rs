@@ -37,21 +37,6 @@ pub struct NewUser<'a> {
 pub const MAX_FAILED_LOGINS: i32 = 5;
 
 impl User {
-    /// The users with these ids that exist, by id.
-    pub fn find_many(
-        conn: &mut AnyConnection,
-        ids: &[&str],
-    ) -> QueryResult<std::collections::HashMap<String, User>> {
-        if ids.is_empty() {
-            return Ok(Default::default());
-        }
-        let rows: Vec<User> = users::table
-            .filter(users::id.eq_any(ids))
-            .select(User::as_select())
-            .load(conn)?;
-        Ok(rows.into_iter().map(|u| (u.id.clone(), u)).collect())
-    }
-
     pub fn find(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<User>> {
         users::table
             .find(id)

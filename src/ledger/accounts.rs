@@ -105,27 +105,38 @@ pub fn lock_balance(conn: &mut AnyConnection, account_id: &str) -> QueryResult<i
     }
 }
 
-/// The `kind` accounts of these owners that exist, by owner.
+/// The `kind` accounts of these owners that exist, by owner. With `lock`,
+/// their rows are locked in id order until the transaction ends (PostgreSQL
+/// `FOR NO KEY UPDATE`, which does not block the foreign-key checks of
+/// postings inserted against them; SQLite's write transaction holds the
+/// database's write lock already), so the balances read stay true.
 pub fn find_accounts(
     conn: &mut AnyConnection,
     kind: AccountKind,
     owners: &[&str],
+    lock: bool,
 ) -> QueryResult<HashMap<String, Account>> {
     if owners.is_empty() {
         return Ok(HashMap::new());
     }
-    let rows: Vec<Account> = ledger_accounts::table
-        .filter(ledger_accounts::kind.eq(kind.as_str()))
-        .filter(ledger_accounts::owner_id.eq_any(owners))
-        .select(Account::as_select())
-        .load(conn)?;
+    let query = || {
+        ledger_accounts::table
+            .filter(ledger_accounts::kind.eq(kind.as_str()))
+            .filter(ledger_accounts::owner_id.eq_any(owners))
+            .order(ledger_accounts::id.asc())
+    };
+    let rows: Vec<Account> = match conn {
+        AnyConnection::Postgresql(c) if lock => query()
+            .select(Account::as_select())
+            .for_no_key_update()
+            .load(c)?,
+        _ => query().select(Account::as_select()).load(conn)?,
+    };
     Ok(rows.into_iter().map(|a| (a.owner_id.clone(), a)).collect())
 }
 
-/// Locks these accounts' rows in id order and returns their balances by id
-/// (PostgreSQL: `FOR NO KEY UPDATE`, which does not block the foreign-key
-/// checks of postings being inserted against them). On SQLite the write
-/// transaction already holds the database's write lock.
+/// Locks these accounts' rows in id order and returns their balances by id,
+/// as [`find_accounts`] does.
 pub fn lock_in_order(conn: &mut AnyConnection, ids: &[&str]) -> QueryResult<HashMap<String, i64>> {
     if ids.is_empty() {
         return Ok(HashMap::new());

@@ -226,10 +226,11 @@ impl JournalBatch {
 pub struct BalanceChanges(BTreeMap<String, i64>);
 
 impl BalanceChanges {
-    /// Applies the changes: one UPDATE for the accounts not in `hot`, then one
-    /// for those in `hot`. A non-bank account that would go below zero fails
-    /// the whole batch (the caller checked balances under lock: this is the
-    /// backstop).
+    /// Applies the changes: one UPDATE for the accounts not in `hot`, which
+    /// the caller has locked already (in id order), then one for those in
+    /// `hot`, locked here in id order first when there are several. A
+    /// non-bank account that would go below zero fails the whole batch (the
+    /// caller checked balances under lock: this is the backstop).
     pub fn apply(
         self,
         conn: &mut AnyConnection,
@@ -240,25 +241,25 @@ impl BalanceChanges {
             .into_iter()
             .filter(|(_, delta)| *delta != 0)
             .partition(|(id, _)| hot.contains(id));
-        for group in [cold, hot_changes] {
-            for chunk in group.chunks(ROWS_PER_INSERT) {
-                apply_chunk(conn, chunk)?;
-            }
+        for chunk in cold.chunks(ROWS_PER_INSERT) {
+            apply_chunk(conn, chunk)?;
+        }
+        if hot_changes.len() > 1 {
+            let ids: Vec<&str> = hot_changes.iter().map(|(id, _)| id.as_str()).collect();
+            super::accounts::lock_in_order(conn, &ids)?;
+        }
+        for chunk in hot_changes.chunks(ROWS_PER_INSERT) {
+            apply_chunk(conn, chunk)?;
         }
         Ok(())
     }
 }
 
-/// One statement for many accounts, in id order. On PostgreSQL the rows are
-/// locked in id order first, so that two batches never deadlock on them.
+/// One statement for many accounts.
 fn apply_chunk(conn: &mut AnyConnection, changes: &[(String, i64)]) -> Result<(), LedgerError> {
     use diesel::sql_types::{BigInt, Text};
     if changes.is_empty() {
         return Ok(());
-    }
-    let ids: Vec<&str> = changes.iter().map(|(id, _)| id.as_str()).collect();
-    if changes.len() > 1 {
-        super::accounts::lock_in_order(conn, &ids)?;
     }
     let mut q = raw::boxed(format!(
         "WITH change (account_id, delta) AS (VALUES {}) \
@@ -273,7 +274,11 @@ fn apply_chunk(conn: &mut AnyConnection, changes: &[(String, i64)]) -> Result<()
     let changed = q.execute(conn)?;
     if changed != changes.len() {
         return Err(LedgerError::InsufficientFunds {
-            account_id: ids.join(","),
+            account_id: changes
+                .iter()
+                .map(|(id, _)| id.as_str())
+                .collect::<Vec<_>>()
+                .join(","),
         });
     }
     Ok(())

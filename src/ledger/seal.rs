@@ -17,7 +17,9 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use sha2::{Digest, Sha256};
 
-use crate::db::schema::{entry_seals, journal_entries, ledger_seals, postings};
+use diesel::sql_types::{BigInt, Text};
+
+use crate::db::schema::{entry_seals, journal_entries, ledger_seals, postings, unsealed_entries};
 use crate::db::{now, write_transaction, AnyConnection};
 
 use super::invariants::Violation;
@@ -122,12 +124,12 @@ fn seal_batch(conn: &mut AnyConnection) -> QueryResult<usize> {
     if let AnyConnection::Postgresql(c) = conn {
         c.batch_execute(&format!("SELECT pg_advisory_xact_lock({SEALER_LOCK_KEY})"))?;
     }
-    let ids: Vec<String> = journal_entries::table
-        .left_join(entry_seals::table)
-        .filter(entry_seals::entry_id.is_null())
-        .order(journal_entries::id.asc())
+    // The queue, not the journal: the cost of a run depends on what is
+    // pending, not on how long the history is.
+    let ids: Vec<String> = unsealed_entries::table
+        .order(unsealed_entries::entry_id.asc())
         .limit(BATCH)
-        .select(journal_entries::id)
+        .select(unsealed_entries::entry_id)
         .load(conn)?;
     if ids.is_empty() {
         return Ok(0);
@@ -141,6 +143,9 @@ fn seal_batch(conn: &mut AnyConnection) -> QueryResult<usize> {
     let hashes = entry_hashes(conn, &ids)?;
     let mut entries: Vec<(String, String)> = hashes.into_iter().collect();
     entries.sort();
+    if entries.is_empty() {
+        return Ok(0);
+    }
     diesel::insert_into(ledger_seals::table)
         .values((
             ledger_seals::seq.eq(seq),
@@ -150,15 +155,19 @@ fn seal_batch(conn: &mut AnyConnection) -> QueryResult<usize> {
             ledger_seals::sealed_at.eq(now()),
         ))
         .execute(conn)?;
+    let mut insert = crate::db::raw::boxed(format!(
+        "INSERT INTO entry_seals (entry_id, seal_seq, entry_hash) VALUES {}",
+        crate::db::raw::value_rows(entries.len(), 3, 1)
+    ));
     for (id, hash) in &entries {
-        diesel::insert_into(entry_seals::table)
-            .values((
-                entry_seals::entry_id.eq(id),
-                entry_seals::seal_seq.eq(seq),
-                entry_seals::entry_hash.eq(hash),
-            ))
-            .execute(conn)?;
+        insert = insert
+            .bind::<Text, _>(id.clone())
+            .bind::<BigInt, _>(seq)
+            .bind::<Text, _>(hash.clone());
     }
+    insert.execute(conn)?;
+    diesel::delete(unsealed_entries::table.filter(unsealed_entries::entry_id.eq_any(&ids)))
+        .execute(conn)?;
     Ok(entries.len())
 }
 

@@ -153,10 +153,15 @@ pub fn claim_due(
     })
 }
 
-pub fn mark_sent(conn: &mut AnyConnection, id: &str, instance: &str) -> QueryResult<usize> {
+/// Marks these messages, claimed by `instance`, as sent: one statement (one
+/// commit) for a whole batch of sends.
+pub fn mark_sent(conn: &mut AnyConnection, ids: &[String], instance: &str) -> QueryResult<usize> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
     diesel::update(
         outbox::table
-            .filter(outbox::id.eq(id))
+            .filter(outbox::id.eq_any(ids))
             .filter(outbox::claimed_by.eq(instance)),
     )
     .set((

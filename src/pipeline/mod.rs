@@ -3,13 +3,13 @@
 //! A hot launch sends thousands of subscriptions to one offering in a few
 //! minutes. Committed one by one, they serialize on the offering's row and
 //! each waits for its own flush to disk; the database spends its time
-//! waiting, not working. Here the requests of each server queue on one
-//! writer (a thread with its own connection), which takes whatever has
-//! queued — up to [`Settings::max_batch`] requests, waiting at most
-//! [`Settings::window`] for more — and runs them as one transaction
-//! ([`subscribe`]): one commit, one flush, each hot row updated once by the
-//! batch's total. Nobody is answered before that commit, so an
-//! acknowledged subscription is durable.
+//! waiting, not working. Here the requests of each server queue on a writer
+//! (a thread with its own connection; one on SQLite, a few on PostgreSQL,
+//! chosen by investor), which takes whatever has queued — up to
+//! [`Settings::max_batch`] requests, waiting at most [`Settings::window`]
+//! for more — and runs them as one transaction ([`subscribe`]): one commit,
+//! one flush, each hot row updated once by the batch's total. Nobody is
+//! answered before that commit, so an acknowledged subscription is durable.
 //!
 //! Several servers on one PostgreSQL each batch their own requests; their
 //! batches serialize on the hot rows in the database, never in memory.
@@ -30,13 +30,18 @@ use tokio::sync::oneshot;
 
 use crate::config::Config;
 use crate::db::audit::Actor;
-use crate::db::DbPool;
+use crate::db::{DatabaseUrl, DbPool};
 use crate::domain::Shares;
 use crate::error::ApiError;
 
 /// How batches are formed.
 #[derive(Debug, Clone, Copy)]
 pub struct Settings {
+    /// Writers (each a thread with its own connection) on PostgreSQL. Each
+    /// investor's requests always go to the same writer, so two writers'
+    /// batches never wait for each other on an investor's account; they
+    /// meet only on the hot rows, at the end. SQLite has one writer.
+    pub writers: usize,
     /// The most requests in one transaction.
     pub max_batch: usize,
     /// How long the writer waits for more requests after the first of a
@@ -78,22 +83,42 @@ struct Job {
 /// when the last handle is dropped, after answering what was queued.
 #[derive(Clone)]
 pub struct Pipeline {
-    jobs: SyncSender<Job>,
+    writers: Arc<[SyncSender<Job>]>,
 }
 
 impl Pipeline {
-    /// Starts the writer on `pool`, which should be its own (one connection):
-    /// requests never wait for a connection behind readers.
+    /// Starts the writers on `pool`, which should be theirs alone (one
+    /// connection per writer): requests never wait for a connection behind
+    /// readers.
     pub fn start(pool: DbPool, config: Arc<Config>, settings: Settings) -> std::io::Result<Self> {
-        let (jobs, queue) = sync_channel(settings.queue.max(1));
-        writer::spawn(pool, config, settings, queue)?;
-        Ok(Self { jobs })
+        let count = Self::writers_for(&config.database_url, &settings) as usize;
+        let per_writer = (settings.queue / count).max(1);
+        let mut writers = Vec::with_capacity(count);
+        for _ in 0..count {
+            let (jobs, queue) = sync_channel(per_writer);
+            writer::spawn(pool.clone(), config.clone(), settings, queue)?;
+            writers.push(jobs);
+        }
+        Ok(Self {
+            writers: writers.into(),
+        })
+    }
+
+    /// How many writers there are (the size their pool needs).
+    pub fn writers_for(url: &DatabaseUrl, settings: &Settings) -> u32 {
+        match url {
+            DatabaseUrl::Sqlite(_) => 1,
+            DatabaseUrl::Postgres(_) => settings.writers.max(1) as u32,
+        }
     }
 
     /// Queues a subscription and waits for the commit of its batch.
     pub async fn subscribe(&self, request: SubscribeRequest) -> Result<Reply, ApiError> {
         let (answer, reply) = oneshot::channel();
-        self.jobs
+        let mut hasher = std::hash::DefaultHasher::new();
+        std::hash::Hash::hash(&request.investor_id, &mut hasher);
+        let writer = std::hash::Hasher::finish(&hasher) as usize % self.writers.len();
+        self.writers[writer]
             .try_send(Job { request, answer })
             .map_err(|e| match e {
                 TrySendError::Full(_) => ApiError::new(

@@ -12,11 +12,14 @@
 //!    balances, escrow balances, then each offering's `raised` (a
 //!    conditional update: never above target, funded exactly at target).
 //!
-//! Optimistic mode reads the offerings without locking them. If another
-//! server moved one of them meanwhile, the offering update says so and the
-//! batch rolls back ([`BatchError::Contended`]), to be run again in locked
-//! mode, which locks the escrow accounts and offerings (in the lock order,
-//! see [`crate::db`]) before reading them.
+//! Optimistic mode reads the offerings without locking them. Another writer
+//! (of this server or another) may add to an offering meanwhile; the
+//! conditional update keeps it within its target regardless, and the batch
+//! stands as long as each offering ends in the status the batch expected.
+//! If not (the round funded or closed under it), the batch rolls back
+//! ([`BatchError::Contended`]) and runs again in locked mode, which locks
+//! the escrow accounts and offerings (in the lock order, see [`crate::db`])
+//! before reading them.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
@@ -28,12 +31,9 @@ use crate::db::idempotency::{claim_many, complete_many, existing, BatchKey, Clai
 use crate::db::offerings::Offering;
 use crate::db::profiles::InvestorProfile;
 use crate::db::subscriptions::Subscription;
-use crate::db::users::User;
 use crate::db::{clock, new_id, write_transaction, AnyConnection};
 use crate::error::ApiError;
-use crate::ledger::{
-    ensure_account, find_accounts, lock_in_order, AccountKind, EntryKind, JournalBatch, Leg,
-};
+use crate::ledger::{ensure_account, find_accounts, AccountKind, EntryKind, JournalBatch, Leg};
 use crate::mail::outbox::enqueue_many;
 use crate::mail::templates::{self, Confirmation};
 use crate::services::offerings::notify_closed;
@@ -133,25 +133,20 @@ fn run_in_transaction(
     // offerings, each in id order.
     let investor_ids = distinct(live.iter().map(|&i| requests[i].investor_id.as_str()));
     let offering_ids = distinct(live.iter().map(|&i| requests[i].offering_id.as_str()));
-    let users = User::find_many(conn, &investor_ids)?;
-    let profiles = InvestorProfile::find_many(conn, &investor_ids)?;
-    let cash_accounts = find_accounts(conn, AccountKind::InvestorCash, &investor_ids)?;
-    let cash_ids: Vec<&str> = cash_accounts.values().map(|a| a.id.as_str()).collect();
-    let balances = lock_in_order(conn, &cash_ids)?;
-    let mut escrows = find_accounts(conn, AccountKind::OfferingEscrow, &offering_ids)?;
-    if mode == Mode::Locked {
-        let escrow_ids: Vec<&str> = escrows.values().map(|a| a.id.as_str()).collect();
-        lock_in_order(conn, &escrow_ids)?;
-    }
-    let offerings = Offering::find_many(conn, &offering_ids, mode == Mode::Locked)?;
+    let people = InvestorProfile::find_with_users(conn, &investor_ids)?;
+    let cash_accounts = find_accounts(conn, AccountKind::InvestorCash, &investor_ids, true)?;
+    let locked = mode == Mode::Locked;
+    let mut escrows = find_accounts(conn, AccountKind::OfferingEscrow, &offering_ids, locked)?;
+    let offerings = Offering::find_many(conn, &offering_ids, locked)?;
     let capped: Vec<&str> = offerings
         .values()
         .filter(|o| o.max_per_investor.is_some())
         .map(|o| o.id.as_str())
         .collect();
     let committed = Subscription::committed_by_pair(conn, &investor_ids, &capped)?;
-    let limited: Vec<&str> = profiles
+    let limited: Vec<&str> = people
         .values()
+        .filter_map(|(_, profile)| profile.as_ref())
         .filter(|p| !p.accredited)
         .map(|p| p.user_id.as_str())
         .collect();
@@ -159,18 +154,13 @@ fn run_in_transaction(
         Subscription::committed_since_by_investor(conn, &limited, now - LIMIT_WINDOW)?;
     let before: HashMap<String, Offering> = offerings.clone();
     let mut state = State {
-        investors: users
+        investors: people
             .values()
-            .map(|u| {
-                let available = cash_accounts
-                    .get(&u.id)
-                    .and_then(|a| balances.get(&a.id))
-                    .copied()
-                    .unwrap_or(0);
+            .map(|(u, profile)| {
                 let investor = Investor {
                     email_verified: u.email_verified_at.is_some(),
-                    profile: profiles.get(&u.id).cloned(),
-                    available,
+                    profile: profile.clone(),
+                    available: cash_accounts.get(&u.id).map_or(0, |a| a.balance),
                     committed_12m: committed_12m.get(&u.id).copied().unwrap_or(0),
                 };
                 (u.id.clone(), investor)
@@ -207,7 +197,7 @@ fn run_in_transaction(
         let r = requests[a.index];
         let (Some(offering), Some(investor), Some(cash)) = (
             before.get(&r.offering_id),
-            users.get(&r.investor_id),
+            people.get(&r.investor_id).map(|(user, _)| user),
             cash_accounts.get(&r.investor_id),
         ) else {
             return Err(BatchError::Failed(ServiceError::Internal(anyhow::anyhow!(
@@ -331,21 +321,29 @@ fn run_in_transaction(
         .collect();
     complete_many(conn, &answers)?;
 
-    // (5) The hot rows, last and once each.
+    // (5) The hot rows, last and once each. Another writer may have moved an
+    // offering since it was read (this server's other writers, another
+    // server): the conditional update still never takes it above its target,
+    // and as long as it ends in the status this batch expects, every answer
+    // stands (requests that were refused would still be). Otherwise the
+    // batch runs again with the offerings locked.
     let escrow_ids: BTreeSet<String> = escrows.values().map(|a| a.id.clone()).collect();
     changes.apply(conn, &escrow_ids)?;
-    for (offering_id, total) in totals {
-        let expected = state.offerings.get(offering_id).map(|o| o.raised);
-        let Some((raised, status)) = Offering::add_raised(conn, offering_id, total, now)? else {
+    let totals: Vec<(&str, i64)> = totals.into_iter().collect();
+    let changed = Offering::add_raised(conn, &totals, now)?;
+    for (offering_id, _) in &totals {
+        let (Some((raised, status)), Some(expected)) = (
+            changed.get(*offering_id),
+            state.offerings.get_mut(*offering_id),
+        ) else {
             return Err(BatchError::Contended);
         };
-        if Some(raised) != expected {
+        if *status != expected.status {
             return Err(BatchError::Contended);
         }
+        expected.raised = *raised;
         if status == "funded" {
-            if let Some(funded) = state.offerings.get(offering_id) {
-                notify_closed(conn, funded, "funded", &config.currency)?;
-            }
+            notify_closed(conn, expected, "funded", &config.currency)?;
         }
     }
 

@@ -33,7 +33,9 @@ pub(super) fn spawn(
             };
             while let Some(batch) = next_batch(&queue, &settings) {
                 let size = batch.len();
+                let started = Instant::now();
                 let outcome = catch_unwind(AssertUnwindSafe(|| writer.process(batch)));
+                tracing::debug!(size, micros = started.elapsed().as_micros() as u64, "batch");
                 if outcome.is_err() {
                     // The batch's answer channels were dropped with it: its
                     // requests got a 503 and nothing of it was committed.

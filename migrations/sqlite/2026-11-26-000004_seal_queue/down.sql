@@ -1,0 +1,2 @@
+DROP TRIGGER journal_entries_queue_for_sealing;
+DROP TABLE unsealed_entries;
