@@ -332,6 +332,67 @@ impl TestApp {
     pub fn database_url_string(&self) -> String {
         self.vars["DATABASE_URL"].clone()
     }
+
+    /// The `crowdfund` binary serving this app's database and configuration
+    /// as a separate process (which a test can kill), ready when returned.
+    pub async fn spawn_process(&self, overrides: &[(&str, &str)]) -> ServerProcess {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_crowdfund"));
+        command
+            .arg("serve")
+            .envs(&self.vars)
+            .env("BIND_ADDR", format!("127.0.0.1:{port}"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        for (k, v) in overrides {
+            command.env(k, v);
+        }
+        let child = command.spawn().expect("start crowdfund serve");
+        let process = ServerProcess {
+            child,
+            address: format!("http://127.0.0.1:{port}"),
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let up = self
+                .client
+                .get(format!("{}/healthz", process.address))
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success());
+            if up {
+                return process;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the server process did not start"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+/// A server process started by [`TestApp::spawn_process`]; killed when dropped.
+pub struct ServerProcess {
+    pub child: std::process::Child,
+    pub address: String,
+}
+
+impl ServerProcess {
+    /// SIGKILL: no shutdown, no draining, no flushing.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
 }
 
 pub async fn read(resp: reqwest::Response) -> Reply {

@@ -18,6 +18,7 @@ mod ledger;
 mod mail;
 mod offerings;
 mod openapi;
+mod pipeline;
 mod profiles;
 mod seed;
 mod settlement;
