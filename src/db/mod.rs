@@ -2,6 +2,28 @@
 //!
 //! Everything that differs between the two dialects is decided here, by a
 //! `match` on [`AnyConnection`]; the rest of the code sees one connection type.
+//!
+//! # Lock order
+//!
+//! On PostgreSQL every transaction that locks more than one of these rows
+//! takes them in this order, and rows of one kind in id order, so that no two
+//! transactions (of one server or of several) ever wait for each other in a
+//! cycle:
+//!
+//! 1. Idempotency-Keys claimed by the write pipeline (by user, then key);
+//! 2. investors' cash accounts;
+//! 3. offerings' escrow accounts;
+//! 4. subscriptions;
+//! 5. offerings.
+//!
+//! 3 and 5 are the hot rows that every subscriber to a round contends for:
+//! rows no other transaction can reach (journal entries, postings, emails,
+//! audit records, saved answers) are written before them, so that they are
+//! held for the last few statements and the commit only. Rows that are
+//! updated are locked `FOR NO KEY UPDATE`, which does not block the
+//! foreign-key checks of rows inserted against them. On SQLite a write
+//! transaction holds the database's write lock from `BEGIN`, and the order
+//! does not matter.
 
 pub mod audit;
 pub mod bank;

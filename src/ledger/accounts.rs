@@ -92,7 +92,8 @@ pub fn find_account(
 }
 
 /// Reads an account's balance and, on PostgreSQL, locks its row until the
-/// transaction ends, so that checks made after it (limits, sums) cannot be
+/// transaction ends (`FOR NO KEY UPDATE`: postings inserted against it by
+/// others need not wait), so that checks made after it (limits, sums) cannot be
 /// raced by another transaction of the same owner. On SQLite the write
 /// transaction already holds the database's write lock.
 pub fn lock_balance(conn: &mut AnyConnection, account_id: &str) -> QueryResult<i64> {
@@ -100,7 +101,7 @@ pub fn lock_balance(conn: &mut AnyConnection, account_id: &str) -> QueryResult<i
         .find(account_id)
         .select(ledger_accounts::balance);
     match conn {
-        AnyConnection::Postgresql(c) => query.for_update().first(c),
+        AnyConnection::Postgresql(c) => query.for_no_key_update().first(c),
         AnyConnection::Sqlite(c) => query.first(c),
     }
 }

@@ -4,7 +4,7 @@
 //! closing UPDATE only matches an offering that is still open.
 
 use crate::db::offerings::Offering;
-use crate::db::{now, write_transaction, AnyConnection};
+use crate::db::{clock, write_transaction, AnyConnection};
 
 use super::error::ServiceResult;
 use super::offerings::notify_closed;
@@ -12,13 +12,14 @@ use super::offerings::notify_closed;
 /// How many offerings one pass looks at; the next pass takes the rest.
 const BATCH: i64 = 200;
 
-/// Closes what is due; returns (offering id, new status) for each offering
-/// this caller closed.
+/// Closes what is due by the database's clock (so that several servers, and
+/// the subscriptions they write, agree on when a round closed); returns
+/// (offering id, new status) for each offering this caller closed.
 pub fn close_expired(
     conn: &mut AnyConnection,
     currency: &str,
 ) -> ServiceResult<Vec<(String, String)>> {
-    let now = now();
+    let now = clock(conn)?;
     let mut closed = Vec::new();
     for id in Offering::due_for_closing(conn, now, BATCH)? {
         let outcome = write_transaction(conn, |conn| -> ServiceResult<Option<String>> {

@@ -2,6 +2,8 @@
 //! [`crate::db`]), and an investor's own subscriptions. Subscribing goes
 //! through the group-committed write path, [`crate::pipeline`].
 
+use std::collections::BTreeSet;
+
 use chrono::NaiveDateTime;
 
 use crate::config::Rules;
@@ -9,8 +11,8 @@ use crate::db::offerings::Offering;
 use crate::db::page::DEFAULT_LIMIT;
 use crate::db::subscriptions::Subscription;
 use crate::db::users::User;
-use crate::db::{now, write_transaction, AnyConnection};
-use crate::ledger::{ensure_account, lock_balance, post, AccountKind, EntryKind, Leg};
+use crate::db::{clock, write_transaction, AnyConnection};
+use crate::ledger::{ensure_account, lock_balance, AccountKind, EntryKind, JournalBatch, Leg};
 use crate::mail::enqueue;
 use crate::mail::templates;
 
@@ -24,6 +26,13 @@ fn conflict(code: &'static str, detail: impl Into<String>) -> Refusal {
 
 /// Cancels the investor's own active subscription while the offering is open
 /// and the cancellation window has not closed; the money returns at once.
+///
+/// One transaction in the lock order of [`crate::db`]: the investor's cash
+/// account, then the new rows (entry, postings, email), then the offering's
+/// escrow, the subscription and the offering — the hot rows, held only for
+/// the last few statements. Once the escrow is held, a settlement or refund
+/// of this round has either committed (and the checks below see it) or not
+/// begun. Times are the database's clock.
 pub fn cancel(
     conn: &mut AnyConnection,
     investor_id: &str,
@@ -31,8 +40,8 @@ pub fn cancel(
     rules: &Rules,
     currency: &str,
 ) -> ServiceResult<SubscriptionView> {
-    let now = now();
     write_transaction(conn, |conn| {
+        let now = clock(conn)?;
         let sub = Subscription::find(conn, subscription_id)?
             .filter(|s| s.investor_id == investor_id)
             .ok_or_else(|| not_found("subscription"))?;
@@ -66,32 +75,18 @@ pub fn cancel(
                 window_closed("Cancellations close before the offering's deadline.").into(),
             );
         }
+        let investor = User::find(conn, investor_id)?.ok_or_else(|| not_found("investor"))?;
 
-        // Same lock order as subscribing and settling: the investor, then the
-        // escrow, then the subscription rows, then the offering. Once the
-        // escrow is held, a settlement or refund of this round has either
-        // committed (and the checks below see it) or not begun.
+        // (1) The investor.
         let cash = ensure_account(conn, AccountKind::InvestorCash, investor_id, currency)?;
         lock_balance(conn, &cash)?;
+        // (2) The new rows, before any hot lock.
         let escrow = ensure_account(conn, AccountKind::OfferingEscrow, &offering.id, currency)?;
-        lock_balance(conn, &escrow)?;
-        let offering_now =
-            Offering::find(conn, &offering.id)?.ok_or_else(|| not_found("offering"))?;
-        if offering_now.status != "open" {
-            return Err(window_closed("The offering closed meanwhile.").into());
-        }
-        if !Subscription::transition(conn, subscription_id, "active", "cancelled", now)? {
-            return Err(conflict(
-                "subscription_not_active",
-                "The subscription was changed meanwhile.",
-            )
-            .into());
-        }
-        post(
-            conn,
+        let mut journal = JournalBatch::default();
+        journal.push(
             EntryKind::Cancellation,
             subscription_id,
-            &format!(
+            format!(
                 "Cancellation of {} shares of {}",
                 sub.shares, offering.title
             ),
@@ -106,30 +101,43 @@ pub fn cancel(
                 },
             ],
         )?;
+        let changes = journal.insert(conn, now)?;
+        enqueue(
+            conn,
+            &templates::subscription_cancelled(
+                &investor.email,
+                &offering.title,
+                sub.shares,
+                sub.amount,
+                currency,
+            ),
+        )?;
+        // (3) The hot rows: escrow, subscription, offering; each change is
+        // conditional, and any that does not apply rolls everything back.
+        lock_balance(conn, &escrow)?;
+        if !Subscription::transition(conn, subscription_id, "active", "cancelled", now)? {
+            return Err(conflict(
+                "subscription_not_active",
+                "The subscription was changed meanwhile.",
+            )
+            .into());
+        }
+        changes.apply(conn, &BTreeSet::from([escrow]))?;
         if !Offering::subtract_raised(
             conn,
             &offering.id,
             sub.amount,
-            crate::db::now(),
+            now,
             rules.cancellation_cutoff,
         )? {
             return Err(window_closed("The offering closed meanwhile.").into());
         }
-        if let Some(investor) = User::find(conn, investor_id)? {
-            enqueue(
-                conn,
-                &templates::subscription_cancelled(
-                    &investor.email,
-                    &offering.title,
-                    sub.shares,
-                    sub.amount,
-                    currency,
-                ),
-            )?;
-        }
-        let sub =
-            Subscription::find(conn, subscription_id)?.ok_or_else(|| not_found("subscription"))?;
-        Ok(SubscriptionView::new(sub, Some(offering.status)))
+        let cancelled = Subscription {
+            status: "cancelled".to_string(),
+            updated_at: now,
+            ..sub
+        };
+        Ok(SubscriptionView::new(cancelled, Some(offering.status)))
     })
 }
 
