@@ -14,7 +14,7 @@ use tracing_actix_web::TracingLogger;
 use crate::api::{self, problems, AppState};
 use crate::auth::JwtKeys;
 use crate::config::Config;
-use crate::db::{build_pool, run_migrations, DbPool};
+use crate::db::{build_pool, build_pool_with, run_migrations, DbPool};
 use crate::jobs::{spawn_periodic, Shutdown};
 use crate::mail::Relay;
 use crate::pipeline::Pipeline;
@@ -28,28 +28,36 @@ pub struct Application {
 
 impl Application {
     pub fn build(config: Config) -> anyhow::Result<Self> {
-        let pool = build_pool(&config.database_url, config.database_pool_size)
-            .context("cannot open the database")?;
         {
+            // Without time limits: it may wait for another server's migrations.
+            let pool = build_pool(&config.database_url, 1).context("cannot open the database")?;
             let mut conn = pool.get().context("cannot connect to the database")?;
             let applied = run_migrations(&mut conn)?;
             if applied > 0 {
                 tracing::info!(applied, "migrations applied");
             }
         }
+        let timeouts = config.database_timeouts;
+        let pool = build_pool_with(&config.database_url, config.database_pool_size, timeouts)
+            .context("cannot open the database")?;
         let listener = TcpListener::bind(config.bind_addr)
             .with_context(|| format!("cannot listen on {}", config.bind_addr))?;
         let port = listener.local_addr()?.port();
 
         let shutdown = Shutdown::default();
-        start_jobs(&config, &pool, &shutdown)?;
+        // The background jobs have connections of their own: a busy request
+        // pool never starves them, nor they it.
+        let jobs_pool = build_pool_with(&config.database_url, 3, timeouts)
+            .context("cannot open the database for the background jobs")?;
+        start_jobs(&config, &jobs_pool, &shutdown)?;
 
         let config = Arc::new(config);
         // The write pipeline has its own connection: subscriptions never wait
         // for one behind readers.
-        let writer_pool = build_pool(
+        let writer_pool = build_pool_with(
             &config.database_url,
             Pipeline::writers_for(&config.database_url, &config.pipeline),
+            timeouts,
         )
         .context("cannot open the database for the write pipeline")?;
         let pipeline = Pipeline::start(writer_pool, config.clone(), config.pipeline)?;

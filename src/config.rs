@@ -53,6 +53,8 @@ pub struct Config {
     pub seal_interval: Duration,
     /// How the write pipeline forms its batches.
     pub pipeline: crate::pipeline::Settings,
+    /// PostgreSQL lock and statement time limits for the server's connections.
+    pub database_timeouts: crate::db::Timeouts,
 }
 
 /// Business rules that operators may tune.
@@ -234,6 +236,20 @@ impl Config {
         };
         let sweep_interval = secs(vars, "SWEEP_INTERVAL_SECS", 30)?;
         let seal_interval = secs(vars, "SEAL_INTERVAL_SECS", 5)?;
+        let database_timeouts = crate::db::Timeouts {
+            lock: Duration::from_millis(ranged(
+                vars,
+                "DATABASE_LOCK_TIMEOUT_MS",
+                5_000,
+                0..=3_600_000,
+            )?),
+            statement: Duration::from_millis(ranged(
+                vars,
+                "DATABASE_STATEMENT_TIMEOUT_MS",
+                30_000,
+                0..=3_600_000,
+            )?),
+        };
         let pipeline = crate::pipeline::Settings {
             writers: ranged(vars, "WRITE_WRITERS", 2, 1..=64)?,
             max_batch: ranged(vars, "WRITE_BATCH_MAX", 512, 1..=10_000)?,
@@ -258,6 +274,7 @@ impl Config {
             sweep_interval,
             seal_interval,
             pipeline,
+            database_timeouts,
         })
     }
 }

@@ -175,9 +175,32 @@ impl From<diesel::result::Error> for ApiError {
     fn from(e: diesel::result::Error) -> Self {
         match e {
             diesel::result::Error::NotFound => ApiError::not_found("No such resource."),
+            other if is_busy(&other) => {
+                let mut busy = Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "database_busy",
+                    "The database is too busy to answer in time. Nothing was changed; try again shortly.",
+                )
+                .retry_after(1);
+                busy.source = Some(other.into());
+                busy
+            }
             other => ApiError::internal(other),
         }
     }
+}
+
+/// A statement that gave up waiting: PostgreSQL's `lock_timeout` or
+/// `statement_timeout` (SQLSTATE 55P03 / 57014, which diesel reports by
+/// message only), or SQLite's busy timeout. The transaction was rolled back.
+fn is_busy(e: &diesel::result::Error) -> bool {
+    let diesel::result::Error::DatabaseError(_, info) = e else {
+        return false;
+    };
+    let message = info.message();
+    message.starts_with("canceling statement due to lock timeout")
+        || message.starts_with("canceling statement due to statement timeout")
+        || message.starts_with("database is locked")
 }
 
 impl From<diesel::r2d2::PoolError> for ApiError {

@@ -30,6 +30,17 @@ pub(super) fn establish_sqlite(path: &str) -> ConnectionResult<AnyConnection> {
     Ok(AnyConnection::Sqlite(conn))
 }
 
-pub(super) fn establish_postgres(url: &str) -> ConnectionResult<AnyConnection> {
-    diesel::PgConnection::establish(url).map(AnyConnection::Postgresql)
+pub(super) fn establish_postgres(
+    url: &str,
+    timeouts: &super::pool::Timeouts,
+) -> ConnectionResult<AnyConnection> {
+    use diesel::connection::SimpleConnection;
+    let mut conn = diesel::PgConnection::establish(url)?;
+    conn.batch_execute(&format!(
+        "SET lock_timeout = {}; SET statement_timeout = {};",
+        timeouts.lock.as_millis(),
+        timeouts.statement.as_millis()
+    ))
+    .map_err(|e| ConnectionError::BadConnection(e.to_string()))?;
+    Ok(AnyConnection::Postgresql(conn))
 }

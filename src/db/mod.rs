@@ -48,7 +48,7 @@ pub use connection::AnyConnection;
 /// The backend type of [`AnyConnection`], for boxed queries.
 pub type Backend = <AnyConnection as diesel::Connection>::Backend;
 pub use migrations::run_migrations;
-pub use pool::{build_pool, ConnectionManager, DbPool, PooledConn};
+pub use pool::{build_pool, build_pool_with, ConnectionManager, DbPool, PooledConn, Timeouts};
 pub use transaction::{read_snapshot, write_transaction};
 pub use url::{DatabaseUrl, DatabaseUrlError};
 

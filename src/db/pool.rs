@@ -13,11 +13,21 @@ pub type PooledConn = r2d2::PooledConnection<ConnectionManager>;
 #[derive(Debug, Clone)]
 pub struct ConnectionManager {
     url: DatabaseUrl,
+    timeouts: Timeouts,
+}
+
+/// PostgreSQL's `lock_timeout` and `statement_timeout` for a pool's
+/// connections: a request stuck behind a lock, or a statement that runs
+/// away, fails (503 `database_busy`) instead of hanging. Zero: no limit.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Timeouts {
+    pub lock: Duration,
+    pub statement: Duration,
 }
 
 impl ConnectionManager {
-    pub fn new(url: DatabaseUrl) -> Self {
-        Self { url }
+    pub fn new(url: DatabaseUrl, timeouts: Timeouts) -> Self {
+        Self { url, timeouts }
     }
 }
 
@@ -27,7 +37,7 @@ impl r2d2::ManageConnection for ConnectionManager {
 
     fn connect(&self) -> Result<AnyConnection, r2d2::Error> {
         match &self.url {
-            DatabaseUrl::Postgres(url) => establish_postgres(url),
+            DatabaseUrl::Postgres(url) => establish_postgres(url, &self.timeouts),
             DatabaseUrl::Sqlite(path) => establish_sqlite(path),
         }
         .map_err(r2d2::Error::ConnectionError)
@@ -42,8 +52,18 @@ impl r2d2::ManageConnection for ConnectionManager {
     }
 }
 
-/// Builds the pool. For a SQLite file, creates its folder first.
+/// Builds a pool whose statements run without time limits (commands, tests).
+/// For a SQLite file, creates its folder first.
 pub fn build_pool(url: &DatabaseUrl, size: u32) -> Result<DbPool, anyhow::Error> {
+    build_pool_with(url, size, Timeouts::default())
+}
+
+/// Builds a pool whose PostgreSQL connections have these time limits.
+pub fn build_pool_with(
+    url: &DatabaseUrl,
+    size: u32,
+    timeouts: Timeouts,
+) -> Result<DbPool, anyhow::Error> {
     if let DatabaseUrl::Sqlite(path) = url {
         if let Some(dir) = std::path::Path::new(path).parent() {
             if !dir.as_os_str().is_empty() {
@@ -55,6 +75,6 @@ pub fn build_pool(url: &DatabaseUrl, size: u32) -> Result<DbPool, anyhow::Error>
         .max_size(size)
         .connection_timeout(Duration::from_secs(10))
         .test_on_check_out(false)
-        .build(ConnectionManager::new(url.clone()))?;
+        .build(ConnectionManager::new(url.clone(), timeouts))?;
     Ok(pool)
 }

@@ -83,15 +83,20 @@ impl Writer {
         let requests: Vec<&SubscribeRequest> = batch.iter().map(|j| &j.request).collect();
         match self.run(&requests) {
             Ok(outcomes) => answer(batch, outcomes),
-            Err(error) if batch.len() > 1 => {
-                tracing::warn!(size = batch.len(), %error, "batch failed; retrying its requests one by one");
+            // Retried one by one, so that one bad request cannot fail the
+            // rest; not when the database is busy or away (503): that would
+            // only multiply the wait.
+            Err(error) if batch.len() > 1 && error.status.as_u16() != 503 => {
+                tracing::warn!(size = batch.len(), %error, cause = ?error.source,
+                    "batch failed; retrying its requests one by one");
                 for job in batch {
                     self.process(vec![job]);
                 }
             }
             Err(error) => {
-                if let Some(job) = batch.into_iter().next() {
-                    let _ = job.answer.send(Err(error));
+                tracing::warn!(size = batch.len(), %error, cause = ?error.source, "batch failed");
+                for job in batch {
+                    let _ = job.answer.send(Err(copy_of(&error)));
                 }
             }
         }
@@ -123,6 +128,14 @@ impl Writer {
             Err(BatchError::Failed(e)) => Err(ApiError::from(e)),
         }
     }
+}
+
+/// The same problem for another request of the batch (the cause is logged once).
+fn copy_of(error: &ApiError) -> ApiError {
+    let mut copy = ApiError::new(error.status, error.code, error.detail.clone());
+    copy.extra = error.extra.clone();
+    copy.retry_after = error.retry_after;
+    copy
 }
 
 /// Sends each request its answer; a repeated key gets its first request's.

@@ -321,3 +321,52 @@ async fn a_server_killed_mid_batch_loses_no_acknowledged_subscription() {
         assert_eq!(&replay.body, body);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_stuck_lock_times_out_with_a_503_and_changes_nothing() {
+    if !crate::helpers::backend_is_postgres() {
+        // SQLite has no row locks; its writers queue on the write lock.
+        eprintln!("lock_timeout is PostgreSQL's: nothing to test on SQLite");
+        return;
+    }
+    let app = spawn_app_with(&[("DATABASE_LOCK_TIMEOUT_MS", "300")]).await;
+    let operator = app.operator().await;
+    let sponsor = app.sponsor().await;
+    let offering = app
+        .open_offering(
+            &sponsor,
+            &operator,
+            json!({"price_per_share": PRICE, "target_amount": 100 * PRICE}),
+        )
+        .await;
+    let investor = app.investor(&operator, 10 * PRICE).await;
+
+    // Another session holds the offering's row and does not let go.
+    use diesel::connection::SimpleConnection;
+    use diesel::Connection;
+    let mut blocker = diesel::PgConnection::establish(&app.database_url_string()).unwrap();
+    blocker
+        .batch_execute(&format!(
+            "BEGIN; SELECT 1 FROM offerings WHERE id = '{offering}' FOR UPDATE;"
+        ))
+        .unwrap();
+    let started = std::time::Instant::now();
+    let stuck = app.subscribe(&investor, &offering, json!(2), "stuck").await;
+    stuck.assert_problem(503, "database_busy");
+    assert!(stuck.headers.get("retry-after").is_some());
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "it did not hang"
+    );
+    assert_eq!(app.count("subscriptions"), 0);
+    assert_eq!(app.count("idempotency_keys WHERE idem_key = 'stuck'"), 0);
+    assert_eq!(app.available(&investor).await, 10 * PRICE);
+
+    // Once the lock is gone, the same request goes through.
+    blocker.batch_execute("ROLLBACK;").unwrap();
+    let retried = app.subscribe(&investor, &offering, json!(2), "stuck").await;
+    assert_eq!(retried.status, 201, "{}", retried.body);
+    assert_eq!(app.count("subscriptions"), 1);
+    assert_eq!(app.available(&investor).await, 8 * PRICE);
+    app.assert_books_balance(&operator).await;
+}
