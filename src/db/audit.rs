@@ -66,7 +66,7 @@ pub fn record_many(
 ) -> QueryResult<()> {
     use diesel::sql_types::{Nullable, Text, Timestamp};
     for chunk in records.chunks(500) {
-        let mut q = super::raw::boxed(format!(
+        let mut q = super::raw::boxed(conn, format!(
             "INSERT INTO audit_log (id, at, actor_id, actor_role, action, subject_type, subject_id, \
              request_id, details) VALUES {}",
             super::raw::value_rows(chunk.len(), 9, 1)

@@ -172,11 +172,14 @@ pub fn claim_many(
     sorted.sort_by_key(|k| (k.user_id, k.key));
     let mut claimed = HashSet::new();
     for chunk in sorted.chunks(500) {
-        let mut q = super::raw::boxed(format!(
+        let mut q = super::raw::boxed(
+            conn,
+            format!(
             "INSERT INTO idempotency_keys (user_id, idem_key, request_hash, locked_at, created_at) \
              VALUES {} ON CONFLICT (user_id, idem_key) DO NOTHING RETURNING user_id, idem_key",
             super::raw::value_rows(chunk.len(), 5, 1)
-        ));
+        ),
+        );
         for k in chunk {
             q = q
                 .bind::<Text, _>(k.user_id.to_string())
@@ -232,7 +235,7 @@ pub fn complete_many(
 ) -> QueryResult<()> {
     use diesel::sql_types::{Integer, Text};
     for chunk in responses.chunks(500) {
-        let mut q = super::raw::boxed(format!(
+        let mut q = super::raw::boxed(conn, format!(
             "WITH answer (user_id, idem_key, status_code, response_body) AS (VALUES {}) \
              UPDATE idempotency_keys SET status_code = answer.status_code, \
              response_body = answer.response_body FROM answer \

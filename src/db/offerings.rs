@@ -250,8 +250,10 @@ impl Offering {
             Self::find_many(conn, &ids, true)?;
         }
         let now_at = amounts.len() * 2 + 1;
-        let mut q = super::raw::boxed(format!(
-            "WITH delta (id, amount) AS (VALUES {rows}) \
+        let mut q = super::raw::boxed(
+            conn,
+            format!(
+                "WITH delta (id, amount) AS (VALUES {rows}) \
              UPDATE offerings SET raised = offerings.raised + delta.amount, \
              status = CASE WHEN offerings.raised + delta.amount = offerings.target_amount \
                       THEN 'funded' ELSE offerings.status END, \
@@ -262,8 +264,9 @@ impl Offering {
              AND offerings.closes_at > ${now_at} \
              AND offerings.raised + delta.amount <= offerings.target_amount \
              RETURNING offerings.id, offerings.raised, offerings.status",
-            rows = super::raw::value_rows(amounts.len(), 2, 1)
-        ));
+                rows = super::raw::value_rows(amounts.len(), 2, 1)
+            ),
+        );
         for (id, amount) in amounts {
             q = q.bind::<Text, _>(id.to_string()).bind::<BigInt, _>(*amount);
         }

@@ -34,11 +34,14 @@ impl Subscription {
     pub fn insert_many(conn: &mut AnyConnection, rows: &[Subscription]) -> QueryResult<()> {
         use diesel::sql_types::{Text, Timestamp};
         for chunk in rows.chunks(ROWS_PER_INSERT) {
-            let mut q = super::raw::boxed(format!(
+            let mut q = super::raw::boxed(
+                conn,
+                format!(
                 "INSERT INTO subscriptions (id, offering_id, investor_id, shares, amount, status, \
                  entry_id, created_at, updated_at) VALUES {}",
                 super::raw::value_rows(chunk.len(), 9, 1)
-            ));
+            ),
+            );
             for s in chunk {
                 q = q
                     .bind::<Text, _>(s.id.clone())

@@ -175,7 +175,7 @@ impl JournalBatch {
     ) -> QueryResult<BalanceChanges> {
         use diesel::sql_types::{BigInt, Text, Timestamp};
         for chunk in self.entries.chunks(ROWS_PER_INSERT) {
-            let mut q = raw::boxed(format!(
+            let mut q = raw::boxed(conn, format!(
                 "INSERT INTO journal_entries (id, kind, reference_id, description, created_at) VALUES {}",
                 raw::value_rows(chunk.len(), 5, 1)
             ));
@@ -200,10 +200,13 @@ impl JournalBatch {
             .collect();
         let mut changes = BalanceChanges::default();
         for chunk in postings.chunks(ROWS_PER_INSERT) {
-            let mut q = raw::boxed(format!(
-                "INSERT INTO postings (id, entry_id, account_id, amount, created_at) VALUES {}",
-                raw::value_rows(chunk.len(), 5, 1)
-            ));
+            let mut q = raw::boxed(
+                conn,
+                format!(
+                    "INSERT INTO postings (id, entry_id, account_id, amount, created_at) VALUES {}",
+                    raw::value_rows(chunk.len(), 5, 1)
+                ),
+            );
             for (entry, account, amount) in chunk {
                 q = q
                     .bind::<Text, _>(new_id())
@@ -261,7 +264,7 @@ fn apply_chunk(conn: &mut AnyConnection, changes: &[(String, i64)]) -> Result<()
     if changes.is_empty() {
         return Ok(());
     }
-    let mut q = raw::boxed(format!(
+    let mut q = raw::boxed(conn, format!(
         "WITH change (account_id, delta) AS (VALUES {}) \
          UPDATE ledger_accounts SET balance = balance + change.delta FROM change \
          WHERE ledger_accounts.id = change.account_id \

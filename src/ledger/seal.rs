@@ -155,10 +155,13 @@ fn seal_batch(conn: &mut AnyConnection) -> QueryResult<usize> {
             ledger_seals::sealed_at.eq(now()),
         ))
         .execute(conn)?;
-    let mut insert = crate::db::raw::boxed(format!(
-        "INSERT INTO entry_seals (entry_id, seal_seq, entry_hash) VALUES {}",
-        crate::db::raw::value_rows(entries.len(), 3, 1)
-    ));
+    let mut insert = crate::db::raw::boxed(
+        conn,
+        format!(
+            "INSERT INTO entry_seals (entry_id, seal_seq, entry_hash) VALUES {}",
+            crate::db::raw::value_rows(entries.len(), 3, 1)
+        ),
+    );
     for (id, hash) in &entries {
         insert = insert
             .bind::<Text, _>(id.clone())

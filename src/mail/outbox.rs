@@ -48,7 +48,7 @@ pub fn enqueue_many(
 ) -> QueryResult<()> {
     use diesel::sql_types::{Integer, Text, Timestamp};
     for chunk in emails.chunks(500) {
-        let mut q = crate::db::raw::boxed(format!(
+        let mut q = crate::db::raw::boxed(conn, format!(
             "INSERT INTO outbox (id, recipient, subject, body_text, created_at, attempts, next_attempt_at) \
              VALUES {}",
             crate::db::raw::value_rows(chunk.len(), 7, 1)
