@@ -42,6 +42,7 @@ pub mod tokens;
 mod transaction;
 mod url;
 pub mod users;
+mod write_gate;
 
 pub use connection::AnyConnection;
 

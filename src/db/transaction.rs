@@ -6,11 +6,12 @@ use super::AnyConnection;
 
 /// Runs `f` in one transaction that is meant to write.
 ///
-/// On SQLite it begins with `BEGIN IMMEDIATE`: the write lock is taken up front,
-/// so two writers queue on `busy_timeout` instead of one of them failing with
-/// `database is locked` when it upgrades a read lock. On PostgreSQL a plain
-/// `BEGIN` (READ COMMITTED); correctness there comes from conditional updates
-/// and row locks inside `f`.
+/// On SQLite the writers of this process first queue on the database's
+/// [`write_gate`](super::write_gate), in arrival order, then begin with
+/// `BEGIN IMMEDIATE`: the write lock is taken up front, so a writer never
+/// fails with `database is locked` when it upgrades a read lock. On
+/// PostgreSQL a plain `BEGIN` (READ COMMITTED); correctness there comes from
+/// conditional updates and row locks inside `f`.
 pub fn write_transaction<T, E, F>(conn: &mut AnyConnection, f: F) -> Result<T, E>
 where
     F: FnOnce(&mut AnyConnection) -> Result<T, E>,
@@ -21,12 +22,18 @@ where
     if in_transaction(conn) {
         return conn.transaction(f);
     }
-    match conn {
+    // Held until the transaction has ended, whichever way.
+    let _turn = match conn {
         AnyConnection::Sqlite(c) => {
-            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?
+            let turn = super::write_gate::gate_of(c)?.and_then(|gate| gate.enter());
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?;
+            turn
         }
-        AnyConnection::Postgresql(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN")?,
-    }
+        AnyConnection::Postgresql(c) => {
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN")?;
+            None
+        }
+    };
     type Tm = <AnyConnection as Connection>::TransactionManager;
     match f(conn) {
         Ok(value) => match Tm::commit_transaction(conn) {
