@@ -34,6 +34,19 @@ struct Row {
     response_body: Option<String>,
 }
 
+fn find(conn: &mut AnyConnection, user_id: &str, key: &str) -> QueryResult<Option<Row>> {
+    idempotency_keys::table
+        .find((user_id, key))
+        .select((
+            idempotency_keys::request_hash,
+            idempotency_keys::locked_at,
+            idempotency_keys::status_code,
+            idempotency_keys::response_body,
+        ))
+        .first(conn)
+        .optional()
+}
+
 /// Claims `key` for `user` in its own short transaction (committed before the
 /// work starts, so a concurrent replay sees it and answers 409).
 pub fn claim(
@@ -44,17 +57,7 @@ pub fn claim(
 ) -> QueryResult<Claim> {
     let now = now();
     let result = write_transaction(conn, |conn| {
-        let existing: Option<Row> = idempotency_keys::table
-            .find((user_id, key))
-            .select((
-                idempotency_keys::request_hash,
-                idempotency_keys::locked_at,
-                idempotency_keys::status_code,
-                idempotency_keys::response_body,
-            ))
-            .first(conn)
-            .optional()?;
-        let Some(row) = existing else {
+        let Some(row) = find(conn, user_id, key)? else {
             diesel::insert_into(idempotency_keys::table)
                 .values((
                     idempotency_keys::user_id.eq(user_id),
@@ -202,17 +205,7 @@ pub fn existing(
     key: &str,
     request_hash: &str,
 ) -> QueryResult<Claim> {
-    let row: Option<Row> = idempotency_keys::table
-        .find((user_id, key))
-        .select((
-            idempotency_keys::request_hash,
-            idempotency_keys::locked_at,
-            idempotency_keys::status_code,
-            idempotency_keys::response_body,
-        ))
-        .first(conn)
-        .optional()?;
-    Ok(match row {
+    Ok(match find(conn, user_id, key)? {
         // Vanished meanwhile (released by a failed request): ask for a retry.
         None => Claim::InProgress,
         Some(row) if row.request_hash != request_hash => Claim::Mismatch,

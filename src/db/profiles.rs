@@ -36,6 +36,15 @@ pub struct ProfileRow<'a> {
 }
 
 impl InvestorProfile {
+    /// The figures the Reg CF limit is computed from.
+    pub fn finances(&self) -> crate::domain::limits::InvestorFinances {
+        crate::domain::limits::InvestorFinances {
+            annual_income: self.annual_income,
+            net_worth: self.net_worth,
+            accredited: self.accredited,
+        }
+    }
+
     /// These users that exist, each with their profile if they have one,
     /// by user id: one query.
     pub fn find_with_users(

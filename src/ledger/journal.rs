@@ -53,6 +53,15 @@ pub enum LedgerError {
     Database(#[from] diesel::result::Error),
 }
 
+/// At least two legs, none zero, summing to zero.
+fn check_balanced(legs: &[Leg<'_>]) -> Result<(), LedgerError> {
+    let sum: i128 = legs.iter().map(|l| l.amount as i128).sum();
+    if legs.len() < 2 || sum != 0 || legs.iter().any(|l| l.amount == 0) {
+        return Err(LedgerError::Unbalanced);
+    }
+    Ok(())
+}
+
 /// Records one money movement: the entry, its postings, and the new balances.
 ///
 /// Balances are updated in the order of `legs`: callers put the contended
@@ -67,10 +76,7 @@ pub fn post(
     description: &str,
     legs: &[Leg<'_>],
 ) -> Result<String, LedgerError> {
-    let sum: i128 = legs.iter().map(|l| l.amount as i128).sum();
-    if legs.len() < 2 || sum != 0 || legs.iter().any(|l| l.amount == 0) {
-        return Err(LedgerError::Unbalanced);
-    }
+    check_balanced(legs)?;
     let entry_id = new_id();
     let now = now();
     diesel::insert_into(journal_entries::table)
@@ -148,10 +154,7 @@ impl JournalBatch {
         description: String,
         legs: &[Leg<'_>],
     ) -> Result<String, LedgerError> {
-        let sum: i128 = legs.iter().map(|l| l.amount as i128).sum();
-        if legs.len() < 2 || sum != 0 || legs.iter().any(|l| l.amount == 0) {
-            return Err(LedgerError::Unbalanced);
-        }
+        check_balanced(legs)?;
         let id = new_id();
         self.entries.push(BatchEntry {
             id: id.clone(),

@@ -9,7 +9,7 @@ use chrono::NaiveDateTime;
 
 use crate::db::offerings::Offering;
 use crate::db::profiles::InvestorProfile;
-use crate::domain::limits::{annual_limit, remaining, InvestorFinances, RegCfRule};
+use crate::domain::limits::{annual_limit, remaining, RegCfRule};
 use crate::domain::Shares;
 use crate::services::{Refusal, RefusalKind, ServiceError};
 
@@ -157,14 +157,7 @@ pub fn accept(
             .with("remaining_allowed", (max - already).max(0)));
         }
     }
-    let limit = annual_limit(
-        rule,
-        &InvestorFinances {
-            annual_income: profile.annual_income,
-            net_worth: profile.net_worth,
-            accredited: profile.accredited,
-        },
-    );
+    let limit = annual_limit(rule, &profile.finances());
     if let Some(left) = remaining(
         limit,
         investor.committed_12m,

@@ -10,7 +10,7 @@ use crate::db::subscriptions::Subscription;
 use crate::db::users::User;
 use crate::db::{now, write_transaction, AnyConnection};
 use crate::domain::kyc::{InvestorProfileInput, KycStatus};
-use crate::domain::limits::{annual_limit, remaining, InvestorFinances, RegCfRule};
+use crate::domain::limits::{annual_limit, remaining, RegCfRule};
 
 use super::error::{not_found, refuse, Refusal, RefusalKind, ServiceResult};
 use super::views::{utc, Page};
@@ -51,14 +51,7 @@ pub fn limit_of(
     rule: &RegCfRule,
     now: NaiveDateTime,
 ) -> ServiceResult<LimitView> {
-    let limit = annual_limit(
-        rule,
-        &InvestorFinances {
-            annual_income: profile.annual_income,
-            net_worth: profile.net_worth,
-            accredited: profile.accredited,
-        },
-    );
+    let limit = annual_limit(rule, &profile.finances());
     let invested = Subscription::committed_since(conn, &profile.user_id, now - LIMIT_WINDOW)?;
     Ok(LimitView {
         annual_limit: limit,
