@@ -136,7 +136,12 @@ fn run_in_transaction(
     let people = InvestorProfile::find_with_users(conn, &investor_ids)?;
     let cash_accounts = find_accounts(conn, AccountKind::InvestorCash, &investor_ids, true)?;
     let locked = mode == Mode::Locked;
-    let mut escrows = find_accounts(conn, AccountKind::OfferingEscrow, &offering_ids, locked)?;
+    // Offering id -> its escrow account's id.
+    let mut escrows: HashMap<String, String> =
+        find_accounts(conn, AccountKind::OfferingEscrow, &offering_ids, locked)?
+            .into_iter()
+            .map(|(offering, account)| (offering, account.id))
+            .collect();
     let offerings = Offering::find_many(conn, &offering_ids, locked)?;
     let capped: Vec<&str> = offerings
         .values()
@@ -205,7 +210,8 @@ fn run_in_transaction(
             ))));
         };
         let escrow = match escrows.get(&r.offering_id) {
-            Some(account) => account.id.clone(),
+            Some(id) => id.clone(),
+            // The round's first subscription.
             None => {
                 let id = ensure_account(
                     conn,
@@ -213,11 +219,7 @@ fn run_in_transaction(
                     &r.offering_id,
                     &config.currency,
                 )?;
-                if let Some(account) =
-                    crate::ledger::find_account(conn, AccountKind::OfferingEscrow, &r.offering_id)?
-                {
-                    escrows.insert(r.offering_id.clone(), account);
-                }
+                escrows.insert(r.offering_id.clone(), id.clone());
                 id
             }
         };
@@ -324,10 +326,11 @@ fn run_in_transaction(
     // (5) The hot rows, last and once each. Another writer may have moved an
     // offering since it was read (this server's other writers, another
     // server): the conditional update still never takes it above its target,
-    // and as long as it ends in the status this batch expects, every answer
-    // stands (requests that were refused would still be). Otherwise the
-    // batch runs again with the offerings locked.
-    let escrow_ids: BTreeSet<String> = escrows.values().map(|a| a.id.clone()).collect();
+    // and as long as it ends in the status this batch expects, every
+    // acceptance stands (a refusal for lack of room speaks of the offering as
+    // the batch read it). Otherwise the batch runs again with the offerings
+    // locked.
+    let escrow_ids: BTreeSet<String> = escrows.into_values().collect();
     changes.apply(conn, &escrow_ids)?;
     let totals: Vec<(&str, i64)> = totals.into_iter().collect();
     let changed = Offering::add_raised(conn, &totals, now)?;
