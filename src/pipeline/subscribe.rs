@@ -33,7 +33,9 @@ use crate::db::profiles::InvestorProfile;
 use crate::db::subscriptions::Subscription;
 use crate::db::{clock, new_id, write_transaction, AnyConnection};
 use crate::error::ApiError;
-use crate::ledger::{ensure_account, find_accounts, AccountKind, EntryKind, JournalBatch, Leg};
+use crate::ledger::{
+    ensure_account, find_accounts, lock_in_order, AccountKind, EntryKind, JournalBatch, Leg,
+};
 use crate::mail::outbox::enqueue_many;
 use crate::mail::templates::{self, Confirmation};
 use crate::services::offerings::notify_closed;
@@ -98,16 +100,16 @@ fn run_in_transaction(
     let now = clock(conn)?;
     let mut outcomes: Vec<Option<Outcome>> = requests.iter().map(|_| None).collect();
 
-    // (1) Keys. A key repeated within the batch is the same request sent
-    // twice: it gets the first one's answer.
+    // (1) Keys. A key repeated within the batch that this batch claims is
+    // the same request sent twice (it gets the first one's answer) or a
+    // mismatch; a key that exists already answers each request by its own
+    // body.
     let mut first_with_key: HashMap<(&str, &str), usize> = HashMap::new();
+    let mut repeats = Vec::new();
     let mut keys = Vec::new();
     for (i, r) in requests.iter().enumerate() {
         match first_with_key.get(&(r.investor_id.as_str(), r.key.as_str())) {
-            Some(&j) if requests[j].fingerprint == r.fingerprint => {
-                outcomes[i] = Some(Outcome::SameAs(j))
-            }
-            Some(_) => outcomes[i] = Some(Outcome::Answer(claim_answer(Claim::Mismatch))),
+            Some(&first) => repeats.push((i, first)),
             None => {
                 first_with_key.insert((&r.investor_id, &r.key), i);
                 keys.push(BatchKey {
@@ -119,11 +121,20 @@ fn run_in_transaction(
         }
     }
     let claimed = claim_many(conn, &keys, now)?;
-    for (&(user, key), &i) in &first_with_key {
-        if !claimed.contains(&(user.to_string(), key.to_string())) {
-            let claim = existing(conn, user, key, &requests[i].fingerprint)?;
-            outcomes[i] = Some(Outcome::Answer(claim_answer(claim)));
-        }
+    let is_claimed =
+        |i: usize| claimed.contains(&(requests[i].investor_id.clone(), requests[i].key.clone()));
+    let unclaimed = first_with_key.values().copied().filter(|&i| !is_claimed(i));
+    for i in unclaimed.chain(repeats.iter().map(|&(i, _)| i).filter(|&i| !is_claimed(i))) {
+        let r = requests[i];
+        let claim = existing(conn, &r.investor_id, &r.key, &r.fingerprint)?;
+        outcomes[i] = Some(Outcome::Answer(claim_answer(claim)));
+    }
+    for &(i, first) in repeats.iter().filter(|&&(i, _)| is_claimed(i)) {
+        outcomes[i] = Some(if requests[i].fingerprint == requests[first].fingerprint {
+            Outcome::SameAs(first)
+        } else {
+            Outcome::Answer(claim_answer(Claim::Mismatch))
+        });
     }
     let live: Vec<usize> = (0..requests.len())
         .filter(|&i| outcomes[i].is_none())
@@ -135,14 +146,36 @@ fn run_in_transaction(
     let offering_ids = distinct(live.iter().map(|&i| requests[i].offering_id.as_str()));
     let people = InvestorProfile::find_with_users(conn, &investor_ids)?;
     let cash_accounts = find_accounts(conn, AccountKind::InvestorCash, &investor_ids, true)?;
-    let locked = mode == Mode::Locked;
-    // Offering id -> its escrow account's id.
+    let mut offerings = Offering::find_many(conn, &offering_ids, false)?;
+    let open: Vec<&str> = offerings
+        .values()
+        .filter(|o| o.status == "open")
+        .map(|o| o.id.as_str())
+        .collect();
+    // Offering id -> its escrow account's id (approval creates it; an older
+    // round may get it here, before any hot lock is taken).
     let mut escrows: HashMap<String, String> =
-        find_accounts(conn, AccountKind::OfferingEscrow, &offering_ids, locked)?
+        find_accounts(conn, AccountKind::OfferingEscrow, &open, false)?
             .into_iter()
             .map(|(offering, account)| (offering, account.id))
             .collect();
-    let offerings = Offering::find_many(conn, &offering_ids, locked)?;
+    for id in &open {
+        if !escrows.contains_key(*id) {
+            let escrow = ensure_account(conn, AccountKind::OfferingEscrow, id, &config.currency)?;
+            escrows.insert(id.to_string(), escrow);
+        }
+    }
+    if mode == Mode::Locked {
+        // The hot rows of the open offerings only (a closed one takes no
+        // subscription, and its settlement or refund may hold them).
+        let escrow_ids: Vec<&str> = open
+            .iter()
+            .filter_map(|id| escrows.get(*id).map(String::as_str))
+            .collect();
+        lock_in_order(conn, &escrow_ids)?;
+        let fresh = Offering::find_many(conn, &open, true)?;
+        offerings.extend(fresh);
+    }
     let capped: Vec<&str> = offerings
         .values()
         .filter(|o| o.max_per_investor.is_some())
@@ -209,19 +242,10 @@ fn run_in_transaction(
                 "an accepted subscription lost its offering, investor or cash account"
             ))));
         };
-        let escrow = match escrows.get(&r.offering_id) {
-            Some(id) => id.clone(),
-            // The round's first subscription.
-            None => {
-                let id = ensure_account(
-                    conn,
-                    AccountKind::OfferingEscrow,
-                    &r.offering_id,
-                    &config.currency,
-                )?;
-                escrows.insert(r.offering_id.clone(), id.clone());
-                id
-            }
+        let Some(escrow) = escrows.get(&r.offering_id).cloned() else {
+            return Err(BatchError::Failed(ServiceError::Internal(anyhow::anyhow!(
+                "an accepted subscription's offering has no escrow account"
+            ))));
         };
         let subscription_id = new_id();
         let entry_id = journal.push(
@@ -310,7 +334,7 @@ fn run_in_transaction(
     }
     let answers: Vec<(&str, &str, u16, &str)> = first_with_key
         .values()
-        .filter(|&&i| claimed.contains(&(requests[i].investor_id.clone(), requests[i].key.clone())))
+        .filter(|&&i| is_claimed(i))
         .filter_map(|&i| match &outcomes[i] {
             Some(Outcome::Answer(reply)) => Some((
                 requests[i].investor_id.as_str(),
@@ -333,7 +357,10 @@ fn run_in_transaction(
     let escrow_ids: BTreeSet<String> = escrows.into_values().collect();
     changes.apply(conn, &escrow_ids)?;
     let totals: Vec<(&str, i64)> = totals.into_iter().collect();
-    let changed = Offering::add_raised(conn, &totals, now)?;
+    // The deadline by the clock now, not when the batch began: it may have
+    // waited for locks across it (the batch then runs again, and refuses).
+    let deadline_check = clock(conn)?;
+    let changed = Offering::add_raised(conn, &totals, deadline_check)?;
     for (offering_id, _) in &totals {
         let (Some((raised, status)), Some(expected)) = (
             changed.get(*offering_id),

@@ -103,30 +103,31 @@ impl Writer {
     }
 
     /// Runs the batch, optimistically unless another server recently
-    /// overtook one; once more, locked, if it is overtaken now.
+    /// overtook one; again, locked, if it is overtaken now (and once more if
+    /// a deadline passed while it ran).
     fn run(&mut self, requests: &[&SubscribeRequest]) -> Result<Vec<Outcome>, ApiError> {
         let mut conn = self.pool.get()?;
         let locked = self.locked_until.is_some_and(|t| Instant::now() < t);
-        let mode = if locked {
+        let mut mode = if locked {
             Mode::Locked
         } else {
             Mode::Optimistic
         };
-        let first = subscribe::run(&mut conn, requests, mode, &self.config);
-        let result = match first {
-            Err(BatchError::Contended) if mode == Mode::Optimistic => {
-                self.locked_until = Some(Instant::now() + LOCKED_MODE_FOR);
-                subscribe::run(&mut conn, requests, Mode::Locked, &self.config)
+        for _ in 0..3 {
+            match subscribe::run(&mut conn, requests, mode, &self.config) {
+                Ok(outcomes) => return Ok(outcomes),
+                Err(BatchError::Failed(e)) => return Err(ApiError::from(e)),
+                Err(BatchError::Contended) => {
+                    if mode == Mode::Optimistic {
+                        self.locked_until = Some(Instant::now() + LOCKED_MODE_FOR);
+                    }
+                    mode = Mode::Locked;
+                }
             }
-            other => other,
-        };
-        match result {
-            Ok(outcomes) => Ok(outcomes),
-            Err(BatchError::Contended) => Err(ApiError::internal(anyhow::anyhow!(
-                "an offering changed under its lock"
-            ))),
-            Err(BatchError::Failed(e)) => Err(ApiError::from(e)),
         }
+        Err(ApiError::internal(anyhow::anyhow!(
+            "an offering kept changing under its lock"
+        )))
     }
 }
 

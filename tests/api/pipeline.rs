@@ -32,12 +32,6 @@ async fn subscribe_at(
     Some(read(resp).await)
 }
 
-/// The distinct `created_at` of the subscriptions: a batch writes all its
-/// rows at one time, so one value means one batch (one transaction).
-fn batches_of_subscriptions(app: &TestApp) -> i64 {
-    app.count("(SELECT DISTINCT created_at FROM subscriptions) AS t")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn one_batch_refuses_some_requests_and_funds_the_round_in_its_middle() {
     // A long window and one writer: requests sent within it share a batch.
@@ -48,10 +42,13 @@ async fn one_batch_refuses_some_requests_and_funds_the_round_in_its_middle() {
         .open_offering(
             &sponsor,
             &operator,
-            json!({"price_per_share": PRICE, "target_amount": 10 * PRICE}),
+            json!({"price_per_share": PRICE, "target_amount": 11 * PRICE}),
         )
         .await;
     let ada = app.investor(&operator, 20 * PRICE).await;
+    // Committed before the batch: its key exists when the batch claims keys.
+    let earlier = app.subscribe(&ada, &offering, json!(1), "a0").await;
+    assert_eq!(earlier.status, 201, "{}", earlier.body);
     let poor = app.investor(&operator, 2 * PRICE).await;
     let late = app.investor(&operator, 5 * PRICE).await;
     let unverified = {
@@ -62,7 +59,7 @@ async fn one_batch_refuses_some_requests_and_funds_the_round_in_its_middle() {
 
     // In this order, 40 ms apart, all inside one batch window.
     let plan: Vec<(&Person, i64, &str)> = vec![
-        (&ada, 4, "a1"),        // accepted: 4 of 10
+        (&ada, 4, "a1"),        // accepted: 1 + 4 of 11
         (&poor, 3, "p1"),       // insufficient_funds (has 2 shares' worth)
         (&unverified, 1, "u1"), // kyc_required
         (&ada, 7, "a2"),        // exceeds_remaining (6 left)
@@ -70,6 +67,8 @@ async fn one_batch_refuses_some_requests_and_funds_the_round_in_its_middle() {
         (&late, 1, "l1"),       // offering_not_open: funded a moment ago
         (&ada, 4, "a1"),        // the same request again: the first answer
         (&ada, 5, "a1"),        // the same key, another body: 422
+        (&ada, 2, "a0"),        // an existing key, another body: 422
+        (&ada, 1, "a0"),        // an existing key, its own body: its first answer
     ];
     let replies = join_all(plan.iter().enumerate().map(|(i, (who, shares, key))| {
         let app = &app;
@@ -101,15 +100,25 @@ async fn one_batch_refuses_some_requests_and_funds_the_round_in_its_middle() {
         "true"
     );
     replies[7].assert_problem(422, "idempotency_key_mismatch");
+    replies[8].assert_problem(422, "idempotency_key_mismatch");
+    assert_eq!(replies[9].status, 201, "{}", replies[9].body);
+    assert_eq!(replies[9].body, earlier.body);
 
-    // One transaction wrote both subscriptions, and nothing else.
-    assert_eq!(app.count("subscriptions"), 2);
-    assert_eq!(batches_of_subscriptions(&app), 1);
-    assert_eq!(app.count("journal_entries WHERE kind = 'subscription'"), 2);
+    // One transaction wrote both of the batch's subscriptions, and nothing
+    // else: a batch writes all its rows at one time.
+    assert_eq!(app.count("subscriptions"), 3);
+    let earlier_id = earlier.body["id"].as_str().unwrap();
+    assert_eq!(
+        app.count(&format!(
+            "(SELECT DISTINCT created_at FROM subscriptions WHERE id <> '{earlier_id}') AS t"
+        )),
+        1
+    );
+    assert_eq!(app.count("journal_entries WHERE kind = 'subscription'"), 3);
     let now = app.offering(&offering).await;
     assert_eq!(now["status"], "funded");
-    assert_eq!(now["progress"]["raised"], 10 * PRICE);
-    assert_eq!(app.available(&ada).await, 10 * PRICE);
+    assert_eq!(now["progress"]["raised"], 11 * PRICE);
+    assert_eq!(app.available(&ada).await, 9 * PRICE);
     assert_eq!(app.available(&poor).await, 2 * PRICE);
     assert_eq!(app.available(&late).await, 5 * PRICE);
     // Each answered key holds its answer, refusals included, for replays.
@@ -121,7 +130,7 @@ async fn one_batch_refuses_some_requests_and_funds_the_round_in_its_middle() {
     // The audit log has both, the confirmations and the funding notices went out.
     assert_eq!(
         app.count("audit_log WHERE action = 'subscription.created'"),
-        2
+        3
     );
     app.wait_for_email(&ada.email, "Subscription confirmed")
         .await;
