@@ -190,7 +190,6 @@ fn run_in_transaction(
         .collect();
     let committed_12m =
         Subscription::committed_since_by_investor(conn, &limited, now - LIMIT_WINDOW)?;
-    let before: HashMap<String, Offering> = offerings.clone();
     let mut state = State {
         investors: people
             .values()
@@ -234,7 +233,7 @@ fn run_in_transaction(
     for a in &accepted {
         let r = requests[a.index];
         let (Some(offering), Some(investor), Some(cash)) = (
-            before.get(&r.offering_id),
+            state.offerings.get(&r.offering_id),
             people.get(&r.investor_id).map(|(user, _)| user),
             cash_accounts.get(&r.investor_id),
         ) else {
