@@ -361,7 +361,13 @@ impl Api {
         body: Value,
     ) -> Result<Value> {
         let url = format!("{}{}", self.bases[server % self.bases.len()], path);
-        let mut req = self.client.request(method, url).json(&body);
+        // Every money request takes an Idempotency-Key; the others ignore it.
+        let key = uuid::Uuid::new_v4().to_string();
+        let mut req = self
+            .client
+            .request(method, url)
+            .header("Idempotency-Key", key)
+            .json(&body);
         if let Some(t) = token {
             req = req.bearer_auth(t);
         }

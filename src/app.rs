@@ -128,6 +128,22 @@ fn start_jobs(config: &Config, pool: &DbPool, shutdown: &Shutdown) -> anyhow::Re
             Ok(())
         },
     )?;
+    let retention_pool = pool.clone();
+    let retention = config.retention;
+    spawn_periodic(
+        "retention",
+        config.retention_interval,
+        shutdown.clone(),
+        move || {
+            let mut conn = retention_pool.get()?;
+            let now = crate::db::clock(&mut conn)?;
+            let pruned = crate::db::retention::prune(&mut conn, &retention, now)?;
+            if pruned != crate::db::retention::Pruned::default() {
+                tracing::info!(?pruned, "pruned rows past their retention");
+            }
+            Ok(())
+        },
+    )?;
     let sealer_pool = pool.clone();
     spawn_periodic(
         "ledger-sealer",

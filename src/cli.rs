@@ -1,4 +1,5 @@
-//! The command line: `serve` (the default), `migrate`, `create-operator`.
+//! The command line: `serve` (the default), `migrate`, `verify-ledger`,
+//! `seal-head`, `sweep`, `create-operator`.
 
 use std::io::BufRead;
 use std::process::ExitCode;
@@ -29,7 +30,15 @@ enum Command {
     /// Apply pending database migrations and exit.
     Migrate,
     /// Check every ledger invariant; exit status 0 only when all hold.
-    VerifyLedger,
+    VerifyLedger {
+        /// A seal hash copied off the database earlier (`seal-head`): fail
+        /// unless the chain still contains it.
+        #[arg(long, value_name = "HASH")]
+        expect_head: Option<String>,
+    },
+    /// Seal what is committed, then print the newest seal (number, hash,
+    /// time) as JSON, to be kept somewhere other than the database.
+    SealHead,
     /// Close every offering whose deadline has passed, refund failed and
     /// cancelled ones, once, and exit.
     Sweep,
@@ -58,7 +67,10 @@ pub fn run() -> ExitCode {
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(config),
         Command::Migrate => migrate(&config),
-        Command::VerifyLedger => return verify_ledger(&config),
+        Command::VerifyLedger { expect_head } => {
+            return verify_ledger(&config, expect_head.as_deref())
+        }
+        Command::SealHead => seal_head(&config),
         Command::Sweep => sweep(&config),
         Command::CreateOperator {
             email,
@@ -91,12 +103,29 @@ fn migrate(config: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn verify_ledger(config: &Config) -> ExitCode {
+fn verify_ledger(config: &Config, expect_head: Option<&str>) -> ExitCode {
+    use crate::ledger::{invariants, seal};
     let report = build_pool(&config.database_url, 1)
         .and_then(|pool| Ok(pool.get()?))
         .and_then(|mut conn| {
             run_migrations(&mut conn)?;
-            Ok(crate::ledger::invariants::check(&mut conn)?)
+            let mut report = invariants::check(&mut conn)?;
+            if let Some(hash) = expect_head {
+                if !seal::contains(&mut conn, hash)? {
+                    report.ok = false;
+                    report.violations.push(invariants::Violation {
+                        invariant: "expected_head",
+                        subject: "ledger".into(),
+                        expected: 0,
+                        actual: 0,
+                        detail: format!(
+                            "the seal chain does not contain the head {hash} recorded earlier: \
+                             the chain was rewritten or this is another database"
+                        ),
+                    });
+                }
+            }
+            Ok(report)
         });
     match report {
         Ok(report) => {
@@ -117,6 +146,19 @@ fn verify_ledger(config: &Config) -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+fn seal_head(config: &Config) -> anyhow::Result<()> {
+    use crate::ledger::seal;
+    let pool = build_pool(&config.database_url, 1)?;
+    let mut conn = pool.get()?;
+    run_migrations(&mut conn)?;
+    seal::seal_pending(&mut conn)?;
+    match seal::head(&mut conn)? {
+        Some(head) => println!("{}", serde_json::to_string_pretty(&head)?),
+        None => anyhow::bail!("the ledger has no seal yet: nothing has been posted"),
+    }
+    Ok(())
 }
 
 fn sweep(config: &Config) -> anyhow::Result<()> {

@@ -55,6 +55,10 @@ pub struct Config {
     pub pipeline: crate::pipeline::Settings,
     /// PostgreSQL lock and statement time limits for the server's connections.
     pub database_timeouts: crate::db::Timeouts,
+    /// How long answered Idempotency-Keys, sent emails and bank notifications
+    /// are kept, and how often the pruning job runs.
+    pub retention: crate::db::retention::Retention,
+    pub retention_interval: Duration,
 }
 
 /// Business rules that operators may tune.
@@ -250,6 +254,12 @@ impl Config {
                 0..=3_600_000,
             )?),
         };
+        let retention = crate::db::retention::Retention {
+            idempotency_keys: secs(vars, "IDEMPOTENCY_KEY_RETENTION_SECS", 7 * 24 * 3600)?,
+            sent_emails: secs(vars, "SENT_EMAIL_RETENTION_SECS", 30 * 24 * 3600)?,
+            bank_events: secs(vars, "BANK_EVENT_RETENTION_SECS", 730 * 24 * 3600)?,
+        };
+        let retention_interval = secs(vars, "RETENTION_INTERVAL_SECS", 3600)?;
         let pipeline = crate::pipeline::Settings {
             writers: ranged(vars, "WRITE_WRITERS", 2, 1..=64)?,
             max_batch: ranged(vars, "WRITE_BATCH_MAX", 512, 1..=10_000)?,
@@ -275,6 +285,8 @@ impl Config {
             seal_interval,
             pipeline,
             database_timeouts,
+            retention,
+            retention_interval,
         })
     }
 }

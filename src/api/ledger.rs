@@ -3,7 +3,7 @@
 use actix_web::{web, HttpResponse};
 
 use crate::error::ApiError;
-use crate::ledger::invariants;
+use crate::ledger::{invariants, seal};
 
 use super::blocking::with_conn;
 use super::extractors::OperatorUser;
@@ -16,4 +16,20 @@ pub async fn trial_balance(
 ) -> Result<HttpResponse, ApiError> {
     let report = with_conn(&state, |conn| Ok(invariants::check(conn)?)).await?;
     Ok(HttpResponse::Ok().json(report))
+}
+
+/// The newest seal of the ledger's hash chain, to be copied off the database.
+pub async fn seal_head(
+    state: web::Data<AppState>,
+    _operator: OperatorUser,
+) -> Result<HttpResponse, ApiError> {
+    let head = with_conn(&state, |conn| Ok(seal::head(conn)?)).await?;
+    match head {
+        Some(head) => Ok(HttpResponse::Ok().json(head)),
+        None => Err(ApiError::new(
+            actix_web::http::StatusCode::NOT_FOUND,
+            "no_seal_yet",
+            "The ledger has no seal yet: nothing has been posted and sealed.",
+        )),
+    }
 }

@@ -22,6 +22,7 @@ mod settlement;
 mod state;
 mod statements;
 mod subscriptions;
+mod unallocated;
 mod wallet;
 mod webhooks;
 

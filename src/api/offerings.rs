@@ -200,13 +200,15 @@ pub async fn approve(
             conn,
             &id,
             config.rules.min_offering_duration,
+            config.rules.platform_fee_bps,
             &config.currency,
         )?;
         let entry = Entry {
             action: "offering.approved",
             subject_type: "offering",
             subject_id: id,
-            details: json!({"opens_at": view.opens_at, "closes_at": view.closes_at}),
+            details: json!({"opens_at": view.opens_at, "closes_at": view.closes_at,
+                            "fee_bps": view.fee_bps}),
         };
         Ok((view, entry))
     })

@@ -27,10 +27,12 @@ pub struct ProfileBody {
 }
 
 pub async fn put_profile(
+    req: HttpRequest,
     state: web::Data<AppState>,
     user: InvestorUser,
     body: web::Json<ProfileBody>,
 ) -> Result<HttpResponse, ApiError> {
+    let actor = audit::actor(&req, &user.0);
     let b = body.into_inner();
     let input = InvestorProfileInput::parse(
         &b.legal_name,
@@ -48,6 +50,7 @@ pub async fn put_profile(
             &input,
             &config.rules.reg_cf,
             &config.currency,
+            &actor,
         )?)
     })
     .await?;

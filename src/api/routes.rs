@@ -8,7 +8,7 @@ use actix_web::{web, FromRequest, Handler, Resource, Responder};
 
 use super::{
     audit, auth, health, ledger, me, offerings, openapi, profiles, reconciliation, settlement,
-    statements, subscriptions, wallet, webhooks,
+    statements, subscriptions, unallocated, wallet, webhooks,
 };
 
 /// Something routes can be declared to: the real service config, or a list.
@@ -63,7 +63,9 @@ fn declare<S: RouteSink>(s: &mut S) {
         wallet::transactions,
     );
     s.add(Method::POST, "/api/v1/me/deposits", wallet::deposit);
+    s.add(Method::GET, "/api/v1/me/deposits", wallet::deposits);
     s.add(Method::POST, "/api/v1/me/withdrawals", wallet::withdraw);
+    s.add(Method::GET, "/api/v1/me/withdrawals", wallet::withdrawals);
     s.add(Method::GET, "/api/v1/me/offerings", offerings::list_mine);
     s.add(
         Method::GET,
@@ -126,6 +128,11 @@ fn declare<S: RouteSink>(s: &mut S) {
         ledger::trial_balance,
     );
     s.add(
+        Method::GET,
+        "/api/v1/operator/ledger/seal-head",
+        ledger::seal_head,
+    );
+    s.add(
         Method::POST,
         "/api/v1/operator/offerings/{id}/settle",
         settlement::settle,
@@ -150,6 +157,21 @@ fn declare<S: RouteSink>(s: &mut S) {
         Method::POST,
         "/api/v1/operator/bank-statements",
         statements::upload,
+    );
+    s.add(
+        Method::GET,
+        "/api/v1/operator/unallocated-deposits",
+        unallocated::list,
+    );
+    s.add(
+        Method::POST,
+        "/api/v1/operator/unallocated-deposits/{id}/credit",
+        unallocated::credit,
+    );
+    s.add(
+        Method::POST,
+        "/api/v1/operator/unallocated-deposits/{id}/return",
+        unallocated::mark_returned,
     );
 }
 

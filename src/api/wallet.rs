@@ -62,22 +62,71 @@ pub struct AmountBody {
 }
 
 pub async fn deposit(
+    req: HttpRequest,
     state: web::Data<AppState>,
     investor: InvestorUser,
+    key: IdempotencyKey,
     body: web::Json<AmountBody>,
 ) -> Result<HttpResponse, ApiError> {
+    let fingerprint = idempotency::fingerprint(&req, &json!({"amount": body.amount}));
     let amount = Amount::parse("amount", body.amount)?;
     let currency = state.config.currency.clone();
-    let view = with_conn(&state, move |conn| {
-        Ok(wallet::create_deposit(
+    let user_id = investor.0.id.clone();
+    idempotency::run(
+        &state,
+        investor.0.id,
+        key,
+        fingerprint,
+        StatusCode::CREATED,
+        move |conn| {
+            let view = wallet::create_deposit(conn, &user_id, amount, &currency)?;
+            serde_json::to_value(view).map_err(ApiError::internal)
+        },
+    )
+    .await
+}
+
+pub async fn deposits(
+    state: web::Data<AppState>,
+    investor: InvestorUser,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = query.into_inner();
+    let limit = q.limit()?;
+    let currency = state.config.currency.clone();
+    let page = with_conn(&state, move |conn| {
+        Ok(wallet::deposits(
             conn,
             &investor.0.id,
-            amount,
+            q.cursor.as_deref(),
+            limit,
             &currency,
         )?)
     })
     .await?;
-    Ok(HttpResponse::Created().json(view))
+    Ok(HttpResponse::Ok().json(page))
+}
+
+pub async fn withdrawals(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    account_holder(&user)?;
+    let q = query.into_inner();
+    let limit = q.limit()?;
+    let currency = state.config.currency.clone();
+    let page = with_conn(&state, move |conn| {
+        Ok(wallet::withdrawals(
+            conn,
+            &user.id,
+            q.cursor.as_deref(),
+            limit,
+            &currency,
+        )?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(page))
 }
 
 pub async fn withdraw(

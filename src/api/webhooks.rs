@@ -14,7 +14,7 @@ use sha2::Sha256;
 use crate::db::audit::Actor;
 use crate::domain::money::MAX_AMOUNT;
 use crate::error::ApiError;
-use crate::services::wallet::{self, BankNotification, BankTxnKind};
+use crate::services::bank::{self, BankNotification, BankTxnKind};
 
 use super::audit::{self, Entry};
 use super::AppState;
@@ -27,6 +27,8 @@ struct Notification {
     reference: String,
     amount: i64,
     kind: String,
+    /// For `deposit_returned`: the bank's id of the transfer sent back.
+    original_bank_txn_id: Option<String>,
 }
 
 fn verify(secret: &[u8], body: &[u8], header: Option<&str>) -> bool {
@@ -72,16 +74,6 @@ pub async fn bank(
             format!("Not a bank notification: {e}"),
         )
     })?;
-    let kind = match n.kind.as_str() {
-        "deposit" => BankTxnKind::Deposit,
-        "withdrawal" => BankTxnKind::Withdrawal,
-        _ => {
-            return Err(ApiError::invalid_field(
-                "kind",
-                "kind must be deposit or withdrawal",
-            ))
-        }
-    };
     let bounded = |field: &'static str, v: &str| {
         if v.trim().is_empty() || v.len() > 100 || v.chars().any(char::is_control) {
             Err(ApiError::invalid_field(
@@ -94,6 +86,35 @@ pub async fn bank(
     };
     bounded("bank_txn_id", &n.bank_txn_id)?;
     bounded("reference", &n.reference)?;
+    let kind = match (n.kind.as_str(), n.original_bank_txn_id) {
+        ("deposit", None) => BankTxnKind::Deposit,
+        ("withdrawal", None) => BankTxnKind::Withdrawal,
+        ("withdrawal_returned", None) => BankTxnKind::WithdrawalReturned,
+        ("deposit_returned", Some(original)) => {
+            bounded("original_bank_txn_id", &original)?;
+            BankTxnKind::DepositReturned {
+                original_bank_txn_id: original,
+            }
+        }
+        ("deposit_returned", None) => {
+            return Err(ApiError::invalid_field(
+                "original_bank_txn_id",
+                "a deposit_returned notification names the transfer it returns",
+            ))
+        }
+        ("deposit" | "withdrawal" | "withdrawal_returned", Some(_)) => {
+            return Err(ApiError::invalid_field(
+                "original_bank_txn_id",
+                "only a deposit_returned notification has original_bank_txn_id",
+            ))
+        }
+        _ => {
+            return Err(ApiError::invalid_field(
+                "kind",
+                "kind must be deposit, withdrawal, withdrawal_returned or deposit_returned",
+            ))
+        }
+    };
     if n.amount <= 0 || n.amount > MAX_AMOUNT {
         return Err(ApiError::invalid_field(
             "amount",
@@ -114,16 +135,19 @@ pub async fn bank(
         request_id: audit::request_id(&req),
     };
     let outcome = audit::audited(&state, actor, move |conn| {
-        let outcome = wallet::handle_bank_notification(conn, &notification, &raw, &currency)?;
+        let outcome = bank::handle_notification(conn, &notification, &raw, &currency)?;
         let entry = Entry {
             action: match notification.kind {
                 BankTxnKind::Deposit => "bank.deposit",
                 BankTxnKind::Withdrawal => "bank.payout",
+                BankTxnKind::WithdrawalReturned => "bank.payout_returned",
+                BankTxnKind::DepositReturned { .. } => "bank.deposit_returned",
             },
             subject_type: "bank_transaction",
             subject_id: notification.bank_txn_id.clone(),
             details: json!({"reference": notification.reference, "amount": notification.amount,
-                            "outcome": outcome.outcome}),
+                            "outcome": outcome.outcome,
+                            "unallocated_deposit_id": outcome.unallocated_deposit_id}),
         };
         Ok((outcome, entry))
     })

@@ -3,8 +3,8 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::{bank_events, deposits, withdrawals};
-use super::AnyConnection;
+use super::schema::{bank_events, bank_transfers, deposits, withdrawals};
+use super::{AnyConnection, Backend};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = deposits)]
@@ -18,6 +18,7 @@ pub struct Deposit {
     pub entry_id: Option<String>,
     pub created_at: NaiveDateTime,
     pub confirmed_at: Option<NaiveDateTime>,
+    pub returned_at: Option<NaiveDateTime>,
 }
 
 impl Deposit {
@@ -59,6 +60,63 @@ impl Deposit {
         }
     }
 
+    /// The deposit that the bank transaction `bank_txn_id` credited, locked
+    /// on PostgreSQL as [`Self::find_by_reference`] does.
+    pub fn find_by_bank_txn(
+        conn: &mut AnyConnection,
+        bank_txn_id: &str,
+    ) -> QueryResult<Option<Self>> {
+        let query = deposits::table.filter(deposits::bank_txn_id.eq(bank_txn_id));
+        match conn {
+            AnyConnection::Postgresql(c) => query
+                .select(Self::as_select())
+                .for_update()
+                .first(c)
+                .optional(),
+            AnyConnection::Sqlite(c) => query.select(Self::as_select()).first(c).optional(),
+        }
+    }
+
+    /// Marks a confirmed deposit returned to its sender; exactly one caller wins.
+    pub fn mark_returned(
+        conn: &mut AnyConnection,
+        id: &str,
+        entry_id: &str,
+        now: NaiveDateTime,
+    ) -> QueryResult<bool> {
+        diesel::update(
+            deposits::table
+                .find(id)
+                .filter(deposits::status.eq("confirmed")),
+        )
+        .set((
+            deposits::status.eq("returned"),
+            deposits::returned_entry_id.eq(Some(entry_id)),
+            deposits::returned_at.eq(Some(now)),
+        ))
+        .execute(conn)
+        .map(|n| n == 1)
+    }
+
+    /// A user's deposits, newest first, before the id `before`.
+    pub fn page_of_user(
+        conn: &mut AnyConnection,
+        user_id: &str,
+        before: Option<&str>,
+        limit: i64,
+    ) -> QueryResult<Vec<Self>> {
+        let mut query = deposits::table
+            .filter(deposits::user_id.eq(user_id))
+            .order(deposits::id.desc())
+            .limit(limit)
+            .select(Self::as_select())
+            .into_boxed::<Backend>();
+        if let Some(before) = before {
+            query = query.filter(deposits::id.lt(before.to_string()));
+        }
+        query.load(conn)
+    }
+
     /// Marks a pending deposit confirmed; exactly one caller wins.
     pub fn confirm(
         conn: &mut AnyConnection,
@@ -95,6 +153,7 @@ pub struct Withdrawal {
     pub bank_txn_id: Option<String>,
     pub created_at: NaiveDateTime,
     pub paid_at: Option<NaiveDateTime>,
+    pub returned_at: Option<NaiveDateTime>,
 }
 
 impl Withdrawal {
@@ -161,6 +220,104 @@ impl Withdrawal {
         .execute(conn)
         .map(|n| n == 1)
     }
+
+    /// Marks a pending (rejected) or paid (returned) withdrawal returned;
+    /// exactly one caller wins.
+    pub fn mark_returned(
+        conn: &mut AnyConnection,
+        id: &str,
+        return_bank_txn_id: &str,
+        entry_id: &str,
+        now: NaiveDateTime,
+    ) -> QueryResult<bool> {
+        diesel::update(
+            withdrawals::table
+                .find(id)
+                .filter(withdrawals::status.eq_any(["pending", "paid"])),
+        )
+        .set((
+            withdrawals::status.eq("returned"),
+            withdrawals::return_bank_txn_id.eq(Some(return_bank_txn_id)),
+            withdrawals::returned_entry_id.eq(Some(entry_id)),
+            withdrawals::returned_at.eq(Some(now)),
+        ))
+        .execute(conn)
+        .map(|n| n == 1)
+    }
+
+    /// A user's withdrawals, newest first, before the id `before`.
+    pub fn page_of_user(
+        conn: &mut AnyConnection,
+        user_id: &str,
+        before: Option<&str>,
+        limit: i64,
+    ) -> QueryResult<Vec<Self>> {
+        let mut query = withdrawals::table
+            .filter(withdrawals::user_id.eq(user_id))
+            .order(withdrawals::id.desc())
+            .limit(limit)
+            .select(Self::as_select())
+            .into_boxed::<Backend>();
+        if let Some(before) = before {
+            query = query.filter(withdrawals::id.lt(before.to_string()));
+        }
+        query.load(conn)
+    }
+}
+
+/// Which way money crossed the bank boundary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// Into the platform's bank account.
+    Credit,
+    /// Out of it.
+    Debit,
+}
+
+/// One movement of money across the bank boundary: written in the
+/// transaction of the journal entry that posts it against the external bank.
+pub struct Transfer<'a> {
+    pub direction: Direction,
+    /// deposit | withdrawal | unallocated_deposit | deposit_return | withdrawal_return
+    pub kind: &'static str,
+    /// The deposit, withdrawal or unallocated deposit it belongs to.
+    pub subject_id: &'a str,
+    pub bank_txn_id: Option<&'a str>,
+    pub reference: &'a str,
+    pub amount: i64,
+    pub entry_id: &'a str,
+}
+
+/// Whether a transfer with this bank transaction id is on the books.
+pub fn transfer_exists(conn: &mut AnyConnection, bank_txn_id: &str) -> QueryResult<bool> {
+    let n: i64 = bank_transfers::table
+        .filter(bank_transfers::bank_txn_id.eq(bank_txn_id))
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
+}
+
+pub fn record_transfer(
+    conn: &mut AnyConnection,
+    t: &Transfer<'_>,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::insert_into(bank_transfers::table)
+        .values((
+            bank_transfers::id.eq(format!("{}:{}", t.kind, t.subject_id)),
+            bank_transfers::direction.eq(match t.direction {
+                Direction::Credit => "credit",
+                Direction::Debit => "debit",
+            }),
+            bank_transfers::kind.eq(t.kind),
+            bank_transfers::subject_id.eq(t.subject_id),
+            bank_transfers::bank_txn_id.eq(t.bank_txn_id),
+            bank_transfers::reference.eq(t.reference),
+            bank_transfers::amount.eq(t.amount),
+            bank_transfers::entry_id.eq(t.entry_id),
+            bank_transfers::booked_at.eq(now),
+        ))
+        .execute(conn)
 }
 
 /// Records a bank notification once per bank transaction id. Returns false

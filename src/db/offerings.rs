@@ -35,6 +35,9 @@ pub struct Offering {
     pub submitted_at: Option<NaiveDateTime>,
     pub approved_at: Option<NaiveDateTime>,
     pub closed_at: Option<NaiveDateTime>,
+    /// The platform fee fixed at approval (None: approved before it was
+    /// recorded, or not approved yet).
+    pub fee_bps: Option<i32>,
 }
 
 #[derive(Debug, Insertable, AsChangeset)]
@@ -201,6 +204,7 @@ impl Offering {
         conn: &mut AnyConnection,
         id: &str,
         opens_at: NaiveDateTime,
+        fee_bps: i32,
         now: NaiveDateTime,
     ) -> QueryResult<bool> {
         diesel::update(
@@ -211,6 +215,7 @@ impl Offering {
         .set((
             offerings::status.eq("open"),
             offerings::opens_at.eq(Some(opens_at)),
+            offerings::fee_bps.eq(Some(fee_bps)),
             offerings::approved_at.eq(Some(now)),
             offerings::updated_at.eq(now),
         ))
@@ -311,6 +316,9 @@ impl Offering {
         offerings::table
             .filter(offerings::status.eq("open"))
             .filter(offerings::closes_at.le(now))
+            .filter(diesel::dsl::not(offerings::id.eq_any(
+                super::job_failures::held_back_ids(super::job_failures::CLOSE, now),
+            )))
             .select(offerings::id)
             .order(offerings::closes_at.asc())
             .limit(limit)

@@ -22,6 +22,31 @@ pub struct InvestorProfile {
     pub kyc_decided_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub approved_annual_income: Option<i64>,
+    pub approved_net_worth: Option<i64>,
+    pub approved_accredited: Option<bool>,
+    pub approved_external_investments_12m: Option<i64>,
+}
+
+/// The figures an investor's limit was last approved on: the limit in force,
+/// also while a change of them waits for review.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ApprovedBasis {
+    pub finances: crate::domain::limits::InvestorFinances,
+    pub external_investments_12m: i64,
+}
+
+/// What a change of profile does to its review.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Review {
+    /// Nothing that KYC decided on changed.
+    Keep,
+    /// Figures that set the limit changed: back to review; the limit last
+    /// approved stays in force meanwhile.
+    Limits,
+    /// The identity changed, or a rejected profile is resubmitted: back to
+    /// review with nothing in force.
+    Identity,
 }
 
 #[derive(Debug, Insertable, AsChangeset)]
@@ -36,6 +61,18 @@ pub struct ProfileRow<'a> {
 }
 
 impl InvestorProfile {
+    /// The approved figures, when there are any in force.
+    pub fn approved_basis(&self) -> Option<ApprovedBasis> {
+        Some(ApprovedBasis {
+            finances: crate::domain::limits::InvestorFinances {
+                annual_income: self.approved_annual_income?,
+                net_worth: self.approved_net_worth?,
+                accredited: self.approved_accredited?,
+            },
+            external_investments_12m: self.approved_external_investments_12m?,
+        })
+    }
+
     /// The figures the Reg CF limit is computed from.
     pub fn finances(&self) -> crate::domain::limits::InvestorFinances {
         crate::domain::limits::InvestorFinances {
@@ -90,29 +127,37 @@ impl InvestorProfile {
             .execute(conn)
     }
 
-    /// Updates the declared figures; `reset_kyc` sends the profile back to
-    /// review (the identity it was approved for changed).
+    /// Updates the declared figures, with what that does to the review.
     pub fn update(
         conn: &mut AnyConnection,
         user_id: &str,
         row: &ProfileRow<'_>,
-        reset_kyc: bool,
+        review: Review,
         now: NaiveDateTime,
     ) -> QueryResult<usize> {
         let target = investor_profiles::table.find(user_id);
-        if reset_kyc {
-            diesel::update(target)
+        let back_to_review = (
+            investor_profiles::kyc_status.eq("pending"),
+            investor_profiles::kyc_reason.eq(None::<String>),
+            investor_profiles::updated_at.eq(now),
+        );
+        match review {
+            Review::Keep => diesel::update(target)
+                .set((row, investor_profiles::updated_at.eq(now)))
+                .execute(conn),
+            Review::Limits => diesel::update(target)
+                .set((row, back_to_review))
+                .execute(conn),
+            Review::Identity => diesel::update(target)
                 .set((
                     row,
-                    investor_profiles::kyc_status.eq("pending"),
-                    investor_profiles::kyc_reason.eq(None::<String>),
-                    investor_profiles::updated_at.eq(now),
+                    back_to_review,
+                    investor_profiles::approved_annual_income.eq(None::<i64>),
+                    investor_profiles::approved_net_worth.eq(None::<i64>),
+                    investor_profiles::approved_accredited.eq(None::<bool>),
+                    investor_profiles::approved_external_investments_12m.eq(None::<i64>),
                 ))
-                .execute(conn)
-        } else {
-            diesel::update(target)
-                .set((row, investor_profiles::updated_at.eq(now)))
-                .execute(conn)
+                .execute(conn),
         }
     }
 
@@ -142,20 +187,43 @@ impl InvestorProfile {
         else {
             return Ok(false);
         };
-        diesel::update(
-            investor_profiles::table
-                .find(id)
-                .filter(investor_profiles::kyc_status.eq("pending")),
-        )
-        .set((
+        let target = investor_profiles::table
+            .find(id)
+            .filter(investor_profiles::kyc_status.eq("pending"));
+        let decision = (
             investor_profiles::kyc_status.eq(status),
             investor_profiles::kyc_reason.eq(reason),
             investor_profiles::kyc_decided_by.eq(Some(operator_id)),
             investor_profiles::kyc_decided_at.eq(Some(now)),
             investor_profiles::updated_at.eq(now),
-        ))
-        .execute(conn)
-        .map(|n| n == 1)
+        );
+        // Approval puts the declared figures in force; a rejection leaves none.
+        let changed = if status == "approved" {
+            diesel::update(target)
+                .set((
+                    decision,
+                    investor_profiles::approved_annual_income
+                        .eq(investor_profiles::annual_income.nullable()),
+                    investor_profiles::approved_net_worth
+                        .eq(investor_profiles::net_worth.nullable()),
+                    investor_profiles::approved_accredited
+                        .eq(investor_profiles::accredited.nullable()),
+                    investor_profiles::approved_external_investments_12m
+                        .eq(investor_profiles::external_investments_12m.nullable()),
+                ))
+                .execute(conn)?
+        } else {
+            diesel::update(target)
+                .set((
+                    decision,
+                    investor_profiles::approved_annual_income.eq(None::<i64>),
+                    investor_profiles::approved_net_worth.eq(None::<i64>),
+                    investor_profiles::approved_accredited.eq(None::<bool>),
+                    investor_profiles::approved_external_investments_12m.eq(None::<i64>),
+                ))
+                .execute(conn)?
+        };
+        Ok(changed == 1)
     }
 
     /// A page of profiles in a KYC state, least recently submitted first,

@@ -79,6 +79,10 @@ diesel::table! {
         kyc_decided_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        approved_annual_income -> Nullable<BigInt>,
+        approved_net_worth -> Nullable<BigInt>,
+        approved_accredited -> Nullable<Bool>,
+        approved_external_investments_12m -> Nullable<BigInt>,
     }
 }
 
@@ -105,6 +109,7 @@ diesel::table! {
         submitted_at -> Nullable<Timestamp>,
         approved_at -> Nullable<Timestamp>,
         closed_at -> Nullable<Timestamp>,
+        fee_bps -> Nullable<Integer>,
     }
 }
 
@@ -164,6 +169,8 @@ diesel::table! {
         entry_id -> Nullable<Text>,
         created_at -> Timestamp,
         confirmed_at -> Nullable<Timestamp>,
+        returned_entry_id -> Nullable<Text>,
+        returned_at -> Nullable<Timestamp>,
     }
 }
 
@@ -180,6 +187,9 @@ diesel::table! {
         paid_entry_id -> Nullable<Text>,
         created_at -> Timestamp,
         paid_at -> Nullable<Timestamp>,
+        returned_entry_id -> Nullable<Text>,
+        returned_at -> Nullable<Timestamp>,
+        return_bank_txn_id -> Nullable<Text>,
     }
 }
 
@@ -232,6 +242,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     ledger_seals,
     entry_seals,
+    unallocated_deposits,
+    bank_transfers,
+    job_failures,
 );
 
 diesel::table! {
@@ -280,6 +293,7 @@ diesel::table! {
         hash -> Text,
         entry_count -> Integer,
         sealed_at -> Timestamp,
+        format -> Integer,
     }
 }
 
@@ -300,3 +314,51 @@ diesel::table! {
 
 diesel::joinable!(holdings -> offerings (offering_id));
 diesel::joinable!(entry_seals -> journal_entries (entry_id));
+
+diesel::table! {
+    /// Incoming money that matched no deposit, held in suspense until resolved.
+    unallocated_deposits (id) {
+        id -> Text,
+        bank_txn_id -> Text,
+        reference -> Text,
+        amount -> BigInt,
+        reason -> Text,
+        deposit_id -> Nullable<Text>,
+        status -> Text,
+        entry_id -> Text,
+        credited_to -> Nullable<Text>,
+        resolved_entry_id -> Nullable<Text>,
+        resolved_by -> Nullable<Text>,
+        resolved_at -> Nullable<Timestamp>,
+        return_bank_txn_id -> Nullable<Text>,
+        note -> Nullable<Text>,
+        received_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Every movement of money across the bank boundary.
+    bank_transfers (id) {
+        id -> Text,
+        direction -> Text,
+        kind -> Text,
+        subject_id -> Text,
+        bank_txn_id -> Nullable<Text>,
+        reference -> Text,
+        amount -> BigInt,
+        entry_id -> Text,
+        booked_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Background work that failed for one subject, retried after a back-off.
+    job_failures (job, subject_id) {
+        job -> Text,
+        subject_id -> Text,
+        attempts -> Integer,
+        last_error -> Text,
+        failed_at -> Timestamp,
+        next_attempt_at -> Timestamp,
+    }
+}

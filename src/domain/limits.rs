@@ -29,7 +29,7 @@ impl Default for RegCfRule {
 }
 
 /// What a profile declares that the limit depends on.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct InvestorFinances {
     pub annual_income: i64,
     pub net_worth: i64,

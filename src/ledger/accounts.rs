@@ -26,6 +26,9 @@ pub enum AccountKind {
     PayoutsPending,
     /// The world outside; the only account that goes negative (money that came in).
     ExternalBank,
+    /// Suspense: money that reached the bank and matched no deposit, until an
+    /// operator credits it to an investor or it goes back; owner: [`PLATFORM`].
+    UnallocatedDeposits,
 }
 
 impl AccountKind {
@@ -37,6 +40,7 @@ impl AccountKind {
             Self::PlatformFee => "platform_fee",
             Self::PayoutsPending => "payouts_pending",
             Self::ExternalBank => "external_bank",
+            Self::UnallocatedDeposits => "unallocated_deposits",
         }
     }
 }

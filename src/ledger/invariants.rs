@@ -8,7 +8,10 @@
 //! 5. a settled or refunded offering's escrow is exactly zero;
 //! 6. raised never exceeds target, and (while the round is live or settled)
 //!    equals the sum of its active and settled subscriptions;
-//! 7. the hash chain over sealed journal entries recomputes (see `seal`).
+//! 7. the hash chain over sealed journal entries recomputes (see `seal`);
+//! 8. every posting against the external bank is one recorded bank transfer
+//!    of the same amount and direction (so a bank statement can match it);
+//! 9. the suspense account holds exactly the unallocated deposits still open.
 
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
@@ -125,6 +128,33 @@ const OFFERINGS: &str = "SELECT o.id, o.status, o.raised, o.target_amount, \
      FROM offerings o LEFT JOIN ledger_accounts e ON e.kind = 'offering_escrow' AND e.owner_id = o.id \
      ORDER BY o.id";
 
+/// Postings against the external bank without a bank transfer of the same
+/// entry, amount and direction, and transfers without such a posting.
+const UNRECORDED_BANK_MOVEMENTS: &str = "SELECT p.entry_id, CAST(-p.amount AS BIGINT) AS total \
+     FROM postings p JOIN ledger_accounts a ON a.id = p.account_id AND a.kind = 'external_bank' \
+     LEFT JOIN bank_transfers t ON t.entry_id = p.entry_id \
+       AND t.amount = (CASE WHEN p.amount < 0 THEN -p.amount ELSE p.amount END) \
+       AND t.direction = (CASE WHEN p.amount < 0 THEN 'credit' ELSE 'debit' END) \
+     WHERE t.id IS NULL \
+     UNION ALL \
+     SELECT t.entry_id, CAST(CASE WHEN t.direction = 'credit' THEN t.amount ELSE -t.amount END AS BIGINT) AS total \
+     FROM bank_transfers t WHERE NOT EXISTS (SELECT 1 FROM postings p \
+       JOIN ledger_accounts a ON a.id = p.account_id AND a.kind = 'external_bank' \
+       WHERE p.entry_id = t.entry_id \
+         AND p.amount = (CASE WHEN t.direction = 'credit' THEN -t.amount ELSE t.amount END)) \
+     ORDER BY 1";
+const SUSPENSE: &str = "SELECT \
+     CAST(COALESCE((SELECT SUM(balance) FROM ledger_accounts WHERE kind = 'unallocated_deposits'), 0) AS BIGINT) AS held, \
+     CAST(COALESCE((SELECT SUM(amount) FROM unallocated_deposits WHERE status = 'open'), 0) AS BIGINT) AS open";
+
+#[derive(QueryableByName)]
+struct Suspense {
+    #[diesel(sql_type = BigInt)]
+    held: i64,
+    #[diesel(sql_type = BigInt)]
+    open: i64,
+}
+
 /// Checks every invariant over one consistent snapshot of the database.
 pub fn check(conn: &mut AnyConnection) -> QueryResult<LedgerReport> {
     crate::db::read_snapshot(conn, check_in_snapshot)
@@ -216,6 +246,26 @@ fn check_in_snapshot(conn: &mut AnyConnection) -> QueryResult<LedgerReport> {
                 detail: "raised differs from the sum of active and settled subscriptions".into(),
             });
         }
+    }
+
+    for e in diesel::sql_query(UNRECORDED_BANK_MOVEMENTS).load::<EntrySum>(conn)? {
+        violations.push(Violation {
+            invariant: "bank_movements_recorded",
+            subject: format!("entry:{}", e.entry_id),
+            expected: 0,
+            actual: e.total,
+            detail: "money crossed the bank boundary in this entry without a matching bank transfer record (or the reverse)".into(),
+        });
+    }
+    let suspense = diesel::sql_query(SUSPENSE).get_result::<Suspense>(conn)?;
+    if suspense.held != suspense.open {
+        violations.push(Violation {
+            invariant: "suspense_matches_unallocated",
+            subject: "ledger".into(),
+            expected: suspense.open,
+            actual: suspense.held,
+            detail: "the suspense account differs from the open unallocated deposits".into(),
+        });
     }
 
     if let Some(broken) = super::seal::verify_chain(conn)? {

@@ -18,6 +18,14 @@ pub enum EntryKind {
     Settlement,
     WithdrawalHold,
     WithdrawalPaid,
+    /// A payout the bank rejected or returned: the money back to its owner.
+    WithdrawalReturn,
+    /// Incoming money that matched no deposit, into the suspense account.
+    UnallocatedDeposit,
+    /// Money in suspense credited to an investor by an operator.
+    UnallocatedCredit,
+    /// Incoming money sent back to its sender.
+    DepositReturn,
 }
 
 impl EntryKind {
@@ -30,6 +38,10 @@ impl EntryKind {
             Self::Settlement => "settlement",
             Self::WithdrawalHold => "withdrawal_hold",
             Self::WithdrawalPaid => "withdrawal_paid",
+            Self::WithdrawalReturn => "withdrawal_return",
+            Self::UnallocatedDeposit => "unallocated_deposit",
+            Self::UnallocatedCredit => "unallocated_credit",
+            Self::DepositReturn => "deposit_return",
         }
     }
 }

@@ -5,6 +5,11 @@
 //! hash (and names it); rewriting the stored entry hash, or a seal, breaks the
 //! chain from that seal on.
 //!
+//! Since format 2, a posting's hash covers its account's identity (kind,
+//! owner, currency) too, so re-pointing an account to another owner breaks
+//! the seal of every entry that posted to it. Seals keep the format they were
+//! written in, and verify by it.
+//!
 //! Sealing runs off the request path (a background job in every instance, and
 //! `verify-ledger`), so it never serializes subscriptions. Sealers of several
 //! instances take turns: on PostgreSQL under a transaction-scoped advisory
@@ -19,7 +24,9 @@ use sha2::{Digest, Sha256};
 
 use diesel::sql_types::{BigInt, Text};
 
-use crate::db::schema::{entry_seals, journal_entries, ledger_seals, postings, unsealed_entries};
+use crate::db::schema::{
+    entry_seals, journal_entries, ledger_accounts, ledger_seals, postings, unsealed_entries,
+};
 use crate::db::{now, write_transaction, AnyConnection};
 
 use super::invariants::Violation;
@@ -28,6 +35,8 @@ use super::invariants::Violation;
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 /// Entries per seal.
 const BATCH: i64 = 1_000;
+/// The format new seals are written in (see the module's documentation).
+const FORMAT: i32 = 2;
 const SEALER_LOCK_KEY: i64 = 0x63_66_73_65_61_6c; // "cfseal"
 
 struct Canonical(Sha256);
@@ -50,8 +59,14 @@ impl Canonical {
 
 type EntryRow = (String, String, String, String, NaiveDateTime);
 
-/// The content hash of each entry in `ids` that still exists.
-fn entry_hashes(conn: &mut AnyConnection, ids: &[String]) -> QueryResult<HashMap<String, String>> {
+type Leg = (String, String, String, i64, String, String, String);
+
+/// The content hash of each entry in `ids` that still exists, in `format`.
+fn entry_hashes(
+    conn: &mut AnyConnection,
+    ids: &[String],
+    format: i32,
+) -> QueryResult<HashMap<String, String>> {
     let entries: Vec<EntryRow> = journal_entries::table
         .filter(journal_entries::id.eq_any(ids))
         .select((
@@ -62,17 +77,22 @@ fn entry_hashes(conn: &mut AnyConnection, ids: &[String]) -> QueryResult<HashMap
             journal_entries::created_at,
         ))
         .load(conn)?;
-    let mut legs: Vec<(String, String, String, i64)> = postings::table
+    // An inner join: a posting whose account is gone changes the hash too.
+    let mut legs: Vec<Leg> = postings::table
+        .inner_join(ledger_accounts::table)
         .filter(postings::entry_id.eq_any(ids))
         .select((
             postings::entry_id,
             postings::id,
             postings::account_id,
             postings::amount,
+            ledger_accounts::kind,
+            ledger_accounts::owner_id,
+            ledger_accounts::currency,
         ))
         .load(conn)?;
     legs.sort();
-    let mut by_entry: HashMap<&str, Vec<&(String, String, String, i64)>> = HashMap::new();
+    let mut by_entry: HashMap<&str, Vec<&Leg>> = HashMap::new();
     for leg in &legs {
         by_entry.entry(leg.0.as_str()).or_default().push(leg);
     }
@@ -85,11 +105,17 @@ fn entry_hashes(conn: &mut AnyConnection, ids: &[String]) -> QueryResult<HashMap
             h.field(reference);
             h.field(description);
             h.field(&created_at.format("%Y-%m-%dT%H:%M:%S%.6f").to_string());
-            for (_, posting_id, account, amount) in by_entry.get(id.as_str()).into_iter().flatten()
+            for (_, posting_id, account, amount, kind, owner, currency) in
+                by_entry.get(id.as_str()).into_iter().flatten()
             {
                 h.field(posting_id);
                 h.field(account);
                 h.field(&amount.to_string());
+                if format >= 2 {
+                    h.field(kind);
+                    h.field(owner);
+                    h.field(currency);
+                }
             }
             (id.clone(), h.finish())
         })
@@ -140,7 +166,7 @@ fn seal_batch(conn: &mut AnyConnection) -> QueryResult<usize> {
         .first(conn)
         .optional()?;
     let (seq, prev_hash) = last.map_or((1, GENESIS.to_string()), |(seq, hash)| (seq + 1, hash));
-    let hashes = entry_hashes(conn, &ids)?;
+    let hashes = entry_hashes(conn, &ids, FORMAT)?;
     let mut entries: Vec<(String, String)> = hashes.into_iter().collect();
     entries.sort();
     if entries.is_empty() {
@@ -153,6 +179,7 @@ fn seal_batch(conn: &mut AnyConnection) -> QueryResult<usize> {
             ledger_seals::hash.eq(seal_hash(&prev_hash, &entries)),
             ledger_seals::entry_count.eq(entries.len() as i32),
             ledger_seals::sealed_at.eq(now()),
+            ledger_seals::format.eq(FORMAT),
         ))
         .execute(conn)?;
     let mut insert = crate::db::raw::boxed(
@@ -176,17 +203,18 @@ fn seal_batch(conn: &mut AnyConnection) -> QueryResult<usize> {
 
 /// Recomputes the chain; reports the first entry (or seal) that does not match.
 pub fn verify_chain(conn: &mut AnyConnection) -> QueryResult<Option<Violation>> {
-    let seals: Vec<(i64, String, String, i32)> = ledger_seals::table
+    let seals: Vec<(i64, String, String, i32, i32)> = ledger_seals::table
         .order(ledger_seals::seq.asc())
         .select((
             ledger_seals::seq,
             ledger_seals::prev_hash,
             ledger_seals::hash,
             ledger_seals::entry_count,
+            ledger_seals::format,
         ))
         .load(conn)?;
     let mut expected_prev = GENESIS.to_string();
-    for (i, (seq, prev_hash, hash, count)) in seals.into_iter().enumerate() {
+    for (i, (seq, prev_hash, hash, count, format)) in seals.into_iter().enumerate() {
         let violation = |subject: String, detail: String| {
             Some(Violation {
                 invariant: "seal_chain",
@@ -208,7 +236,7 @@ pub fn verify_chain(conn: &mut AnyConnection) -> QueryResult<Option<Violation>> 
             .load(conn)?;
         sealed.sort();
         let ids: Vec<String> = sealed.iter().map(|(id, _)| id.clone()).collect();
-        let actual = entry_hashes(conn, &ids)?;
+        let actual = entry_hashes(conn, &ids, format)?;
         for (id, stored) in &sealed {
             match actual.get(id) {
                 None => {
@@ -235,4 +263,51 @@ pub fn verify_chain(conn: &mut AnyConnection) -> QueryResult<Option<Violation>> 
         expected_prev = hash;
     }
     Ok(None)
+}
+
+/// The newest seal: what to copy off the database, so that a rewrite of the
+/// whole chain (which only someone with write access to the database could
+/// do) is caught by `verify-ledger --expect-head`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SealHead {
+    pub seq: i64,
+    pub hash: String,
+    pub sealed_at: chrono::DateTime<chrono::Utc>,
+    /// Entries covered by the chain up to and including this seal.
+    pub entries_sealed: i64,
+    pub format: i32,
+}
+
+pub fn head(conn: &mut AnyConnection) -> QueryResult<Option<SealHead>> {
+    let last: Option<(i64, String, NaiveDateTime, i32)> = ledger_seals::table
+        .order(ledger_seals::seq.desc())
+        .select((
+            ledger_seals::seq,
+            ledger_seals::hash,
+            ledger_seals::sealed_at,
+            ledger_seals::format,
+        ))
+        .first(conn)
+        .optional()?;
+    let Some((seq, hash, sealed_at, format)) = last else {
+        return Ok(None);
+    };
+    let entries_sealed: i64 = entry_seals::table.count().get_result(conn)?;
+    Ok(Some(SealHead {
+        seq,
+        hash,
+        sealed_at: sealed_at.and_utc(),
+        entries_sealed,
+        format,
+    }))
+}
+
+/// Whether the chain holds a seal with this hash. Together with a chain that
+/// verifies, this proves that everything up to that head is unchanged.
+pub fn contains(conn: &mut AnyConnection, hash: &str) -> QueryResult<bool> {
+    let found: i64 = ledger_seals::table
+        .filter(ledger_seals::hash.eq(hash.trim().to_ascii_lowercase()))
+        .count()
+        .get_result(conn)?;
+    Ok(found > 0)
 }

@@ -141,6 +141,48 @@ pub fn offering_closed_sponsor(
     }
 }
 
+/// A payout the bank rejected or sent back: the money is available again.
+pub fn withdrawal_returned(to: &str, reference: &str, amount: i64, currency: &str) -> Email {
+    Email {
+        to: to.to_string(),
+        subject: format!("Your withdrawal {reference} came back"),
+        body: format!(
+            "The bank did not complete your withdrawal {reference} of {}.\n\n\
+             The money is back in your available balance. Check the bank details\n\
+             you gave us and ask for the withdrawal again, or contact support.\n",
+            money(amount, currency)
+        ),
+    }
+}
+
+/// A credited deposit the bank took back.
+pub fn deposit_returned(to: &str, reference: &str, amount: i64, currency: &str) -> Email {
+    Email {
+        to: to.to_string(),
+        subject: format!("Your deposit {reference} was returned"),
+        body: format!(
+            "Your bank took back the transfer of {} for deposit {reference}.\n\n\
+             It has been taken off your available balance. If this is unexpected,\n\
+             contact your bank.\n",
+            money(amount, currency)
+        ),
+    }
+}
+
+/// Money that arrived without a matching reference, credited by an operator.
+pub fn unallocated_credited(to: &str, reference: &str, amount: i64, currency: &str) -> Email {
+    Email {
+        to: to.to_string(),
+        subject: "A transfer has been credited to your account".to_string(),
+        body: format!(
+            "A bank transfer of {} (reference \"{reference}\") did not match a deposit\n\
+             you announced. Our team identified it as yours and credited it to your\n\
+             available balance.\n",
+            money(amount, currency)
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::money;

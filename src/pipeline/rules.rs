@@ -119,11 +119,10 @@ pub fn accept(
         .profile
         .as_ref()
         .map_or("missing", |p| p.kyc_status.as_str());
-    let Some(profile) = investor
-        .profile
-        .as_ref()
-        .filter(|_| kyc_status == "approved")
-    else {
+    // The limit last approved is in force, also while a change of the
+    // figures behind it waits for review; without one there is no limit
+    // to invest under.
+    let Some(basis) = investor.profile.as_ref().and_then(|p| p.approved_basis()) else {
         return Err(Refusal::new(
             RefusalKind::Forbidden,
             "kyc_required",
@@ -157,11 +156,11 @@ pub fn accept(
             .with("remaining_allowed", (max - already).max(0)));
         }
     }
-    let limit = annual_limit(rule, &profile.finances());
+    let limit = annual_limit(rule, &basis.finances);
     if let Some(left) = remaining(
         limit,
         investor.committed_12m,
-        profile.external_investments_12m,
+        basis.external_investments_12m,
     ) {
         if amount > left {
             return Err(invalid(
@@ -222,6 +221,7 @@ mod tests {
             updated_at: t,
             submitted_at: None,
             approved_at: None,
+            fee_bps: None,
             closed_at: None,
         }
     }
@@ -246,6 +246,10 @@ mod tests {
                 kyc_decided_at: None,
                 created_at: t,
                 updated_at: t,
+                approved_annual_income: Some(0),
+                approved_net_worth: Some(0),
+                approved_accredited: Some(true),
+                approved_external_investments_12m: Some(0),
             }),
             available: cash,
             committed_12m: 0,

@@ -185,7 +185,7 @@ fn run_in_transaction(
     let limited: Vec<&str> = people
         .values()
         .filter_map(|(_, profile)| profile.as_ref())
-        .filter(|p| !p.accredited)
+        .filter(|p| p.approved_basis().is_some_and(|b| !b.finances.accredited))
         .map(|p| p.user_id.as_str())
         .collect();
     let committed_12m =

@@ -2,6 +2,7 @@
 //! (usually one transaction); none knows about HTTP.
 
 pub mod accounts;
+pub mod bank;
 pub mod deadlines;
 pub mod error;
 pub mod offerings;
@@ -15,3 +16,4 @@ pub mod holdings;
 pub mod reconciliation;
 pub mod settlement;
 pub mod statements;
+pub mod unallocated;

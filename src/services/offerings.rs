@@ -267,13 +267,17 @@ pub fn submit(
 }
 
 /// in_review -> open. Opens now unless a later `opens_at` was set; the
-/// offering's escrow account is created here.
+/// offering's escrow account is created here, and the platform fee in force
+/// now is fixed on it: the round settles on the terms it was approved on.
 pub fn approve(
     conn: &mut AnyConnection,
     id: &str,
     min_duration: TimeDelta,
+    fee_bps: i64,
     currency: &str,
 ) -> ServiceResult<OfferingView> {
+    let fee_bps = i32::try_from(fee_bps)
+        .map_err(|_| super::ServiceError::Internal(anyhow::anyhow!("fee out of range")))?;
     let now = now();
     write_transaction(conn, |conn| -> ServiceResult<()> {
         let offering = Offering::find(conn, id)?.ok_or_else(|| not_found("offering"))?;
@@ -295,7 +299,7 @@ pub fn approve(
         }
         let opens_at = terms.opens_at.map_or(now, |at| at.max(now));
         ensure_account(conn, AccountKind::OfferingEscrow, id, currency)?;
-        if !Offering::mark_approved(conn, id, opens_at, now)? {
+        if !Offering::mark_approved(conn, id, opens_at, fee_bps, now)? {
             return Err(wrong_state(
                 &offering,
                 "Only an offering in review can be approved.",

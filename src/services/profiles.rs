@@ -5,7 +5,7 @@ use diesel::Connection;
 use serde::Serialize;
 
 use crate::db::page::{time_value, Cursor, DEFAULT_LIMIT};
-use crate::db::profiles::{InvestorProfile, ProfileRow};
+use crate::db::profiles::{InvestorProfile, ProfileRow, Review};
 use crate::db::subscriptions::Subscription;
 use crate::db::users::User;
 use crate::db::{now, write_transaction, AnyConnection};
@@ -26,6 +26,10 @@ pub struct LimitView {
     pub declared_elsewhere_12m: i64,
     /// None: no limit.
     pub remaining: Option<i64>,
+    /// `approved`: the limit in force, on the figures last approved (a
+    /// change of them waits for review); `declared`: nothing approved yet,
+    /// the limit the declared figures will give once approved.
+    pub basis: &'static str,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -44,20 +48,31 @@ pub struct ProfileView {
     pub updated_at: DateTime<Utc>,
 }
 
-/// The limit figures of a profile, as of `now`.
+/// The limit figures of a profile, as of `now`: on the figures last
+/// approved when there are any (the limit in force), else on the declared
+/// ones (what the limit will be once approved).
 pub fn limit_of(
     conn: &mut AnyConnection,
     profile: &InvestorProfile,
     rule: &RegCfRule,
     now: NaiveDateTime,
 ) -> ServiceResult<LimitView> {
-    let limit = annual_limit(rule, &profile.finances());
+    let (finances, elsewhere, basis) = match profile.approved_basis() {
+        Some(b) => (b.finances, b.external_investments_12m, "approved"),
+        None => (
+            profile.finances(),
+            profile.external_investments_12m,
+            "declared",
+        ),
+    };
+    let limit = annual_limit(rule, &finances);
     let invested = Subscription::committed_since(conn, &profile.user_id, now - LIMIT_WINDOW)?;
     Ok(LimitView {
         annual_limit: limit,
         invested_on_platform_12m: invested,
-        declared_elsewhere_12m: profile.external_investments_12m,
-        remaining: remaining(limit, invested, profile.external_investments_12m),
+        declared_elsewhere_12m: elsewhere,
+        remaining: remaining(limit, invested, elsewhere),
+        basis,
     })
 }
 
@@ -85,14 +100,19 @@ fn view(
 }
 
 /// Creates or replaces the investor's profile. A new profile, or a change of
-/// legal name or country, (re)starts KYC review; a rejected profile that is
-/// resubmitted goes back to review too. Changed finances alone keep the decision.
+/// legal name or country, (re)starts KYC review with nothing in force; a
+/// rejected profile that is resubmitted goes back to review too. A change of
+/// the figures that set the limit (accredited, income, net worth, outside
+/// investments) goes back to review while the limit last approved stays in
+/// force: an investor cannot lift their own limit. Returns the view and the
+/// review the change started (for the audit log).
 pub fn put_profile(
     conn: &mut AnyConnection,
     user_id: &str,
     input: &InvestorProfileInput,
     rule: &RegCfRule,
     currency: &str,
+    actor: &crate::db::audit::Actor,
 ) -> ServiceResult<ProfileView> {
     let now = now();
     let row = ProfileRow {
@@ -116,21 +136,66 @@ pub fn put_profile(
                         diesel::result::DatabaseErrorKind::UniqueViolation,
                         _,
                     )) => {
-                        InvestorProfile::update(conn, user_id, &row, true, now)?;
+                        InvestorProfile::update(conn, user_id, &row, Review::Identity, now)?;
                     }
                     Err(e) => return Err(e.into()),
                 }
+                audit_change(conn, actor, user_id, "created", input)?;
             }
             Some(existing) => {
                 let identity_changed =
                     existing.legal_name != input.legal_name || existing.country != input.country;
-                let reset = identity_changed || existing.kyc_status == KycStatus::Rejected.as_str();
-                InvestorProfile::update(conn, user_id, &row, reset, now)?;
+                let limits_changed = existing.annual_income != input.annual_income
+                    || existing.net_worth != input.net_worth
+                    || existing.accredited != input.accredited
+                    || existing.external_investments_12m != input.external_investments_12m;
+                let review =
+                    if identity_changed || existing.kyc_status == KycStatus::Rejected.as_str() {
+                        Review::Identity
+                    } else if limits_changed {
+                        Review::Limits
+                    } else {
+                        Review::Keep
+                    };
+                InvestorProfile::update(conn, user_id, &row, review, now)?;
+                let what = match review {
+                    Review::Keep => "unchanged_review",
+                    Review::Limits => "limits_to_review",
+                    Review::Identity => "identity_to_review",
+                };
+                audit_change(conn, actor, user_id, what, input)?;
             }
         }
         InvestorProfile::find(conn, user_id)?.ok_or_else(|| not_found("profile"))
     })?;
     view(conn, profile, rule, currency)
+}
+
+/// The audit record of a profile saved: what it did to the review, and the
+/// figures declared (the identity fields are personal data and stay out).
+fn audit_change(
+    conn: &mut AnyConnection,
+    actor: &crate::db::audit::Actor,
+    user_id: &str,
+    review: &str,
+    input: &InvestorProfileInput,
+) -> ServiceResult<()> {
+    let details = serde_json::json!({
+        "review": review,
+        "accredited": input.accredited,
+        "annual_income": input.annual_income,
+        "net_worth": input.net_worth,
+        "external_investments_12m": input.external_investments_12m,
+    });
+    crate::db::audit::record(
+        conn,
+        actor,
+        "investor_profile.saved",
+        "investor_profile",
+        user_id,
+        &details,
+    )?;
+    Ok(())
 }
 
 pub fn get_profile(

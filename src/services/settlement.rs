@@ -67,13 +67,14 @@ fn wrong_state(o: &Offering, detail: &str) -> ServiceError {
     .into()
 }
 
-/// Settles a funded offering. Settling twice, or anything not funded, is
-/// refused and changes nothing.
+/// Settles a funded offering at the fee fixed on it at approval (offerings
+/// approved before fees were fixed settle at `default_fee_bps`). Settling
+/// twice, or anything not funded, is refused and changes nothing.
 pub fn settle(
     conn: &mut AnyConnection,
     offering_id: &str,
     operator_id: &str,
-    fee_bps: i64,
+    default_fee_bps: i64,
     currency: &str,
 ) -> ServiceResult<SettlementView> {
     let now = now();
@@ -100,6 +101,7 @@ pub fn settle(
                 offering.raised
             )));
         }
+        let fee_bps = offering.fee_bps.map_or(default_fee_bps, i64::from);
         let fee = platform_fee(gross, fee_bps);
         let net = gross - fee;
         let payout = ensure_account(
@@ -448,13 +450,21 @@ fn post_escrow_release(conn: &mut AnyConnection, escrow: &str, total: i64) -> Se
 }
 
 /// Failed offerings, and cancelled ones that were ever open, still to refund.
-pub fn due_for_refund(conn: &mut AnyConnection, limit: i64) -> QueryResult<Vec<String>> {
+pub fn due_for_refund(
+    conn: &mut AnyConnection,
+    now: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<String>> {
+    use crate::db::job_failures::{held_back_ids, REFUND};
     offerings::table
         .filter(
             offerings::status.eq("failed").or(offerings::status
                 .eq("cancelled")
                 .and(offerings::approved_at.is_not_null())),
         )
+        .filter(diesel::dsl::not(
+            offerings::id.eq_any(held_back_ids(REFUND, now)),
+        ))
         .select(offerings::id)
         .order(offerings::id.asc())
         .limit(limit)

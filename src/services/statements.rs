@@ -8,18 +8,19 @@ use chrono::{NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
 use serde::Serialize;
 
-use crate::db::schema::{deposits, withdrawals};
+use crate::db::schema::bank_transfers;
 use crate::db::AnyConnection;
 use crate::domain::statement::{Direction, StatementLine};
 
 use super::error::ServiceResult;
 use super::views::utc;
 
-/// A confirmed deposit or a paid withdrawal, as the ledger knows it.
+/// A movement of money across the bank boundary, as the ledger knows it.
 #[derive(Debug, Clone, Serialize)]
 pub struct LedgerMovement {
-    /// deposit | withdrawal
-    pub kind: &'static str,
+    /// deposit | withdrawal | unallocated_deposit | deposit_return | withdrawal_return
+    pub kind: String,
+    /// The deposit, withdrawal or unallocated deposit it belongs to.
     pub id: String,
     pub reference: String,
     pub amount: i64,
@@ -65,8 +66,27 @@ pub struct StatementReport {
     pub unmatched_in_ledger: Vec<LedgerMovement>,
 }
 
-type Row = (String, String, i64, Option<String>, Option<NaiveDateTime>);
+type Row = (String, String, String, i64, Option<String>, NaiveDateTime);
 
+fn direction_text(direction: Direction) -> &'static str {
+    match direction {
+        Direction::Credit => "credit",
+        Direction::Debit => "debit",
+    }
+}
+
+fn movement((kind, id, reference, amount, bank_txn_id, at): Row) -> LedgerMovement {
+    LedgerMovement {
+        kind,
+        id,
+        reference,
+        amount,
+        bank_txn_id,
+        at: utc(at),
+    }
+}
+
+/// The transfers of one direction that carry one of these bank ids or references.
 fn movements(
     conn: &mut AnyConnection,
     direction: Direction,
@@ -76,98 +96,52 @@ fn movements(
     let mut rows: Vec<Row> = Vec::new();
     // In chunks: each value is a bound parameter.
     for (ids, refs) in bank_ids.chunks(500).zip(references.chunks(500)) {
-        let chunk: Vec<Row> = match direction {
-            Direction::Credit => deposits::table
-                .filter(deposits::status.eq("confirmed"))
-                .filter(
-                    deposits::bank_txn_id
-                        .eq_any(ids)
-                        .or(deposits::reference.eq_any(refs)),
-                )
-                .select((
-                    deposits::id,
-                    deposits::reference,
-                    deposits::amount,
-                    deposits::bank_txn_id,
-                    deposits::confirmed_at,
-                ))
-                .load(conn)?,
-            Direction::Debit => withdrawals::table
-                .filter(withdrawals::status.eq("paid"))
-                .filter(
-                    withdrawals::bank_txn_id
-                        .eq_any(ids)
-                        .or(withdrawals::reference.eq_any(refs)),
-                )
-                .select((
-                    withdrawals::id,
-                    withdrawals::reference,
-                    withdrawals::amount,
-                    withdrawals::bank_txn_id,
-                    withdrawals::paid_at,
-                ))
-                .load(conn)?,
-        };
+        let chunk: Vec<Row> = bank_transfers::table
+            .filter(bank_transfers::direction.eq(direction_text(direction)))
+            .filter(
+                bank_transfers::bank_txn_id
+                    .eq_any(ids)
+                    .or(bank_transfers::reference.eq_any(refs)),
+            )
+            .select(COLUMNS)
+            .load(conn)?;
         rows.extend(chunk);
     }
-    Ok(rows.into_iter().map(|r| movement(direction, r)).collect())
+    Ok(rows.into_iter().map(movement).collect())
 }
 
-fn movement(direction: Direction, (id, reference, amount, bank_txn_id, at): Row) -> LedgerMovement {
-    LedgerMovement {
-        kind: match direction {
-            Direction::Credit => "deposit",
-            Direction::Debit => "withdrawal",
-        },
-        id,
-        reference,
-        amount,
-        bank_txn_id,
-        at: utc(at.unwrap_or_default()),
-    }
-}
+const COLUMNS: (
+    bank_transfers::kind,
+    bank_transfers::subject_id,
+    bank_transfers::reference,
+    bank_transfers::amount,
+    bank_transfers::bank_txn_id,
+    bank_transfers::booked_at,
+) = (
+    bank_transfers::kind,
+    bank_transfers::subject_id,
+    bank_transfers::reference,
+    bank_transfers::amount,
+    bank_transfers::bank_txn_id,
+    bank_transfers::booked_at,
+);
 
-/// Ledger movements settled with the bank inside [from, to).
+/// Transfers booked inside [from, to).
 fn movements_between(
     conn: &mut AnyConnection,
     from: NaiveDateTime,
     to: NaiveDateTime,
 ) -> QueryResult<Vec<LedgerMovement>> {
-    let credits: Vec<Row> = deposits::table
-        .filter(deposits::status.eq("confirmed"))
+    let rows: Vec<Row> = bank_transfers::table
         .filter(
-            deposits::confirmed_at
+            bank_transfers::booked_at
                 .ge(from)
-                .and(deposits::confirmed_at.lt(to)),
+                .and(bank_transfers::booked_at.lt(to)),
         )
-        .select((
-            deposits::id,
-            deposits::reference,
-            deposits::amount,
-            deposits::bank_txn_id,
-            deposits::confirmed_at,
-        ))
+        .order(bank_transfers::booked_at.asc())
+        .select(COLUMNS)
         .load(conn)?;
-    let debits: Vec<Row> = withdrawals::table
-        .filter(withdrawals::status.eq("paid"))
-        .filter(
-            withdrawals::paid_at
-                .ge(from)
-                .and(withdrawals::paid_at.lt(to)),
-        )
-        .select((
-            withdrawals::id,
-            withdrawals::reference,
-            withdrawals::amount,
-            withdrawals::bank_txn_id,
-            withdrawals::paid_at,
-        ))
-        .load(conn)?;
-    Ok(credits
-        .into_iter()
-        .map(|r| movement(Direction::Credit, r))
-        .chain(debits.into_iter().map(|r| movement(Direction::Debit, r)))
-        .collect())
+    Ok(rows.into_iter().map(movement).collect())
 }
 
 /// Files a line that found its ledger movement: matched, or a mismatch.
@@ -210,7 +184,7 @@ pub fn match_statement(
         unmatched_in_statement: Vec::new(),
         unmatched_in_ledger: Vec::new(),
     };
-    let mut used: HashSet<(&'static str, String)> = HashSet::new();
+    let mut used: HashSet<(String, String)> = HashSet::new();
     for direction in [Direction::Credit, Direction::Debit] {
         let side: Vec<&StatementLine> = lines.iter().filter(|l| l.direction == direction).collect();
         let ids: Vec<String> = side.iter().map(|l| l.bank_txn_id.clone()).collect();
@@ -227,8 +201,8 @@ pub fn match_statement(
         let mut pending = Vec::new();
         for line in side {
             match by_txn.get(line.bank_txn_id.as_str()).copied() {
-                Some(m) if !used.contains(&(m.kind, m.id.clone())) => {
-                    used.insert((m.kind, m.id.clone()));
+                Some(m) if !used.contains(&(m.kind.clone(), m.id.clone())) => {
+                    used.insert((m.kind.clone(), m.id.clone()));
                     settle_line(&mut report, line, m, "bank_txn_id");
                 }
                 _ => pending.push(line),
@@ -239,10 +213,10 @@ pub fn match_statement(
                 .get(line.reference.as_str())
                 .copied()
                 .filter(|_| !line.reference.is_empty())
-                .filter(|m| !used.contains(&(m.kind, m.id.clone())));
+                .filter(|m| !used.contains(&(m.kind.clone(), m.id.clone())));
             match found {
                 Some(m) => {
-                    used.insert((m.kind, m.id.clone()));
+                    used.insert((m.kind.clone(), m.id.clone()));
                     settle_line(&mut report, line, m, "reference");
                 }
                 None => report.unmatched_in_statement.push(Unmatched {
@@ -267,7 +241,7 @@ pub fn match_statement(
         report.period_to = Some(utc(to));
         report.unmatched_in_ledger = movements_between(conn, from, to)?
             .into_iter()
-            .filter(|m| !used.contains(&(m.kind, m.id.clone())))
+            .filter(|m| !used.contains(&(m.kind.clone(), m.id.clone())))
             .collect();
     }
     Ok(report)

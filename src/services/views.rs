@@ -46,6 +46,9 @@ pub struct OfferingView {
     pub closes_at: DateTime<Utc>,
     pub status: String,
     pub rejection_reason: Option<String>,
+    /// The platform's fee in basis points of the gross, fixed when the
+    /// offering was approved (null before).
+    pub fee_bps: Option<i32>,
     pub progress: Progress,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -79,6 +82,7 @@ impl OfferingView {
             closes_at: utc(o.closes_at),
             status: o.status,
             rejection_reason: o.rejection_reason,
+            fee_bps: o.fee_bps,
             created_at: utc(o.created_at),
             updated_at: utc(o.updated_at),
         }

@@ -6,9 +6,7 @@ use diesel::prelude::*;
 use rand::Rng;
 use serde::Serialize;
 
-use crate::db::bank::{
-    bank_event_outcome, record_bank_event, set_bank_event_outcome, Deposit, Withdrawal,
-};
+use crate::db::bank::{Deposit, Withdrawal};
 use crate::db::schema::{journal_entries, postings, withdrawals};
 use crate::db::subscriptions::Subscription;
 use crate::db::{new_id, now, write_transaction, AnyConnection, Backend};
@@ -249,168 +247,87 @@ pub fn create_withdrawal(
     })
 }
 
-/// What the custodian bank tells us about one transaction.
-#[derive(Debug, Clone)]
-pub struct BankNotification {
-    pub bank_txn_id: String,
+#[derive(Debug, Serialize)]
+pub struct DepositView {
+    pub id: String,
+    /// Quote it with the bank transfer.
     pub reference: String,
     pub amount: i64,
-    pub kind: BankTxnKind,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BankTxnKind {
-    Deposit,
-    Withdrawal,
-}
-
-impl BankTxnKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Deposit => "deposit",
-            Self::Withdrawal => "withdrawal",
-        }
-    }
+    pub currency: String,
+    /// pending | confirmed | returned
+    pub status: String,
+    pub created_at: DateTime<Utc>,
+    pub confirmed_at: Option<DateTime<Utc>>,
+    pub returned_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Serialize)]
-pub struct BankOutcome {
-    pub bank_txn_id: String,
-    /// credited | paid | unmatched | amount_mismatch | already_settled | duplicate
-    pub outcome: String,
-    /// For a duplicate: what became of the first notification.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub original_outcome: Option<String>,
+pub struct WithdrawalView {
+    pub id: String,
+    pub reference: String,
+    pub amount: i64,
+    pub currency: String,
+    /// pending | paid | returned
+    pub status: String,
+    pub created_at: DateTime<Utc>,
+    pub paid_at: Option<DateTime<Utc>>,
+    pub returned_at: Option<DateTime<Utc>>,
 }
 
-/// Applies a bank notification once per bank transaction id. Every
-/// notification is recorded with its outcome for reconciliation; only an exact
-/// match (reference and amount) moves money.
-pub fn handle_bank_notification(
+/// The user's announced deposits, newest first.
+pub fn deposits(
     conn: &mut AnyConnection,
-    n: &BankNotification,
-    raw_body: &str,
+    user_id: &str,
+    cursor: Option<&str>,
+    limit: i64,
     currency: &str,
-) -> ServiceResult<BankOutcome> {
-    let now = now();
-    write_transaction(conn, |conn| {
-        if !record_bank_event(
-            conn,
-            &n.bank_txn_id,
-            n.kind.as_str(),
-            &n.reference,
-            n.amount,
-            raw_body,
-            now,
-        )? {
-            return Ok(BankOutcome {
-                bank_txn_id: n.bank_txn_id.clone(),
-                outcome: "duplicate".into(),
-                original_outcome: bank_event_outcome(conn, &n.bank_txn_id)?,
-            });
-        }
-        let outcome = match n.kind {
-            BankTxnKind::Deposit => apply_deposit(conn, n, currency, now)?,
-            BankTxnKind::Withdrawal => apply_payout(conn, n, currency, now)?,
-        };
-        set_bank_event_outcome(conn, &n.bank_txn_id, outcome)?;
-        if outcome != "credited" && outcome != "paid" {
-            tracing::warn!(bank_txn_id = %n.bank_txn_id, reference = %n.reference, outcome,
-                "bank notification recorded for reconciliation, no money moved");
-        }
-        Ok(BankOutcome {
-            bank_txn_id: n.bank_txn_id.clone(),
-            outcome: outcome.into(),
-            original_outcome: None,
+) -> ServiceResult<Page<DepositView>> {
+    let before = id_cursor(cursor, "deposits")?;
+    let mut rows = Deposit::page_of_user(conn, user_id, before.as_deref(), limit + 1)?;
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    let next_cursor = next_id_cursor(&rows, more, "deposits", |d| &d.id);
+    let items = rows
+        .into_iter()
+        .map(|d| DepositView {
+            id: d.id,
+            reference: d.reference,
+            amount: d.amount,
+            currency: currency.to_string(),
+            status: d.status,
+            created_at: utc(d.created_at),
+            confirmed_at: d.confirmed_at.map(utc),
+            returned_at: d.returned_at.map(utc),
         })
-    })
+        .collect();
+    Ok(Page { items, next_cursor })
 }
 
-fn apply_deposit(
+/// The user's withdrawals, newest first.
+pub fn withdrawals(
     conn: &mut AnyConnection,
-    n: &BankNotification,
+    user_id: &str,
+    cursor: Option<&str>,
+    limit: i64,
     currency: &str,
-    now: NaiveDateTime,
-) -> ServiceResult<&'static str> {
-    let Some(deposit) = Deposit::find_by_reference(conn, &n.reference)? else {
-        return Ok("unmatched");
-    };
-    if deposit.status != "pending" {
-        return Ok("already_settled");
-    }
-    if deposit.amount != n.amount {
-        return Ok("amount_mismatch");
-    }
-    let cash = ensure_account(conn, AccountKind::InvestorCash, &deposit.user_id, currency)?;
-    let bank = ensure_account(conn, AccountKind::ExternalBank, PLATFORM, currency)?;
-    let entry = post(
-        conn,
-        EntryKind::Deposit,
-        &deposit.id,
-        &format!("Deposit {} (bank {})", deposit.reference, n.bank_txn_id),
-        &[
-            Leg {
-                account_id: &cash,
-                amount: n.amount,
-            },
-            Leg {
-                account_id: &bank,
-                amount: -n.amount,
-            },
-        ],
-    )?;
-    if !Deposit::confirm(conn, &deposit.id, &n.bank_txn_id, &entry, now)? {
-        // Confirmed by a concurrent notification: undo this one entirely.
-        return Err(Refusal::new(
-            RefusalKind::Conflict,
-            "deposit_already_confirmed",
-            "The deposit was confirmed meanwhile.",
-        )
-        .into());
-    }
-    Ok("credited")
-}
-
-fn apply_payout(
-    conn: &mut AnyConnection,
-    n: &BankNotification,
-    currency: &str,
-    now: NaiveDateTime,
-) -> ServiceResult<&'static str> {
-    let Some(w) = Withdrawal::find_by_reference(conn, &n.reference)? else {
-        return Ok("unmatched");
-    };
-    if w.status != "pending" {
-        return Ok("already_settled");
-    }
-    if w.amount != n.amount {
-        return Ok("amount_mismatch");
-    }
-    let pending = ensure_account(conn, AccountKind::PayoutsPending, PLATFORM, currency)?;
-    let bank = ensure_account(conn, AccountKind::ExternalBank, PLATFORM, currency)?;
-    let entry = post(
-        conn,
-        EntryKind::WithdrawalPaid,
-        &w.id,
-        &format!("Payout {} (bank {})", w.reference, n.bank_txn_id),
-        &[
-            Leg {
-                account_id: &pending,
-                amount: -n.amount,
-            },
-            Leg {
-                account_id: &bank,
-                amount: n.amount,
-            },
-        ],
-    )?;
-    if !Withdrawal::mark_paid(conn, &w.id, &n.bank_txn_id, &entry, now)? {
-        return Err(Refusal::new(
-            RefusalKind::Conflict,
-            "withdrawal_already_paid",
-            "The withdrawal was paid meanwhile.",
-        )
-        .into());
-    }
-    Ok("paid")
+) -> ServiceResult<Page<WithdrawalView>> {
+    let before = id_cursor(cursor, "withdrawals")?;
+    let mut rows = Withdrawal::page_of_user(conn, user_id, before.as_deref(), limit + 1)?;
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    let next_cursor = next_id_cursor(&rows, more, "withdrawals", |w| &w.id);
+    let items = rows
+        .into_iter()
+        .map(|w| WithdrawalView {
+            id: w.id,
+            reference: w.reference,
+            amount: w.amount,
+            currency: currency.to_string(),
+            status: w.status,
+            created_at: utc(w.created_at),
+            paid_at: w.paid_at.map(utc),
+            returned_at: w.returned_at.map(utc),
+        })
+        .collect();
+    Ok(Page { items, next_cursor })
 }

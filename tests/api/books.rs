@@ -206,7 +206,7 @@ async fn a_round_of_100_000_subscriptions_settles_and_reports_in_seconds() {
     app.assert_books_balance(&operator).await;
 }
 
-fn statement(lines: &[(&str, &str, i64, &str, &str)]) -> String {
+pub fn statement(lines: &[(&str, &str, i64, &str, &str)]) -> String {
     let mut text = String::from("bank_txn_id,booked_at,amount,direction,reference\n");
     for (id, at, amount, direction, reference) in lines {
         text.push_str(&format!("{id},{at},{amount},{direction},{reference}\n"));
@@ -214,7 +214,7 @@ fn statement(lines: &[(&str, &str, i64, &str, &str)]) -> String {
     text
 }
 
-async fn upload(app: &TestApp, operator: &Person, body: Vec<u8>, content_type: &str) -> Reply {
+pub async fn upload(app: &TestApp, operator: &Person, body: Vec<u8>, content_type: &str) -> Reply {
     let resp = app
         .client
         .post(app.url("/api/v1/operator/bank-statements"))
@@ -234,13 +234,7 @@ async fn a_statement_is_matched_line_by_line_and_reuploads_change_nothing() {
     let investor = app.investor(&operator, 0).await;
     let mut references = Vec::new();
     for (i, amount) in [10_000, 20_000, 30_000].into_iter().enumerate() {
-        let d = app
-            .post(
-                "/api/v1/me/deposits",
-                Some(&investor.token),
-                json!({"amount": amount}),
-            )
-            .await;
+        let d = app.deposit(&investor, amount).await;
         let reference = d.body["reference"].as_str().unwrap().to_string();
         let r = app
             .bank_webhook(

@@ -153,3 +153,67 @@ async fn crowdfund_sweep_closes_due_offerings_from_the_command_line() {
     );
     assert_eq!(app.offering(&id).await["status"], "refunded");
 }
+
+#[tokio::test]
+async fn a_round_that_will_not_refund_is_held_back_and_the_others_go_on() {
+    // The server's own sweeper stays out of the way: the command line sweeps.
+    let app = spawn_app_with(&[("SWEEP_INTERVAL_SECS", "3600")]).await;
+    let operator = app.operator().await;
+    let sponsor = app.sponsor().await;
+    let investor = app.investor(&operator, 10 * PRICE).await;
+    let closes = (chrono::Utc::now() + chrono::Duration::seconds(3)).to_rfc3339();
+    let terms = json!({"price_per_share": PRICE, "target_amount": 10 * PRICE,
+                       "min_raise": 5 * PRICE, "closes_at": closes});
+    let broken = app.open_offering(&sponsor, &operator, terms.clone()).await;
+    let fine = app.open_offering(&sponsor, &operator, terms).await;
+    for (offering, key) in [(&broken, "b"), (&fine, "f")] {
+        let r = app.subscribe(&investor, offering, json!(1), key).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    // Something is wrong with one round's escrow: its refund cannot post.
+    let mut conn = app.conn();
+    let escrow = |amount: i64| {
+        format!(
+            "UPDATE ledger_accounts SET balance = {amount} \
+             WHERE kind = 'offering_escrow' AND owner_id = '{broken}'"
+        )
+    };
+    diesel::RunQueryDsl::execute(diesel::sql_query(escrow(0)), &mut *conn).unwrap();
+
+    let out = app.cli(&["sweep"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(stdout.contains(&format!("{fine} refunded")), "{stdout}");
+    assert!(!stdout.contains(&format!("{broken} refunded")), "{stdout}");
+    assert_eq!(app.offering(&fine).await["status"], "refunded");
+    assert_eq!(app.offering(&broken).await["status"], "failed");
+    let failures =
+        format!("job_failures WHERE job = 'refund_offering' AND subject_id = '{broken}'");
+    assert_eq!(app.count(&failures), 1);
+    // Held back: the next pass does not try it again at once.
+    let again = app.cli(&["sweep"]);
+    let stdout = String::from_utf8_lossy(&again.stdout).to_string();
+    assert!(stdout.contains("0 offering(s) refunded"), "{stdout}");
+    assert_eq!(app.count(&format!("{failures} AND attempts = 1")), 1);
+
+    // Repaired, and once its wait is over, it is refunded and forgotten.
+    diesel::RunQueryDsl::execute(diesel::sql_query(escrow(PRICE)), &mut *conn).unwrap();
+    diesel::RunQueryDsl::execute(
+        diesel::sql_query("UPDATE job_failures SET next_attempt_at = '2000-01-01 00:00:00'"),
+        &mut *conn,
+    )
+    .unwrap();
+    drop(conn);
+    let last = app.cli(&["sweep"]);
+    let stdout = String::from_utf8_lossy(&last.stdout).to_string();
+    assert!(stdout.contains(&format!("{broken} refunded")), "{stdout}");
+    assert_eq!(app.count(&failures), 0);
+    assert_eq!(app.available(&investor).await, 10 * PRICE);
+    let (ok, report) = app.verify_ledger();
+    assert!(ok, "{report}");
+}

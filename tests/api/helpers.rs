@@ -211,6 +211,25 @@ impl TestApp {
         read(resp).await
     }
 
+    /// A POST with an Idempotency-Key.
+    pub async fn post_keyed(
+        &self,
+        path: impl AsRef<str>,
+        token: Option<&str>,
+        key: &str,
+        body: Value,
+    ) -> Reply {
+        let mut req = self
+            .client
+            .post(self.url(path.as_ref()))
+            .header("Idempotency-Key", key)
+            .json(&body);
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        read(req.send().await.expect("request sent")).await
+    }
+
     pub async fn get(&self, path: &str, token: Option<&str>) -> Reply {
         self.request(reqwest::Method::GET, path, token, None).await
     }

@@ -8,6 +8,8 @@ mod helpers;
 mod smtp_sink;
 
 mod auth;
+mod backstops;
+mod bank_returns;
 mod books;
 mod concurrency;
 mod deadlines;
@@ -20,6 +22,7 @@ mod offerings;
 mod openapi;
 mod pipeline;
 mod profiles;
+mod retention;
 mod seed;
 mod settlement;
 mod subscriptions;

@@ -49,8 +49,9 @@ async fn a_profile_answers_with_its_limit_and_waits_for_kyc() {
         )
         .await;
     assert_eq!(rejected.body["kyc_status"], "rejected");
-    // Resubmitting sends it back to review; approval then holds while only
-    // the finances change, and a change of identity restarts review.
+    // Resubmitting sends it back to review; a change of the finances goes
+    // back to review too, with the approved limit in force meanwhile, and a
+    // change of identity restarts review with nothing in force.
     let resubmitted = app
         .put(
             "/api/v1/me/investor-profile",
@@ -74,8 +75,9 @@ async fn a_profile_answers_with_its_limit_and_waits_for_kyc() {
                     "net_worth": 20_000_000, "accredited": false}),
         )
         .await;
-    assert_eq!(richer.body["kyc_status"], "approved");
-    assert_eq!(richer.body["limit"]["annual_limit"], 2_000_000);
+    assert_eq!(richer.body["kyc_status"], "pending");
+    assert_eq!(richer.body["limit"]["basis"], "approved");
+    assert_eq!(richer.body["limit"]["annual_limit"], 400_000);
     let renamed = app
         .put(
             "/api/v1/me/investor-profile",
@@ -85,6 +87,7 @@ async fn a_profile_answers_with_its_limit_and_waits_for_kyc() {
         )
         .await;
     assert_eq!(renamed.body["kyc_status"], "pending");
+    assert_eq!(renamed.body["limit"]["basis"], "declared");
     assert_eq!(
         renamed.body["limit"]["annual_limit"],
         serde_json::Value::Null
@@ -173,4 +176,108 @@ async fn operator_routes_are_for_operators_only() {
     )
     .await
     .assert_problem(404, "not_found");
+}
+
+#[tokio::test]
+async fn an_investor_cannot_lift_their_own_limit_the_approved_one_stays_in_force() {
+    let app = spawn_app().await;
+    let operator = app.operator().await;
+    let sponsor = app.sponsor().await;
+    // Limit 4,000.00: 5% of an income of 80,000.00.
+    let investor = app
+        .investor_with(&operator, 8_000_000, 1_000_000, false, 1_000_000)
+        .await;
+    let offering = app
+        .open_offering(&sponsor, &operator, json!({"price_per_share": 1_000}))
+        .await;
+    let declare = |accredited: bool, name: &'static str| {
+        json!({"legal_name": name, "country": "US", "annual_income": 8_000_000,
+               "net_worth": 1_000_000, "accredited": accredited, "external_investments_12m": 0})
+    };
+    // Declaring oneself accredited goes back to review...
+    let changed = app
+        .put(
+            "/api/v1/me/investor-profile",
+            Some(&investor.token),
+            declare(true, "Ada Investor"),
+        )
+        .await;
+    assert_eq!(changed.status, 200, "{}", changed.body);
+    assert_eq!(changed.body["kyc_status"], "pending");
+    assert_eq!(changed.body["accredited"], true);
+    // ...and meanwhile the limit last approved is the one in force.
+    assert_eq!(changed.body["limit"]["basis"], "approved");
+    assert_eq!(changed.body["limit"]["annual_limit"], 400_000);
+    let over = app
+        .subscribe(&investor, &offering, json!(500), "over")
+        .await;
+    over.assert_problem(422, "investment_limit_exceeded");
+    let within = app
+        .subscribe(&investor, &offering, json!(300), "within")
+        .await;
+    assert_eq!(within.status, 201, "{}", within.body);
+
+    let audit = app
+        .get(
+            &format!(
+                "/api/v1/operator/audit-log?action=investor_profile.saved&subject_id={}",
+                investor.id
+            ),
+            Some(&operator.token),
+        )
+        .await;
+    assert_eq!(
+        audit.body["items"][0]["details"]["review"],
+        "limits_to_review"
+    );
+
+    // Once an operator approves, the new figures are in force.
+    let approved = app
+        .post(
+            &format!("/api/v1/operator/investors/{}/kyc", investor.id),
+            Some(&operator.token),
+            json!({"decision": "approved"}),
+        )
+        .await;
+    assert_eq!(approved.status, 200, "{}", approved.body);
+    assert_eq!(
+        approved.body["limit"]["annual_limit"],
+        serde_json::Value::Null
+    );
+    let more = app
+        .subscribe(&investor, &offering, json!(200), "more")
+        .await;
+    assert_eq!(more.status, 201, "{}", more.body);
+
+    // A change of identity leaves nothing in force until it is reviewed.
+    let renamed = app
+        .put(
+            "/api/v1/me/investor-profile",
+            Some(&investor.token),
+            declare(true, "Someone Else"),
+        )
+        .await;
+    assert_eq!(renamed.body["kyc_status"], "pending");
+    assert_eq!(renamed.body["limit"]["basis"], "declared");
+    app.subscribe(&investor, &offering, json!(1), "renamed")
+        .await
+        .assert_problem(403, "kyc_required");
+    // Saving the same figures again changes nothing.
+    let approved = app
+        .post(
+            &format!("/api/v1/operator/investors/{}/kyc", investor.id),
+            Some(&operator.token),
+            json!({"decision": "approved"}),
+        )
+        .await;
+    assert_eq!(approved.status, 200);
+    let same = app
+        .put(
+            "/api/v1/me/investor-profile",
+            Some(&investor.token),
+            declare(true, "Someone Else"),
+        )
+        .await;
+    assert_eq!(same.body["kyc_status"], "approved");
+    app.assert_books_balance(&operator).await;
 }

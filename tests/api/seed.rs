@@ -77,6 +77,13 @@ pub fn funded_round(app: &TestApp, subscriptions: i64, investors: i64) -> (Strin
              -{SEED_PRICE} * ((({subscriptions}) - i) / {investors} + 1), {now} FROM n",
             seq(investors)
         ),
+        // Each deposit crossed the bank boundary: its transfer record.
+        format!(
+            "{} INSERT INTO bank_transfers (id, direction, kind, subject_id, bank_txn_id, reference, amount, entry_id, booked_at) \
+             SELECT 'deposit:seed-dep-{tag}-' || i, 'credit', 'deposit', 'seed-dep-{tag}-' || i, NULL, 'seed-dep-{tag}-' || i, \
+             {SEED_PRICE} * ((({subscriptions}) - i) / {investors} + 1), 'seed-d-{tag}-' || (1000000 + i), {now} FROM n",
+            seq(investors)
+        ),
         // Subscription k belongs to investor ((k - 1) % investors) + 1.
         format!(
             "{} INSERT INTO journal_entries (id, kind, reference_id, description, created_at) \

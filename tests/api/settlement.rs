@@ -276,3 +276,22 @@ async fn a_cancelled_round_is_refunded_once_even_from_two_instances() {
     let report = app.assert_books_balance(&operator).await;
     assert_eq!(kind_balance(&report, "offering_escrow"), 0);
 }
+
+#[tokio::test]
+async fn a_round_settles_at_the_fee_it_was_approved_on_whatever_the_server_says_now() {
+    let app = spawn_app().await;
+    let (operator, _sponsor, _investors, offering) = funded_round(&app, json!({})).await;
+    assert_eq!(app.offering(&offering).await["fee_bps"], 500);
+    // Another server of the same database, configured with another fee.
+    let other = app.spawn_sibling(&[("PLATFORM_FEE_BPS", "1000")]).await;
+    let done = other.settle(&operator, &offering, "settle-other").await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    assert_eq!(done.body["fee"], 500, "5% as approved, not 10%");
+    assert_eq!(done.body["sponsor_payout"], 9_500);
+    // A round approved on that server carries its fee.
+    let sponsor = other.sponsor().await;
+    let later = other.open_offering(&sponsor, &operator, json!({})).await;
+    assert_eq!(other.offering(&later).await["fee_bps"], 1000);
+    assert_eq!(app.offering(&later).await["fee_bps"], 1000);
+    app.assert_books_balance(&operator).await;
+}

@@ -12,13 +12,7 @@ async fn a_deposit_is_credited_once_when_the_bank_confirms_it() {
     let app = spawn_app().await;
     let operator = app.operator().await;
     let investor = app.investor(&operator, 0).await;
-    let deposit = app
-        .post(
-            "/api/v1/me/deposits",
-            Some(&investor.token),
-            json!({"amount": 25_000}),
-        )
-        .await;
+    let deposit = app.deposit(&investor, 25_000).await;
     assert_eq!(deposit.status, 201, "{}", deposit.body);
     assert_eq!(deposit.body["status"], "pending");
     let reference = deposit.body["reference"].as_str().unwrap().to_string();
@@ -53,13 +47,7 @@ async fn bad_notifications_are_refused_or_recorded_without_crediting() {
     let app = spawn_app().await;
     let operator = app.operator().await;
     let investor = app.investor(&operator, 0).await;
-    let deposit = app
-        .post(
-            "/api/v1/me/deposits",
-            Some(&investor.token),
-            json!({"amount": 10_000}),
-        )
-        .await;
+    let deposit = app.deposit(&investor, 10_000).await;
     let reference = deposit.body["reference"].as_str().unwrap().to_string();
     let body =
         json!({"bank_txn_id": "B-1", "reference": reference, "amount": 10_000, "kind": "deposit"})
@@ -189,22 +177,14 @@ async fn amounts_are_validated_and_accounts_are_private() {
     let operator = app.operator().await;
     let investor = app.investor(&operator, 0).await;
     for amount in [json!(0), json!(-1), json!(10_000_000_000_000_000i64)] {
-        app.post(
-            "/api/v1/me/deposits",
-            Some(&investor.token),
-            json!({"amount": amount}),
-        )
-        .await
-        .assert_problem(422, "invalid_field");
+        app.deposit(&investor, amount)
+            .await
+            .assert_problem(422, "invalid_field");
     }
     for amount in [json!(1.25), json!("100"), json!(1e20)] {
-        app.post(
-            "/api/v1/me/deposits",
-            Some(&investor.token),
-            json!({"amount": amount}),
-        )
-        .await
-        .assert_problem(422, "invalid_body");
+        app.deposit(&investor, amount)
+            .await
+            .assert_problem(422, "invalid_body");
     }
     app.get("/api/v1/me/account", None)
         .await
@@ -213,12 +193,8 @@ async fn amounts_are_validated_and_accounts_are_private() {
         .await
         .assert_problem(403, "forbidden");
     let sponsor = app.sponsor().await;
-    app.post(
-        "/api/v1/me/deposits",
-        Some(&sponsor.token),
-        json!({"amount": 100}),
-    )
-    .await
-    .assert_problem(403, "forbidden");
+    app.deposit(&sponsor, 100)
+        .await
+        .assert_problem(403, "forbidden");
     assert_eq!(app.count("deposits"), 0);
 }

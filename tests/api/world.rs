@@ -94,15 +94,21 @@ impl TestApp {
         self.investor_with(operator, 0, 0, true, cash).await
     }
 
+    /// Announces a deposit (`amount` as JSON, so tests can send bad ones),
+    /// with a fresh Idempotency-Key.
+    pub async fn deposit(&self, investor: &Person, amount: impl Into<Value>) -> Reply {
+        self.post_keyed(
+            "/api/v1/me/deposits",
+            Some(&investor.token),
+            &uuid::Uuid::new_v4().to_string(),
+            json!({"amount": amount.into()}),
+        )
+        .await
+    }
+
     /// Announces a deposit and has the bank confirm it.
     pub async fn fund(&self, investor: &Person, amount: i64) {
-        let deposit = self
-            .post(
-                "/api/v1/me/deposits",
-                Some(&investor.token),
-                json!({"amount": amount}),
-            )
-            .await;
+        let deposit = self.deposit(investor, amount).await;
         assert_eq!(deposit.status, 201, "{}", deposit.body);
         let reference = deposit.body["reference"].as_str().unwrap();
         let reply = self

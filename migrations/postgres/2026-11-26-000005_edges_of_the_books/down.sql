@@ -1,0 +1,47 @@
+-- Refuses when data of this release exists that the previous one cannot hold.
+DROP INDEX bank_events_received_idx;
+DROP INDEX outbox_sent_idx;
+DROP INDEX idempotency_keys_created_idx;
+DROP TABLE job_failures;
+ALTER TABLE investor_profiles DROP CONSTRAINT investor_profiles_approved_as_declared;
+ALTER TABLE investor_profiles DROP CONSTRAINT investor_profiles_approved_whole;
+ALTER TABLE investor_profiles DROP COLUMN approved_external_investments_12m;
+ALTER TABLE investor_profiles DROP COLUMN approved_accredited;
+ALTER TABLE investor_profiles DROP COLUMN approved_net_worth;
+ALTER TABLE investor_profiles DROP COLUMN approved_annual_income;
+DROP TRIGGER offerings_fee_fixed ON offerings;
+DROP FUNCTION refuse_fee_change();
+ALTER TABLE offerings DROP COLUMN fee_bps;
+DROP TABLE bank_transfers;
+DROP TABLE unallocated_deposits;
+DROP INDEX withdrawals_return_bank_txn_idx;
+DROP INDEX withdrawals_bank_txn_idx;
+ALTER TABLE withdrawals DROP CONSTRAINT withdrawals_return_check;
+ALTER TABLE withdrawals DROP CONSTRAINT withdrawals_paid_check;
+ALTER TABLE withdrawals DROP CONSTRAINT withdrawals_status_check;
+ALTER TABLE withdrawals ADD CONSTRAINT withdrawals_status_check CHECK (status IN ('pending', 'paid'));
+ALTER TABLE withdrawals DROP COLUMN return_bank_txn_id;
+ALTER TABLE withdrawals DROP COLUMN returned_at;
+ALTER TABLE withdrawals DROP COLUMN returned_entry_id;
+DROP INDEX deposits_bank_txn_idx;
+ALTER TABLE deposits DROP CONSTRAINT deposits_return_check;
+ALTER TABLE deposits DROP CONSTRAINT deposits_credit_check;
+ALTER TABLE deposits DROP CONSTRAINT deposits_status_check;
+ALTER TABLE deposits ADD CONSTRAINT deposits_status_check CHECK (status IN ('pending', 'confirmed'));
+ALTER TABLE deposits DROP COLUMN returned_at;
+ALTER TABLE deposits DROP COLUMN returned_entry_id;
+ALTER TABLE ledger_seals DROP COLUMN format;
+DROP TRIGGER ledger_accounts_no_truncate ON ledger_accounts;
+DROP TRIGGER entry_seals_no_truncate ON entry_seals;
+DROP TRIGGER ledger_seals_no_truncate ON ledger_seals;
+DROP TRIGGER audit_log_no_truncate ON audit_log;
+DROP TRIGGER postings_no_truncate ON postings;
+DROP TRIGGER journal_entries_no_truncate ON journal_entries;
+DROP TRIGGER ledger_accounts_no_delete ON ledger_accounts;
+DROP TRIGGER ledger_accounts_identity ON ledger_accounts;
+DROP FUNCTION refuse_identity_change();
+ALTER TABLE ledger_accounts DROP CONSTRAINT ledger_accounts_kind_check;
+ALTER TABLE ledger_accounts ADD CONSTRAINT ledger_accounts_kind_check CHECK (kind IN
+    ('investor_cash', 'sponsor_payout', 'offering_escrow', 'platform_fee',
+     'payouts_pending', 'external_bank'));
+DROP INDEX journal_entries_one_per_subject;

@@ -1,0 +1,123 @@
+//! Pruning what only needs keeping for a while: answered Idempotency-Keys,
+//! sent emails and the bank's raw notifications. In bounded batches, each
+//! its own short transaction, so pruning never holds a lock for long; safe
+//! on every instance at once (a row deleted by one is simply not found by
+//! the others). The ledger, the audit log and everything money depends on
+//! are never pruned.
+
+use std::time::Duration;
+
+use chrono::{NaiveDateTime, TimeDelta};
+use diesel::prelude::*;
+use diesel::sql_types::Timestamp;
+use serde::Serialize;
+
+use super::{raw, write_transaction, AnyConnection};
+
+/// Rows per DELETE.
+pub const BATCH: i64 = 1_000;
+/// Batches per table per run: a large backlog is worked off over several runs.
+const MAX_BATCHES: usize = 100;
+
+/// How long each kind of row is kept.
+#[derive(Debug, Clone, Copy)]
+pub struct Retention {
+    pub idempotency_keys: Duration,
+    pub sent_emails: Duration,
+    pub bank_events: Duration,
+}
+
+#[derive(Debug, Default, Serialize, PartialEq, Eq)]
+pub struct Pruned {
+    pub idempotency_keys: usize,
+    pub sent_emails: usize,
+    pub bank_events: usize,
+}
+
+/// What is pruned: table, key columns, and the time column that ages it,
+/// with an extra condition.
+struct Prunable {
+    table: &'static str,
+    key: &'static str,
+    aged_by: &'static str,
+    only: &'static str,
+}
+
+const IDEMPOTENCY_KEYS: Prunable = Prunable {
+    table: "idempotency_keys",
+    key: "(user_id, idem_key)",
+    aged_by: "created_at",
+    only: "TRUE",
+};
+const SENT_EMAILS: Prunable = Prunable {
+    table: "outbox",
+    key: "id",
+    aged_by: "sent_at",
+    only: "sent_at IS NOT NULL",
+};
+const BANK_EVENTS: Prunable = Prunable {
+    table: "bank_events",
+    key: "bank_txn_id",
+    aged_by: "received_at",
+    only: "TRUE",
+};
+
+impl Prunable {
+    /// One DELETE of at most [`BATCH`] rows older than `$1`, oldest first.
+    fn statement(&self) -> String {
+        let Prunable {
+            table,
+            key,
+            aged_by,
+            only,
+        } = self;
+        let columns = key.trim_matches(|c| c == '(' || c == ')');
+        format!(
+            "DELETE FROM {table} WHERE {key} IN (SELECT {columns} FROM {table} \
+             WHERE {only} AND {aged_by} < $1 ORDER BY {aged_by} LIMIT {BATCH})"
+        )
+    }
+}
+
+fn cutoff(now: NaiveDateTime, keep: Duration) -> NaiveDateTime {
+    now - TimeDelta::from_std(keep).unwrap_or(TimeDelta::MAX / 2)
+}
+
+/// Deletes, batch by batch, what `statement` matches before `before`.
+fn prune_table(
+    conn: &mut AnyConnection,
+    what: &Prunable,
+    before: NaiveDateTime,
+) -> QueryResult<usize> {
+    let statement = what.statement();
+    let mut total = 0;
+    for _ in 0..MAX_BATCHES {
+        let deleted = write_transaction(conn, |conn| {
+            raw::sql(statement.as_str())
+                .bind::<Timestamp, _>(before)
+                .execute(conn)
+        })?;
+        total += deleted;
+        if deleted < BATCH as usize {
+            break;
+        }
+    }
+    Ok(total)
+}
+
+/// Prunes every kind of row past its retention at `now`.
+pub fn prune(
+    conn: &mut AnyConnection,
+    retention: &Retention,
+    now: NaiveDateTime,
+) -> QueryResult<Pruned> {
+    Ok(Pruned {
+        idempotency_keys: prune_table(
+            conn,
+            &IDEMPOTENCY_KEYS,
+            cutoff(now, retention.idempotency_keys),
+        )?,
+        sent_emails: prune_table(conn, &SENT_EMAILS, cutoff(now, retention.sent_emails))?,
+        bank_events: prune_table(conn, &BANK_EVENTS, cutoff(now, retention.bank_events))?,
+    })
+}

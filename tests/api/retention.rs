@@ -1,0 +1,68 @@
+//! Rows that only need keeping for a while are pruned after their retention
+//! by every instance's background job; the ledger and audit log never are.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::helpers::{eventually, spawn_app_with};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn keys_sent_emails_and_bank_events_are_pruned_and_the_books_are_not() {
+    let short = [
+        ("IDEMPOTENCY_KEY_RETENTION_SECS", "1"),
+        ("SENT_EMAIL_RETENTION_SECS", "1"),
+        ("BANK_EVENT_RETENTION_SECS", "1"),
+        ("RETENTION_INTERVAL_SECS", "1"),
+        ("MAIL_RELAY_INTERVAL_MS", "100"),
+    ];
+    let app = spawn_app_with(&short).await;
+    // A second instance prunes the same tables at the same time.
+    let _second = app.spawn_sibling(&short).await;
+    let operator = app.operator().await;
+    let investor = app.investor(&operator, 25_000).await;
+    app.wait_for_email(&investor.email, "Confirm your email address")
+        .await;
+    let first = app
+        .post_keyed(
+            "/api/v1/me/deposits",
+            Some(&investor.token),
+            "short-lived",
+            json!({"amount": 100}),
+        )
+        .await;
+    assert_eq!(first.status, 201, "{}", first.body);
+    let entries = app.count("journal_entries");
+    let audit = app.count("audit_log");
+    assert!(entries > 0 && audit > 0);
+
+    let pruned = eventually(Duration::from_secs(20), || {
+        app.count("idempotency_keys") == 0
+            && app.count("bank_events") == 0
+            && app.count("outbox WHERE sent_at IS NOT NULL") == 0
+    })
+    .await;
+    assert!(
+        pruned,
+        "left: {} keys, {} bank events, {} sent emails",
+        app.count("idempotency_keys"),
+        app.count("bank_events"),
+        app.count("outbox WHERE sent_at IS NOT NULL")
+    );
+    assert_eq!(app.count("journal_entries"), entries);
+    assert!(app.count("audit_log") >= audit);
+    assert_eq!(app.available(&investor).await, 25_000);
+    // A key pruned is a key forgotten: reused, it is a new request.
+    let again = app
+        .post_keyed(
+            "/api/v1/me/deposits",
+            Some(&investor.token),
+            "short-lived",
+            json!({"amount": 200}),
+        )
+        .await;
+    assert_eq!(again.status, 201, "{}", again.body);
+    assert_ne!(again.body["reference"], first.body["reference"]);
+    let (ok, report) = app.verify_ledger();
+    assert!(ok, "{report}");
+}
