@@ -476,3 +476,70 @@ async fn a_retried_deposit_request_announces_one_deposit_and_lists_are_private()
         .await
         .assert_problem(401, "unauthorized");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_resolutions_and_returns_move_the_money_once() {
+    let app = spawn_app().await;
+    let operator = app.operator().await;
+    let investor = app.investor(&operator, 40_000).await;
+    let w = withdraw(&app, &investor, 10_000).await;
+    let reference = w["reference"].as_str().unwrap().to_string();
+    // The bank reports the same rejection eight times under eight ids.
+    let notes: Vec<Value> = (0..8)
+        .map(|i| {
+            json!({"bank_txn_id": format!("REJ-{i}"), "kind": "withdrawal_returned",
+                   "reference": reference, "amount": 10_000})
+        })
+        .collect();
+    let returns = futures_util::future::join_all(notes.iter().map(|n| app.bank_webhook(n))).await;
+    let outcomes: Vec<&str> = returns
+        .iter()
+        .map(|r| r.body["outcome"].as_str().unwrap_or("?"))
+        .collect();
+    assert_eq!(
+        outcomes.iter().filter(|o| **o == "returned").count(),
+        1,
+        "{outcomes:?}"
+    );
+    assert!(
+        outcomes
+            .iter()
+            .all(|o| *o == "returned" || *o == "already_settled"),
+        "{outcomes:?}"
+    );
+    assert_eq!(app.available(&investor).await, 40_000);
+
+    // Eight operators credit one stray transfer at once, under their own keys.
+    let stray = app
+        .bank_webhook(&json!({"bank_txn_id": "STRAY-C", "kind": "deposit",
+                              "reference": "unknown", "amount": 3_000}))
+        .await;
+    let id = stray.body["unallocated_deposit_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let path = format!("/api/v1/operator/unallocated-deposits/{id}/credit");
+    let keys: Vec<String> = (0..8).map(|i| format!("c-{i}")).collect();
+    let credits = futures_util::future::join_all(keys.iter().map(|key| {
+        app.post_keyed(
+            &path,
+            Some(&operator.token),
+            key,
+            json!({"investor_id": investor.id}),
+        )
+    }))
+    .await;
+    let statuses: Vec<u16> = credits.iter().map(|r| r.status.as_u16()).collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| *s == 200 || *s == 409),
+        "{statuses:?}"
+    );
+    assert_eq!(app.available(&investor).await, 43_000);
+    app.assert_books_balance(&operator).await;
+    assert_ledger_clean(&app);
+}

@@ -98,7 +98,12 @@ async fn bad_notifications_are_refused_or_recorded_without_crediting() {
         2,
         "unmatched and mismatched are kept for reconciliation"
     );
-    assert_eq!(app.count("journal_entries"), 0);
+    // The money is on the books all the same, in suspense.
+    assert_eq!(
+        app.count("journal_entries WHERE kind = 'unallocated_deposit'"),
+        2
+    );
+    assert_eq!(app.count("unallocated_deposits WHERE status = 'open'"), 2);
 
     // The right notification still works afterwards.
     let ok = app
