@@ -1,6 +1,8 @@
-//! Matching the custodian bank's statement against the ledger's deposits and
-//! payouts. Read-only: uploading the same statement again gives the same
-//! answer and changes nothing.
+//! Matching the custodian bank's statement against the movements of money
+//! across the bank boundary the ledger recorded (`bank_transfers`: deposits,
+//! payouts, unallocated money in, and returns either way). Read-only:
+//! uploading the same statement again gives the same answer and changes
+//! nothing.
 
 use std::collections::{HashMap, HashSet};
 

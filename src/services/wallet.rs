@@ -1,5 +1,6 @@
-//! Virtual accounts: balances, statements, deposits, withdrawals, and the
-//! custodian bank's confirmations of both.
+//! Virtual accounts: balances, statements, deposits and withdrawals as their
+//! owners ask for and list them. What the bank reports about them is in
+//! [`super::bank`].
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
