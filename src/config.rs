@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use rand::RngCore;
 
+use crate::api::client_ip::TrustedProxies;
 use crate::db::DatabaseUrl;
 use crate::domain::limits::RegCfRule;
 
@@ -45,6 +46,8 @@ pub struct Config {
     pub mail: MailConfig,
     pub bank_webhook_secret: Option<Vec<u8>>,
     pub cors_allowed_origins: Vec<String>,
+    /// Reverse proxies whose forwarding headers name the client.
+    pub trusted_proxies: TrustedProxies,
     pub login_rate_limit_per_minute: u32,
     pub currency: String,
     pub rules: Rules,
@@ -89,6 +92,7 @@ impl std::fmt::Debug for Config {
             .field("public_base_url", &self.public_base_url)
             .field("mail", &self.mail)
             .field("cors_allowed_origins", &self.cors_allowed_origins)
+            .field("trusted_proxies", &self.trusted_proxies)
             .finish_non_exhaustive()
     }
 }
@@ -197,6 +201,12 @@ impl Config {
                     .collect()
             })
             .unwrap_or_default();
+        let trusted_proxies = match vars.get("TRUSTED_PROXIES") {
+            Some(list) => {
+                TrustedProxies::parse(&list).map_err(|e| ConfigError::new("TRUSTED_PROXIES", e))?
+            }
+            None => TrustedProxies::default(),
+        };
         let login_rate_limit_per_minute: u32 =
             parse_or(vars, "LOGIN_RATE_LIMIT_PER_MINUTE", Some(20))?;
         if login_rate_limit_per_minute == 0 {
@@ -268,6 +278,7 @@ impl Config {
             mail,
             bank_webhook_secret,
             cors_allowed_origins,
+            trusted_proxies,
             login_rate_limit_per_minute,
             currency,
             rules,
@@ -422,6 +433,8 @@ mod tests {
             ("CURRENCY", "usd"),
             ("CANCELLATION_CUTOFF_SECS", "99999999999"),
             ("PLATFORM_FEE_BPS", "10001"),
+            ("TRUSTED_PROXIES", "10.0.0.0/8,not-a-network"),
+            ("TRUSTED_PROXIES", "10.0.0.1/8"),
         ] {
             let err = Config::from_vars(&with(&[SECRET, (var, value)])).unwrap_err();
             assert_eq!(err.var, var, "{value}");
@@ -438,5 +451,20 @@ mod tests {
         assert_eq!(config.public_base_url, "http://127.0.0.1:8080");
         assert!(matches!(config.database_url, DatabaseUrl::Sqlite(_)));
         assert_eq!(config.currency, "USD");
+        assert!(config.trusted_proxies.is_empty());
+    }
+
+    #[test]
+    fn trusted_proxies_are_networks() {
+        let config = Config::from_vars(&with(&[
+            SECRET,
+            ("TRUSTED_PROXIES", "10.0.0.0/8, 127.0.0.1/32,::1/128"),
+        ]))
+        .unwrap();
+        assert!(config.trusted_proxies.contains("10.1.2.3".parse().unwrap()));
+        assert!(config.trusted_proxies.contains("::1".parse().unwrap()));
+        assert!(!config
+            .trusted_proxies
+            .contains("192.0.2.1".parse().unwrap()));
     }
 }

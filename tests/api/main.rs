@@ -9,6 +9,7 @@ mod smtp_sink;
 
 mod auth;
 mod books;
+mod client_ip;
 mod concurrency;
 mod deadlines;
 mod errors;
