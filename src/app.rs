@@ -64,7 +64,7 @@ impl Application {
         let state = AppState {
             pool: pool.clone(),
             pipeline,
-            jwt: JwtKeys::new(&config.jwt_secret, config.access_token_ttl),
+            jwt: JwtKeys::new(&config.jwt_keys, config.access_token_ttl),
             config,
         };
         let server = HttpServer::new(move || {

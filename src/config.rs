@@ -12,6 +12,7 @@ use std::time::Duration;
 use rand::RngCore;
 
 use crate::api::client_ip::TrustedProxies;
+use crate::auth::key_ring::{KeyRing, MIN_SECRET_LEN};
 use crate::db::DatabaseUrl;
 use crate::domain::limits::RegCfRule;
 
@@ -39,7 +40,8 @@ pub struct Config {
     pub database_url: DatabaseUrl,
     pub database_pool_size: u32,
     pub bind_addr: SocketAddr,
-    pub jwt_secret: Vec<u8>,
+    /// The access-token keys: the first signs, all verify.
+    pub jwt_keys: KeyRing,
     pub access_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
     pub public_base_url: String,
@@ -130,16 +132,27 @@ impl Config {
             None => DatabaseUrl::Sqlite(data_dir.join("crowdfund.db").display().to_string()),
         };
         let bind_addr = parse_or(vars, "BIND_ADDR", "127.0.0.1:8080".parse().ok())?;
-        let jwt_secret = match vars.get("JWT_SECRET") {
-            Some(s) if s.len() < 32 => {
+        let jwt_keys = match (vars.get("JWT_KEYS"), vars.get("JWT_SECRET")) {
+            (Some(_), Some(_)) => {
+                return Err(ConfigError::new(
+                    "JWT_KEYS",
+                    "set JWT_KEYS or JWT_SECRET, not both",
+                ))
+            }
+            (Some(list), None) => {
+                KeyRing::parse(&list).map_err(|e| ConfigError::new("JWT_KEYS", e))?
+            }
+            (None, Some(s)) if s.len() < MIN_SECRET_LEN => {
                 return Err(ConfigError::new(
                     "JWT_SECRET",
                     "must be at least 32 characters long",
                 ))
             }
-            Some(s) => s.into_bytes(),
-            None => load_or_create_secret(&data_dir.join("jwt_secret"))
-                .map_err(|e| ConfigError::new("JWT_SECRET", e))?,
+            (None, Some(s)) => KeyRing::single(s.into_bytes()),
+            (None, None) => KeyRing::single(
+                load_or_create_secret(&data_dir.join("jwt_secret"))
+                    .map_err(|e| ConfigError::new("JWT_SECRET", e))?,
+            ),
         };
         let access_token_ttl = secs(vars, "ACCESS_TOKEN_TTL_SECS", 900)?;
         let refresh_token_ttl = secs(vars, "REFRESH_TOKEN_TTL_SECS", 30 * 24 * 3600)?;
@@ -271,7 +284,7 @@ impl Config {
             database_url,
             database_pool_size,
             bind_addr,
-            jwt_secret,
+            jwt_keys,
             access_token_ttl,
             refresh_token_ttl,
             public_base_url,
@@ -441,6 +454,30 @@ mod tests {
         }
         let err = Config::from_vars(&with(&[("JWT_SECRET", "short")])).unwrap_err();
         assert_eq!(err.var, "JWT_SECRET");
+        for keys in [
+            "k:short",
+            "no-colon",
+            "bad id:0123456789abcdef0123456789abcdef",
+        ] {
+            let err = Config::from_vars(&with(&[("JWT_KEYS", keys)])).unwrap_err();
+            assert_eq!(err.var, "JWT_KEYS", "{keys}");
+        }
+    }
+
+    #[test]
+    fn jwt_keys_or_jwt_secret_but_not_both() {
+        let keys = (
+            "JWT_KEYS",
+            "2026-11:0123456789abcdef0123456789abcdef,2026-10:fedcba9876543210fedcba9876543210",
+        );
+        let config = Config::from_vars(&with(&[keys])).unwrap();
+        assert_eq!(config.jwt_keys.signing().id, "2026-11");
+        assert_eq!(config.jwt_keys.iter().count(), 2);
+        let err = Config::from_vars(&with(&[keys, SECRET])).unwrap_err();
+        assert_eq!(err.var, "JWT_KEYS");
+        assert!(!err.to_string().contains("0123456789"), "{err}");
+        let config = Config::from_vars(&with(&[SECRET])).unwrap();
+        assert_eq!(config.jwt_keys.signing().id, "default");
     }
 
     #[test]

@@ -15,6 +15,7 @@ mod deadlines;
 mod errors;
 mod health;
 mod jwt;
+mod key_rotation;
 mod ledger;
 mod mail;
 mod offerings;
