@@ -18,6 +18,8 @@ pub mod problems;
 mod profiles;
 mod reconciliation;
 mod refusals;
+pub mod request_id;
+mod request_span;
 mod routes;
 mod settlement;
 mod state;
@@ -26,5 +28,6 @@ mod subscriptions;
 mod wallet;
 mod webhooks;
 
+pub use request_span::RequestSpan;
 pub use routes::{configure, route_table};
 pub use state::AppState;

@@ -22,6 +22,7 @@ mod offerings;
 mod openapi;
 mod pipeline;
 mod profiles;
+mod request_id;
 mod seed;
 mod settlement;
 mod subscriptions;
