@@ -11,7 +11,7 @@ use actix_web::{web, App, HttpServer};
 use anyhow::Context;
 use tracing_actix_web::TracingLogger;
 
-use crate::api::{self, problems, AppState};
+use crate::api::{self, problems, request_id, AppState, RequestSpan};
 use crate::auth::JwtKeys;
 use crate::config::Config;
 use crate::db::{build_pool, build_pool_with, run_migrations, DbPool};
@@ -64,17 +64,20 @@ impl Application {
         let state = AppState {
             pool: pool.clone(),
             pipeline,
-            jwt: JwtKeys::new(&config.jwt_secret, config.access_token_ttl),
+            jwt: JwtKeys::new(&config.jwt_keys, config.access_token_ttl),
             config,
         };
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(cors(&state.config.cors_allowed_origins))
-                .wrap(TracingLogger::default())
+                .wrap(TracingLogger::<RequestSpan>::new())
                 .wrap(actix_web::middleware::from_fn(
                     problems::reject_control_characters,
                 ))
                 .wrap(problems::error_handlers())
+                // Outermost: the id exists before the log span opens, and goes
+                // on every answer.
+                .wrap(actix_web::middleware::from_fn(request_id::assign))
                 .app_data(web::Data::new(state.clone()))
                 .app_data(problems::json_config())
                 .app_data(web::PayloadConfig::new(problems::JSON_LIMIT))
@@ -166,6 +169,12 @@ fn cors(origins: &[String]) -> Cors {
             header::CONTENT_TYPE,
             header::ACCEPT,
             header::HeaderName::from_static("idempotency-key"),
+            request_id::X_REQUEST_ID,
+        ])
+        .expose_headers([
+            request_id::X_REQUEST_ID,
+            header::RETRY_AFTER,
+            header::HeaderName::from_static("idempotent-replayed"),
         ])
         .max_age(3600);
     for origin in origins {

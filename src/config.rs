@@ -11,6 +11,8 @@ use std::time::Duration;
 
 use rand::RngCore;
 
+use crate::api::client_ip::TrustedProxies;
+use crate::auth::key_ring::{KeyRing, MIN_SECRET_LEN};
 use crate::db::DatabaseUrl;
 use crate::domain::limits::RegCfRule;
 
@@ -38,13 +40,16 @@ pub struct Config {
     pub database_url: DatabaseUrl,
     pub database_pool_size: u32,
     pub bind_addr: SocketAddr,
-    pub jwt_secret: Vec<u8>,
+    /// The access-token keys: the first signs, all verify.
+    pub jwt_keys: KeyRing,
     pub access_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
     pub public_base_url: String,
     pub mail: MailConfig,
     pub bank_webhook_secret: Option<Vec<u8>>,
     pub cors_allowed_origins: Vec<String>,
+    /// Reverse proxies whose forwarding headers name the client.
+    pub trusted_proxies: TrustedProxies,
     pub login_rate_limit_per_minute: u32,
     pub currency: String,
     pub rules: Rules,
@@ -93,6 +98,7 @@ impl std::fmt::Debug for Config {
             .field("public_base_url", &self.public_base_url)
             .field("mail", &self.mail)
             .field("cors_allowed_origins", &self.cors_allowed_origins)
+            .field("trusted_proxies", &self.trusted_proxies)
             .finish_non_exhaustive()
     }
 }
@@ -130,16 +136,27 @@ impl Config {
             None => DatabaseUrl::Sqlite(data_dir.join("crowdfund.db").display().to_string()),
         };
         let bind_addr = parse_or(vars, "BIND_ADDR", "127.0.0.1:8080".parse().ok())?;
-        let jwt_secret = match vars.get("JWT_SECRET") {
-            Some(s) if s.len() < 32 => {
+        let jwt_keys = match (vars.get("JWT_KEYS"), vars.get("JWT_SECRET")) {
+            (Some(_), Some(_)) => {
+                return Err(ConfigError::new(
+                    "JWT_KEYS",
+                    "set JWT_KEYS or JWT_SECRET, not both",
+                ))
+            }
+            (Some(list), None) => {
+                KeyRing::parse(&list).map_err(|e| ConfigError::new("JWT_KEYS", e))?
+            }
+            (None, Some(s)) if s.len() < MIN_SECRET_LEN => {
                 return Err(ConfigError::new(
                     "JWT_SECRET",
                     "must be at least 32 characters long",
                 ))
             }
-            Some(s) => s.into_bytes(),
-            None => load_or_create_secret(&data_dir.join("jwt_secret"))
-                .map_err(|e| ConfigError::new("JWT_SECRET", e))?,
+            (None, Some(s)) => KeyRing::single(s.into_bytes()),
+            (None, None) => KeyRing::single(
+                load_or_create_secret(&data_dir.join("jwt_secret"))
+                    .map_err(|e| ConfigError::new("JWT_SECRET", e))?,
+            ),
         };
         let access_token_ttl = secs(vars, "ACCESS_TOKEN_TTL_SECS", 900)?;
         let refresh_token_ttl = secs(vars, "REFRESH_TOKEN_TTL_SECS", 30 * 24 * 3600)?;
@@ -201,6 +218,12 @@ impl Config {
                     .collect()
             })
             .unwrap_or_default();
+        let trusted_proxies = match vars.get("TRUSTED_PROXIES") {
+            Some(list) => {
+                TrustedProxies::parse(&list).map_err(|e| ConfigError::new("TRUSTED_PROXIES", e))?
+            }
+            None => TrustedProxies::default(),
+        };
         let login_rate_limit_per_minute: u32 =
             parse_or(vars, "LOGIN_RATE_LIMIT_PER_MINUTE", Some(20))?;
         if login_rate_limit_per_minute == 0 {
@@ -271,13 +294,14 @@ impl Config {
             database_url,
             database_pool_size,
             bind_addr,
-            jwt_secret,
+            jwt_keys,
             access_token_ttl,
             refresh_token_ttl,
             public_base_url,
             mail,
             bank_webhook_secret,
             cors_allowed_origins,
+            trusted_proxies,
             login_rate_limit_per_minute,
             currency,
             rules,
@@ -434,12 +458,38 @@ mod tests {
             ("CURRENCY", "usd"),
             ("CANCELLATION_CUTOFF_SECS", "99999999999"),
             ("PLATFORM_FEE_BPS", "10001"),
+            ("TRUSTED_PROXIES", "10.0.0.0/8,not-a-network"),
+            ("TRUSTED_PROXIES", "10.0.0.1/8"),
         ] {
             let err = Config::from_vars(&with(&[SECRET, (var, value)])).unwrap_err();
             assert_eq!(err.var, var, "{value}");
         }
         let err = Config::from_vars(&with(&[("JWT_SECRET", "short")])).unwrap_err();
         assert_eq!(err.var, "JWT_SECRET");
+        for keys in [
+            "k:short",
+            "no-colon",
+            "bad id:0123456789abcdef0123456789abcdef",
+        ] {
+            let err = Config::from_vars(&with(&[("JWT_KEYS", keys)])).unwrap_err();
+            assert_eq!(err.var, "JWT_KEYS", "{keys}");
+        }
+    }
+
+    #[test]
+    fn jwt_keys_or_jwt_secret_but_not_both() {
+        let keys = (
+            "JWT_KEYS",
+            "2026-11:0123456789abcdef0123456789abcdef,2026-10:fedcba9876543210fedcba9876543210",
+        );
+        let config = Config::from_vars(&with(&[keys])).unwrap();
+        assert_eq!(config.jwt_keys.signing().id, "2026-11");
+        assert_eq!(config.jwt_keys.iter().count(), 2);
+        let err = Config::from_vars(&with(&[keys, SECRET])).unwrap_err();
+        assert_eq!(err.var, "JWT_KEYS");
+        assert!(!err.to_string().contains("0123456789"), "{err}");
+        let config = Config::from_vars(&with(&[SECRET])).unwrap();
+        assert_eq!(config.jwt_keys.signing().id, "default");
     }
 
     #[test]
@@ -450,5 +500,20 @@ mod tests {
         assert_eq!(config.public_base_url, "http://127.0.0.1:8080");
         assert!(matches!(config.database_url, DatabaseUrl::Sqlite(_)));
         assert_eq!(config.currency, "USD");
+        assert!(config.trusted_proxies.is_empty());
+    }
+
+    #[test]
+    fn trusted_proxies_are_networks() {
+        let config = Config::from_vars(&with(&[
+            SECRET,
+            ("TRUSTED_PROXIES", "10.0.0.0/8, 127.0.0.1/32,::1/128"),
+        ]))
+        .unwrap();
+        assert!(config.trusted_proxies.contains("10.1.2.3".parse().unwrap()));
+        assert!(config.trusted_proxies.contains("::1".parse().unwrap()));
+        assert!(!config
+            .trusted_proxies
+            .contains("192.0.2.1".parse().unwrap()));
     }
 }

@@ -1,11 +1,10 @@
 //! Recording operator actions and money movements in the audit log, in the
 //! same transaction as the action; and the operators' view of the log.
 
-use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::Value;
-use tracing_actix_web::RequestId;
 
 use crate::db::audit::{self, Actor, AuditFilter};
 use crate::db::{write_transaction, AnyConnection};
@@ -27,8 +26,9 @@ pub fn actor(req: &HttpRequest, user: &AuthUser) -> Actor {
     }
 }
 
+/// The request's id (see [`super::request_id`]), as audit records keep it.
 pub fn request_id(req: &HttpRequest) -> Option<String> {
-    req.extensions().get::<RequestId>().map(|id| id.to_string())
+    super::request_id::current(req).map(|id| id.to_string())
 }
 
 /// What to write in the log about an action.

@@ -97,8 +97,9 @@ role_extractor!(
     OperatorUser, Role::Operator, "operators"
 );
 
-/// The address the request came from (the TCP peer; proxies' headers are not
-/// trusted, so a client cannot pick its own rate-limit bucket).
+/// The address the request came from: the TCP peer, or what our trusted
+/// proxies forwarded (see [`super::client_ip`]), so a client cannot pick its
+/// own rate-limit bucket.
 pub struct ClientIp(pub String);
 
 impl FromRequest for ClientIp {
@@ -106,9 +107,8 @@ impl FromRequest for ClientIp {
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let ip = req
-            .peer_addr()
-            .map(|a| a.ip().to_string())
+        let ip = super::client_ip::client_ip(req)
+            .map(|ip| ip.to_string())
             .unwrap_or_else(|| "unknown".to_string());
         ready(Ok(ClientIp(ip)))
     }

@@ -5,6 +5,7 @@
 mod audit;
 mod auth;
 mod blocking;
+pub mod client_ip;
 pub mod extractors;
 mod health;
 mod idempotency;
@@ -17,6 +18,8 @@ pub mod problems;
 mod profiles;
 mod reconciliation;
 mod refusals;
+pub mod request_id;
+mod request_span;
 mod routes;
 mod settlement;
 mod state;
@@ -26,5 +29,6 @@ mod unallocated;
 mod wallet;
 mod webhooks;
 
+pub use request_span::RequestSpan;
 pub use routes::{configure, route_table};
 pub use state::AppState;

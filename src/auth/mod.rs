@@ -1,7 +1,9 @@
 //! Credentials: password hashing, access tokens (JWT) and opaque tokens.
 
 pub mod jwt;
+pub mod key_ring;
 pub mod opaque;
 pub mod password;
 
 pub use jwt::{AccessClaims, JwtKeys};
+pub use key_ring::KeyRing;

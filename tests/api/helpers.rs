@@ -83,7 +83,8 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(&[]).await
 }
 
-/// Spawns the app with extra configuration variables (`("NAME", "value")`).
+/// Spawns the app with extra configuration variables (`("NAME", "value")`;
+/// an empty value unsets the variable, as in the process environment).
 pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let (database_url, db) = fresh_database(dir.path());
@@ -104,10 +105,18 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
     .into_iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .collect();
-    for (k, v) in overrides {
-        vars.insert(k.to_string(), v.to_string());
-    }
+    apply(&mut vars, overrides);
     start(vars, db, vec![dir]).await
+}
+
+fn apply(vars: &mut HashMap<String, String>, overrides: &[(&str, &str)]) {
+    for (k, v) in overrides {
+        if v.is_empty() {
+            vars.remove(*k);
+        } else {
+            vars.insert(k.to_string(), v.to_string());
+        }
+    }
 }
 
 async fn start(
@@ -183,9 +192,7 @@ impl TestApp {
         // Same configuration, MAIL_DIR included: one deployment, several processes.
         let mut vars = self.vars.clone();
         let dir = tempfile::tempdir().expect("temp dir");
-        for (k, v) in overrides {
-            vars.insert(k.to_string(), v.to_string());
-        }
+        apply(&mut vars, overrides);
         start(vars, None, vec![dir]).await
     }
 

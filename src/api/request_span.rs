@@ -1,0 +1,51 @@
+//! The log span each request runs in, opened by tracing_actix_web's
+//! `TracingLogger`. It carries our request id ([`super::request_id`]) and the
+//! client address as [`super::client_ip`] resolves it; the crate's default span
+//! would use its own id and believe any `Forwarded`/`X-Forwarded-For` header.
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::USER_AGENT;
+use tracing::field::Empty;
+use tracing::Span;
+use tracing_actix_web::{DefaultRootSpanBuilder, RootSpanBuilder};
+
+use super::client_ip::client_ip;
+use super::request_id;
+
+pub struct RequestSpan;
+
+impl RootSpanBuilder for RequestSpan {
+    fn on_request_start(request: &ServiceRequest) -> Span {
+        let req = request.request();
+        let request_id = request_id::current(req)
+            .map(|id| id.to_string())
+            .unwrap_or_default();
+        let client_ip = client_ip(req).map(|ip| ip.to_string()).unwrap_or_default();
+        let user_agent = request
+            .headers()
+            .get(USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        tracing::info_span!(
+            "HTTP request",
+            http.method = %request.method(),
+            http.target = %request.uri().path_and_query().map(|p| p.as_str()).unwrap_or(""),
+            http.client_ip = %client_ip,
+            http.user_agent = %user_agent,
+            http.status_code = Empty,
+            otel.status_code = Empty,
+            request_id = %request_id,
+            exception.message = Empty,
+            exception.details = Empty,
+        )
+    }
+
+    fn on_request_end<B: MessageBody>(
+        span: Span,
+        outcome: &Result<ServiceResponse<B>, actix_web::Error>,
+    ) {
+        // Records the status and any error into the fields declared above.
+        DefaultRootSpanBuilder::on_request_end(span, outcome);
+    }
+}
