@@ -100,11 +100,44 @@ impl Application {
         self.port
     }
 
+    /// Stops this application from elsewhere (see [`StopHandle`]).
+    pub fn stop_handle(&self) -> StopHandle {
+        StopHandle {
+            server: self.server.handle(),
+            shutdown: self.shutdown.clone(),
+        }
+    }
+
+    /// Serves until the server stops. The background jobs stop with it, also
+    /// when this future is dropped unfinished (its runtime shuts down).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let shutdown = self.shutdown.clone();
-        let result = self.server.await;
-        shutdown.trigger();
-        result
+        let _jobs = StopJobsOnDrop(self.shutdown.clone());
+        self.server.await
+    }
+}
+
+/// Stops a running application: the HTTP server at once (requests in flight
+/// are cut off) and the background jobs after their current pass.
+#[derive(Clone)]
+pub struct StopHandle {
+    server: actix_web::dev::ServerHandle,
+    shutdown: Shutdown,
+}
+
+impl StopHandle {
+    pub fn stop(&self) {
+        self.shutdown.trigger();
+        // The command is sent when `stop` is called; the future only waits
+        // for the server to confirm, which nobody here needs.
+        drop(self.server.stop(false));
+    }
+}
+
+struct StopJobsOnDrop(Shutdown);
+
+impl Drop for StopJobsOnDrop {
+    fn drop(&mut self) {
+        self.0.trigger();
     }
 }
 

@@ -26,8 +26,19 @@ pub struct TestApp {
     pub mail_dir: PathBuf,
     pub pool: DbPool,
     vars: HashMap<String, String>,
+    // Dropped in this order: the server and its jobs stop before the test's
+    // database is dropped, so nothing keeps reconnecting to it.
+    _server: StopOnDrop,
     _db: Option<TestDatabase>,
     _dirs: Vec<tempfile::TempDir>,
+}
+
+struct StopOnDrop(crowdfund::app::StopHandle);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.stop();
+    }
 }
 
 /// A database that exists for one test.
@@ -136,6 +147,7 @@ async fn start(
     let database_url = config.database_url.clone();
     let app = Application::build(config).expect("application starts");
     let port = app.port();
+    let stop = app.stop_handle();
     tokio::spawn(app.run_until_stopped());
     let pool = build_pool(&database_url, 4).expect("test pool");
     TestApp {
@@ -148,6 +160,7 @@ async fn start(
         mail_dir,
         pool,
         vars,
+        _server: StopOnDrop(stop),
         _db: db,
         _dirs: dirs,
     }
