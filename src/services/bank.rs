@@ -8,8 +8,8 @@ use chrono::NaiveDateTime;
 use serde::Serialize;
 
 use crate::db::bank::{
-    bank_event_outcome, record_bank_event, record_transfer, set_bank_event_outcome, Deposit,
-    Direction, Transfer, Withdrawal,
+    bank_event_outcome, record_bank_event, record_transfer, set_bank_event_outcome,
+    transfer_exists, Deposit, Direction, Transfer, Withdrawal,
 };
 use crate::db::unallocated::{NewUnallocated, Resolution, Unallocated};
 use crate::db::users::User;
@@ -104,6 +104,17 @@ pub fn handle_notification(
                 bank_txn_id: n.bank_txn_id.clone(),
                 outcome: "duplicate".into(),
                 original_outcome: bank_event_outcome(conn, &n.bank_txn_id)?,
+                unallocated_deposit_id: None,
+            });
+        }
+        // The raw notifications are pruned after a retention; the transfers
+        // they made are not, so a very late repeat is still caught.
+        if transfer_exists(conn, &n.bank_txn_id)? {
+            set_bank_event_outcome(conn, &n.bank_txn_id, "duplicate")?;
+            return Ok(BankOutcome {
+                bank_txn_id: n.bank_txn_id.clone(),
+                outcome: "duplicate".into(),
+                original_outcome: Some("booked".into()),
                 unallocated_deposit_id: None,
             });
         }

@@ -32,6 +32,9 @@ async fn keys_sent_emails_and_bank_events_are_pruned_and_the_books_are_not() {
         )
         .await;
     assert_eq!(first.status, 201, "{}", first.body);
+    let note = json!({"bank_txn_id": "KEPT-TXN", "kind": "deposit",
+                      "reference": first.body["reference"], "amount": 100});
+    assert_eq!(app.bank_webhook(&note).await.body["outcome"], "credited");
     let entries = app.count("journal_entries");
     let audit = app.count("audit_log");
     assert!(entries > 0 && audit > 0);
@@ -51,7 +54,12 @@ async fn keys_sent_emails_and_bank_events_are_pruned_and_the_books_are_not() {
     );
     assert_eq!(app.count("journal_entries"), entries);
     assert!(app.count("audit_log") >= audit);
-    assert_eq!(app.available(&investor).await, 25_000);
+    assert_eq!(app.available(&investor).await, 25_100);
+    // The bank repeating itself after its notification was pruned is still
+    // a repeat: the transfer it made is on the books.
+    let late = app.bank_webhook(&note).await;
+    assert_eq!(late.body["outcome"], "duplicate", "{}", late.body);
+    assert_eq!(app.available(&investor).await, 25_100);
     // A key pruned is a key forgotten: reused, it is a new request.
     let again = app
         .post_keyed(
