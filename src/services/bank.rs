@@ -460,7 +460,13 @@ fn apply_deposit_return(
             })
         }
         "credited" => {
-            let investor = u.credited_to.clone().unwrap_or_default();
+            // The database guarantees a credited row names its investor.
+            let Some(investor) = u.credited_to.clone() else {
+                return Err(super::ServiceError::Internal(anyhow::anyhow!(
+                    "unallocated deposit {} is credited to nobody",
+                    u.id
+                )));
+            };
             let Some(_) = take_back(conn, n, &investor, &u.id, &u.reference, currency, now)? else {
                 return Ok(Applied::outcome("return_uncovered"));
             };

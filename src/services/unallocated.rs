@@ -78,13 +78,7 @@ pub fn list(
 fn open_row(conn: &mut AnyConnection, id: &str) -> ServiceResult<Unallocated> {
     let u = Unallocated::find(conn, id)?.ok_or_else(|| not_found("unallocated deposit"))?;
     if u.status != "open" {
-        return Err(Refusal::new(
-            RefusalKind::Conflict,
-            "already_resolved",
-            "This transfer has been resolved already.",
-        )
-        .with("status", u.status)
-        .into());
+        return Err(already_resolved().with("status", u.status).into());
     }
     Ok(u)
 }
@@ -136,7 +130,7 @@ pub fn credit(
             investor_id: &investor.id,
         };
         if !Unallocated::resolve(conn, &u.id, &how, &entry, operator_id, note, now)? {
-            return Err(already_resolved());
+            return Err(already_resolved().into());
         }
         enqueue(
             conn,
@@ -173,19 +167,18 @@ pub fn mark_returned(
         let entry = super::bank::return_from_suspense(conn, &u, bank_txn_id, currency, now)?;
         let how = Resolution::Returned { bank_txn_id };
         if !Unallocated::resolve(conn, &u.id, &how, &entry, operator_id, note, now)? {
-            return Err(already_resolved());
+            return Err(already_resolved().into());
         }
         reread(conn, &u.id, currency)
     })
 }
 
-fn already_resolved() -> super::ServiceError {
+fn already_resolved() -> Refusal {
     Refusal::new(
         RefusalKind::Conflict,
         "already_resolved",
         "This transfer has been resolved already.",
     )
-    .into()
 }
 
 fn reread(conn: &mut AnyConnection, id: &str, currency: &str) -> ServiceResult<UnallocatedView> {

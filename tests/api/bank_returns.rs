@@ -27,6 +27,18 @@ fn today() -> String {
     chrono::Utc::now().format("%Y-%m-%d").to_string()
 }
 
+/// The balance of the accounts of `kind` in a trial balance; the kind must be there.
+fn balance_of(books: &Value, kind: &str) -> i64 {
+    books["accounts_by_kind"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["kind"] == kind)
+        .unwrap_or_else(|| panic!("no {kind} account: {books}"))["balance"]
+        .as_i64()
+        .unwrap()
+}
+
 fn assert_ledger_clean(app: &TestApp) {
     let (ok, report) = app.verify_ledger();
     assert!(ok, "verify-ledger: {report}");
@@ -80,13 +92,7 @@ async fn a_payout_the_bank_rejects_goes_back_to_the_owner() {
         .await;
     assert!(mail.body.contains("200.00 USD"), "{}", mail.body);
     let books = app.assert_books_balance(&operator).await;
-    let pending = books["accounts_by_kind"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|k| k["kind"] == "payouts_pending")
-        .unwrap();
-    assert_eq!(pending["balance"], 0);
+    assert_eq!(balance_of(&books, "payouts_pending"), 0);
     assert_ledger_clean(&app);
 }
 
@@ -94,9 +100,7 @@ async fn a_payout_the_bank_rejects_goes_back_to_the_owner() {
 async fn a_payout_returned_after_it_was_paid_comes_back_and_the_statement_matches() {
     let app = spawn_app().await;
     let operator = app.operator().await;
-    let sponsor = app.sponsor().await;
-    // A sponsor has no cash until a round settles: fund an investor instead,
-    // whose deposit is the statement's first line.
+    // The investor's deposit is the statement's first line.
     let investor = app.investor(&operator, 0).await;
     let deposit = app.deposit(&investor, 40_000).await;
     let dep_ref = deposit.body["reference"].as_str().unwrap().to_string();
@@ -146,7 +150,6 @@ async fn a_payout_returned_after_it_was_paid_comes_back_and_the_statement_matche
         .map(|m| m["ledger"]["kind"].as_str().unwrap())
         .collect();
     assert_eq!(kinds, ["deposit", "withdrawal", "withdrawal_return"]);
-    let _ = sponsor;
     app.assert_books_balance(&operator).await;
     assert_ledger_clean(&app);
 }
@@ -181,14 +184,7 @@ async fn money_matching_no_deposit_is_held_until_an_operator_credits_or_returns_
         .to_string();
     assert_eq!(app.available(&investor).await, 0);
     let books = app.assert_books_balance(&operator).await;
-    let suspense = books["accounts_by_kind"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|k| k["kind"] == "unallocated_deposits")
-        .cloned()
-        .unwrap();
-    assert_eq!(suspense["balance"], 17_499);
+    assert_eq!(balance_of(&books, "unallocated_deposits"), 17_499);
 
     let open = app
         .get(
@@ -313,14 +309,7 @@ async fn money_matching_no_deposit_is_held_until_an_operator_credits_or_returns_
 
     // Nothing left in suspense; the statement matches every line.
     let books = app.assert_books_balance(&operator).await;
-    let suspense = books["accounts_by_kind"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|k| k["kind"] == "unallocated_deposits")
-        .cloned()
-        .unwrap();
-    assert_eq!(suspense["balance"], 0);
+    assert_eq!(balance_of(&books, "unallocated_deposits"), 0);
     let day = today();
     let text = statement(&[
         ("STRAY-1", &day, 7_500, "credit", "grandma"),
@@ -538,6 +527,39 @@ async fn concurrent_resolutions_and_returns_move_the_money_once() {
     assert!(
         statuses.iter().all(|s| *s == 200 || *s == 409),
         "{statuses:?}"
+    );
+    assert_eq!(app.available(&investor).await, 43_000);
+
+    // The bank takes one credited deposit back eight times under eight ids.
+    let d = app.deposit(&investor, 5_000).await;
+    let dep_ref = d.body["reference"].as_str().unwrap().to_string();
+    let credited = app
+        .bank_webhook(&json!({"bank_txn_id": "IN-C", "kind": "deposit",
+                              "reference": dep_ref, "amount": 5_000}))
+        .await;
+    assert_eq!(credited.body["outcome"], "credited");
+    let takebacks: Vec<Value> = (0..8)
+        .map(|i| {
+            json!({"bank_txn_id": format!("BACK-{i}"), "kind": "deposit_returned",
+                   "original_bank_txn_id": "IN-C", "reference": dep_ref, "amount": 5_000})
+        })
+        .collect();
+    let answers =
+        futures_util::future::join_all(takebacks.iter().map(|n| app.bank_webhook(n))).await;
+    let outcomes: Vec<&str> = answers
+        .iter()
+        .map(|r| r.body["outcome"].as_str().unwrap_or("?"))
+        .collect();
+    assert_eq!(
+        outcomes.iter().filter(|o| **o == "returned").count(),
+        1,
+        "{outcomes:?}"
+    );
+    assert!(
+        outcomes
+            .iter()
+            .all(|o| *o == "returned" || *o == "already_settled"),
+        "{outcomes:?}"
     );
     assert_eq!(app.available(&investor).await, 43_000);
     app.assert_books_balance(&operator).await;
