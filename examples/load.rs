@@ -586,6 +586,8 @@ impl Server {
             .env("BANK_WEBHOOK_SECRET", BANK_SECRET)
             .env("MAIL_DIR", dir.join("mail"))
             .env("LOGIN_RATE_LIMIT_PER_MINUTE", "100000")
+            .env("REGISTER_RATE_LIMIT_PER_ADDRESS", "off")
+            .env("REGISTER_RATE_LIMIT_PER_EMAIL", "off")
             // The emails are queued either way; with --mail off they are
             // delivered after the run instead of during it.
             .env(

@@ -11,8 +11,8 @@ use actix_web::{web, App, HttpServer};
 use anyhow::Context;
 use tracing_actix_web::TracingLogger;
 
-use crate::api::{self, problems, request_id, AppState, RequestSpan};
-use crate::auth::JwtKeys;
+use crate::api::{self, problems, request_id, security_headers, AppState, RequestSpan};
+use crate::auth::{JwtKeys, Revocations};
 use crate::config::Config;
 use crate::db::{build_pool, build_pool_with, run_migrations, DbPool};
 use crate::jobs::{spawn_periodic, Shutdown};
@@ -50,6 +50,7 @@ impl Application {
         let jobs_pool = build_pool_with(&config.database_url, 3, timeouts)
             .context("cannot open the database for the background jobs")?;
         start_jobs(&config, &jobs_pool, &shutdown)?;
+        let revocations = watch_revocations(&config, &shutdown)?;
 
         let config = Arc::new(config);
         // The write pipeline has its own connection: subscriptions never wait
@@ -65,6 +66,7 @@ impl Application {
             pool: pool.clone(),
             pipeline,
             jwt: JwtKeys::new(&config.jwt_keys, config.access_token_ttl),
+            revocations,
             config,
         };
         let server = HttpServer::new(move || {
@@ -75,6 +77,7 @@ impl Application {
                     problems::reject_control_characters,
                 ))
                 .wrap(problems::error_handlers())
+                .wrap(actix_web::middleware::from_fn(security_headers::add))
                 // Outermost: the id exists before the log span opens, and goes
                 // on every answer.
                 .wrap(actix_web::middleware::from_fn(request_id::assign))
@@ -192,6 +195,34 @@ fn start_jobs(config: &Config, pool: &DbPool, shutdown: &Shutdown) -> anyhow::Re
         },
     )?;
     Ok(())
+}
+
+/// Loads the sessions ended recently, then keeps the list current from a
+/// connection of its own, so a busy server still hears of revocations.
+fn watch_revocations(config: &Config, shutdown: &Shutdown) -> anyhow::Result<Arc<Revocations>> {
+    // Refused as stale after ten missed polls, and never in under 30 s.
+    let staleness = (config.revocation_poll * 10).max(std::time::Duration::from_secs(30));
+    let revocations = Arc::new(Revocations::new(config.access_token_ttl, staleness));
+    let pool = build_pool_with(&config.database_url, 1, config.database_timeouts)
+        .context("cannot open the database for the session revocations")?;
+    {
+        let mut conn = pool.get().context("cannot connect to the database")?;
+        revocations
+            .poll(&mut conn)
+            .context("cannot read the ended sessions")?;
+    }
+    let list = revocations.clone();
+    spawn_periodic(
+        "session-revocations",
+        config.revocation_poll,
+        shutdown.clone(),
+        move || {
+            let mut conn = pool.get()?;
+            list.poll(&mut conn)?;
+            Ok(())
+        },
+    )?;
+    Ok(revocations)
 }
 
 fn cors(origins: &[String]) -> Cors {

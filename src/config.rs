@@ -15,6 +15,8 @@ use crate::api::client_ip::TrustedProxies;
 use crate::auth::key_ring::{KeyRing, MIN_SECRET_LEN};
 use crate::db::DatabaseUrl;
 use crate::domain::limits::RegCfRule;
+use crate::services::rate_limits::{Limit, RateLimits};
+use crate::services::sign_in::LockoutPolicy;
 
 /// Where the embedded defaults keep their files (SQLite database, JWT secret, mail).
 pub const DEFAULT_DATA_DIR: &str = "data";
@@ -50,7 +52,12 @@ pub struct Config {
     pub cors_allowed_origins: Vec<String>,
     /// Reverse proxies whose forwarding headers name the client.
     pub trusted_proxies: TrustedProxies,
-    pub login_rate_limit_per_minute: u32,
+    /// Limits per client address and per target email on sign-in, sign-up
+    /// and the mails anyone can trigger.
+    pub rate_limits: crate::services::rate_limits::RateLimits,
+    pub lockout: crate::services::sign_in::LockoutPolicy,
+    /// How often each server reads the sessions ended elsewhere.
+    pub revocation_poll: Duration,
     pub currency: String,
     pub rules: Rules,
     pub sweep_interval: Duration,
@@ -232,6 +239,70 @@ impl Config {
                 "must be at least 1",
             ));
         }
+        let limits = RateLimits::default();
+        let rate_limits = RateLimits {
+            login_per_address: Some(Limit::per(login_rate_limit_per_minute, 60)),
+            register_per_address: limit(
+                vars,
+                "REGISTER_RATE_LIMIT_PER_ADDRESS",
+                limits.register_per_address,
+            )?,
+            register_per_email: limit(
+                vars,
+                "REGISTER_RATE_LIMIT_PER_EMAIL",
+                limits.register_per_email,
+            )?,
+            password_reset_per_address: limit(
+                vars,
+                "PASSWORD_RESET_RATE_LIMIT_PER_ADDRESS",
+                limits.password_reset_per_address,
+            )?,
+            password_reset_per_email: limit(
+                vars,
+                "PASSWORD_RESET_RATE_LIMIT_PER_EMAIL",
+                limits.password_reset_per_email,
+            )?,
+            verification_per_address: limit(
+                vars,
+                "VERIFICATION_RATE_LIMIT_PER_ADDRESS",
+                limits.verification_per_address,
+            )?,
+            verification_per_email: limit(
+                vars,
+                "VERIFICATION_RATE_LIMIT_PER_EMAIL",
+                limits.verification_per_email,
+            )?,
+        };
+        let policy = LockoutPolicy::default();
+        let lockout = LockoutPolicy {
+            address_failures: ranged(
+                vars,
+                "SIGN_IN_LOCK_AFTER",
+                policy.address_failures,
+                1..=1000,
+            )?,
+            account_failures: ranged(
+                vars,
+                "ACCOUNT_LOCK_AFTER",
+                policy.account_failures,
+                1..=100_000,
+            )?,
+            first_lock: secs(vars, "SIGN_IN_LOCK_SECS", policy.first_lock.as_secs())?,
+            max_lock: secs(vars, "SIGN_IN_LOCK_MAX_SECS", policy.max_lock.as_secs())?,
+            alert_after: policy.alert_after,
+        };
+        if lockout.max_lock < lockout.first_lock {
+            return Err(ConfigError::new(
+                "SIGN_IN_LOCK_MAX_SECS",
+                "must be at least SIGN_IN_LOCK_SECS",
+            ));
+        }
+        let revocation_poll = Duration::from_millis(ranged(
+            vars,
+            "SESSION_REVOCATION_POLL_MS",
+            1000,
+            50..=60_000,
+        )?);
         let database_pool_size: u32 = parse_or(vars, "DATABASE_POOL_SIZE", Some(10))?;
         if !(1..=200).contains(&database_pool_size) {
             return Err(ConfigError::new(
@@ -302,7 +373,9 @@ impl Config {
             bank_webhook_secret,
             cors_allowed_origins,
             trusted_proxies,
-            login_rate_limit_per_minute,
+            rate_limits,
+            lockout,
+            revocation_poll,
             currency,
             rules,
             sweep_interval,
@@ -347,6 +420,18 @@ where
         ));
     }
     Ok(v)
+}
+
+/// A rate limit such as `20/1h`, or `off`.
+fn limit(
+    vars: &impl Vars,
+    name: &'static str,
+    default: Option<Limit>,
+) -> Result<Option<Limit>, ConfigError> {
+    match vars.get(name) {
+        Some(raw) => Limit::parse(&raw).map_err(|e| ConfigError::new(name, e)),
+        None => Ok(default),
+    }
 }
 
 fn secs(vars: &impl Vars, name: &'static str, default: u64) -> Result<Duration, ConfigError> {

@@ -7,7 +7,10 @@ use serde_json::json;
 
 use crate::domain::{DisplayName, Email, FieldError, Password, Role};
 use crate::error::ApiError;
-use crate::services::accounts::{self, AccountError, Registration, SessionSettings};
+use crate::services::accounts::{self, AccountError, Registration};
+use crate::services::rate_limits::Attempt;
+use crate::services::sessions::{self, SessionSettings};
+use crate::services::sign_in;
 
 use super::blocking::with_conn;
 use super::extractors::ClientIp;
@@ -33,12 +36,17 @@ impl From<AccountError> for ApiError {
                 "Too many failed logins: the account is locked for a while.",
             )
             .retry_after(retry_after_secs),
-            AccountError::RateLimited { retry_after_secs } => ApiError::new(
+            AccountError::Disabled => ApiError::new(
+                StatusCode::FORBIDDEN,
+                "account_disabled",
+                "This account has been disabled. Contact support.",
+            ),
+            AccountError::RateLimited(e) => ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "rate_limited",
-                "Too many login attempts from this address. Try again later.",
+                "Too many attempts of this kind. Try again after Retry-After seconds.",
             )
-            .retry_after(retry_after_secs),
+            .retry_after(e.retry_after_secs),
             AccountError::InvalidToken => ApiError::unauthorized("invalid_token", detail),
             AccountError::RefreshTokenReused => {
                 ApiError::unauthorized("refresh_token_reused", detail)
@@ -58,8 +66,19 @@ pub struct RegisterBody {
     role: String,
 }
 
+impl AppState {
+    fn sessions(&self) -> SessionSettings<'_> {
+        SessionSettings {
+            jwt: &self.jwt,
+            refresh_ttl: self.config.refresh_token_ttl,
+            revocations: &self.revocations,
+        }
+    }
+}
+
 pub async fn register(
     state: web::Data<AppState>,
+    ip: ClientIp,
     body: web::Json<RegisterBody>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
@@ -78,9 +97,18 @@ pub async fn register(
         display_name: DisplayName::parse(&body.display_name)?,
         role,
     };
-    let base = state.config.public_base_url.clone();
+    let app = state.clone();
     let account = with_conn(&state, move |conn| {
-        Ok(accounts::register(conn, registration, &base)?)
+        let attempt = Attempt::Register {
+            client_ip: &ip.0,
+            email: &registration.email,
+        };
+        app.config.rate_limits.hit(conn, attempt).map_err(AccountError::from)?;
+        Ok(accounts::register(
+            conn,
+            registration,
+            &app.config.public_base_url,
+        )?)
     })
     .await?;
     Ok(HttpResponse::Created().json(account))
@@ -106,6 +134,38 @@ pub async fn verify_email(
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+pub struct EmailBody {
+    email: String,
+}
+
+pub async fn resend_verification(
+    state: web::Data<AppState>,
+    ip: ClientIp,
+    body: web::Json<EmailBody>,
+) -> Result<HttpResponse, ApiError> {
+    let email = Email::parse(&body.into_inner().email)?;
+    let app = state.clone();
+    with_conn(&state, move |conn| {
+        let attempt = Attempt::VerificationMail {
+            client_ip: &ip.0,
+            email: &email,
+        };
+        app.config.rate_limits.hit(conn, attempt).map_err(AccountError::from)?;
+        Ok(accounts::resend_verification(
+            conn,
+            &email,
+            &app.config.public_base_url,
+        )?)
+    })
+    .await?;
+    Ok(HttpResponse::Accepted().json(json!({
+        "status": "accepted",
+        "detail": "If an unverified account uses this address, a new link is on its way."
+    })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct LoginBody {
     email: String,
     password: String,
@@ -120,19 +180,17 @@ pub async fn login(
     if body.password.chars().count() > 1024 {
         return Err(ApiError::invalid_field("password", "password is too long"));
     }
-    let limit = state.config.login_rate_limit_per_minute;
     let app = state.clone();
     let pair = with_conn(&state, move |conn| {
-        accounts::throttle_login(conn, &ip.0, limit)?;
-        let settings = SessionSettings {
-            jwt: &app.jwt,
-            refresh_ttl: app.config.refresh_token_ttl,
-        };
-        Ok(accounts::login(
+        let attempt = Attempt::Login { client_ip: &ip.0 };
+        app.config.rate_limits.hit(conn, attempt).map_err(AccountError::from)?;
+        Ok(sign_in::login(
             conn,
             &body.email,
             &body.password,
-            &settings,
+            &ip.0,
+            &app.config.lockout,
+            &app.sessions(),
         )?)
     })
     .await?;
@@ -152,11 +210,7 @@ pub async fn refresh(
     let token = body.into_inner().refresh_token;
     let app = state.clone();
     let pair = with_conn(&state, move |conn| {
-        let settings = SessionSettings {
-            jwt: &app.jwt,
-            refresh_ttl: app.config.refresh_token_ttl,
-        };
-        Ok(accounts::refresh(conn, &token, &settings)?)
+        Ok(sessions::refresh(conn, &token, &app.sessions())?)
     })
     .await?;
     Ok(HttpResponse::Ok().json(pair))
@@ -167,24 +221,32 @@ pub async fn logout(
     body: web::Json<RefreshBody>,
 ) -> Result<HttpResponse, ApiError> {
     let token = body.into_inner().refresh_token;
-    with_conn(&state, move |conn| Ok(accounts::logout(conn, &token)?)).await?;
+    let app = state.clone();
+    with_conn(&state, move |conn| {
+        Ok(sessions::logout(conn, &token, &app.revocations)?)
+    })
+    .await?;
     Ok(HttpResponse::NoContent().finish())
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ResetRequestBody {
-    email: String,
 }
 
 pub async fn password_reset_request(
     state: web::Data<AppState>,
-    body: web::Json<ResetRequestBody>,
+    ip: ClientIp,
+    body: web::Json<EmailBody>,
 ) -> Result<HttpResponse, ApiError> {
     let email = Email::parse(&body.into_inner().email)?;
-    let base = state.config.public_base_url.clone();
+    let app = state.clone();
     with_conn(&state, move |conn| {
-        Ok(accounts::request_password_reset(conn, &email, &base)?)
+        let attempt = Attempt::PasswordReset {
+            client_ip: &ip.0,
+            email: &email,
+        };
+        app.config.rate_limits.hit(conn, attempt).map_err(AccountError::from)?;
+        Ok(accounts::request_password_reset(
+            conn,
+            &email,
+            &app.config.public_base_url,
+        )?)
     })
     .await?;
     Ok(HttpResponse::Accepted().json(json!({
@@ -207,8 +269,14 @@ pub async fn password_reset_confirm(
     let body = body.into_inner();
     let password = Password::parse("new_password", body.new_password)?;
     let token = body.token;
+    let app = state.clone();
     with_conn(&state, move |conn| {
-        Ok(accounts::confirm_password_reset(conn, &token, &password)?)
+        Ok(accounts::confirm_password_reset(
+            conn,
+            &token,
+            &password,
+            &app.revocations,
+        )?)
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())

@@ -19,6 +19,7 @@ mod profiles;
 mod reconciliation;
 mod refusals;
 pub mod request_id;
+pub mod security_headers;
 mod request_span;
 mod routes;
 mod settlement;
@@ -26,6 +27,7 @@ mod state;
 mod statements;
 mod subscriptions;
 mod unallocated;
+mod users;
 mod wallet;
 mod webhooks;
 

@@ -6,6 +6,8 @@ use serde::{Deserialize, Deserializer};
 use serde_json::json;
 
 use crate::db::page::SortKey;
+use crate::domain::offering;
+use crate::domain::text::{self, Lines};
 use crate::domain::{OfferingStatus, OfferingTerms};
 use crate::error::ApiError;
 use crate::services::offerings::{self, PublicQuery, TermsPatch, Viewer, SORTS};
@@ -54,9 +56,9 @@ pub async fn create(
     let terms = OfferingTerms {
         min_raise: b.min_raise.unwrap_or(b.target_amount),
         min_subscription: b.min_subscription.unwrap_or(b.price_per_share),
-        title: b.title.trim().to_string(),
-        summary: b.summary.trim().to_string(),
-        description: b.description,
+        title: offering::tidy_title(&b.title)?,
+        summary: offering::tidy_summary(&b.summary)?,
+        description: offering::tidy_description(&b.description)?,
         security_type: b.security_type,
         price_per_share: b.price_per_share,
         target_amount: b.target_amount,
@@ -113,9 +115,13 @@ pub async fn patch(
 ) -> Result<HttpResponse, ApiError> {
     let b = body.into_inner();
     let patch = TermsPatch {
-        title: b.title.map(|t| t.trim().to_string()),
-        summary: b.summary.map(|t| t.trim().to_string()),
-        description: b.description,
+        title: b.title.as_deref().map(offering::tidy_title).transpose()?,
+        summary: b.summary.as_deref().map(offering::tidy_summary).transpose()?,
+        description: b
+            .description
+            .as_deref()
+            .map(offering::tidy_description)
+            .transpose()?,
         security_type: b.security_type,
         price_per_share: b.price_per_share,
         target_amount: b.target_amount,
@@ -229,16 +235,7 @@ pub async fn reject(
     path: web::Path<String>,
     body: web::Json<RejectBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let reason = body.into_inner().reason.trim().to_string();
-    if reason.is_empty()
-        || reason.chars().count() > 2000
-        || reason.chars().any(|c| c.is_control() && c != '\n')
-    {
-        return Err(ApiError::invalid_field(
-            "reason",
-            "reason must be 1 to 2000 characters, without control characters",
-        ));
-    }
+    let reason = text::required("reason", &body.into_inner().reason, 2000, Lines::Many)?;
     let id = path.into_inner();
     let currency = state.config.currency.clone();
     let actor = audit::actor(&req, &operator.0);

@@ -5,6 +5,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::domain::kyc::{InvestorProfileInput, KycStatus};
+use crate::domain::text::{self, Lines};
 use crate::error::ApiError;
 use crate::services::profiles;
 
@@ -139,17 +140,10 @@ pub async fn decide_kyc(
     };
     let reason = b
         .reason
-        .map(|r| r.trim().to_string())
+        .as_deref()
+        .map(|r| text::clean("reason", r, 1000, Lines::Many))
+        .transpose()?
         .filter(|r| !r.is_empty());
-    if reason
-        .as_ref()
-        .is_some_and(|r| r.chars().count() > 1000 || r.chars().any(|c| c.is_control() && c != '\n'))
-    {
-        return Err(ApiError::invalid_field(
-            "reason",
-            "reason must be at most 1000 characters, without control characters",
-        ));
-    }
     if decision == KycStatus::Rejected && reason.is_none() {
         return Err(ApiError::invalid_field(
             "reason",

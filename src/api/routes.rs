@@ -8,7 +8,7 @@ use actix_web::{web, FromRequest, Handler, Resource, Responder};
 
 use super::{
     audit, auth, health, ledger, me, offerings, openapi, profiles, reconciliation, settlement,
-    statements, subscriptions, unallocated, wallet, webhooks,
+    statements, subscriptions, unallocated, users, wallet, webhooks,
 };
 
 /// Something routes can be declared to: the real service config, or a list.
@@ -30,6 +30,11 @@ fn declare<S: RouteSink>(s: &mut S) {
         Method::POST,
         "/api/v1/auth/verify-email",
         auth::verify_email,
+    );
+    s.add(
+        Method::POST,
+        "/api/v1/auth/verify-email/resend",
+        auth::resend_verification,
     );
     s.add(Method::POST, "/api/v1/auth/login", auth::login);
     s.add(Method::POST, "/api/v1/auth/refresh", auth::refresh);
@@ -172,6 +177,21 @@ fn declare<S: RouteSink>(s: &mut S) {
         Method::POST,
         "/api/v1/operator/unallocated-deposits/{id}/return",
         unallocated::mark_returned,
+    );
+    s.add(
+        Method::POST,
+        "/api/v1/operator/users/{id}/sign-out",
+        users::sign_out,
+    );
+    s.add(
+        Method::POST,
+        "/api/v1/operator/users/{id}/disable",
+        users::disable,
+    );
+    s.add(
+        Method::POST,
+        "/api/v1/operator/users/{id}/enable",
+        users::enable,
     );
 }
 

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::auth::JwtKeys;
+use crate::auth::{JwtKeys, Revocations};
 use crate::config::Config;
 use crate::db::DbPool;
 use crate::pipeline::Pipeline;
@@ -13,4 +13,6 @@ pub struct AppState {
     pub pipeline: Pipeline,
     pub config: Arc<Config>,
     pub jwt: JwtKeys,
+    /// Sessions whose access tokens are refused.
+    pub revocations: Arc<Revocations>,
 }

@@ -1,5 +1,5 @@
 //! Access tokens: HS256 JWTs with a pinned algorithm and required
-//! `exp`, `iat`, `iss`, `aud`, `sub` and `role`, signed with the first key of
+//! `exp`, `iat`, `iss`, `aud`, `sub`, `role` and `sid` (the session), signed with the first key of
 //! the [`KeyRing`] and naming it in the `kid` header.
 
 use std::time::Duration;
@@ -16,11 +16,15 @@ use crate::domain::Role;
 pub const ISSUER: &str = "crowdfund";
 pub const AUDIENCE: &str = "crowdfund-api";
 const ALGORITHM: Algorithm = Algorithm::HS256;
+/// Clock skew tolerated on `exp`.
+pub const LEEWAY_SECS: u64 = 5;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AccessClaims {
     pub sub: String,
     pub role: Role,
+    /// The session the token belongs to: revoking it refuses the token.
+    pub sid: String,
     pub iat: u64,
     pub exp: u64,
     pub iss: String,
@@ -43,7 +47,7 @@ impl JwtKeys {
         validation.set_issuer(&[ISSUER]);
         validation.set_audience(&[AUDIENCE]);
         validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
-        validation.leeway = 5;
+        validation.leeway = LEEWAY_SECS;
         validation.validate_exp = true;
         Self {
             signing_id: ring.signing().id.clone(),
@@ -61,11 +65,12 @@ impl JwtKeys {
         self.ttl
     }
 
-    pub fn issue(&self, user_id: &str, role: Role) -> anyhow::Result<String> {
+    pub fn issue(&self, user_id: &str, role: Role, session_id: &str) -> anyhow::Result<String> {
         let now = jsonwebtoken::get_current_timestamp();
         let claims = AccessClaims {
             sub: user_id.to_string(),
             role,
+            sid: session_id.to_string(),
             iat: now,
             exp: now + self.ttl.as_secs(),
             iss: ISSUER.to_string(),
@@ -121,6 +126,7 @@ mod tests {
         let claims = AccessClaims {
             sub: "user-1".into(),
             role: Role::Investor,
+            sid: "session-1".into(),
             iat: now,
             exp: now + 60,
             iss: ISSUER.into(),
@@ -133,11 +139,12 @@ mod tests {
     #[test]
     fn round_trips_and_rejects_another_key() {
         let keys = single(OLD);
-        let token = keys.issue("user-1", Role::Sponsor).unwrap();
+        let token = keys.issue("user-1", Role::Sponsor, "session-1").unwrap();
         assert_eq!(kid(&token).as_deref(), Some("default"));
         let claims = keys.verify(&token).unwrap();
         assert_eq!(claims.sub, "user-1");
         assert_eq!(claims.role, Role::Sponsor);
+        assert_eq!(claims.sid, "session-1");
         assert!(single(NEW).verify(&token).is_err());
     }
 
@@ -145,8 +152,8 @@ mod tests {
     fn the_first_key_signs_and_listed_keys_verify() {
         let old = keys(&format!("old:{OLD}"));
         let rotated = keys(&format!("new:{NEW},old:{OLD}"));
-        let from_old = old.issue("user-1", Role::Investor).unwrap();
-        let from_new = rotated.issue("user-1", Role::Investor).unwrap();
+        let from_old = old.issue("user-1", Role::Investor, "session-1").unwrap();
+        let from_new = rotated.issue("user-1", Role::Investor, "session-1").unwrap();
         assert_eq!(kid(&from_old).as_deref(), Some("old"));
         assert_eq!(kid(&from_new).as_deref(), Some("new"));
         assert!(rotated.verify(&from_old).is_ok());
@@ -160,7 +167,7 @@ mod tests {
     fn the_kid_picks_the_key() {
         // Signed with the old secret but claiming to be the new key's.
         let old = keys(&format!("new:{OLD}"));
-        let token = old.issue("user-1", Role::Investor).unwrap();
+        let token = old.issue("user-1", Role::Investor, "session-1").unwrap();
         let err = keys(&format!("new:{NEW},old:{OLD}"))
             .verify(&token)
             .unwrap_err();

@@ -13,6 +13,8 @@ diesel::table! {
         locked_until -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        disabled_at -> Nullable<Timestamp>,
+        sign_in_alert_at -> Nullable<Timestamp>,
     }
 }
 
@@ -40,10 +42,31 @@ diesel::table! {
 }
 
 diesel::table! {
-    login_throttle (client_ip, window_start) {
+    sessions (id) {
+        id -> Text,
+        user_id -> Text,
+        created_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+        revoked_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    sign_in_addresses (email, client_ip) {
+        email -> Text,
         client_ip -> Text,
+        failures -> Integer,
+        locked_until -> Nullable<Timestamp>,
+        last_failure_at -> Nullable<Timestamp>,
+        last_success_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    rate_limits (bucket, window_start) {
+        bucket -> Text,
         window_start -> BigInt,
-        attempts -> Integer,
+        hits -> Integer,
     }
 }
 

@@ -49,6 +49,24 @@ pub fn consume_user_token(
     .optional()
 }
 
+/// Spends every outstanding token of `purpose` a user has (after one of them
+/// was used, the others must not work).
+pub fn spend_all_user_tokens(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    purpose: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(
+        user_tokens::table
+            .filter(user_tokens::user_id.eq(user_id))
+            .filter(user_tokens::purpose.eq(purpose))
+            .filter(user_tokens::used_at.is_null()),
+    )
+    .set(user_tokens::used_at.eq(Some(now)))
+    .execute(conn)
+}
+
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = refresh_tokens)]
 pub struct RefreshToken {

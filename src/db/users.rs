@@ -18,6 +18,7 @@ pub struct User {
     pub failed_logins: i32,
     pub locked_until: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
+    pub disabled_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Insertable)]
@@ -32,9 +33,6 @@ pub struct NewUser<'a> {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }
-
-/// Failed logins in a row before an account is locked.
-pub const MAX_FAILED_LOGINS: i32 = 5;
 
 impl User {
     pub fn find(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<User>> {
@@ -57,31 +55,61 @@ impl User {
         diesel::insert_into(users::table).values(new).execute(conn)
     }
 
-    /// Counts a failed login; the fifth in a row locks the account until `lock_until`.
-    /// Returns true when this attempt locked it.
+    /// Counts a failed sign-in from any address; returns the failures in a row.
     pub fn record_failed_login(
         conn: &mut AnyConnection,
         id: &str,
         now: NaiveDateTime,
-        lock_until: NaiveDateTime,
-    ) -> QueryResult<bool> {
-        let failures: i32 = diesel::update(users::table.find(id))
+    ) -> QueryResult<i32> {
+        diesel::update(users::table.find(id))
             .set((
                 users::failed_logins.eq(users::failed_logins + 1),
                 users::updated_at.eq(now),
             ))
             .returning(users::failed_logins)
-            .get_result(conn)?;
-        if failures < MAX_FAILED_LOGINS {
-            return Ok(false);
-        }
+            .get_result(conn)
+    }
+
+    /// Locks sign-in from addresses the account has not signed in from before.
+    pub fn lock(conn: &mut AnyConnection, id: &str, until: NaiveDateTime) -> QueryResult<usize> {
+        diesel::update(users::table.find(id))
+            .set(users::locked_until.eq(Some(until)))
+            .execute(conn)
+    }
+
+    /// Claims the right to email the owner about failed sign-ins: true for
+    /// one caller, unless the owner was alerted after `quiet_since`.
+    pub fn claim_sign_in_alert(
+        conn: &mut AnyConnection,
+        id: &str,
+        now: NaiveDateTime,
+        quiet_since: NaiveDateTime,
+    ) -> QueryResult<bool> {
+        diesel::update(
+            users::table.find(id).filter(
+                users::sign_in_alert_at
+                    .is_null()
+                    .or(users::sign_in_alert_at.lt(quiet_since)),
+            ),
+        )
+        .set(users::sign_in_alert_at.eq(Some(now)))
+        .execute(conn)
+        .map(|n| n == 1)
+    }
+
+    /// Disables (`Some(now)`) or re-enables (`None`) an account.
+    pub fn set_disabled(
+        conn: &mut AnyConnection,
+        id: &str,
+        disabled_at: Option<NaiveDateTime>,
+        now: NaiveDateTime,
+    ) -> QueryResult<usize> {
         diesel::update(users::table.find(id))
             .set((
-                users::failed_logins.eq(0),
-                users::locked_until.eq(Some(lock_until)),
+                users::disabled_at.eq(disabled_at),
+                users::updated_at.eq(now),
             ))
-            .execute(conn)?;
-        Ok(true)
+            .execute(conn)
     }
 
     pub fn clear_failed_logins(conn: &mut AnyConnection, id: &str) -> QueryResult<usize> {

@@ -1,6 +1,7 @@
 //! Know-your-customer review states and the investor profile's fields.
 
 use super::money::parse_non_negative;
+use super::text::{self, Lines};
 use super::FieldError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,16 +50,7 @@ impl InvestorProfileInput {
         accredited: bool,
         external_investments_12m: i64,
     ) -> Result<Self, FieldError> {
-        let legal_name = legal_name.trim();
-        if legal_name.is_empty() {
-            return Err(FieldError::new("legal_name", "is required"));
-        }
-        if legal_name.chars().count() > 200 || legal_name.chars().any(char::is_control) {
-            return Err(FieldError::new(
-                "legal_name",
-                "must be at most 200 characters, without control characters",
-            ));
-        }
+        let legal_name = text::required("legal_name", legal_name, 200, Lines::One)?;
         let country = country.trim().to_ascii_uppercase();
         if country.len() != 2 || !country.bytes().all(|b| b.is_ascii_uppercase()) {
             return Err(FieldError::new(
@@ -67,7 +59,7 @@ impl InvestorProfileInput {
             ));
         }
         Ok(Self {
-            legal_name: legal_name.to_string(),
+            legal_name,
             country,
             annual_income: parse_non_negative("annual_income", annual_income)?,
             net_worth: parse_non_negative("net_worth", net_worth)?,

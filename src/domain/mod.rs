@@ -9,6 +9,7 @@ pub mod offering;
 mod password;
 mod role;
 pub mod statement;
+pub mod text;
 
 pub use display_name::DisplayName;
 pub use email::Email;

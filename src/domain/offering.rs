@@ -6,6 +6,7 @@ use std::str::FromStr;
 use chrono::{NaiveDateTime, TimeDelta};
 
 use super::money::MAX_AMOUNT;
+use super::text::{self, Lines};
 use super::FieldError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,23 +96,28 @@ pub struct OfferingTerms {
     pub closes_at: NaiveDateTime,
 }
 
-fn text(field: &'static str, value: &str, max: usize, required: bool) -> Result<(), FieldError> {
-    if required && value.trim().is_empty() {
-        return Err(FieldError::new(field, "is required"));
-    }
-    if value.chars().count() > max {
+const TITLE_MAX: usize = 200;
+const SUMMARY_MAX: usize = 1_000;
+const DESCRIPTION_MAX: usize = 20_000;
+
+/// The title as typed, normalised (see [`text`]); empty if nothing visible.
+pub fn tidy_title(raw: &str) -> Result<String, FieldError> {
+    text::clean("title", raw, TITLE_MAX, Lines::One)
+}
+
+pub fn tidy_summary(raw: &str) -> Result<String, FieldError> {
+    text::clean("summary", raw, SUMMARY_MAX, Lines::Many)
+}
+
+pub fn tidy_description(raw: &str) -> Result<String, FieldError> {
+    text::clean("description", raw, DESCRIPTION_MAX, Lines::Many)
+}
+
+fn present(field: &'static str, tidy: Result<String, FieldError>) -> Result<(), FieldError> {
+    if tidy?.is_empty() {
         return Err(FieldError::new(
             field,
-            format!("must be at most {max} characters long"),
-        ));
-    }
-    if value
-        .chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
-    {
-        return Err(FieldError::new(
-            field,
-            "must not contain control characters",
+            "is required (and must contain visible characters)",
         ));
     }
     Ok(())
@@ -125,9 +131,9 @@ impl OfferingTerms {
         earliest_open: NaiveDateTime,
         min_duration: TimeDelta,
     ) -> Result<(), FieldError> {
-        text("title", &self.title, 200, true)?;
-        text("summary", &self.summary, 1_000, true)?;
-        text("description", &self.description, 20_000, false)?;
+        present("title", tidy_title(&self.title))?;
+        present("summary", tidy_summary(&self.summary))?;
+        tidy_description(&self.description)?;
         if !SECURITY_TYPES.contains(&self.security_type.as_str()) {
             return Err(FieldError::new(
                 "security_type",

@@ -30,6 +30,22 @@ pub fn password_reset(to: &str, link: &str, valid_minutes: i64) -> Email {
     }
 }
 
+pub fn failed_sign_ins(to: &str, failures: i32, client_ip: &str) -> Email {
+    Email {
+        to: to.to_string(),
+        subject: "Failed sign-ins to your account".to_string(),
+        body: format!(
+            "Someone has just failed to sign in to your crowdfund account {failures} times\n\
+             in a row, most recently from the address {client_ip}.\n\n\
+             If it was you, there is nothing to do. If it was not, your account is\n\
+             safe as long as your password is: sign-ins from an address that keeps\n\
+             failing are paused for longer each time, and you can still sign in from\n\
+             where you usually do. To be sure, choose a new password with \"Forgot\n\
+             password\": that also signs out every session.\n"
+        ),
+    }
+}
+
 /// Formats minor units as a decimal figure with the currency, e.g. `1,250.00 USD`.
 pub fn money(minor: i64, currency: &str) -> String {
     let sign = if minor < 0 { "-" } else { "" };

@@ -154,37 +154,6 @@ async fn login_takes_as_long_for_unknown_emails_as_for_known_ones() {
 }
 
 #[tokio::test]
-async fn five_failures_lock_the_account_for_every_instance() {
-    let app = spawn_app().await;
-    let other_instance = app.spawn_sibling(&[]).await;
-    let email = unique_email("lock");
-    app.register(&email, "investor").await;
-    for _ in 0..5 {
-        app.login(&email, "wrong wrong wrong")
-            .await
-            .assert_problem(401, "invalid_credentials");
-    }
-    // Even the right password is refused now, on another instance too.
-    let locked = other_instance.login(&email, PASSWORD).await;
-    locked.assert_problem(423, "account_locked");
-    let retry: u64 = locked.headers["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
-    assert!((800..=900).contains(&retry), "{retry}");
-    app.login(&email, PASSWORD)
-        .await
-        .assert_problem(423, "account_locked");
-    assert_eq!(
-        app.count(&format!(
-            "users WHERE email = '{email}' AND locked_until IS NOT NULL"
-        )),
-        1
-    );
-}
-
-#[tokio::test]
 async fn a_successful_login_resets_the_failure_count() {
     let app = spawn_app().await;
     let email = unique_email("reset");
@@ -390,4 +359,88 @@ async fn a_mistyped_postgres_url_is_an_error_not_a_file() {
         0,
         "no file was created"
     );
+}
+
+#[tokio::test]
+async fn using_one_reset_link_spends_every_other() {
+    let app = spawn_app().await;
+    let email = unique_email("twice");
+    app.signed_up(&email, "investor").await;
+    for _ in 0..2 {
+        let asked = app
+            .post(
+                "/api/v1/auth/password-reset/request",
+                None,
+                json!({"email": email}),
+            )
+            .await;
+        assert_eq!(asked.status, 202);
+    }
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let tokens: Vec<String> = loop {
+        let tokens: Vec<String> = app
+            .emails_to(&email)
+            .iter()
+            .filter(|m| m.header("Subject").contains("Reset your password"))
+            .map(|m| m.link_token("/reset-password?token="))
+            .collect();
+        if tokens.len() == 2 || Instant::now() > deadline {
+            break tokens;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(tokens.len(), 2);
+    let confirm = |token: &str, password: &str| {
+        app.post(
+            "/api/v1/auth/password-reset/confirm",
+            None,
+            json!({"token": token, "new_password": password}),
+        )
+    };
+    assert_eq!(confirm(&tokens[0], "the first new password").await.status, 204);
+    confirm(&tokens[1], "the second new password")
+        .await
+        .assert_problem(401, "invalid_token");
+    assert_eq!(app.login(&email, "the first new password").await.status, 200);
+}
+
+#[tokio::test]
+async fn expired_reset_and_verification_links_are_refused() {
+    let app = spawn_app().await;
+    let email = unique_email("stale");
+    assert_eq!(app.register(&email, "investor").await.status, 201);
+    let verify = app
+        .wait_for_email(&email, "Confirm your email")
+        .await
+        .link_token("/verify-email?token=");
+    app.post(
+        "/api/v1/auth/password-reset/request",
+        None,
+        json!({"email": email}),
+    )
+    .await;
+    let reset = app
+        .wait_for_email(&email, "Reset your password")
+        .await
+        .link_token("/reset-password?token=");
+    // Both links age past their expiry.
+    let aged = app.execute("UPDATE user_tokens SET expires_at = created_at");
+    assert_eq!(aged, 2);
+    app.post("/api/v1/auth/verify-email", None, json!({"token": verify}))
+        .await
+        .assert_problem(401, "invalid_token");
+    app.post(
+        "/api/v1/auth/password-reset/confirm",
+        None,
+        json!({"token": reset, "new_password": "never set at all"}),
+    )
+    .await
+    .assert_problem(401, "invalid_token");
+    assert_eq!(
+        app.count(&format!(
+            "users WHERE email = '{email}' AND email_verified_at IS NULL"
+        )),
+        1
+    );
+    assert_eq!(app.login(&email, PASSWORD).await.status, 200);
 }

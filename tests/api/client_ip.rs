@@ -64,9 +64,9 @@ async fn without_trusted_proxies_forwarded_addresses_share_the_peers_bucket() {
     .await;
     assert_eq!(last, 429);
     // Every attempt was counted against the test client's own address.
-    let peer = "client_ip IN ('127.0.0.1', '::1')";
-    assert_eq!(app.count(&format!("login_throttle WHERE NOT ({peer})")), 0);
-    assert!(app.count(&format!("login_throttle WHERE {peer}")) >= 1);
+    let peer = "bucket IN ('login:address:127.0.0.1', 'login:address:::1')";
+    assert_eq!(app.count(&format!("rate_limits WHERE NOT ({peer})")), 0);
+    assert!(app.count(&format!("rate_limits WHERE {peer}")) >= 1);
 }
 
 #[tokio::test]
@@ -94,7 +94,7 @@ async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_bucket() {
     assert_eq!(first, [401, 401, 401, 429], "the limit holds per client");
     assert_eq!(second, 401, "another client has its own bucket");
     assert_eq!(
-        app.count("login_throttle WHERE client_ip IN ('127.0.0.1', '::1')"),
+        app.count("rate_limits WHERE bucket IN ('login:address:127.0.0.1', 'login:address:::1')"),
         0
     );
 }
@@ -127,7 +127,7 @@ async fn a_forged_leftmost_entry_does_not_escape_the_bucket() {
     assert_eq!(statuses, [401, 401, 401, 429, 429]);
     // Only the real addresses were charged: not the forged ones, not the proxy.
     assert_eq!(
-        app.count("login_throttle WHERE client_ip NOT LIKE '203.0.113.%'"),
+        app.count("rate_limits WHERE bucket NOT LIKE 'login:address:203.0.113.%'"),
         0
     );
 }

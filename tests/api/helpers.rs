@@ -109,6 +109,15 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
         ("MAIL_RELAY_INTERVAL_MS", "50"),
         ("MAIL_RETRY_BASE_MS", "200"),
         ("LOGIN_RATE_LIMIT_PER_MINUTE", "10000"),
+        // Every test user signs up from loopback; the tests of the limits
+        // set their own.
+        ("REGISTER_RATE_LIMIT_PER_ADDRESS", "off"),
+        ("REGISTER_RATE_LIMIT_PER_EMAIL", "off"),
+        ("PASSWORD_RESET_RATE_LIMIT_PER_ADDRESS", "off"),
+        ("PASSWORD_RESET_RATE_LIMIT_PER_EMAIL", "off"),
+        ("VERIFICATION_RATE_LIMIT_PER_ADDRESS", "off"),
+        ("VERIFICATION_RATE_LIMIT_PER_EMAIL", "off"),
+        ("SESSION_REVOCATION_POLL_MS", "100"),
         ("DATABASE_POOL_SIZE", "8"),
         ("BANK_WEBHOOK_SECRET", BANK_SECRET),
         ("MIN_OFFERING_DURATION_SECS", "2"),
@@ -167,6 +176,7 @@ async fn start(
 }
 
 /// What a test reads back from an HTTP call.
+#[derive(Debug)]
 pub struct Reply {
     pub status: StatusCode,
     pub headers: reqwest::header::HeaderMap,
@@ -332,6 +342,14 @@ impl TestApp {
     /// A direct connection for checking what the database holds.
     pub fn conn(&self) -> diesel::r2d2::PooledConnection<crowdfund::db::ConnectionManager> {
         self.pool.get().expect("test connection")
+    }
+
+    /// Runs a statement directly on the test's database (to age a row, say).
+    pub fn execute(&self, sql: &str) -> usize {
+        use diesel::prelude::*;
+        let mut conn = self.conn();
+        let conn: &mut AnyConnection = &mut conn;
+        diesel::sql_query(sql).execute(conn).expect("statement")
     }
 
     pub fn count(&self, sql_from_where: &str) -> i64 {

@@ -22,8 +22,8 @@ fn sign(claims: &Value) -> String {
 }
 
 fn good_claims(sub: &str) -> Value {
-    json!({"sub": sub, "role": "investor", "iat": now(), "exp": now() + 600,
-           "iss": "crowdfund", "aud": "crowdfund-api"})
+    json!({"sub": sub, "role": "investor", "sid": "any-open-session", "iat": now(),
+           "exp": now() + 600, "iss": "crowdfund", "aud": "crowdfund-api"})
 }
 
 #[tokio::test]
@@ -120,7 +120,7 @@ async fn claims_are_checked() {
     app.get("/api/v1/me", Some(&with("role", json!("superuser"))))
         .await
         .assert_problem(401, "invalid_token");
-    for claim in ["exp", "iat", "iss", "aud", "sub", "role"] {
+    for claim in ["exp", "iat", "iss", "aud", "sub", "role", "sid"] {
         app.get("/api/v1/me", Some(&without(claim)))
             .await
             .assert_problem(401, "invalid_token");

@@ -24,8 +24,8 @@ fn kid(token: &str) -> Value {
 /// A token for `sub` signed with `secret`, with this `kid` (or none).
 fn sign(sub: &str, secret: &str, kid: Option<&str>) -> String {
     let now = jsonwebtoken::get_current_timestamp();
-    let claims = json!({"sub": sub, "role": "investor", "iat": now, "exp": now + 600,
-                        "iss": "crowdfund", "aud": "crowdfund-api"});
+    let claims = json!({"sub": sub, "role": "investor", "sid": "any-open-session", "iat": now,
+                        "exp": now + 600, "iss": "crowdfund", "aud": "crowdfund-api"});
     let header = Header {
         kid: kid.map(str::to_string),
         ..Header::default()

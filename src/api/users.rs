@@ -1,0 +1,132 @@
+//! `/api/v1/operator/users/*`: an operator signs a user out everywhere,
+//! disables an account, or enables it again. Audited in the same transaction.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::db::now;
+use crate::domain::text::{self, Lines};
+use crate::error::ApiError;
+use crate::services::user_admin::{self, Changed};
+
+use super::audit::{self, Entry};
+use super::extractors::OperatorUser;
+use super::AppState;
+
+fn no_such_user() -> ApiError {
+    ApiError::not_found("No user has this id.")
+}
+
+/// Runs an audited change to a user's access, then makes this server refuse
+/// the ended sessions at once (the others learn of them on their next poll).
+async fn change<F>(
+    req: &HttpRequest,
+    state: &web::Data<AppState>,
+    operator: &OperatorUser,
+    user_id: String,
+    action: &'static str,
+    details: serde_json::Value,
+    work: F,
+) -> Result<HttpResponse, ApiError>
+where
+    F: FnOnce(
+            &mut crate::db::AnyConnection,
+            &str,
+            chrono::NaiveDateTime,
+        ) -> diesel::QueryResult<Option<Changed>>
+        + Send
+        + 'static,
+{
+    let actor = audit::actor(req, &operator.0);
+    let at = now();
+    let changed = audit::audited(state, actor, move |conn| {
+        let changed = work(conn, &user_id, at)?.ok_or_else(no_such_user)?;
+        let mut details = details;
+        details["sessions_ended"] = json!(changed.ended_sessions.len());
+        let entry = Entry {
+            action,
+            subject_type: "user",
+            subject_id: user_id,
+            details,
+        };
+        Ok((changed, entry))
+    })
+    .await?;
+    state.revocations.note(&changed.ended_sessions, at);
+    Ok(HttpResponse::Ok().json(json!({
+        "user": changed.user,
+        "sessions_ended": changed.ended_sessions.len(),
+    })))
+}
+
+pub async fn sign_out(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    operator: OperatorUser,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    change(
+        &req,
+        &state,
+        &operator,
+        id,
+        "user.signed_out",
+        json!({}),
+        user_admin::sign_out,
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DisableBody {
+    reason: String,
+}
+
+pub async fn disable(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    operator: OperatorUser,
+    path: web::Path<String>,
+    body: web::Json<DisableBody>,
+) -> Result<HttpResponse, ApiError> {
+    let reason = text::required("reason", &body.into_inner().reason, 1000, Lines::Many)?;
+    let id = path.into_inner();
+    if id == operator.0.id {
+        return Err(ApiError::conflict(
+            "own_account",
+            "Operators cannot disable their own account.",
+        ));
+    }
+    change(
+        &req,
+        &state,
+        &operator,
+        id,
+        "user.disabled",
+        json!({"reason": reason}),
+        user_admin::disable,
+    )
+    .await
+}
+
+pub async fn enable(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    operator: OperatorUser,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    change(
+        &req,
+        &state,
+        &operator,
+        id,
+        "user.enabled",
+        json!({}),
+        user_admin::enable,
+    )
+    .await
+}

@@ -1,0 +1,100 @@
+//! The `sessions` table: one row per sign-in, ended by a revocation that
+//! every server's access-token check learns of (see `auth::revocations`).
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::sessions;
+use super::AnyConnection;
+
+/// Why a session ended; stored as text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    Logout,
+    RefreshReuse,
+    PasswordReset,
+    SignedOut,
+    Disabled,
+}
+
+impl Ended {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Logout => "logout",
+            Self::RefreshReuse => "refresh_reuse",
+            Self::PasswordReset => "password_reset",
+            Self::SignedOut => "signed_out",
+            Self::Disabled => "disabled",
+        }
+    }
+}
+
+/// A revoked session, as the revocation poll reads it.
+#[derive(Debug, Clone, Queryable)]
+pub struct Revoked {
+    pub id: String,
+    pub revoked_at: NaiveDateTime,
+}
+
+pub fn insert(
+    conn: &mut AnyConnection,
+    id: &str,
+    user_id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::insert_into(sessions::table)
+        .values((
+            sessions::id.eq(id),
+            sessions::user_id.eq(user_id),
+            sessions::created_at.eq(now),
+        ))
+        .execute(conn)
+}
+
+/// Ends one session; returns its id when this call ended it.
+pub fn revoke(
+    conn: &mut AnyConnection,
+    id: &str,
+    why: Ended,
+    now: NaiveDateTime,
+) -> QueryResult<Vec<String>> {
+    diesel::update(
+        sessions::table
+            .find(id)
+            .filter(sessions::revoked_at.is_null()),
+    )
+    .set((
+        sessions::revoked_at.eq(Some(now)),
+        sessions::revoked_reason.eq(Some(why.as_str())),
+    ))
+    .returning(sessions::id)
+    .get_results(conn)
+}
+
+/// Ends every open session of a user; returns the ids it ended.
+pub fn revoke_all_of_user(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    why: Ended,
+    now: NaiveDateTime,
+) -> QueryResult<Vec<String>> {
+    diesel::update(
+        sessions::table
+            .filter(sessions::user_id.eq(user_id))
+            .filter(sessions::revoked_at.is_null()),
+    )
+    .set((
+        sessions::revoked_at.eq(Some(now)),
+        sessions::revoked_reason.eq(Some(why.as_str())),
+    ))
+    .returning(sessions::id)
+    .get_results(conn)
+}
+
+/// Sessions revoked at or after `since`.
+pub fn revoked_since(conn: &mut AnyConnection, since: NaiveDateTime) -> QueryResult<Vec<Revoked>> {
+    sessions::table
+        .filter(sessions::revoked_at.ge(since))
+        .select((sessions::id, sessions::revoked_at.assume_not_null()))
+        .load(conn)
+}

@@ -1,0 +1,191 @@
+//! Sessions: what a sign-in opens, a refresh renews, and logout, a password
+//! reset, an operator's sign-out or disabling ends. A session is a row in
+//! `sessions`, the family of its rotating refresh tokens, and the `sid` of
+//! its access tokens; ending it ends all three (see `auth::revocations`).
+
+use std::time::Duration;
+
+use chrono::{NaiveDateTime, TimeDelta};
+
+use crate::auth::opaque::{hash_token, looks_like_token, new_token};
+use crate::auth::{JwtKeys, Revocations};
+use crate::db::sessions::{self, Ended};
+use crate::db::tokens::RefreshToken;
+use crate::db::users::User;
+use crate::db::{new_id, now, write_transaction, AnyConnection};
+use crate::domain::Role;
+
+use super::accounts::AccountError;
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TokenPair {
+    pub access_token: String,
+    pub token_type: &'static str,
+    pub expires_in: u64,
+    pub refresh_token: String,
+}
+
+/// What sessions need to know of the server.
+#[derive(Clone, Copy)]
+pub struct SessionSettings<'a> {
+    pub jwt: &'a JwtKeys,
+    pub refresh_ttl: Duration,
+    pub revocations: &'a Revocations,
+}
+
+/// A session opened inside the caller's transaction; its tokens are
+/// signed once that transaction has committed.
+pub struct Opened {
+    session_id: String,
+    refresh_token: String,
+}
+
+fn delta(d: Duration) -> TimeDelta {
+    TimeDelta::from_std(d).unwrap_or(TimeDelta::days(30))
+}
+
+/// Records a new session and its first refresh token.
+pub fn open(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    now: NaiveDateTime,
+    refresh_ttl: Duration,
+) -> diesel::QueryResult<Opened> {
+    let opened = Opened {
+        session_id: new_id(),
+        refresh_token: new_token(),
+    };
+    sessions::insert(conn, &opened.session_id, user_id, now)?;
+    RefreshToken::insert(
+        conn,
+        &hash_token(&opened.refresh_token),
+        &opened.session_id,
+        user_id,
+        now,
+        now + delta(refresh_ttl),
+    )?;
+    Ok(opened)
+}
+
+/// The tokens of an opened (committed) session.
+pub fn tokens(
+    settings: &SessionSettings<'_>,
+    user: &User,
+    opened: Opened,
+) -> Result<TokenPair, AccountError> {
+    let role: Role = user
+        .role
+        .parse()
+        .map_err(|_| anyhow::anyhow!("user {} has unknown role {:?}", user.id, user.role))?;
+    Ok(TokenPair {
+        access_token: settings.jwt.issue(&user.id, role, &opened.session_id)?,
+        token_type: "Bearer",
+        expires_in: settings.jwt.ttl().as_secs(),
+        refresh_token: opened.refresh_token,
+    })
+}
+
+/// Exchanges a refresh token for a new pair. A token that was already rotated
+/// (or revoked) is treated as stolen: its whole session is ended.
+pub fn refresh(
+    conn: &mut AnyConnection,
+    presented: &str,
+    settings: &SessionSettings<'_>,
+) -> Result<TokenPair, AccountError> {
+    if !looks_like_token(presented) {
+        return Err(AccountError::InvalidToken);
+    }
+    let hash = hash_token(presented);
+    let now = now();
+    let new_refresh = new_token();
+    // The revocation must commit even though the caller gets an error, so the
+    // transaction returns an outcome rather than failing.
+    enum Outcome {
+        Rotated(User, String),
+        Reused(Vec<String>),
+        Invalid,
+    }
+    let outcome = write_transaction(conn, |conn| -> Result<Outcome, AccountError> {
+        let Some(token) = RefreshToken::find(conn, &hash)? else {
+            return Ok(Outcome::Invalid);
+        };
+        let reused = |conn: &mut AnyConnection| -> Result<Outcome, AccountError> {
+            RefreshToken::revoke_family(conn, &token.family_id, now)?;
+            let ended = sessions::revoke(conn, &token.family_id, Ended::RefreshReuse, now)?;
+            Ok(Outcome::Reused(ended))
+        };
+        if token.revoked_at.is_some() || token.rotated_at.is_some() {
+            return reused(conn);
+        }
+        if token.expires_at <= now {
+            return Ok(Outcome::Invalid);
+        }
+        if !RefreshToken::rotate(conn, &hash, now)? {
+            // A concurrent refresh rotated it first: the same token twice.
+            return reused(conn);
+        }
+        let Some(user) = User::find(conn, &token.user_id)?.filter(|u| u.disabled_at.is_none())
+        else {
+            return Ok(Outcome::Invalid);
+        };
+        RefreshToken::insert(
+            conn,
+            &hash_token(&new_refresh),
+            &token.family_id,
+            &user.id,
+            now,
+            now + delta(settings.refresh_ttl),
+        )?;
+        Ok(Outcome::Rotated(user, token.family_id))
+    })?;
+    match outcome {
+        Outcome::Rotated(user, session_id) => tokens(
+            settings,
+            &user,
+            Opened {
+                session_id,
+                refresh_token: new_refresh,
+            },
+        ),
+        Outcome::Reused(ended) => {
+            settings.revocations.note(&ended, now);
+            tracing::warn!("refresh token reuse detected; session ended");
+            Err(AccountError::RefreshTokenReused)
+        }
+        Outcome::Invalid => Err(AccountError::InvalidToken),
+    }
+}
+
+/// Ends the session the refresh token belongs to, with its access tokens.
+/// Answers the same for an unknown token, so logout cannot probe tokens.
+pub fn logout(
+    conn: &mut AnyConnection,
+    presented: &str,
+    revocations: &Revocations,
+) -> Result<(), AccountError> {
+    if !looks_like_token(presented) {
+        return Ok(());
+    }
+    let now = now();
+    let ended = write_transaction(conn, |conn| {
+        let Some(token) = RefreshToken::find(conn, &hash_token(presented))? else {
+            return Ok(Vec::new());
+        };
+        RefreshToken::revoke_family(conn, &token.family_id, now)?;
+        sessions::revoke(conn, &token.family_id, Ended::Logout, now)
+    })?;
+    revocations.note(&ended, now);
+    Ok(())
+}
+
+/// Ends every session of a user inside the caller's transaction; returns
+/// the sessions ended, for [`Revocations::note`] once it has committed.
+pub fn end_all(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    why: Ended,
+    now: NaiveDateTime,
+) -> diesel::QueryResult<Vec<String>> {
+    RefreshToken::revoke_all_of_user(conn, user_id, now)?;
+    sessions::revoke_all_of_user(conn, user_id, why, now)
+}

@@ -1,0 +1,172 @@
+//! Operators disable an account (sign-in refused, every session ended,
+//! audited) and enable it again.
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::helpers::{spawn_app, unique_email, PASSWORD};
+
+#[tokio::test]
+async fn a_disabled_user_is_signed_out_everywhere_and_cannot_sign_in_until_enabled() {
+    let app = spawn_app().await;
+    let other = app.spawn_sibling(&[]).await;
+    let operator = app.operator().await;
+    let email = unique_email("banned");
+    let (id, access, refresh) = app.signed_up(&email, "investor").await;
+
+    let disabled = app
+        .post(
+            format!("/api/v1/operator/users/{id}/disable"),
+            Some(&operator.token),
+            json!({"reason": "Chargeback fraud under investigation"}),
+        )
+        .await;
+    assert_eq!(disabled.status, 200, "{}", disabled.body);
+    assert_eq!(disabled.body["user"]["disabled"], true);
+    assert!(disabled.body["user"]["disabled_at"].is_string());
+    assert_eq!(disabled.body["sessions_ended"], 1);
+
+    app.get("/api/v1/me", Some(&access))
+        .await
+        .assert_problem(401, "session_revoked");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let elsewhere = loop {
+        let reply = other.get("/api/v1/me", Some(&access)).await;
+        if reply.status != 200 || Instant::now() > deadline {
+            break reply;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    elsewhere.assert_problem(401, "session_revoked");
+    app.post(
+        "/api/v1/auth/refresh",
+        None,
+        json!({"refresh_token": refresh}),
+    )
+    .await
+    .assert_problem(401, "refresh_token_reused");
+    // The right password learns the account is disabled; a wrong one learns nothing.
+    app.login(&email, PASSWORD)
+        .await
+        .assert_problem(403, "account_disabled");
+    app.login(&email, "a wrong password guess")
+        .await
+        .assert_problem(401, "invalid_credentials");
+    // No reset mail for a disabled account, with the usual answer.
+    let reset = app
+        .post(
+            "/api/v1/auth/password-reset/request",
+            None,
+            json!({"email": email}),
+        )
+        .await;
+    assert_eq!(reset.status, 202);
+
+    let enabled = app
+        .post(
+            format!("/api/v1/operator/users/{id}/enable"),
+            Some(&operator.token),
+            json!({}),
+        )
+        .await;
+    assert_eq!(enabled.status, 200, "{}", enabled.body);
+    assert_eq!(enabled.body["user"]["disabled"], false);
+    assert!(enabled.body["user"]["disabled_at"].is_null());
+    let back = app.login(&email, PASSWORD).await;
+    assert_eq!(back.status, 200, "{}", back.body);
+    assert_eq!(
+        app.get("/api/v1/me", back.body["access_token"].as_str())
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        app.emails_to(&email)
+            .iter()
+            .filter(|m| m.header("Subject").contains("Reset your password"))
+            .count(),
+        0
+    );
+
+    let log = app
+        .get(
+            &format!("/api/v1/operator/audit-log?subject_id={id}"),
+            Some(&operator.token),
+        )
+        .await;
+    assert_eq!(log.status, 200, "{}", log.body);
+    let actions: Vec<&str> = log.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["subject_type"] == "user")
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert!(actions.contains(&"user.disabled"), "{actions:?}");
+    assert!(actions.contains(&"user.enabled"), "{actions:?}");
+    let record = log.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "user.disabled")
+        .unwrap();
+    assert_eq!(record["actor_id"], operator.id.as_str());
+    assert_eq!(
+        record["details"]["reason"],
+        "Chargeback fraud under investigation"
+    );
+}
+
+#[tokio::test]
+async fn operators_can_disable_other_operators_but_not_themselves() {
+    let app = spawn_app().await;
+    let first = app.operator().await;
+    let second = app.operator().await;
+    app.post(
+        format!("/api/v1/operator/users/{}/disable", first.id),
+        Some(&first.token),
+        json!({"reason": "oops"}),
+    )
+    .await
+    .assert_problem(409, "own_account");
+    let done = app
+        .post(
+            format!("/api/v1/operator/users/{}/disable", second.id),
+            Some(&first.token),
+            json!({"reason": "Laptop stolen"}),
+        )
+        .await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    app.get("/api/v1/me", Some(&second.token))
+        .await
+        .assert_problem(401, "session_revoked");
+    app.login(&second.email, PASSWORD)
+        .await
+        .assert_problem(403, "account_disabled");
+    // Disabling again is harmless; an unknown id is not found; investors may not.
+    let again = app
+        .post(
+            format!("/api/v1/operator/users/{}/disable", second.id),
+            Some(&first.token),
+            json!({"reason": "Still stolen"}),
+        )
+        .await;
+    assert_eq!(again.status, 200);
+    assert_eq!(again.body["user"]["disabled_at"], done.body["user"]["disabled_at"]);
+    app.post(
+        "/api/v1/operator/users/nobody/disable",
+        Some(&first.token),
+        json!({"reason": "x"}),
+    )
+    .await
+    .assert_problem(404, "not_found");
+    let (_, investor, _) = app.signed_up(&unique_email("nosy"), "investor").await;
+    app.post(
+        format!("/api/v1/operator/users/{}/enable", second.id),
+        Some(&investor),
+        json!({}),
+    )
+    .await
+    .assert_problem(403, "forbidden");
+}
