@@ -103,7 +103,10 @@ pub async fn register(
             client_ip: &ip.0,
             email: &registration.email,
         };
-        app.config.rate_limits.hit(conn, attempt).map_err(AccountError::from)?;
+        app.config
+            .rate_limits
+            .hit(conn, attempt)
+            .map_err(AccountError::from)?;
         Ok(accounts::register(
             conn,
             registration,
@@ -150,7 +153,10 @@ pub async fn resend_verification(
             client_ip: &ip.0,
             email: &email,
         };
-        app.config.rate_limits.hit(conn, attempt).map_err(AccountError::from)?;
+        app.config
+            .rate_limits
+            .hit(conn, attempt)
+            .map_err(AccountError::from)?;
         Ok(accounts::resend_verification(
             conn,
             &email,
@@ -183,7 +189,10 @@ pub async fn login(
     let app = state.clone();
     let pair = with_conn(&state, move |conn| {
         let attempt = Attempt::Login { client_ip: &ip.0 };
-        app.config.rate_limits.hit(conn, attempt).map_err(AccountError::from)?;
+        app.config
+            .rate_limits
+            .hit(conn, attempt)
+            .map_err(AccountError::from)?;
         Ok(sign_in::login(
             conn,
             &body.email,
@@ -241,7 +250,10 @@ pub async fn password_reset_request(
             client_ip: &ip.0,
             email: &email,
         };
-        app.config.rate_limits.hit(conn, attempt).map_err(AccountError::from)?;
+        app.config
+            .rate_limits
+            .hit(conn, attempt)
+            .map_err(AccountError::from)?;
         Ok(accounts::request_password_reset(
             conn,
             &email,

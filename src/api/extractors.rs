@@ -56,16 +56,19 @@ fn authenticate(req: &HttpRequest) -> Result<AuthUser, ApiError> {
             _ => ApiError::unauthorized("invalid_token", "The access token is not valid."),
         }
     })?;
-    state.revocations.check(&claims.sid).map_err(|refusal| match refusal {
-        Refusal::Revoked => ApiError::unauthorized(
-            "session_revoked",
-            "This session has ended (signed out, password changed or account disabled). \
+    state
+        .revocations
+        .check(&claims.sid)
+        .map_err(|refusal| match refusal {
+            Refusal::Revoked => ApiError::unauthorized(
+                "session_revoked",
+                "This session has ended (signed out, password changed or account disabled). \
              Sign in again.",
-        ),
-        Refusal::Stale => ApiError::unavailable(anyhow::anyhow!(
-            "the list of ended sessions has not been refreshed for too long"
-        )),
-    })?;
+            ),
+            Refusal::Stale => ApiError::unavailable(anyhow::anyhow!(
+                "the list of ended sessions has not been refreshed for too long"
+            )),
+        })?;
     Ok(AuthUser {
         id: claims.sub,
         role: claims.role,

@@ -116,7 +116,11 @@ pub async fn patch(
     let b = body.into_inner();
     let patch = TermsPatch {
         title: b.title.as_deref().map(offering::tidy_title).transpose()?,
-        summary: b.summary.as_deref().map(offering::tidy_summary).transpose()?,
+        summary: b
+            .summary
+            .as_deref()
+            .map(offering::tidy_summary)
+            .transpose()?,
         description: b
             .description
             .as_deref()

@@ -6,11 +6,14 @@
 //! cache nor the browser's disk keeps it. `Strict-Transport-Security` is
 //! sent when the public URL is https.
 
-use actix_web::body::{EitherBody, MessageBody};
+use std::fmt;
+
+use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderMap, HeaderValue};
+use actix_web::http::StatusCode;
 use actix_web::middleware::Next;
-use actix_web::web;
+use actix_web::{web, HttpResponse, ResponseError};
 
 use super::AppState;
 
@@ -24,23 +27,58 @@ fn under(path: &str, prefix: &str) -> bool {
 pub async fn add(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
-    let private = PRIVATE_PREFIXES.iter().any(|p| under(req.path(), p))
-        || req.headers().contains_key(header::AUTHORIZATION);
-    let https = req
-        .app_data::<web::Data<AppState>>()
-        .is_some_and(|s| s.config.public_base_url.starts_with("https://"));
-    let request = req.request().clone();
-    // An error is rendered here, so that its answer carries the headers too.
-    let mut res = match next.call(req).await {
-        Ok(res) => res.map_into_left_body(),
-        Err(error) => ServiceResponse::from_err(error, request).map_into_right_body(),
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let kind = Kind {
+        private: PRIVATE_PREFIXES.iter().any(|p| under(req.path(), p))
+            || req.headers().contains_key(header::AUTHORIZATION),
+        https: req
+            .app_data::<web::Data<AppState>>()
+            .is_some_and(|s| s.config.public_base_url.starts_with("https://")),
     };
-    set(res.headers_mut(), private, https);
-    Ok(res)
+    match next.call(req).await {
+        Ok(mut res) => {
+            set(res.headers_mut(), kind);
+            Ok(res)
+        }
+        Err(error) => Err(Hardened { error, kind }.into()),
+    }
 }
 
-fn set(headers: &mut HeaderMap, private: bool, https: bool) {
+/// Which headers an answer gets beyond the fixed ones.
+#[derive(Debug, Clone, Copy)]
+struct Kind {
+    private: bool,
+    https: bool,
+}
+
+/// An error that left the inner services unrendered: rendered as it would
+/// have been, with the headers added. (The request cannot be kept to render
+/// it here: the router needs it unshared.)
+#[derive(Debug)]
+struct Hardened {
+    error: actix_web::Error,
+    kind: Kind,
+}
+
+impl fmt::Display for Hardened {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.error, f)
+    }
+}
+
+impl ResponseError for Hardened {
+    fn status_code(&self) -> StatusCode {
+        self.error.as_response_error().status_code()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut res = self.error.error_response();
+        set(res.headers_mut(), self.kind);
+        res
+    }
+}
+
+fn set(headers: &mut HeaderMap, Kind { private, https }: Kind) {
     let fixed = [
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::REFERRER_POLICY, "no-referrer"),

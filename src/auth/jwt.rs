@@ -153,7 +153,9 @@ mod tests {
         let old = keys(&format!("old:{OLD}"));
         let rotated = keys(&format!("new:{NEW},old:{OLD}"));
         let from_old = old.issue("user-1", Role::Investor, "session-1").unwrap();
-        let from_new = rotated.issue("user-1", Role::Investor, "session-1").unwrap();
+        let from_new = rotated
+            .issue("user-1", Role::Investor, "session-1")
+            .unwrap();
         assert_eq!(kid(&from_old).as_deref(), Some("old"));
         assert_eq!(kid(&from_new).as_deref(), Some("new"));
         assert!(rotated.verify(&from_old).is_ok());

@@ -1,5 +1,6 @@
 //! Pruning what only needs keeping for a while: answered Idempotency-Keys,
-//! sent emails and the bank's raw notifications. In bounded batches, each
+//! sent emails, the bank's raw notifications, rate-limit counts and the
+//! sign-in records of addresses not seen for a long time. In bounded batches, each
 //! its own short transaction, so pruning never holds a lock for long; safe
 //! on every instance at once (a row deleted by one is simply not found by
 //! the others). The ledger, the audit log and everything money depends on
@@ -32,7 +33,16 @@ pub struct Pruned {
     pub idempotency_keys: usize,
     pub sent_emails: usize,
     pub bank_events: usize,
+    pub rate_limit_windows: usize,
+    pub sign_in_addresses: usize,
 }
+
+/// Rate-limit windows are dropped this long after they started (twice the
+/// longest window a limit may have).
+const RATE_LIMIT_KEEP: i64 = 2 * crate::services::rate_limits::MAX_WINDOW_SECS;
+/// An address's failures, lock and "has signed in from here" are forgotten
+/// after this long without a sign-in attempt from it.
+const SIGN_IN_ADDRESS_KEEP: Duration = Duration::from_secs(90 * 24 * 3600);
 
 /// What is pruned: table, key columns, and the time column that ages it,
 /// with an extra condition.
@@ -54,6 +64,12 @@ const SENT_EMAILS: Prunable = Prunable {
     key: "id",
     aged_by: "sent_at",
     only: "sent_at IS NOT NULL",
+};
+const SIGN_IN_ADDRESSES: Prunable = Prunable {
+    table: "sign_in_addresses",
+    key: "(email, client_ip)",
+    aged_by: "COALESCE(last_failure_at, last_success_at)",
+    only: "(last_success_at IS NULL OR last_success_at < $1)",
 };
 const BANK_EVENTS: Prunable = Prunable {
     table: "bank_events",
@@ -119,5 +135,13 @@ pub fn prune(
         )?,
         sent_emails: prune_table(conn, &SENT_EMAILS, cutoff(now, retention.sent_emails))?,
         bank_events: prune_table(conn, &BANK_EVENTS, cutoff(now, retention.bank_events))?,
+        rate_limit_windows: write_transaction(conn, |conn| {
+            super::rate_limits::prune(conn, now.and_utc().timestamp() - RATE_LIMIT_KEEP)
+        })?,
+        sign_in_addresses: prune_table(
+            conn,
+            &SIGN_IN_ADDRESSES,
+            cutoff(now, SIGN_IN_ADDRESS_KEEP),
+        )?,
     })
 }

@@ -88,9 +88,6 @@ pub fn record_success(
 /// Lifts every lock on an email (its owner proved control of the mailbox).
 pub fn clear_email(conn: &mut AnyConnection, email: &str) -> QueryResult<usize> {
     diesel::update(t::table.filter(t::email.eq(email)))
-        .set((
-            t::failures.eq(0),
-            t::locked_until.eq(None::<NaiveDateTime>),
-        ))
+        .set((t::failures.eq(0), t::locked_until.eq(None::<NaiveDateTime>)))
         .execute(conn)
 }

@@ -104,7 +104,13 @@ mod tests {
 
     #[test]
     fn nothing_visible_is_nothing() {
-        for raw in ["", "   ", "\u{200B}\u{200C}\u{200D}", "\u{2800}", "\u{3164}\u{FEFF}"] {
+        for raw in [
+            "",
+            "   ",
+            "\u{200B}\u{200C}\u{200D}",
+            "\u{2800}",
+            "\u{3164}\u{FEFF}",
+        ] {
             assert_eq!(clean("n", raw, 10, Lines::One).unwrap(), "", "{raw:?}");
             assert!(required("n", raw, 10, Lines::One).is_err(), "{raw:?}");
         }

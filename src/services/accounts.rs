@@ -244,7 +244,12 @@ pub fn confirm_password_reset(
         spend_all_user_tokens(conn, &user_id, PURPOSE_PASSWORD_RESET, now)?;
         User::set_password_hash(conn, &user_id, &hash, now)?;
         sign_in::clear_email(conn, &user.email)?;
-        Ok(sessions::end_all(conn, &user_id, Ended::PasswordReset, now)?)
+        Ok(sessions::end_all(
+            conn,
+            &user_id,
+            Ended::PasswordReset,
+            now,
+        )?)
     })?;
     revocations.note(&ended, now);
     Ok(())

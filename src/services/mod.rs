@@ -10,8 +10,8 @@ pub mod profiles;
 pub mod rate_limits;
 pub mod sessions;
 pub mod sign_in;
-pub mod user_admin;
 pub mod subscriptions;
+pub mod user_admin;
 pub mod views;
 pub mod wallet;
 

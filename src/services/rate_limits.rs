@@ -36,9 +36,7 @@ impl Limit {
         let (max, window) = raw.split_once('/').ok_or_else(bad)?;
         let max: u32 = max.trim().parse().map_err(|_| bad())?;
         let window = window.trim();
-        let split = window
-            .find(|c: char| !c.is_ascii_digit())
-            .ok_or_else(bad)?;
+        let split = window.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
         let (count, unit) = window.split_at(split);
         let count: u64 = if count.is_empty() {
             1
@@ -215,7 +213,9 @@ mod tests {
         assert_eq!(Limit::parse("3/h"), Ok(Some(Limit::per(3, 3600))));
         assert_eq!(Limit::parse("1/1d"), Ok(Some(Limit::per(1, 86_400))));
         assert_eq!(Limit::parse("OFF"), Ok(None));
-        for bad in ["", "20", "20/", "20/1", "0/1h", "20/0s", "20/2d", "x/1h", "20/1w", "-1/1h"] {
+        for bad in [
+            "", "20", "20/", "20/1", "0/1h", "20/0s", "20/2d", "x/1h", "20/1w", "-1/1h",
+        ] {
             assert!(Limit::parse(bad).is_err(), "{bad}");
         }
     }

@@ -167,12 +167,18 @@ fn record_failure(
         let in_a_row = User::record_failed_login(conn, user_id, now)?;
         if let Some(lock) = policy.lock_for(in_a_row, policy.account_failures) {
             User::lock(conn, user_id, now + lock)?;
-            tracing::warn!(user = user_id, "sign-in from new addresses locked after failures");
+            tracing::warn!(
+                user = user_id,
+                "sign-in from new addresses locked after failures"
+            );
         }
         if in_a_row >= policy.alert_after
             && User::claim_sign_in_alert(conn, user_id, now, now - ALERT_QUIET)?
         {
-            enqueue(conn, &templates::failed_sign_ins(owner, in_a_row, client_ip))?;
+            enqueue(
+                conn,
+                &templates::failed_sign_ins(owner, in_a_row, client_ip),
+            )?;
         }
         Ok(())
     })

@@ -397,11 +397,17 @@ async fn using_one_reset_link_spends_every_other() {
             json!({"token": token, "new_password": password}),
         )
     };
-    assert_eq!(confirm(&tokens[0], "the first new password").await.status, 204);
+    assert_eq!(
+        confirm(&tokens[0], "the first new password").await.status,
+        204
+    );
     confirm(&tokens[1], "the second new password")
         .await
         .assert_problem(401, "invalid_token");
-    assert_eq!(app.login(&email, "the first new password").await.status, 200);
+    assert_eq!(
+        app.login(&email, "the first new password").await.status,
+        200
+    );
 }
 
 #[tokio::test]

@@ -70,8 +70,7 @@ async fn a_concurrent_burst_of_registrations_gets_exactly_the_limit_through() {
     ])
     .await;
     let emails: Vec<String> = (0..20).map(|_| unique_email("burst")).collect();
-    let replies =
-        join_all(emails.iter().map(|e| register_from(&app, "203.0.113.3", e))).await;
+    let replies = join_all(emails.iter().map(|e| register_from(&app, "203.0.113.3", e))).await;
     assert_eq!(replies.iter().filter(|r| r.status == 201).count(), 5);
     for reply in replies.iter().filter(|r| r.status != 201) {
         assert_limited(reply);
@@ -129,11 +128,31 @@ async fn reset_requests_are_limited_per_address() {
     .await;
     let path = "/api/v1/auth/password-reset/request";
     for _ in 0..3 {
-        let reply = post_from(&app, "203.0.113.4", path, json!({"email": unique_email("a")})).await;
+        let reply = post_from(
+            &app,
+            "203.0.113.4",
+            path,
+            json!({"email": unique_email("a")}),
+        )
+        .await;
         assert_eq!(reply.status, 202, "{}", reply.body);
     }
-    assert_limited(&post_from(&app, "203.0.113.4", path, json!({"email": unique_email("a")})).await);
-    let other = post_from(&app, "203.0.113.5", path, json!({"email": unique_email("a")})).await;
+    assert_limited(
+        &post_from(
+            &app,
+            "203.0.113.4",
+            path,
+            json!({"email": unique_email("a")}),
+        )
+        .await,
+    );
+    let other = post_from(
+        &app,
+        "203.0.113.5",
+        path,
+        json!({"email": unique_email("a")}),
+    )
+    .await;
     assert_eq!(other.status, 202);
 }
 
@@ -151,7 +170,13 @@ async fn verification_mail_can_be_resent_within_its_limits() {
     let path = "/api/v1/auth/verify-email/resend";
     let resent = post_from(&app, "203.0.113.6", path, json!({"email": email})).await;
     assert_eq!(resent.status, 202, "{}", resent.body);
-    let ghost = post_from(&app, "203.0.113.6", path, json!({"email": unique_email("g")})).await;
+    let ghost = post_from(
+        &app,
+        "203.0.113.6",
+        path,
+        json!({"email": unique_email("g")}),
+    )
+    .await;
     assert_eq!((ghost.status, &ghost.body), (resent.status, &resent.body));
 
     let first_token = first.link_token("/verify-email?token=");
@@ -171,13 +196,21 @@ async fn verification_mail_can_be_resent_within_its_limits() {
     }
     assert_ne!(second_token, first_token, "a new link was mailed");
     let verified = app
-        .post("/api/v1/auth/verify-email", None, json!({"token": second_token}))
+        .post(
+            "/api/v1/auth/verify-email",
+            None,
+            json!({"token": second_token}),
+        )
         .await;
     assert_eq!(verified.status, 200, "{}", verified.body);
     // Using one link spent the other.
-    app.post("/api/v1/auth/verify-email", None, json!({"token": first_token}))
-        .await
-        .assert_problem(401, "invalid_token");
+    app.post(
+        "/api/v1/auth/verify-email",
+        None,
+        json!({"token": first_token}),
+    )
+    .await
+    .assert_problem(401, "invalid_token");
 
     // A verified account gets the same answer and no mail; the per-email
     // count goes on regardless.

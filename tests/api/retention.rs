@@ -74,3 +74,39 @@ async fn keys_sent_emails_and_bank_events_are_pruned_and_the_books_are_not() {
     let (ok, report) = app.verify_ledger();
     assert!(ok, "{report}");
 }
+
+#[tokio::test]
+async fn old_rate_limit_counts_and_forgotten_sign_in_addresses_are_pruned() {
+    let app = spawn_app_with(&[("RETENTION_INTERVAL_SECS", "1")]).await;
+    let now = chrono::Utc::now().timestamp();
+    app.execute(&format!(
+        "INSERT INTO rate_limits (bucket, window_start, hits) VALUES \
+         ('register:address:203.0.113.1', {old}, 3), ('register:address:203.0.113.1', {now}, 1)",
+        old = now - 3 * 86_400,
+    ));
+    app.execute(
+        "INSERT INTO sign_in_addresses (email, client_ip, failures, last_failure_at, last_success_at) VALUES \
+         ('gone@example.com', '203.0.113.2', 3, '2020-01-01 00:00:00', NULL), \
+         ('old-home@example.com', '203.0.113.3', 0, NULL, '2020-01-01 00:00:00'), \
+         ('home@example.com', '203.0.113.4', 0, '2020-01-01 00:00:00', '2099-01-01 00:00:00')",
+    );
+    let pruned = eventually(Duration::from_secs(20), || {
+        app.count("rate_limits") == 1 && app.count("sign_in_addresses") == 1
+    })
+    .await;
+    assert!(
+        pruned,
+        "left: {} windows, {} addresses",
+        app.count("rate_limits"),
+        app.count("sign_in_addresses")
+    );
+    assert_eq!(
+        app.count(&format!("rate_limits WHERE window_start = {now}")),
+        1
+    );
+    assert_eq!(
+        app.count("sign_in_addresses WHERE email = 'home@example.com'"),
+        1,
+        "an address signed in from recently is kept"
+    );
+}

@@ -38,7 +38,9 @@ fn field(reply: &Reply, name: &str) -> String {
 #[tokio::test]
 async fn logout_ends_its_access_tokens_here_at_once_and_on_other_servers_soon() {
     let app = spawn_app().await;
-    let other = app.spawn_sibling(&[("SESSION_REVOCATION_POLL_MS", "")]).await;
+    let other = app
+        .spawn_sibling(&[("SESSION_REVOCATION_POLL_MS", "")])
+        .await;
     let email = unique_email("out");
     let (_, access, refresh_token) = app.signed_up(&email, "investor").await;
     let second = app.login(&email, PASSWORD).await;
@@ -61,7 +63,10 @@ async fn logout_ends_its_access_tokens_here_at_once_and_on_other_servers_soon() 
         .assert_problem(401, "session_revoked");
     // Only that session ended: the user's other sign-in still works.
     let other_session = field(&second, "access_token");
-    assert_eq!(app.get("/api/v1/me", Some(&other_session)).await.status, 200);
+    assert_eq!(
+        app.get("/api/v1/me", Some(&other_session)).await.status,
+        200
+    );
     assert_eq!(
         other.get("/api/v1/me", Some(&other_session)).await.status,
         200
@@ -76,14 +81,21 @@ async fn logout_ends_its_access_tokens_here_at_once_and_on_other_servers_soon() 
 #[tokio::test]
 async fn a_stolen_access_token_is_refused_after_the_owners_password_reset_on_another_server() {
     let app = spawn_app().await;
-    let other = app.spawn_sibling(&[("SESSION_REVOCATION_POLL_MS", "")]).await;
+    let other = app
+        .spawn_sibling(&[("SESSION_REVOCATION_POLL_MS", "")])
+        .await;
     let email = unique_email("stolen");
     let (_, _, _) = app.signed_up(&email, "investor").await;
     // The attacker signed in with the stolen password, on the other server.
     let stolen = other.login(&email, PASSWORD).await;
-    let (stolen_access, stolen_refresh) =
-        (field(&stolen, "access_token"), field(&stolen, "refresh_token"));
-    assert_eq!(other.get("/api/v1/me", Some(&stolen_access)).await.status, 200);
+    let (stolen_access, stolen_refresh) = (
+        field(&stolen, "access_token"),
+        field(&stolen, "refresh_token"),
+    );
+    assert_eq!(
+        other.get("/api/v1/me", Some(&stolen_access)).await.status,
+        200
+    );
 
     // The owner resets the password through the first server.
     let asked = app
@@ -138,7 +150,10 @@ async fn reuse_of_a_spent_refresh_token_ends_the_sessions_access_tokens() {
     let renewed = refresh(&app, &first_refresh).await;
     assert_eq!(renewed.status, 200, "{}", renewed.body);
     let renewed_access = field(&renewed, "access_token");
-    assert_eq!(app.get("/api/v1/me", Some(&renewed_access)).await.status, 200);
+    assert_eq!(
+        app.get("/api/v1/me", Some(&renewed_access)).await.status,
+        200
+    );
 
     refresh(&app, &first_refresh)
         .await
@@ -227,9 +242,9 @@ async fn concurrent_subscriptions_on_a_revoked_session_move_no_money() {
         .await;
     assert_eq!(signed_out.status, 200, "{}", signed_out.body);
 
-    let replies = join_all((0..30).map(|i| {
-        app.subscribe(&investor, &offering, json!(1), format!("revoked-{i}"))
-    }))
+    let replies = join_all(
+        (0..30).map(|i| app.subscribe(&investor, &offering, json!(1), format!("revoked-{i}"))),
+    )
     .await;
     for reply in &replies {
         reply.assert_problem(401, "session_revoked");
@@ -242,10 +257,9 @@ async fn concurrent_subscriptions_on_a_revoked_session_move_no_money() {
         token: field(&login, "access_token"),
         ..investor
     };
-    let replies = join_all(
-        (0..10).map(|i| app.subscribe(&fresh, &offering, json!(1), format!("fresh-{i}"))),
-    )
-    .await;
+    let replies =
+        join_all((0..10).map(|i| app.subscribe(&fresh, &offering, json!(1), format!("fresh-{i}"))))
+            .await;
     assert!(replies.iter().all(|r| r.status == 201), "{replies:?}");
     assert_eq!(app.available(&fresh).await, 1_000_000 - 10 * 100);
     app.assert_books_balance(&operator).await;

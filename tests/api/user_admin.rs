@@ -153,7 +153,10 @@ async fn operators_can_disable_other_operators_but_not_themselves() {
         )
         .await;
     assert_eq!(again.status, 200);
-    assert_eq!(again.body["user"]["disabled_at"], done.body["user"]["disabled_at"]);
+    assert_eq!(
+        again.body["user"]["disabled_at"],
+        done.body["user"]["disabled_at"]
+    );
     app.post(
         "/api/v1/operator/users/nobody/disable",
         Some(&first.token),
