@@ -9,7 +9,7 @@ use crate::domain::{DisplayName, Email, FieldError, Password, Role};
 use crate::error::ApiError;
 use crate::services::accounts::{self, AccountError, Registration};
 use crate::services::rate_limits::Attempt;
-use crate::services::sessions::{self, SessionSettings};
+use crate::services::sessions;
 use crate::services::sign_in;
 
 use super::blocking::with_conn;
@@ -33,7 +33,8 @@ impl From<AccountError> for ApiError {
             AccountError::Locked { retry_after_secs } => ApiError::new(
                 StatusCode::LOCKED,
                 "account_locked",
-                "Too many failed logins: the account is locked for a while.",
+                "Too many failed sign-ins: sign-in from here is paused. \
+                 Try again after Retry-After seconds.",
             )
             .retry_after(retry_after_secs),
             AccountError::Disabled => ApiError::new(
@@ -64,16 +65,6 @@ pub struct RegisterBody {
     password: String,
     display_name: String,
     role: String,
-}
-
-impl AppState {
-    fn sessions(&self) -> SessionSettings<'_> {
-        SessionSettings {
-            jwt: &self.jwt,
-            refresh_ttl: self.config.refresh_token_ttl,
-            revocations: &self.revocations,
-        }
-    }
 }
 
 pub async fn register(

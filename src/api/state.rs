@@ -6,6 +6,7 @@ use crate::auth::{JwtKeys, Revocations};
 use crate::config::Config;
 use crate::db::DbPool;
 use crate::pipeline::Pipeline;
+use crate::services::sessions::SessionSettings;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -15,4 +16,15 @@ pub struct AppState {
     pub jwt: JwtKeys,
     /// Sessions whose access tokens are refused.
     pub revocations: Arc<Revocations>,
+}
+
+impl AppState {
+    /// What opening and renewing sessions needs of the server.
+    pub fn sessions(&self) -> SessionSettings<'_> {
+        SessionSettings {
+            jwt: &self.jwt,
+            refresh_ttl: self.config.refresh_token_ttl,
+            revocations: &self.revocations,
+        }
+    }
 }

@@ -4,7 +4,6 @@
 //! so every instance shares one count. The count is taken before anything
 //! else is looked at, so a refusal says nothing about which accounts exist.
 
-use std::fmt;
 use std::time::Duration;
 
 use crate::auth::opaque::hash_token;
@@ -57,12 +56,6 @@ impl Limit {
             ));
         }
         Ok(Some(Self::per(max, secs)))
-    }
-}
-
-impl fmt::Display for Limit {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}s", self.max, self.window.as_secs())
     }
 }
 
