@@ -79,6 +79,20 @@ pub fn client_ip(req: &HttpRequest) -> Option<IpAddr> {
     })
 }
 
+/// The bucket an address counts in for rate limits and lockouts: an IPv4
+/// address as is, an IPv6 address by its /64 (one subscriber's network:
+/// whoever has one can pick any of its 2^64 addresses).
+pub fn limit_key(ip: IpAddr) -> String {
+    match ip.to_canonical() {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            let network = std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0);
+            format!("{network}/64")
+        }
+    }
+}
+
 /// The client behind `peer`, given the request's headers.
 pub fn resolve(peer: IpAddr, headers: &HeaderMap, trusted: &TrustedProxies) -> IpAddr {
     let peer = peer.to_canonical();
@@ -246,6 +260,16 @@ fn node(text: &str) -> Hop {
 mod tests {
     use super::*;
     use actix_web::http::header::HeaderValue;
+
+    #[test]
+    fn ipv6_clients_count_by_their_64() {
+        let key = |s: &str| limit_key(s.parse().unwrap());
+        assert_eq!(key("203.0.113.7"), "203.0.113.7");
+        assert_eq!(key("::ffff:203.0.113.7"), "203.0.113.7");
+        assert_eq!(key("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
+        assert_eq!(key("2001:db8:1:2:ffff:1:2:3"), "2001:db8:1:2::/64");
+        assert_ne!(key("2001:db8:1:3::1"), key("2001:db8:1:2::1"));
+    }
 
     fn trusted(list: &str) -> TrustedProxies {
         TrustedProxies::parse(list).unwrap()

@@ -111,9 +111,10 @@ role_extractor!(
     OperatorUser, Role::Operator, "operators"
 );
 
-/// The address the request came from: the TCP peer, or what our trusted
-/// proxies forwarded (see [`super::client_ip`]), so a client cannot pick its
-/// own rate-limit bucket.
+/// The address the request came from, as rate limits and lockouts count it:
+/// the TCP peer, or what our trusted proxies forwarded (see
+/// [`super::client_ip`]), so a client cannot pick its own bucket; IPv6 by
+/// its /64 ([`super::client_ip::limit_key`]).
 pub struct ClientIp(pub String);
 
 impl FromRequest for ClientIp {
@@ -122,7 +123,7 @@ impl FromRequest for ClientIp {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let ip = super::client_ip::client_ip(req)
-            .map(|ip| ip.to_string())
+            .map(super::client_ip::limit_key)
             .unwrap_or_else(|| "unknown".to_string());
         ready(Ok(ClientIp(ip)))
     }

@@ -9,6 +9,7 @@ diesel::table! {
         display_name -> Text,
         role -> Text,
         email_verified_at -> Nullable<Timestamp>,
+        // No longer used (see `sign_in_emails`); kept for older servers.
         failed_logins -> Integer,
         locked_until -> Nullable<Timestamp>,
         created_at -> Timestamp,
@@ -59,6 +60,15 @@ diesel::table! {
         locked_until -> Nullable<Timestamp>,
         last_failure_at -> Nullable<Timestamp>,
         last_success_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    sign_in_emails (email) {
+        email -> Text,
+        failures -> Integer,
+        locked_until -> Nullable<Timestamp>,
+        last_failure_at -> Timestamp,
     }
 }
 

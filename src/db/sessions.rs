@@ -51,6 +51,19 @@ pub fn insert(
         .execute(conn)
 }
 
+/// Locks a session's row for the rest of the transaction and says whether
+/// it is still open (`None`: no such session). Taken before its refresh
+/// tokens by everything that renews or ends a session, so a renewal and a
+/// revocation never interleave.
+pub fn hold(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<bool>> {
+    diesel::update(sessions::table.find(id))
+        .set(sessions::user_id.eq(sessions::user_id))
+        .returning(sessions::revoked_at)
+        .get_result::<Option<NaiveDateTime>>(conn)
+        .optional()
+        .map(|row| row.map(|revoked_at| revoked_at.is_none()))
+}
+
 /// Ends one session; returns its id when this call ended it.
 pub fn revoke(
     conn: &mut AnyConnection,

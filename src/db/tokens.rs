@@ -28,6 +28,24 @@ pub fn insert_user_token(
         .execute(conn)
 }
 
+/// The user an unused, unexpired token belongs to (a read: see
+/// [`consume_user_token`] to spend it).
+pub fn find_user_token(
+    conn: &mut AnyConnection,
+    token_hash: &str,
+    purpose: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Option<String>> {
+    user_tokens::table
+        .find(token_hash)
+        .filter(user_tokens::purpose.eq(purpose))
+        .filter(user_tokens::used_at.is_null())
+        .filter(user_tokens::expires_at.gt(now))
+        .select(user_tokens::user_id)
+        .first(conn)
+        .optional()
+}
+
 /// Spends a single-use token: succeeds for exactly one caller, and only while
 /// it is unused and unexpired. Returns the user it belongs to.
 pub fn consume_user_token(

@@ -15,8 +15,6 @@ pub struct User {
     pub display_name: String,
     pub role: String,
     pub email_verified_at: Option<NaiveDateTime>,
-    pub failed_logins: i32,
-    pub locked_until: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub disabled_at: Option<NaiveDateTime>,
 }
@@ -55,26 +53,31 @@ impl User {
         diesel::insert_into(users::table).values(new).execute(conn)
     }
 
-    /// Counts a failed sign-in from any address; returns the failures in a row.
-    pub fn record_failed_login(
+    /// Locks the user's row for the rest of the transaction, while the
+    /// password is still `password_hash` and the account is enabled; false
+    /// if either changed (a reset or disabling committed meanwhile).
+    pub fn hold_for_sign_in(
         conn: &mut AnyConnection,
         id: &str,
-        now: NaiveDateTime,
-    ) -> QueryResult<i32> {
-        diesel::update(users::table.find(id))
-            .set((
-                users::failed_logins.eq(users::failed_logins + 1),
-                users::updated_at.eq(now),
-            ))
-            .returning(users::failed_logins)
-            .get_result(conn)
+        password_hash: &str,
+    ) -> QueryResult<bool> {
+        diesel::update(
+            users::table
+                .find(id)
+                .filter(users::password_hash.eq(password_hash))
+                .filter(users::disabled_at.is_null()),
+        )
+        .set(users::updated_at.eq(users::updated_at))
+        .execute(conn)
+        .map(|n| n == 1)
     }
 
-    /// Locks sign-in from addresses the account has not signed in from before.
-    pub fn lock(conn: &mut AnyConnection, id: &str, until: NaiveDateTime) -> QueryResult<usize> {
+    /// Locks the user's row for the rest of the transaction.
+    pub fn hold(conn: &mut AnyConnection, id: &str) -> QueryResult<bool> {
         diesel::update(users::table.find(id))
-            .set(users::locked_until.eq(Some(until)))
+            .set(users::updated_at.eq(users::updated_at))
             .execute(conn)
+            .map(|n| n == 1)
     }
 
     /// Claims the right to email the owner about failed sign-ins: true for
@@ -112,15 +115,6 @@ impl User {
             .execute(conn)
     }
 
-    pub fn clear_failed_logins(conn: &mut AnyConnection, id: &str) -> QueryResult<usize> {
-        diesel::update(users::table.find(id))
-            .set((
-                users::failed_logins.eq(0),
-                users::locked_until.eq(None::<NaiveDateTime>),
-            ))
-            .execute(conn)
-    }
-
     pub fn mark_email_verified(
         conn: &mut AnyConnection,
         id: &str,
@@ -145,12 +139,7 @@ impl User {
         now: NaiveDateTime,
     ) -> QueryResult<usize> {
         diesel::update(users::table.find(id))
-            .set((
-                users::password_hash.eq(hash),
-                users::failed_logins.eq(0),
-                users::locked_until.eq(None::<NaiveDateTime>),
-                users::updated_at.eq(now),
-            ))
+            .set((users::password_hash.eq(hash), users::updated_at.eq(now)))
             .execute(conn)
     }
 }

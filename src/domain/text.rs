@@ -32,6 +32,15 @@ fn bidi_control(c: char) -> bool {
     matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
+/// Invisible characters that real text needs inside a word: joiners
+/// (emoji sequences, Indic and Arabic scripts), variation selectors and
+/// direction marks.
+fn needed_inside(c: char) -> bool {
+    matches!(c,
+        '\u{200C}' | '\u{200D}' | '\u{FE00}'..='\u{FE0F}' | '\u{E0100}'..='\u{E01EF}'
+        | '\u{200E}' | '\u{200F}' | '\u{061C}')
+}
+
 fn blank(c: char) -> bool {
     c.is_whitespace() || invisible(c)
 }
@@ -44,17 +53,25 @@ pub fn clean(
     lines: Lines,
 ) -> Result<String, FieldError> {
     let text: String = raw.replace("\r\n", "\n").nfc().collect();
-    let allowed = |c: char| lines == Lines::Many && (c == '\n' || c == '\t');
-    if text
-        .chars()
-        .any(|c| (c.is_control() && !allowed(c)) || bidi_control(c))
-    {
+    let allowed = |c: char| lines == Lines::Many && matches!(c, '\n' | '\t');
+    let line_break = |c: char| matches!(c, '\u{2028}' | '\u{2029}');
+    if text.chars().any(|c| {
+        (c.is_control() && !allowed(c)) || bidi_control(c) || (lines == Lines::One && line_break(c))
+    }) {
         return Err(FieldError::new(
             field,
             "must not contain control characters or direction overrides",
         ));
     }
     let text = text.trim_matches(blank);
+    // On one line (names, titles) an invisible character inside the text
+    // only serves to make two different values look alike.
+    if lines == Lines::One && text.chars().any(|c| invisible(c) && !needed_inside(c)) {
+        return Err(FieldError::new(
+            field,
+            "must not contain invisible characters such as zero-width spaces",
+        ));
+    }
     if text.chars().count() > max_chars {
         return Err(FieldError::new(
             field,
@@ -100,6 +117,19 @@ mod tests {
         // Joiners inside a word (emoji sequences, Indic scripts) stay.
         let family = "a\u{200D}b";
         assert_eq!(clean("n", family, 10, Lines::One).unwrap(), family);
+    }
+
+    #[test]
+    fn one_line_values_refuse_invisible_characters_inside() {
+        for raw in [
+            "Ad\u{200B}a",
+            "A\u{2060}da",
+            "Ad\u{FEFF}a",
+            "Ada\u{2028}Lovelace",
+        ] {
+            assert!(clean("n", raw, 20, Lines::One).is_err(), "{raw:?}");
+        }
+        assert!(clean("n", "Ad\u{200B}a", 20, Lines::Many).is_ok());
     }
 
     #[test]

@@ -11,8 +11,8 @@ use crate::auth::password::hash_password;
 use crate::auth::Revocations;
 use crate::db::sessions::Ended;
 use crate::db::tokens::{
-    consume_user_token, insert_user_token, spend_all_user_tokens, PURPOSE_PASSWORD_RESET,
-    PURPOSE_VERIFY_EMAIL,
+    consume_user_token, find_user_token, insert_user_token, spend_all_user_tokens,
+    PURPOSE_PASSWORD_RESET, PURPOSE_VERIFY_EMAIL,
 };
 use crate::db::users::{NewUser, User};
 use crate::db::{new_id, now, sign_in, write_transaction, AnyConnection};
@@ -235,12 +235,25 @@ pub fn confirm_password_reset(
     if !looks_like_token(token) {
         return Err(AccountError::InvalidToken);
     }
+    let token_hash = hash_token(token);
+    // A made-up token costs a lookup, not an argon2 hash.
+    if find_user_token(conn, &token_hash, PURPOSE_PASSWORD_RESET, now())?.is_none() {
+        return Err(AccountError::InvalidToken);
+    }
     let hash = hash_password(new_password.expose())?;
     let now = now();
     let ended = write_transaction(conn, |conn| -> Result<_, AccountError> {
-        let user_id = consume_user_token(conn, &hash_token(token), PURPOSE_PASSWORD_RESET, now)?
+        let user_id = find_user_token(conn, &token_hash, PURPOSE_PASSWORD_RESET, now)?
+            .ok_or(AccountError::InvalidToken)?;
+        // The user's row first: of two links used at once, the second waits
+        // here and then finds itself spent by the first.
+        User::hold(conn, &user_id)?;
+        consume_user_token(conn, &token_hash, PURPOSE_PASSWORD_RESET, now)?
             .ok_or(AccountError::InvalidToken)?;
         let user = User::find(conn, &user_id)?.ok_or(AccountError::InvalidToken)?;
+        if user.disabled_at.is_some() {
+            return Err(AccountError::Disabled);
+        }
         spend_all_user_tokens(conn, &user_id, PURPOSE_PASSWORD_RESET, now)?;
         User::set_password_hash(conn, &user_id, &hash, now)?;
         sign_in::clear_email(conn, &user.email)?;

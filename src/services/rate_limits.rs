@@ -49,7 +49,7 @@ impl Limit {
             "d" => 86_400,
             _ => return Err(bad()),
         };
-        let secs = count * unit_secs;
+        let secs = count.saturating_mul(unit_secs);
         if max == 0 || secs == 0 || secs > 86_400 {
             return Err(format!(
                 "{raw:?}: the count must be at least 1 and the window 1s to 1d"

@@ -110,10 +110,17 @@ pub fn refresh(
             return Ok(Outcome::Invalid);
         };
         let reused = |conn: &mut AnyConnection| -> Result<Outcome, AccountError> {
-            RefreshToken::revoke_family(conn, &token.family_id, now)?;
             let ended = sessions::revoke(conn, &token.family_id, Ended::RefreshReuse, now)?;
+            RefreshToken::revoke_family(conn, &token.family_id, now)?;
             Ok(Outcome::Reused(ended))
         };
+        // The session first: a revocation committing meanwhile (a reset, a
+        // sign-out) is seen here, never after the new token is written.
+        match sessions::hold(conn, &token.family_id)? {
+            None => return Ok(Outcome::Invalid),
+            Some(false) => return reused(conn),
+            Some(true) => {}
+        }
         if token.revoked_at.is_some() || token.rotated_at.is_some() {
             return reused(conn);
         }
@@ -167,12 +174,13 @@ pub fn logout(
         return Ok(());
     }
     let now = now();
-    let ended = write_transaction(conn, |conn| {
+    let ended = write_transaction(conn, |conn| -> diesel::QueryResult<_> {
         let Some(token) = RefreshToken::find(conn, &hash_token(presented))? else {
             return Ok(Vec::new());
         };
+        let ended = sessions::revoke(conn, &token.family_id, Ended::Logout, now)?;
         RefreshToken::revoke_family(conn, &token.family_id, now)?;
-        sessions::revoke(conn, &token.family_id, Ended::Logout, now)
+        Ok(ended)
     })?;
     revocations.note(&ended, now);
     Ok(())
@@ -186,6 +194,8 @@ pub fn end_all(
     why: Ended,
     now: NaiveDateTime,
 ) -> diesel::QueryResult<Vec<String>> {
+    // Sessions before tokens, in the order `refresh` takes them.
+    let ended = sessions::revoke_all_of_user(conn, user_id, why, now)?;
     RefreshToken::revoke_all_of_user(conn, user_id, now)?;
-    sessions::revoke_all_of_user(conn, user_id, why, now)
+    Ok(ended)
 }

@@ -6,14 +6,18 @@
 //! each further failure after a lock doubles it, up to an hour. A flood from
 //! one address therefore never locks the owner out from another. Against
 //! guessing spread over many addresses, failures are also counted per
-//! account, whatever the address: after twenty in a row the account accepts
+//! email, whatever the address: after twenty in a row the account accepts
 //! sign-ins only from addresses it has signed in from before, for the same
 //! growing periods. The owner is emailed (at most hourly) once failures pile
 //! up; a password reset lifts every lock.
 //!
 //! Unknown emails are counted and locked exactly like known ones, and every
 //! refusal takes one argon2 verification, so neither the answers nor their
-//! timing tell which accounts exist.
+//! timing tell which accounts exist. Locks are checked again after the
+//! password (argon2 may queue under load), in the transaction that opens
+//! the session, which also holds the user's row: a sign-in racing a
+//! password reset or disabling either commits first (and is ended by it)
+//! or is refused.
 
 use std::time::Duration;
 
@@ -78,6 +82,28 @@ fn seconds_until(now: NaiveDateTime, until: NaiveDateTime) -> u64 {
     (millis as u64).div_ceil(1000)
 }
 
+/// The lock that refuses this attempt, if any: the address's own, or the
+/// email's when the address has never signed in to it.
+fn lock_in_force(
+    conn: &mut AnyConnection,
+    email: &str,
+    client_ip: &str,
+    now: NaiveDateTime,
+) -> diesel::QueryResult<Option<NaiveDateTime>> {
+    let address = sign_in::find(conn, email, client_ip)?;
+    if let Some(until) = address
+        .as_ref()
+        .and_then(|a| a.locked_until)
+        .filter(|until| *until > now)
+    {
+        return Ok(Some(until));
+    }
+    if address.is_some_and(|a| a.last_success_at.is_some()) {
+        return Ok(None);
+    }
+    Ok(sign_in::email_locked_until(conn, email)?.filter(|until| *until > now))
+}
+
 /// Checks the password and opens a new session.
 pub fn login(
     conn: &mut AnyConnection,
@@ -92,30 +118,15 @@ pub fn login(
         return Err(AccountError::InvalidCredentials);
     };
     let email = email.as_str();
-    let now = now();
-    let address = sign_in::find(conn, email, client_ip)?;
-    if let Some(until) = address
-        .as_ref()
-        .and_then(|a| a.locked_until)
-        .filter(|until| *until > now)
-    {
+    let locked = |until: NaiveDateTime, now: NaiveDateTime| AccountError::Locked {
+        retry_after_secs: seconds_until(now, until),
+    };
+    let before = now();
+    if let Some(until) = lock_in_force(conn, email, client_ip, before)? {
         verify_against_dummy(password);
-        return Err(AccountError::Locked {
-            retry_after_secs: seconds_until(now, until),
-        });
+        return Err(locked(until, before));
     }
     let user = User::find_by_email(conn, email)?;
-    let known_address = address.is_some_and(|a| a.last_success_at.is_some());
-    if let Some(until) = user
-        .as_ref()
-        .and_then(|u| u.locked_until)
-        .filter(|until| *until > now && !known_address)
-    {
-        verify_against_dummy(password);
-        return Err(AccountError::Locked {
-            retry_after_secs: seconds_until(now, until),
-        });
-    }
     let verified = match &user {
         Some(user) => verify_password(password, &user.password_hash),
         None => {
@@ -123,6 +134,8 @@ pub fn login(
             false
         }
     };
+    // The check may have queued behind others: what it records starts now.
+    let now = now();
     let user = match user {
         Some(user) if verified => user,
         other => {
@@ -135,50 +148,54 @@ pub fn login(
     if user.disabled_at.is_some() {
         return Err(AccountError::Disabled);
     }
-    let opened = write_transaction(conn, |conn| {
-        if user.failed_logins > 0 || user.locked_until.is_some() {
-            User::clear_failed_logins(conn, &user.id)?;
+    let opened = write_transaction(conn, |conn| -> Result<_, AccountError> {
+        // Locks placed while the password was being checked still refuse;
+        // a password reset or disabling committed meanwhile does too.
+        if let Some(until) = lock_in_force(conn, email, client_ip, now)? {
+            return Err(locked(until, now));
+        }
+        if !User::hold_for_sign_in(conn, &user.id, &user.password_hash)? {
+            return Err(AccountError::InvalidCredentials);
         }
         sign_in::record_success(conn, email, client_ip, now)?;
-        sessions::open(conn, &user.id, now, settings.refresh_ttl)
+        Ok(sessions::open(conn, &user.id, now, settings.refresh_ttl)?)
     })?;
     sessions::tokens(settings, &user, opened)
 }
 
 /// Counts a failed sign-in from `client_ip`, locks what has earned a lock,
-/// and emails the owner when failures pile up.
+/// and emails the owner (if the email has one) when failures pile up.
 fn record_failure(
     conn: &mut AnyConnection,
     email: &str,
     client_ip: &str,
-    user: Option<(&str, &str)>,
+    owner: Option<(&str, &str)>,
     policy: &LockoutPolicy,
     now: NaiveDateTime,
 ) -> Result<(), AccountError> {
     write_transaction(conn, |conn| {
+        // Rows in the order every sign-in transaction takes them: the user,
+        // the address's record, the email's record.
+        if let Some((user_id, _)) = owner {
+            User::hold(conn, user_id)?;
+        }
         let from_here = sign_in::record_failure(conn, email, client_ip, now)?;
         if let Some(lock) = policy.lock_for(from_here, policy.address_failures) {
             sign_in::lock(conn, email, client_ip, now + lock)?;
             tracing::warn!(client_ip, "sign-in locked for an address after failures");
         }
-        let Some((user_id, owner)) = user else {
+        let in_a_row = sign_in::record_email_failure(conn, email, now)?;
+        if let Some(lock) = policy.lock_for(in_a_row, policy.account_failures) {
+            sign_in::lock_email(conn, email, now + lock)?;
+            tracing::warn!("sign-in from new addresses locked for an email after failures");
+        }
+        let Some((user_id, to)) = owner else {
             return Ok(());
         };
-        let in_a_row = User::record_failed_login(conn, user_id, now)?;
-        if let Some(lock) = policy.lock_for(in_a_row, policy.account_failures) {
-            User::lock(conn, user_id, now + lock)?;
-            tracing::warn!(
-                user = user_id,
-                "sign-in from new addresses locked after failures"
-            );
-        }
         if in_a_row >= policy.alert_after
             && User::claim_sign_in_alert(conn, user_id, now, now - ALERT_QUIET)?
         {
-            enqueue(
-                conn,
-                &templates::failed_sign_ins(owner, in_a_row, client_ip),
-            )?;
+            enqueue(conn, &templates::failed_sign_ins(to, in_a_row, client_ip))?;
         }
         Ok(())
     })

@@ -27,6 +27,16 @@ async fn display_names_of_only_invisible_characters_are_refused() {
         reply.assert_problem(422, "invalid_field");
         assert_eq!(reply.body["field"], "display_name", "{}", reply.body);
     }
+    // Nor may a name hide one inside, to pass for another.
+    let lookalike = app
+        .post(
+            "/api/v1/auth/register",
+            None,
+            json!({"email": unique_email("ada"), "password": PASSWORD,
+                   "display_name": "Ad\u{200B}a", "role": "investor"}),
+        )
+        .await;
+    lookalike.assert_problem(422, "invalid_field");
     assert_eq!(app.count("users"), 0);
 }
 

@@ -264,3 +264,73 @@ async fn concurrent_subscriptions_on_a_revoked_session_move_no_money() {
     assert_eq!(app.available(&fresh).await, 1_000_000 - 10 * 100);
     app.assert_books_balance(&operator).await;
 }
+
+#[tokio::test]
+async fn a_refresh_racing_a_password_reset_does_not_outlive_it() {
+    let app = spawn_app().await;
+    let other = app.spawn_sibling(&[]).await;
+    let email = unique_email("race");
+    let (id, _, _) = app.signed_up(&email, "investor").await;
+    let stolen = other.login(&email, PASSWORD).await;
+    app.post(
+        "/api/v1/auth/password-reset/request",
+        None,
+        json!({"email": email}),
+    )
+    .await;
+    let token = app
+        .wait_for_email(&email, "Reset your password")
+        .await
+        .link_token("/reset-password?token=");
+
+    // The thief renews as fast as it can on one server while the owner
+    // resets on the other.
+    let thief = async {
+        let mut held = (
+            field(&stolen, "refresh_token"),
+            field(&stolen, "access_token"),
+        );
+        for _ in 0..500 {
+            let renewed = refresh(&other, &held.0).await;
+            if renewed.status != 200 {
+                break;
+            }
+            held = (
+                field(&renewed, "refresh_token"),
+                field(&renewed, "access_token"),
+            );
+        }
+        held
+    };
+    let owner = async {
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        app.post(
+            "/api/v1/auth/password-reset/confirm",
+            None,
+            json!({"token": token, "new_password": "the owner's new password"}),
+        )
+        .await
+    };
+    let ((last_refresh, last_access), done) = tokio::join!(thief, owner);
+    assert_eq!(done.status, 204, "{}", done.body);
+
+    // Nothing the thief holds outlives the reset.
+    assert_eq!(
+        app.count(&format!(
+            "sessions WHERE user_id = '{id}' AND revoked_at IS NULL"
+        )),
+        0
+    );
+    assert_eq!(
+        app.count(&format!(
+            "refresh_tokens WHERE user_id = '{id}' AND revoked_at IS NULL"
+        )),
+        0
+    );
+    refresh(&other, &last_refresh)
+        .await
+        .assert_problem(401, "refresh_token_reused");
+    refused_within(&other, &last_access, Duration::from_secs(5))
+        .await
+        .assert_problem(401, "session_revoked");
+}

@@ -28,6 +28,19 @@ ALTER TABLE users ADD COLUMN disabled_at TIMESTAMP;
 -- When the owner was last emailed about failed sign-ins (at most hourly).
 ALTER TABLE users ADD COLUMN sign_in_alert_at TIMESTAMP;
 
+-- Failed sign-ins per email from any address, for the lock that spares the
+-- addresses an account has signed in from before. Keyed by the email as
+-- typed, like `sign_in_addresses`, so unknown emails lock the same way.
+-- (`users.failed_logins` and `users.locked_until` are no longer used; they
+-- stay while servers of the previous version may still run, as does
+-- `login_throttle`.)
+CREATE TABLE sign_in_emails (
+    email            TEXT PRIMARY KEY,
+    failures         INTEGER NOT NULL DEFAULT 0,
+    locked_until     TIMESTAMP,
+    last_failure_at  TIMESTAMP NOT NULL
+);
+
 -- Failed sign-ins per (email, client address), so a flood from one address
 -- locks that address out of that account, not the owner elsewhere. Keyed by
 -- the email as typed (normalised), whether or not an account has it, so a
@@ -52,5 +65,3 @@ CREATE TABLE rate_limits (
     PRIMARY KEY (bucket, window_start)
 );
 CREATE INDEX rate_limits_window_idx ON rate_limits (window_start);
-
-DROP TABLE login_throttle;
