@@ -8,7 +8,7 @@ use serde_json::json;
 use crate::domain::{DisplayName, Email, FieldError, Password, Role};
 use crate::error::ApiError;
 use crate::services::accounts::{self, AccountError, Registration};
-use crate::services::rate_limits::Attempt;
+use crate::services::rate_limits::{Attempt, LimitError};
 use crate::services::sessions;
 use crate::services::sign_in;
 
@@ -19,6 +19,20 @@ use super::AppState;
 impl From<FieldError> for ApiError {
     fn from(e: FieldError) -> Self {
         ApiError::invalid_field(e.field, format!("{} {}", e.field, e.message))
+    }
+}
+
+impl From<LimitError> for ApiError {
+    fn from(e: LimitError) -> Self {
+        match e {
+            LimitError::Exceeded(e) => ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                "Too many attempts of this kind. Try again after Retry-After seconds.",
+            )
+            .retry_after(e.retry_after_secs),
+            LimitError::Database(e) => ApiError::from(e),
+        }
     }
 }
 
@@ -42,12 +56,6 @@ impl From<AccountError> for ApiError {
                 "account_disabled",
                 "This account has been disabled. Contact support.",
             ),
-            AccountError::RateLimited(e) => ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate_limited",
-                "Too many attempts of this kind. Try again after Retry-After seconds.",
-            )
-            .retry_after(e.retry_after_secs),
             AccountError::InvalidToken => ApiError::unauthorized("invalid_token", detail),
             AccountError::RefreshTokenReused => {
                 ApiError::unauthorized("refresh_token_reused", detail)
@@ -94,10 +102,7 @@ pub async fn register(
             client_ip: &ip.0,
             email: &registration.email,
         };
-        app.config
-            .rate_limits
-            .hit(conn, attempt)
-            .map_err(AccountError::from)?;
+        app.config.rate_limits.hit(conn, attempt)?;
         Ok(accounts::register(
             conn,
             registration,
@@ -144,10 +149,7 @@ pub async fn resend_verification(
             client_ip: &ip.0,
             email: &email,
         };
-        app.config
-            .rate_limits
-            .hit(conn, attempt)
-            .map_err(AccountError::from)?;
+        app.config.rate_limits.hit(conn, attempt)?;
         Ok(accounts::resend_verification(
             conn,
             &email,
@@ -180,10 +182,7 @@ pub async fn login(
     let app = state.clone();
     let pair = with_conn(&state, move |conn| {
         let attempt = Attempt::Login { client_ip: &ip.0 };
-        app.config
-            .rate_limits
-            .hit(conn, attempt)
-            .map_err(AccountError::from)?;
+        app.config.rate_limits.hit(conn, attempt)?;
         Ok(sign_in::login(
             conn,
             &body.email,
@@ -241,10 +240,7 @@ pub async fn password_reset_request(
             client_ip: &ip.0,
             email: &email,
         };
-        app.config
-            .rate_limits
-            .hit(conn, attempt)
-            .map_err(AccountError::from)?;
+        app.config.rate_limits.hit(conn, attempt)?;
         Ok(accounts::request_password_reset(
             conn,
             &email,

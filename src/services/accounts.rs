@@ -19,7 +19,6 @@ use crate::db::{new_id, now, sign_in, write_transaction, AnyConnection};
 use crate::domain::{DisplayName, Email, Password, Role};
 use crate::mail::{enqueue, templates};
 
-use super::rate_limits::{Exceeded, LimitError};
 use super::sessions;
 
 const VERIFY_EMAIL_TTL_HOURS: i64 = 24;
@@ -35,8 +34,6 @@ pub enum AccountError {
     Locked { retry_after_secs: u64 },
     #[error("the account is disabled")]
     Disabled,
-    #[error(transparent)]
-    RateLimited(#[from] Exceeded),
     #[error("the token is invalid, used or expired")]
     InvalidToken,
     #[error("the refresh token was already used; every session of that login is revoked")]
@@ -45,15 +42,6 @@ pub enum AccountError {
     Database(#[from] DieselError),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
-}
-
-impl From<LimitError> for AccountError {
-    fn from(e: LimitError) -> Self {
-        match e {
-            LimitError::Exceeded(e) => Self::RateLimited(e),
-            LimitError::Database(e) => Self::Database(e),
-        }
-    }
 }
 
 /// What a user may see of their account.

@@ -183,11 +183,7 @@ async fn the_per_address_rate_limit_answers_429_with_retry_after() {
     }
     let limited = app.login(&email, PASSWORD).await;
     limited.assert_problem(429, "rate_limited");
-    let retry: u64 = limited.headers["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let retry = limited.retry_after();
     assert!((1..=60).contains(&retry), "{retry}");
 }
 

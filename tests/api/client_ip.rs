@@ -7,10 +7,7 @@ use std::future::Future;
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{read, spawn_app_with, unique_email, TestApp};
-
-/// The test client connects over loopback.
-const LOOPBACK: &str = "127.0.0.1/32,::1/128";
+use crate::helpers::{read, spawn_app_with, unique_email, TestApp, LOOPBACK};
 
 async fn login_via(app: &TestApp, email: &str, header: (&str, &str)) -> StatusCode {
     let resp = app

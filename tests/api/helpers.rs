@@ -19,6 +19,9 @@ use serde_json::{json, Value};
 pub const PASSWORD: &str = "correct horse battery staple";
 pub const JWT_SECRET: &str = "test-secret-that-is-long-enough-0123456789";
 pub const BANK_SECRET: &str = "test-bank-webhook-secret";
+/// `TRUSTED_PROXIES` for tests that pose as many clients: the test client
+/// connects over loopback, which is then trusted to name the client.
+pub const LOOPBACK: &str = "127.0.0.1/32,::1/128";
 
 pub struct TestApp {
     pub address: String,
@@ -184,6 +187,15 @@ pub struct Reply {
 }
 
 impl Reply {
+    /// The `Retry-After` header, in seconds.
+    pub fn retry_after(&self) -> u64 {
+        self.headers["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap()
+    }
+
     pub fn code(&self) -> &str {
         self.body["code"].as_str().unwrap_or("")
     }
@@ -267,6 +279,31 @@ impl TestApp {
     pub async fn post(&self, path: impl AsRef<str>, token: Option<&str>, body: Value) -> Reply {
         self.request(reqwest::Method::POST, path.as_ref(), token, Some(body))
             .await
+    }
+
+    /// A POST as the client at `ip` (the app must trust [`LOOPBACK`]).
+    pub async fn post_from(&self, ip: &str, path: &str, body: Value) -> Reply {
+        let resp = self
+            .client
+            .post(self.url(path))
+            .header("X-Forwarded-For", ip)
+            .json(&body)
+            .send()
+            .await
+            .expect("request sent");
+        read(resp).await
+    }
+
+    /// `GET /api/v1/me` with `token` until it is refused, for up to `within`.
+    pub async fn refused_within(&self, token: &str, within: Duration) -> Reply {
+        let deadline = Instant::now() + within;
+        loop {
+            let me = self.get("/api/v1/me", Some(token)).await;
+            if me.status != 200 || Instant::now() > deadline {
+                return me;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     pub async fn register(&self, email: &str, role: &str) -> Reply {

@@ -8,10 +8,8 @@ use std::time::Duration;
 use futures_util::future::join_all;
 use serde_json::json;
 
-use crate::helpers::{read, spawn_app_with, unique_email, Reply, TestApp, PASSWORD};
+use crate::helpers::{spawn_app_with, unique_email, Reply, TestApp, LOOPBACK, PASSWORD};
 
-/// The test client connects over loopback, which is trusted to forward.
-const LOOPBACK: &str = "127.0.0.1/32,::1/128";
 const WRONG: &str = "not the password at all";
 
 async fn lockout_app(extra: &[(&str, &str)]) -> TestApp {
@@ -21,23 +19,12 @@ async fn lockout_app(extra: &[(&str, &str)]) -> TestApp {
 }
 
 async fn login_from(app: &TestApp, ip: &str, email: &str, password: &str) -> Reply {
-    let resp = app
-        .client
-        .post(app.url("/api/v1/auth/login"))
-        .header("X-Forwarded-For", ip)
-        .json(&json!({"email": email, "password": password}))
-        .send()
-        .await
-        .unwrap();
-    read(resp).await
-}
-
-fn retry_after(reply: &Reply) -> u64 {
-    reply.headers["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap()
+    app.post_from(
+        ip,
+        "/api/v1/auth/login",
+        json!({"email": email, "password": password}),
+    )
+    .await
 }
 
 #[tokio::test]
@@ -55,7 +42,7 @@ async fn a_flood_from_one_address_locks_that_address_and_not_the_owner() {
     // Locked for that address, even with the right password, on every instance.
     let locked = login_from(&other_instance, attacker, &email, PASSWORD).await;
     locked.assert_problem(423, "account_locked");
-    assert!((1..=60).contains(&retry_after(&locked)), "{locked:?}");
+    assert!((1..=60).contains(&locked.retry_after()), "{locked:?}");
     // The owner, elsewhere, signs in as usual.
     let owner = login_from(&app, "198.51.100.20", &email, PASSWORD).await;
     assert_eq!(owner.status, 200, "{}", owner.body);
@@ -74,7 +61,7 @@ async fn each_failure_after_a_lock_doubles_it() {
     for _ in 0..3 {
         let locked = login_from(&app, ip, &email, PASSWORD).await;
         locked.assert_problem(423, "account_locked");
-        let wait = retry_after(&locked);
+        let wait = locked.retry_after();
         waits.push(wait);
         tokio::time::sleep(Duration::from_millis(wait * 1000 + 100)).await;
         // The lock is over; one more failure locks again, twice as long.
@@ -124,7 +111,7 @@ async fn the_lock_on_new_addresses_falls_alike_on_unknown_emails() {
         }
         let fresh = login_from(&app, &format!("192.0.2.{n}"), email, PASSWORD).await;
         fresh.assert_problem(423, "account_locked");
-        assert!((1..=60).contains(&retry_after(&fresh)), "{fresh:?}");
+        assert!((1..=60).contains(&fresh.retry_after()), "{fresh:?}");
     }
 }
 

@@ -7,25 +7,10 @@
 use futures_util::future::join_all;
 use serde_json::json;
 
-use crate::helpers::{read, spawn_app_with, unique_email, Reply, TestApp, PASSWORD};
-
-const LOOPBACK: &str = "127.0.0.1/32,::1/128";
-
-async fn post_from(app: &TestApp, ip: &str, path: &str, body: serde_json::Value) -> Reply {
-    let resp = app
-        .client
-        .post(app.url(path))
-        .header("X-Forwarded-For", ip)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    read(resp).await
-}
+use crate::helpers::{spawn_app_with, unique_email, Reply, TestApp, LOOPBACK, PASSWORD};
 
 async fn register_from(app: &TestApp, ip: &str, email: &str) -> Reply {
-    post_from(
-        app,
+    app.post_from(
         ip,
         "/api/v1/auth/register",
         json!({"email": email, "password": PASSWORD, "display_name": "Rate", "role": "investor"}),
@@ -35,11 +20,7 @@ async fn register_from(app: &TestApp, ip: &str, email: &str) -> Reply {
 
 fn assert_limited(reply: &Reply) {
     reply.assert_problem(429, "rate_limited");
-    let retry: u64 = reply.headers["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let retry = reply.retry_after();
     assert!((1..=86_400).contains(&retry), "{retry}");
 }
 
@@ -93,13 +74,13 @@ async fn reset_mail_is_limited_per_email_alike_for_unknown_emails() {
         let mut statuses = Vec::new();
         for i in 0..3 {
             // From a new address each time: the per-email count still holds.
-            let reply = post_from(
-                &app,
-                &format!("198.51.100.{i}"),
-                "/api/v1/auth/password-reset/request",
-                json!({"email": email}),
-            )
-            .await;
+            let reply = app
+                .post_from(
+                    &format!("198.51.100.{i}"),
+                    "/api/v1/auth/password-reset/request",
+                    json!({"email": email}),
+                )
+                .await;
             if reply.status == 429 {
                 assert_limited(&reply);
             }
@@ -128,31 +109,18 @@ async fn reset_requests_are_limited_per_address() {
     .await;
     let path = "/api/v1/auth/password-reset/request";
     for _ in 0..3 {
-        let reply = post_from(
-            &app,
-            "203.0.113.4",
-            path,
-            json!({"email": unique_email("a")}),
-        )
-        .await;
+        let reply = app
+            .post_from("203.0.113.4", path, json!({"email": unique_email("a")}))
+            .await;
         assert_eq!(reply.status, 202, "{}", reply.body);
     }
     assert_limited(
-        &post_from(
-            &app,
-            "203.0.113.4",
-            path,
-            json!({"email": unique_email("a")}),
-        )
-        .await,
+        &app.post_from("203.0.113.4", path, json!({"email": unique_email("a")}))
+            .await,
     );
-    let other = post_from(
-        &app,
-        "203.0.113.5",
-        path,
-        json!({"email": unique_email("a")}),
-    )
-    .await;
+    let other = app
+        .post_from("203.0.113.5", path, json!({"email": unique_email("a")}))
+        .await;
     assert_eq!(other.status, 202);
 }
 
@@ -168,15 +136,13 @@ async fn verification_mail_can_be_resent_within_its_limits() {
     assert_eq!(app.register(&email, "investor").await.status, 201);
     let first = app.wait_for_email(&email, "Confirm your email").await;
     let path = "/api/v1/auth/verify-email/resend";
-    let resent = post_from(&app, "203.0.113.6", path, json!({"email": email})).await;
+    let resent = app
+        .post_from("203.0.113.6", path, json!({"email": email}))
+        .await;
     assert_eq!(resent.status, 202, "{}", resent.body);
-    let ghost = post_from(
-        &app,
-        "203.0.113.6",
-        path,
-        json!({"email": unique_email("g")}),
-    )
-    .await;
+    let ghost = app
+        .post_from("203.0.113.6", path, json!({"email": unique_email("g")}))
+        .await;
     assert_eq!((ghost.status, &ghost.body), (resent.status, &resent.body));
 
     let first_token = first.link_token("/verify-email?token=");
@@ -215,16 +181,26 @@ async fn verification_mail_can_be_resent_within_its_limits() {
     // A verified account gets the same answer and no mail; the per-email
     // count goes on regardless.
     let before = app.emails_to(&email).len();
-    let again = post_from(&app, "203.0.113.7", path, json!({"email": email})).await;
+    let again = app
+        .post_from("203.0.113.7", path, json!({"email": email}))
+        .await;
     assert_eq!(again.status, 202);
-    assert_limited(&post_from(&app, "203.0.113.8", path, json!({"email": email})).await);
+    assert_limited(
+        &app.post_from("203.0.113.8", path, json!({"email": email}))
+            .await,
+    );
     // And the per-address count: 4 from one address, then refused.
     let from = "203.0.113.9";
     for _ in 0..4 {
-        let r = post_from(&app, from, path, json!({"email": unique_email("x")})).await;
+        let r = app
+            .post_from(from, path, json!({"email": unique_email("x")}))
+            .await;
         assert_eq!(r.status, 202);
     }
-    assert_limited(&post_from(&app, from, path, json!({"email": unique_email("x")})).await);
+    assert_limited(
+        &app.post_from(from, path, json!({"email": unique_email("x")}))
+            .await,
+    );
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert_eq!(app.emails_to(&email).len(), before);
 }

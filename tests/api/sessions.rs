@@ -2,25 +2,13 @@
 //! token, a password reset and an operator's sign-out refuse them at once
 //! on the server that ended the session, and within a poll on every other.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures_util::future::join_all;
 use serde_json::json;
 
 use crate::helpers::{spawn_app, unique_email, Reply, TestApp, PASSWORD};
 use crate::world::Person;
-
-/// `GET /api/v1/me` with `token` until it is refused, for up to `within`.
-async fn refused_within(app: &TestApp, token: &str, within: Duration) -> Reply {
-    let deadline = Instant::now() + within;
-    loop {
-        let me = app.get("/api/v1/me", Some(token)).await;
-        if me.status != 200 || Instant::now() > deadline {
-            return me;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
 
 async fn refresh(app: &TestApp, token: &str) -> Reply {
     app.post(
@@ -58,7 +46,8 @@ async fn logout_ends_its_access_tokens_here_at_once_and_on_other_servers_soon() 
         .await
         .assert_problem(401, "session_revoked");
     // The other server polls every second by default.
-    refused_within(&other, &access, Duration::from_secs(5))
+    other
+        .refused_within(&access, Duration::from_secs(5))
         .await
         .assert_problem(401, "session_revoked");
     // Only that session ended: the user's other sign-in still works.
@@ -119,7 +108,8 @@ async fn a_stolen_access_token_is_refused_after_the_owners_password_reset_on_ano
         .await;
     assert_eq!(done.status, 204, "{}", done.body);
 
-    refused_within(&other, &stolen_access, Duration::from_secs(5))
+    other
+        .refused_within(&stolen_access, Duration::from_secs(5))
         .await
         .assert_problem(401, "session_revoked");
     app.get("/api/v1/me", Some(&stolen_access))
@@ -189,7 +179,8 @@ async fn an_operator_signs_a_user_out_of_every_session() {
         app.get("/api/v1/me", Some(token))
             .await
             .assert_problem(401, "session_revoked");
-        refused_within(&other, token, Duration::from_secs(5))
+        other
+            .refused_within(token, Duration::from_secs(5))
             .await
             .assert_problem(401, "session_revoked");
     }
@@ -330,7 +321,8 @@ async fn a_refresh_racing_a_password_reset_does_not_outlive_it() {
     refresh(&other, &last_refresh)
         .await
         .assert_problem(401, "refresh_token_reused");
-    refused_within(&other, &last_access, Duration::from_secs(5))
+    other
+        .refused_within(&last_access, Duration::from_secs(5))
         .await
         .assert_problem(401, "session_revoked");
 }
