@@ -14,7 +14,7 @@ use tracing_actix_web::TracingLogger;
 use crate::api::{self, problems, request_id, security_headers, AppState, RequestSpan};
 use crate::auth::{JwtKeys, Revocations};
 use crate::config::Config;
-use crate::db::{build_pool, build_pool_with, run_migrations, DbPool};
+use crate::db::{build_pool_relaxed, build_pool_with, run_migrations, wait_for_database, DbPool};
 use crate::jobs::{spawn_periodic, Shutdown};
 use crate::mail::Relay;
 use crate::pipeline::Pipeline;
@@ -29,9 +29,8 @@ pub struct Application {
 impl Application {
     pub fn build(config: Config) -> anyhow::Result<Self> {
         {
-            // Without time limits: it may wait for another server's migrations.
-            let pool = build_pool(&config.database_url, 1).context("cannot open the database")?;
-            let mut conn = pool.get().context("cannot connect to the database")?;
+            let mut conn = wait_for_database(&config.database_url, config.database_startup_wait)
+                .context("cannot connect to the database")?;
             let applied = run_migrations(&mut conn)?;
             if applied > 0 {
                 tracing::info!(applied, "migrations applied");
@@ -146,7 +145,9 @@ impl Drop for StopJobsOnDrop {
 
 fn start_jobs(config: &Config, pool: &DbPool, shutdown: &Shutdown) -> anyhow::Result<()> {
     let instance = uuid::Uuid::new_v4().to_string();
-    let relay = Relay::new(pool.clone(), &config.mail, instance)
+    let relay_pool = build_pool_relaxed(&config.database_url, 1, config.database_timeouts)
+        .context("cannot open the database for the mail relay")?;
+    let relay = Relay::new(relay_pool, &config.mail, instance)
         .context("cannot set up the mail transport")?;
     spawn_periodic(
         "mail-relay",

@@ -67,6 +67,8 @@ pub struct Config {
     pub pipeline: crate::pipeline::Settings,
     /// PostgreSQL lock and statement time limits for the server's connections.
     pub database_timeouts: crate::db::Timeouts,
+    /// How long start-up waits for a database that cannot be reached yet.
+    pub database_startup_wait: Duration,
     /// How long answered Idempotency-Keys, sent emails and bank notifications
     /// are kept, and how often the pruning job runs.
     pub retention: crate::db::retention::Retention,
@@ -94,6 +96,9 @@ pub struct MailConfig {
     pub relay_interval: Duration,
     /// First retry delay; doubles with each failed attempt.
     pub retry_base: Duration,
+    /// How long a relay's claim on a message lasts unless renewed: how soon
+    /// another server sends what a killed one had claimed.
+    pub lease: Duration,
 }
 
 impl std::fmt::Debug for Config {
@@ -214,6 +219,7 @@ impl Config {
                 "MAIL_RETRY_BASE_MS",
                 Some(30_000u64),
             )?),
+            lease: Duration::from_secs(ranged(vars, "MAIL_LEASE_SECS", 120, 1..=86_400)?),
         };
         let bank_webhook_secret = vars.get("BANK_WEBHOOK_SECRET").map(String::into_bytes);
         let cors_allowed_origins = vars
@@ -348,6 +354,8 @@ impl Config {
                 0..=3_600_000,
             )?),
         };
+        let database_startup_wait =
+            Duration::from_secs(ranged(vars, "DATABASE_STARTUP_WAIT_SECS", 60, 0..=86_400)?);
         let retention = crate::db::retention::Retention {
             idempotency_keys: secs(vars, "IDEMPOTENCY_KEY_RETENTION_SECS", 7 * 24 * 3600)?,
             sent_emails: secs(vars, "SENT_EMAIL_RETENTION_SECS", 30 * 24 * 3600)?,
@@ -382,6 +390,7 @@ impl Config {
             seal_interval,
             pipeline,
             database_timeouts,
+            database_startup_wait,
             retention,
             retention_interval,
         })

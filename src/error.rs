@@ -9,6 +9,8 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use serde_json::{Map, Value};
 
+use crate::db::{CheckoutError, Fault};
+
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
 #[derive(Debug)]
@@ -89,7 +91,13 @@ impl ApiError {
     }
 
     /// Something went wrong on our side; the cause goes to the log only.
+    /// A cause that is the database's state (away, busy, full, read-only)
+    /// is answered as that fault, whatever path it took here.
     pub fn internal(source: impl Into<anyhow::Error>) -> Self {
+        let source = source.into();
+        if let Some(fault) = fault_in(&source) {
+            return Self::fault(fault, source);
+        }
         let mut e = Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal_error",
@@ -153,8 +161,12 @@ impl ResponseError for ApiError {
 
     fn error_response(&self) -> HttpResponse {
         if let Some(source) = &self.source {
-            if self.status.is_server_error() {
+            if self.status == StatusCode::INTERNAL_SERVER_ERROR {
                 tracing::error!(code = self.code, error = ?source, "request failed");
+            } else if self.status.is_server_error() {
+                // A fault of the database or an overload: expected, and
+                // logged where it is noticed (see `db::health`).
+                tracing::warn!(code = self.code, error = %source, "request not served");
             } else {
                 tracing::warn!(code = self.code, error = ?source, "request refused");
             }
@@ -175,37 +187,73 @@ impl From<diesel::result::Error> for ApiError {
     fn from(e: diesel::result::Error) -> Self {
         match e {
             diesel::result::Error::NotFound => ApiError::not_found("No such resource."),
-            other if is_busy(&other) => {
-                let mut busy = Self::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "database_busy",
-                    "The database is too busy to answer in time. Nothing was changed; try again shortly.",
-                )
-                .retry_after(1);
-                busy.source = Some(other.into());
-                busy
-            }
             other => ApiError::internal(other),
         }
     }
 }
 
-/// A statement that gave up waiting: PostgreSQL's `lock_timeout` or
-/// `statement_timeout` (SQLSTATE 55P03 / 57014, which diesel reports by
-/// message only), or SQLite's busy timeout. The transaction was rolled back.
-fn is_busy(e: &diesel::result::Error) -> bool {
-    let diesel::result::Error::DatabaseError(_, info) = e else {
-        return false;
-    };
-    let message = info.message();
-    message.starts_with("canceling statement due to lock timeout")
-        || message.starts_with("canceling statement due to statement timeout")
-        || message.starts_with("database is locked")
+impl ApiError {
+    /// The 503 for a fault of the database. Whatever the request was, it was
+    /// applied whole or not at all; a write sent with an Idempotency-Key
+    /// can be sent again with the same key to find out which.
+    pub fn fault(fault: Fault, source: impl Into<anyhow::Error>) -> Self {
+        let (code, detail, retry) = match fault {
+            Fault::Unavailable => (
+                "database_unavailable",
+                "The database cannot be reached right now. Nothing was changed, unless a retry with \
+                 the same Idempotency-Key answers otherwise; try again shortly.",
+                2,
+            ),
+            Fault::Busy => (
+                "database_busy",
+                "The database is too busy to answer in time. Nothing was changed; try again shortly.",
+                1,
+            ),
+            Fault::StorageFull => (
+                "storage_full",
+                "The database has no space left to write. Nothing was changed; try again later.",
+                30,
+            ),
+            Fault::ReadOnly => (
+                "database_read_only",
+                "The database takes no writes right now. Nothing was changed; try again later.",
+                30,
+            ),
+        };
+        let mut e = Self::new(StatusCode::SERVICE_UNAVAILABLE, code, detail).retry_after(retry);
+        e.source = Some(source.into());
+        e
+    }
 }
 
-impl From<diesel::r2d2::PoolError> for ApiError {
-    fn from(e: diesel::r2d2::PoolError) -> Self {
-        ApiError::unavailable(e)
+/// The database fault anywhere in an error's chain of causes.
+fn fault_in(error: &anyhow::Error) -> Option<Fault> {
+    error.chain().find_map(|cause| {
+        if let Some(e) = cause.downcast_ref::<diesel::result::Error>() {
+            return Fault::of(e);
+        }
+        match cause.downcast_ref::<CheckoutError>() {
+            Some(CheckoutError::Unreachable(_)) => Some(Fault::Unavailable),
+            _ => None,
+        }
+    })
+}
+
+impl From<CheckoutError> for ApiError {
+    fn from(e: CheckoutError) -> Self {
+        match e {
+            CheckoutError::Unreachable(_) => Self::fault(Fault::Unavailable, e),
+            CheckoutError::Exhausted => {
+                let mut busy = Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "overloaded",
+                    "The server has more requests than database connections right now. Try again shortly.",
+                )
+                .retry_after(1);
+                busy.source = Some(e.into());
+                busy
+            }
+        }
     }
 }
 

@@ -15,7 +15,7 @@ use actix_web::{FromRequest, HttpRequest, HttpResponse};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::db::idempotency::{claim, complete, release, Claim};
+use crate::db::idempotency::{claim, complete, release, release_soon, Claim};
 use crate::db::{write_transaction, AnyConnection};
 use crate::error::{ApiError, PROBLEM_JSON};
 
@@ -74,6 +74,7 @@ where
     F: FnOnce(&mut AnyConnection) -> Result<Value, ApiError> + Send + 'static,
 {
     let key = key.0;
+    let pool = state.pool.clone();
     let (status, body, replayed) = with_conn(state, move |conn| {
         let token = match claim(conn, &user_id, &key, &fingerprint)? {
             Claim::Acquired { token } => token,
@@ -102,9 +103,11 @@ where
                 complete(conn, &user_id, &key, token, e.status.as_u16(), &e.body().to_string())?;
                 Err(e)
             }
+            // Not done: let go of the key so that a retry runs. The
+            // connection may be what failed, so another is used if need be.
             Err(e) => {
-                if let Err(release_error) = release(conn, &user_id, &key, token) {
-                    tracing::error!(error = ?release_error, "could not release an idempotency key");
+                if release(conn, &user_id, &key, token).is_err() {
+                    release_soon(&pool, &user_id, &key, token);
                 }
                 Err(e)
             }

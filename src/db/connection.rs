@@ -22,25 +22,76 @@ pub(super) const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 15000; \
      PRAGMA synchronous = FULL; \
      PRAGMA foreign_keys = ON;";
 
-pub(super) fn establish_sqlite(path: &str) -> ConnectionResult<AnyConnection> {
+pub(super) fn establish_sqlite(path: &str, commits: Commits) -> ConnectionResult<AnyConnection> {
     use diesel::connection::SimpleConnection;
     let mut conn = diesel::SqliteConnection::establish(path)?;
     conn.batch_execute(SQLITE_PRAGMAS)
+        .and_then(|()| match commits {
+            Commits::Durable => Ok(()),
+            Commits::Relaxed => conn.batch_execute("PRAGMA synchronous = NORMAL;"),
+        })
         .map_err(|e| ConnectionError::BadConnection(e.to_string()))?;
     Ok(AnyConnection::Sqlite(conn))
+}
+
+/// Whether a connection's commits wait for the disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Commits {
+    /// A commit is on disk before it returns: money, and all that answers
+    /// a client.
+    Durable,
+    /// A commit may return before it is on disk (SQLite `synchronous =
+    /// NORMAL` in WAL mode, PostgreSQL `synchronous_commit = off`): it is
+    /// never torn, and survives this process being killed, but a crash of
+    /// the machine or of PostgreSQL may undo the last moments of them. Only
+    /// for bookkeeping whose loss repeats harmless work.
+    Relaxed,
 }
 
 pub(super) fn establish_postgres(
     url: &str,
     timeouts: &super::pool::Timeouts,
+    commits: Commits,
 ) -> ConnectionResult<AnyConnection> {
     use diesel::connection::SimpleConnection;
-    let mut conn = diesel::PgConnection::establish(url)?;
+    let mut conn = diesel::PgConnection::establish(&with_connect_timeout(url))?;
     conn.batch_execute(&format!(
-        "SET lock_timeout = {}; SET statement_timeout = {};",
+        "SET lock_timeout = {}; SET statement_timeout = {}; SET synchronous_commit = {};",
         timeouts.lock.as_millis(),
-        timeouts.statement.as_millis()
+        timeouts.statement.as_millis(),
+        match commits {
+            Commits::Durable => "on",
+            Commits::Relaxed => "off",
+        }
     ))
     .map_err(|e| ConnectionError::BadConnection(e.to_string()))?;
     Ok(AnyConnection::Postgresql(conn))
+}
+
+/// libpq waits for a connection without limit unless told: a server that
+/// vanished from the network would hold every checkout. Five seconds,
+/// unless the URL sets its own.
+fn with_connect_timeout(url: &str) -> std::borrow::Cow<'_, str> {
+    if url.contains("connect_timeout=") {
+        return url.into();
+    }
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}connect_timeout=5").into()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_connect_timeout_is_added_unless_the_url_has_one() {
+        use super::with_connect_timeout as t;
+        assert_eq!(t("postgres://h/db"), "postgres://h/db?connect_timeout=5");
+        assert_eq!(
+            t("postgres://h/db?sslmode=require"),
+            "postgres://h/db?sslmode=require&connect_timeout=5"
+        );
+        assert_eq!(
+            t("postgres://h/db?connect_timeout=2"),
+            "postgres://h/db?connect_timeout=2"
+        );
+    }
 }

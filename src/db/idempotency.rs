@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 use super::schema::idempotency_keys;
-use super::{now, write_transaction, AnyConnection};
+use super::{now, write_transaction, AnyConnection, DbPool};
 
 /// A request holding a key for longer than this is presumed dead: its
 /// transaction never committed, so another attempt may take the key over.
@@ -143,6 +143,41 @@ pub fn release(
             .filter(idempotency_keys::status_code.is_null()),
     )
     .execute(conn)
+}
+
+/// Releases a key whose request failed because the database went away
+/// under it: on a fresh connection now, or, while the database stays away,
+/// from a thread that keeps trying until the key would count as abandoned
+/// anyway. Until then a retry is answered `idempotency_in_progress`.
+pub fn release_soon(pool: &DbPool, user_id: &str, key: &str, token: NaiveDateTime) {
+    const EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+    let attempt = {
+        let (pool, user_id, key) = (pool.clone(), user_id.to_string(), key.to_string());
+        move || -> anyhow::Result<usize> {
+            let mut conn = pool.get()?;
+            Ok(release(&mut conn, &user_id, &key, token)?)
+        }
+    };
+    if attempt().is_ok() {
+        return;
+    }
+    let spawned = std::thread::Builder::new()
+        .name("idempotency-release".into())
+        .spawn(move || loop {
+            std::thread::sleep(EVERY);
+            match attempt() {
+                Ok(_) => return,
+                Err(e) if now() > token + ABANDONED_AFTER => {
+                    tracing::warn!(error = %e, "gave up releasing an idempotency key; \
+                        it counts as abandoned now");
+                    return;
+                }
+                Err(_) => {}
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::warn!(error = %e, "cannot start a thread to release an idempotency key");
+    }
 }
 
 /// One request's key in a group commit.

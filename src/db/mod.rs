@@ -28,6 +28,8 @@
 pub mod audit;
 pub mod bank;
 mod connection;
+pub mod faults;
+mod health;
 pub mod idempotency;
 pub mod job_failures;
 mod migrations;
@@ -41,6 +43,7 @@ pub mod retention;
 pub mod schema;
 pub mod sessions;
 pub mod sign_in;
+mod startup;
 pub mod subscriptions;
 pub mod tokens;
 mod transaction;
@@ -53,8 +56,13 @@ pub use connection::AnyConnection;
 
 /// The backend type of [`AnyConnection`], for boxed queries.
 pub type Backend = <AnyConnection as diesel::Connection>::Backend;
+pub use faults::Fault;
 pub use migrations::run_migrations;
-pub use pool::{build_pool, build_pool_with, ConnectionManager, DbPool, PooledConn, Timeouts};
+pub use pool::{
+    build_pool, build_pool_relaxed, build_pool_with, CheckoutError, ConnectionManager, DbPool,
+    PooledConn, Timeouts,
+};
+pub use startup::{wait_for_database, StartupError};
 pub use transaction::{read_snapshot, write_transaction};
 pub use url::{DatabaseUrl, DatabaseUrlError};
 

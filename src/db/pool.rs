@@ -1,19 +1,71 @@
-//! The r2d2 pool and its manager, which picks the backend by URL scheme.
+//! The connection pool: r2d2 over a manager that picks the backend by URL
+//! scheme, and knows whether the database can be reached at all.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use diesel::r2d2::{self, R2D2Connection};
 
-use super::connection::{establish_postgres, establish_sqlite};
+use super::connection::{establish_postgres, establish_sqlite, Commits};
+use super::health::Health;
 use super::{AnyConnection, DatabaseUrl};
 
-pub type DbPool = r2d2::Pool<ConnectionManager>;
 pub type PooledConn = r2d2::PooledConnection<ConnectionManager>;
+
+/// How long a checkout may wait for a connection to come free.
+const CHECKOUT_TIMEOUT: Duration = Duration::from_secs(10);
+/// While the database cannot be reached, a checkout gives up after this
+/// long instead: the request is answered 503 at once rather than after
+/// [`CHECKOUT_TIMEOUT`]. The pool keeps reconnecting in the background.
+const CHECKOUT_WHILE_UNREACHABLE: Duration = Duration::from_millis(250);
+
+/// A pool of connections to one database; cheap to clone.
+#[derive(Clone)]
+pub struct DbPool {
+    pool: r2d2::Pool<ConnectionManager>,
+    health: Health,
+}
+
+/// A connection could not be had.
+#[derive(Debug, thiserror::Error)]
+pub enum CheckoutError {
+    #[error("the database cannot be reached: {0}")]
+    Unreachable(String),
+    #[error("no database connection came free in time")]
+    Exhausted,
+}
+
+impl DbPool {
+    /// A connection, waiting while all are in use, but not while the
+    /// database is known to be away.
+    pub fn get(&self) -> Result<PooledConn, CheckoutError> {
+        let deadline = Instant::now() + CHECKOUT_TIMEOUT;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let error = match self.pool.get_timeout(left.min(CHECKOUT_WHILE_UNREACHABLE)) {
+                Ok(conn) => return Ok(conn),
+                Err(error) => error,
+            };
+            if self.health.unreachable() {
+                return Err(CheckoutError::Unreachable(error.to_string()));
+            }
+            if Instant::now() >= deadline {
+                return Err(CheckoutError::Exhausted);
+            }
+        }
+    }
+
+    /// Whether the last attempt to connect failed.
+    pub fn unreachable(&self) -> bool {
+        self.health.unreachable()
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct ConnectionManager {
     url: DatabaseUrl,
     timeouts: Timeouts,
+    commits: Commits,
+    health: Health,
 }
 
 /// PostgreSQL's `lock_timeout` and `statement_timeout` for a pool's
@@ -25,22 +77,20 @@ pub struct Timeouts {
     pub statement: Duration,
 }
 
-impl ConnectionManager {
-    pub fn new(url: DatabaseUrl, timeouts: Timeouts) -> Self {
-        Self { url, timeouts }
-    }
-}
-
 impl r2d2::ManageConnection for ConnectionManager {
     type Connection = AnyConnection;
     type Error = r2d2::Error;
 
     fn connect(&self) -> Result<AnyConnection, r2d2::Error> {
-        match &self.url {
-            DatabaseUrl::Postgres(url) => establish_postgres(url, &self.timeouts),
-            DatabaseUrl::Sqlite(path) => establish_sqlite(path),
+        let result = match &self.url {
+            DatabaseUrl::Postgres(url) => establish_postgres(url, &self.timeouts, self.commits),
+            DatabaseUrl::Sqlite(path) => establish_sqlite(path, self.commits),
+        };
+        match &result {
+            Ok(_) => self.health.connected(),
+            Err(e) => self.health.failed(&e.to_string()),
         }
-        .map_err(r2d2::Error::ConnectionError)
+        result.map_err(r2d2::Error::ConnectionError)
     }
 
     fn is_valid(&self, conn: &mut AnyConnection) -> Result<(), r2d2::Error> {
@@ -59,10 +109,38 @@ pub fn build_pool(url: &DatabaseUrl, size: u32) -> Result<DbPool, anyhow::Error>
 }
 
 /// Builds a pool whose PostgreSQL connections have these time limits.
+///
+/// PostgreSQL connections are checked (`SELECT 1`) as they leave the pool:
+/// one that died while idle (the server restarted, an administrator ended
+/// it) is replaced rather than handed to a request. The pool opens its
+/// connections in the background: building it does not fail, nor wait,
+/// while the database is down (start-up waits for it first, see
+/// [`super::wait_for_database`]).
 pub fn build_pool_with(
     url: &DatabaseUrl,
     size: u32,
     timeouts: Timeouts,
+) -> Result<DbPool, anyhow::Error> {
+    build(url, size, timeouts, Commits::Durable)
+}
+
+/// A pool whose commits may return before they are on disk (see
+/// [`Commits::Relaxed`]): for the mail relay's claims and "sent" marks,
+/// one commit per message, whose loss in a machine crash means at most
+/// that a message is sent again under the same Message-ID.
+pub fn build_pool_relaxed(
+    url: &DatabaseUrl,
+    size: u32,
+    timeouts: Timeouts,
+) -> Result<DbPool, anyhow::Error> {
+    build(url, size, timeouts, Commits::Relaxed)
+}
+
+fn build(
+    url: &DatabaseUrl,
+    size: u32,
+    timeouts: Timeouts,
+    commits: Commits,
 ) -> Result<DbPool, anyhow::Error> {
     if let DatabaseUrl::Sqlite(path) = url {
         if let Some(dir) = std::path::Path::new(path).parent() {
@@ -71,10 +149,19 @@ pub fn build_pool_with(
             }
         }
     }
+    let health = Health::default();
+    let manager = ConnectionManager {
+        url: url.clone(),
+        timeouts,
+        commits,
+        health: health.clone(),
+    };
     let pool = r2d2::Pool::builder()
         .max_size(size)
-        .connection_timeout(Duration::from_secs(10))
-        .test_on_check_out(false)
-        .build(ConnectionManager::new(url.clone(), timeouts))?;
-    Ok(pool)
+        .connection_timeout(CHECKOUT_TIMEOUT)
+        .test_on_check_out(matches!(url, DatabaseUrl::Postgres(_)))
+        // Failed connection attempts are logged by `Health`, once per outage.
+        .error_handler(Box::new(r2d2::NopErrorHandler))
+        .build_unchecked(manager);
+    Ok(DbPool { pool, health })
 }

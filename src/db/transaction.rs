@@ -45,7 +45,12 @@ where
             }
         },
         Err(error) => {
-            Tm::rollback_transaction(conn)?;
+            // The error says why; a failed rollback (the connection is gone,
+            // or SQLite rolled back by itself after a full disk) only marks
+            // the connection broken, and the pool drops it.
+            if let Err(rollback_error) = Tm::rollback_transaction(conn) {
+                tracing::debug!(error = %rollback_error, "rollback failed");
+            }
             Err(error)
         }
     }

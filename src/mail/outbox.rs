@@ -153,8 +153,29 @@ pub fn claim_due(
     })
 }
 
-/// Marks these messages, claimed by `instance`, as sent: one statement (one
-/// commit) for a whole batch of sends.
+/// Extends `instance`'s claim on these messages by `lease`; returns those it
+/// still held (the others ran out and were taken over by another relay).
+pub fn renew(
+    conn: &mut AnyConnection,
+    ids: &[String],
+    instance: &str,
+    lease: Duration,
+) -> QueryResult<Vec<String>> {
+    let held = || {
+        outbox::table
+            .filter(outbox::id.eq_any(ids))
+            .filter(outbox::claimed_by.eq(instance))
+            .filter(outbox::sent_at.is_null())
+    };
+    write_transaction(conn, |conn| {
+        diesel::update(held())
+            .set(outbox::claimed_until.eq(now() + lease_delta(lease)))
+            .execute(conn)?;
+        held().select(outbox::id).load(conn)
+    })
+}
+
+/// Marks these messages, claimed by `instance`, as sent.
 pub fn mark_sent(conn: &mut AnyConnection, ids: &[String], instance: &str) -> QueryResult<usize> {
     if ids.is_empty() {
         return Ok(0);
