@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 
 use crate::app::Application;
 use crate::config::Config;
-use crate::db::{build_pool, run_migrations};
+use crate::db::{run_migrations, wait_for_database, AnyConnection};
 use crate::domain::{DisplayName, Email, Password};
 use crate::services::accounts::{self, AccountError};
 
@@ -97,36 +97,33 @@ fn serve(config: Config) -> anyhow::Result<()> {
 }
 
 fn migrate(config: &Config) -> anyhow::Result<()> {
-    let pool = build_pool(&config.database_url, 1)?;
-    let applied = run_migrations(&mut *pool.get()?)?;
+    let applied = run_migrations(&mut connect(config)?)?;
     println!("{applied} migration(s) applied");
     Ok(())
 }
 
 fn verify_ledger(config: &Config, expect_head: Option<&str>) -> ExitCode {
     use crate::ledger::{invariants, seal};
-    let report = build_pool(&config.database_url, 1)
-        .and_then(|pool| Ok(pool.get()?))
-        .and_then(|mut conn| {
-            run_migrations(&mut conn)?;
-            let mut report = invariants::check(&mut conn)?;
-            if let Some(hash) = expect_head {
-                if !seal::contains(&mut conn, hash)? {
-                    report.ok = false;
-                    report.violations.push(invariants::Violation {
-                        invariant: "expected_head",
-                        subject: "ledger".into(),
-                        expected: 0,
-                        actual: 0,
-                        detail: format!(
-                            "the seal chain does not contain the head {hash} recorded earlier: \
+    let report = connect(config).and_then(|mut conn| {
+        run_migrations(&mut conn)?;
+        let mut report = invariants::check(&mut conn)?;
+        if let Some(hash) = expect_head {
+            if !seal::contains(&mut conn, hash)? {
+                report.ok = false;
+                report.violations.push(invariants::Violation {
+                    invariant: "expected_head",
+                    subject: "ledger".into(),
+                    expected: 0,
+                    actual: 0,
+                    detail: format!(
+                        "the seal chain does not contain the head {hash} recorded earlier: \
                              the chain was rewritten or this is another database"
-                        ),
-                    });
-                }
+                    ),
+                });
             }
-            Ok(report)
-        });
+        }
+        Ok(report)
+    });
     match report {
         Ok(report) => {
             match serde_json::to_string_pretty(&report) {
@@ -150,8 +147,7 @@ fn verify_ledger(config: &Config, expect_head: Option<&str>) -> ExitCode {
 
 fn seal_head(config: &Config) -> anyhow::Result<()> {
     use crate::ledger::seal;
-    let pool = build_pool(&config.database_url, 1)?;
-    let mut conn = pool.get()?;
+    let mut conn = connect(config)?;
     run_migrations(&mut conn)?;
     seal::seal_pending(&mut conn)?;
     match seal::head(&mut conn)? {
@@ -162,8 +158,7 @@ fn seal_head(config: &Config) -> anyhow::Result<()> {
 }
 
 fn sweep(config: &Config) -> anyhow::Result<()> {
-    let pool = build_pool(&config.database_url, 1)?;
-    let mut conn = pool.get()?;
+    let mut conn = connect(config)?;
     run_migrations(&mut conn)?;
     let closed = crate::services::deadlines::close_expired(&mut conn, &config.currency)?;
     for (id, status) in &closed {
@@ -195,8 +190,7 @@ fn create_operator(
     let email = Email::parse(email)?;
     let password = Password::parse("password", password)?;
     let display_name = DisplayName::parse(display_name)?;
-    let pool = build_pool(&config.database_url, 1)?;
-    let mut conn = pool.get()?;
+    let mut conn = connect(config)?;
     run_migrations(&mut conn)?;
     match accounts::create_operator(&mut conn, &email, &password, &display_name) {
         Ok(id) => {
@@ -206,4 +200,12 @@ fn create_operator(
         Err(AccountError::EmailTaken) => anyhow::bail!("an account with {email} already exists"),
         Err(e) => Err(e.into()),
     }
+}
+
+/// The command's connection, waited for as the server's is at start-up.
+fn connect(config: &Config) -> anyhow::Result<AnyConnection> {
+    Ok(wait_for_database(
+        &config.database_url,
+        config.database_startup_wait,
+    )?)
 }

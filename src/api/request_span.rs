@@ -6,6 +6,7 @@
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::USER_AGENT;
+use actix_web::http::StatusCode;
 use tracing::field::Empty;
 use tracing::Span;
 use tracing_actix_web::{DefaultRootSpanBuilder, RootSpanBuilder};
@@ -46,6 +47,24 @@ impl RootSpanBuilder for RequestSpan {
         outcome: &Result<ServiceResponse<B>, actix_web::Error>,
     ) {
         // Records the status and any error into the fields declared above.
-        DefaultRootSpanBuilder::on_request_end(span, outcome);
+        DefaultRootSpanBuilder::on_request_end(span.clone(), outcome);
+        let _entered = span.enter();
+        let failed = match outcome {
+            Ok(response) => response
+                .response()
+                .error()
+                .map(|e| (response.status(), e.to_string())),
+            Err(e) => Some((e.as_response_error().status_code(), e.to_string())),
+        };
+        match failed {
+            Some((status, error)) if status.is_client_error() => {
+                tracing::warn!(%error, "request refused");
+            }
+            // The database away, busy or full, or an overload: expected in
+            // an outage, and logged with its cause where it was met.
+            Some((StatusCode::SERVICE_UNAVAILABLE, _)) => {}
+            Some((_, error)) => tracing::error!(%error, "request failed"),
+            None => {}
+        }
     }
 }

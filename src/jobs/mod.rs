@@ -29,7 +29,7 @@ impl Shutdown {
 }
 
 /// Runs `tick` every `period` until `shutdown`. A failing tick is logged and
-/// the loop goes on.
+/// the loop goes on; while the database cannot be reached, quietly.
 pub fn spawn_periodic<F>(
     name: &'static str,
     period: Duration,
@@ -42,11 +42,23 @@ where
     std::thread::Builder::new()
         .name(name.to_string())
         .spawn(move || loop {
-            if let Err(e) = tick() {
-                tracing::warn!(job = name, error = ?e, "background job failed");
+            match tick() {
+                Ok(()) => {}
+                // Logged once per outage by the pool (see `db::health`).
+                Err(e) if is_unreachable(&e) => {
+                    tracing::debug!(job = name, error = %e, "background job waits for the database");
+                }
+                Err(e) => tracing::warn!(job = name, error = ?e, "background job failed"),
             }
             if shutdown.wait(period) {
                 return;
             }
         })
+}
+
+fn is_unreachable(error: &anyhow::Error) -> bool {
+    matches!(
+        error.downcast_ref::<crate::db::CheckoutError>(),
+        Some(crate::db::CheckoutError::Unreachable(_))
+    )
 }

@@ -102,9 +102,27 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let (database_url, db) = fresh_database(dir.path());
-    let mail_dir = dir.path().join("mail");
+    let vars = test_vars(&database_url, dir.path(), overrides);
+    start(vars, db, vec![dir]).await
+}
+
+/// Spawns the app over a database the test made itself (a private
+/// PostgreSQL cluster, a file on a small file system).
+pub async fn spawn_app_at(database_url: &str, overrides: &[(&str, &str)]) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let vars = test_vars(database_url, dir.path(), overrides);
+    start(vars, None, vec![dir]).await
+}
+
+/// The configuration of a test server: mail into `dir`, limits off.
+pub fn test_vars(
+    database_url: &str,
+    dir: &Path,
+    overrides: &[(&str, &str)],
+) -> HashMap<String, String> {
+    let mail_dir = dir.join("mail");
     let mut vars: HashMap<String, String> = [
-        ("DATABASE_URL", database_url.as_str()),
+        ("DATABASE_URL", database_url),
         ("BIND_ADDR", "127.0.0.1:0"),
         ("JWT_SECRET", JWT_SECRET),
         ("PUBLIC_BASE_URL", "http://app.test"),
@@ -129,7 +147,7 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .collect();
     apply(&mut vars, overrides);
-    start(vars, db, vec![dir]).await
+    vars
 }
 
 fn apply(vars: &mut HashMap<String, String>, overrides: &[(&str, &str)]) {

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod helpers;
+mod private_postgres;
 mod smtp_sink;
 
 mod auth;
@@ -15,6 +16,7 @@ mod client_ip;
 mod concurrency;
 mod deadlines;
 mod errors;
+mod faults;
 mod health;
 mod jwt;
 mod key_rotation;

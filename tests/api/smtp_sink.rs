@@ -1,6 +1,7 @@
 //! A minimal SMTP server on loopback that accepts every message and keeps it,
 //! so the relay's SMTP path is exercised over a real socket.
 
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
@@ -10,7 +11,16 @@ use tokio::task::JoinHandle;
 pub struct SmtpSink {
     pub port: u16,
     pub received: Arc<Mutex<Vec<String>>>,
+    stall: Arc<Stall>,
     task: Option<JoinHandle<()>>,
+}
+
+/// While `on`, a message's data is read but never answered: the sender
+/// waits for "250" (and the message is not kept) until it gives up or dies.
+#[derive(Default)]
+struct Stall {
+    on: AtomicBool,
+    stalled: AtomicUsize,
 }
 
 impl SmtpSink {
@@ -26,19 +36,32 @@ impl SmtpSink {
             .expect("bind SMTP sink");
         let port = listener.local_addr().expect("addr").port();
         let store = received.clone();
+        let stall = Arc::new(Stall::default());
+        let stalls = stall.clone();
         let task = tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
-                let store = store.clone();
+                let (store, stall) = (store.clone(), stalls.clone());
                 tokio::spawn(async move {
-                    let _ = session(stream, store).await;
+                    let _ = session(stream, store, stall).await;
                 });
             }
         });
         SmtpSink {
             port,
             received,
+            stall,
             task: Some(task),
         }
+    }
+
+    /// From now on, messages are received but never answered (or kept).
+    pub fn stall(&self, on: bool) {
+        self.stall.on.store(on, Ordering::SeqCst);
+    }
+
+    /// How many messages were left unanswered.
+    pub fn stalled(&self) -> usize {
+        self.stall.stalled.load(Ordering::SeqCst)
     }
 
     /// Stops listening: connections are refused until it is started again.
@@ -59,7 +82,11 @@ impl Drop for SmtpSink {
     }
 }
 
-async fn session(stream: TcpStream, store: Arc<Mutex<Vec<String>>>) -> std::io::Result<()> {
+async fn session(
+    stream: TcpStream,
+    store: Arc<Mutex<Vec<String>>>,
+    stall: Arc<Stall>,
+) -> std::io::Result<()> {
     let (reader, mut writer) = stream.into_split();
     let mut lines = BufReader::new(reader);
     writer.write_all(b"220 sink.test ESMTP\r\n").await?;
@@ -93,6 +120,12 @@ async fn session(stream: TcpStream, store: Arc<Mutex<Vec<String>>>) -> std::io::
                     break;
                 }
                 data.push_str(line.strip_prefix('.').unwrap_or(&line));
+            }
+            if stall.on.load(Ordering::SeqCst) {
+                stall.stalled.fetch_add(1, Ordering::SeqCst);
+                // Until the sender hangs up: then the message was never accepted.
+                while lines.read_line(&mut line).await? > 0 {}
+                return Ok(());
             }
             store.lock().expect("lock").push(data);
             writer.write_all(b"250 queued\r\n").await?;

@@ -1,0 +1,54 @@
+//! A server killed while it relays mail: its claim runs out and another
+//! server sends what it had not, each message once.
+
+use std::time::Duration;
+
+use crate::helpers::{eventually, spawn_app_with, unique_email};
+use crate::smtp_sink::SmtpSink;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_relay_killed_mid_send_leaves_its_mail_to_another_server_sent_once() {
+    let sink = SmtpSink::start().await;
+    let smtp = format!("smtp://127.0.0.1:{}", sink.port);
+    // This server's own relay looks once, at start, and then not for an hour.
+    let app = spawn_app_with(&[("SMTP_URL", &smtp), ("MAIL_RELAY_INTERVAL_MS", "3600000")]).await;
+    for _ in 0..5 {
+        let reply = app.register(&unique_email("takeover"), "investor").await;
+        assert_eq!(reply.status, 201, "{}", reply.body);
+    }
+    assert_eq!(app.count("outbox WHERE sent_at IS NULL"), 5);
+
+    // A second server claims all five and hangs sending the first: the
+    // mail server never answers it. It is killed there.
+    sink.stall(true);
+    let fast = [("MAIL_RELAY_INTERVAL_MS", "50"), ("MAIL_LEASE_SECS", "2")];
+    let mut doomed = app.spawn_process(&fast).await;
+    assert!(
+        eventually(Duration::from_secs(10), || sink.stalled() == 1).await,
+        "the relay never began sending"
+    );
+    assert_eq!(app.count("outbox WHERE claimed_by IS NOT NULL"), 5);
+    doomed.kill();
+    sink.stall(false);
+
+    // A third server takes the claim over once it runs out.
+    let _heir = app.spawn_sibling(&fast).await;
+    assert!(
+        eventually(Duration::from_secs(20), || app
+            .count("outbox WHERE sent_at IS NOT NULL")
+            == 5)
+        .await,
+        "the killed relay's mail was not sent by another server"
+    );
+    // Nothing more arrives: each message went out once.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let received = sink.messages();
+    assert_eq!(received.len(), 5, "{received:#?}");
+    let mut ids: Vec<&str> = received
+        .iter()
+        .filter_map(|m| m.lines().find(|l| l.starts_with("Message-ID:")))
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 5, "five distinct messages: {ids:?}");
+}
