@@ -103,7 +103,7 @@ impl ApiError {
             "internal_error",
             "An unexpected error occurred. It has been logged.",
         );
-        e.source = Some(source.into());
+        e.source = Some(source);
         e
     }
 
