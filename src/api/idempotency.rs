@@ -100,7 +100,12 @@ where
             // Lost the key to a takeover: the other request answers for it.
             Err(e) if e.code == "idempotency_in_progress" => Err(e),
             Err(e) if e.status.is_client_error() => {
-                complete(conn, &user_id, &key, token, e.status.as_u16(), &e.body().to_string())?;
+                let body = e.body().to_string();
+                if complete(conn, &user_id, &key, token, e.status.as_u16(), &body).is_err() {
+                    // The refusal could not be saved: free the key, so
+                    // that a retry is refused (or served) afresh.
+                    release_soon(&pool, &user_id, &key, token);
+                }
                 Err(e)
             }
             // Not done: let go of the key so that a retry runs. The

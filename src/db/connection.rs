@@ -68,30 +68,42 @@ pub(super) fn establish_postgres(
     Ok(AnyConnection::Postgresql(conn))
 }
 
-/// libpq waits for a connection without limit unless told: a server that
-/// vanished from the network would hold every checkout. Five seconds,
-/// unless the URL sets its own.
+/// libpq waits for a connection without limit unless told, and a server
+/// that vanished from the network mid-query would hold its connection until
+/// the kernel gives up on TCP (many minutes): five seconds to connect, and
+/// TCP keepalives that notice a dead peer within about 25 s, unless the URL
+/// sets its own.
 fn with_connect_timeout(url: &str) -> std::borrow::Cow<'_, str> {
-    if url.contains("connect_timeout=") {
-        return url.into();
+    const DEFAULTS: &[(&str, &str)] = &[
+        ("connect_timeout", "5"),
+        ("keepalives", "1"),
+        ("keepalives_idle", "10"),
+        ("keepalives_interval", "5"),
+        ("keepalives_count", "3"),
+    ];
+    let mut url = url.to_string();
+    for (name, value) in DEFAULTS {
+        if !url.contains(&format!("{name}=")) {
+            let separator = if url.contains('?') { '&' } else { '?' };
+            url = format!("{url}{separator}{name}={value}");
+        }
     }
-    let separator = if url.contains('?') { '&' } else { '?' };
-    format!("{url}{separator}connect_timeout=5").into()
+    url.into()
 }
 
 #[cfg(test)]
 mod tests {
     #[test]
-    fn a_connect_timeout_is_added_unless_the_url_has_one() {
+    fn time_limits_are_added_unless_the_url_has_them() {
         use super::with_connect_timeout as t;
-        assert_eq!(t("postgres://h/db"), "postgres://h/db?connect_timeout=5");
+        let added = "connect_timeout=5&keepalives=1&keepalives_idle=10\
+                     &keepalives_interval=5&keepalives_count=3";
+        assert_eq!(t("postgres://h/db"), format!("postgres://h/db?{added}"));
         assert_eq!(
             t("postgres://h/db?sslmode=require"),
-            "postgres://h/db?sslmode=require&connect_timeout=5"
+            format!("postgres://h/db?sslmode=require&{added}")
         );
-        assert_eq!(
-            t("postgres://h/db?connect_timeout=2"),
-            "postgres://h/db?connect_timeout=2"
-        );
+        assert!(t("postgres://h/db?connect_timeout=2")
+            .starts_with("postgres://h/db?connect_timeout=2&keepalives=1"));
     }
 }

@@ -26,10 +26,14 @@ impl Fault {
         let Error::DatabaseError(kind, info) = error else {
             return match error {
                 Error::BrokenTransactionManager => Some(Fault::Unavailable),
+                Error::RollbackErrorOnCommit { commit_error, .. } => Fault::of(commit_error),
                 _ => None,
             };
         };
-        if matches!(kind, DatabaseErrorKind::ClosedConnection) {
+        if matches!(
+            kind,
+            DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand
+        ) {
             return Some(Fault::Unavailable);
         }
         let message = info.message();
@@ -54,6 +58,7 @@ const BUSY: &[&str] = &[
     "canceling statement due to lock timeout",
     "canceling statement due to statement timeout",
     "database is locked",
+    "deadlock detected",
 ];
 
 /// SQLite's SQLITE_FULL; PostgreSQL's 53100 `disk_full` and the file
@@ -75,6 +80,7 @@ const READ_ONLY: &[&str] = &[
 /// (the file system went away under the database).
 const UNAVAILABLE: &[&str] = &[
     "terminating connection",
+    "canceling statement due to conflict with recovery",
     "the database system is",
     "server closed the connection",
     "no connection to the server",
@@ -135,6 +141,12 @@ mod tests {
                 Some(Fault::Busy),
             ),
             (Unknown, "database is locked", Some(Fault::Busy)),
+            (Unknown, "deadlock detected", Some(Fault::Busy)),
+            (
+                UnableToSendCommand,
+                "another command is already in progress",
+                Some(Fault::Unavailable),
+            ),
             (UniqueViolation, "duplicate key value", None),
             (Unknown, "syntax error at or near \"SELEC\"", None),
         ];

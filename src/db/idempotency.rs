@@ -146,25 +146,20 @@ pub fn release(
 }
 
 /// Releases a key whose request failed because the database went away
-/// under it: on a fresh connection now, or, while the database stays away,
-/// from a thread that keeps trying until the key would count as abandoned
-/// anyway. Until then a retry is answered `idempotency_in_progress`.
+/// under it, from a thread of its own (the caller may still hold the dead
+/// connection: a second checkout could wait on a full pool), trying every
+/// second until the key would count as abandoned anyway. Until then a retry
+/// is answered `idempotency_in_progress`.
 pub fn release_soon(pool: &DbPool, user_id: &str, key: &str, token: NaiveDateTime) {
     const EVERY: std::time::Duration = std::time::Duration::from_secs(1);
-    let attempt = {
-        let (pool, user_id, key) = (pool.clone(), user_id.to_string(), key.to_string());
-        move || -> anyhow::Result<usize> {
-            let mut conn = pool.get()?;
-            Ok(release(&mut conn, &user_id, &key, token)?)
-        }
+    let (pool, user_id, key) = (pool.clone(), user_id.to_string(), key.to_string());
+    let attempt = move || -> anyhow::Result<usize> {
+        let mut conn = pool.get()?;
+        Ok(release(&mut conn, &user_id, &key, token)?)
     };
-    if attempt().is_ok() {
-        return;
-    }
     let spawned = std::thread::Builder::new()
         .name("idempotency-release".into())
         .spawn(move || loop {
-            std::thread::sleep(EVERY);
             match attempt() {
                 Ok(_) => return,
                 Err(e) if now() > token + ABANDONED_AFTER => {
@@ -172,7 +167,7 @@ pub fn release_soon(pool: &DbPool, user_id: &str, key: &str, token: NaiveDateTim
                         it counts as abandoned now");
                     return;
                 }
-                Err(_) => {}
+                Err(_) => std::thread::sleep(EVERY),
             }
         });
     if let Err(e) = spawned {

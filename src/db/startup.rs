@@ -108,8 +108,12 @@ const REFUSALS: &[&str] = &[
     "does not exist",
     "no pg_hba.conf entry",
     "could not translate host name",
-    "invalid",
-    "SSL",
+    "invalid URI",
+    "invalid connection option",
+    "invalid sslmode",
+    "invalid integer value",
+    "server does not support SSL",
+    "certificate",
 ];
 
 #[cfg(test)]
@@ -124,6 +128,7 @@ mod tests {
             "connection to server at \"127.0.0.1\", port 1 failed: Connection refused",
             "connection to server at \"h\" failed: FATAL:  the database system is starting up",
             "FATAL:  sorry, too many clients already",
+            "SSL SYSCALL error: EOF detected",
         ] {
             assert!(!is_final(&pg, &bad(waited)), "{waited}");
         }

@@ -86,6 +86,18 @@ impl PrivateCluster {
         out.trim().parse().expect("a count")
     }
 
+    /// Ends the sessions on `database` that wait for a lock; returns how many.
+    pub fn terminate_lock_waiters(&self, database: &str) -> usize {
+        let out = self.psql(
+            "postgres",
+            &format!(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
+                 WHERE datname = '{database}' AND wait_event_type = 'Lock'"
+            ),
+        );
+        out.trim().parse().expect("a count")
+    }
+
     /// Stops the server (`fast`: sessions are ended, nothing is lost).
     pub fn stop(&self) {
         let data = self.data_dir();

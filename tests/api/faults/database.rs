@@ -168,3 +168,80 @@ impl Drop for KillOnDrop<'_> {
         let _ = self.0.wait();
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_keyed_write_cut_off_mid_transaction_is_released_for_its_retry() {
+    use diesel::connection::SimpleConnection;
+    use diesel::Connection;
+    let Some(cluster) = cluster() else { return };
+    let url = cluster.create_database("crowdfund");
+    let app = spawn_app_at(&url, &[]).await;
+    let operator = app.operator().await;
+    let investor = app.investor(&operator, 0).await;
+
+    // The deposit's transaction (its key claimed and committed before it)
+    // waits on a lock held here; its connection is ended while it waits.
+    let mut holder = diesel::PgConnection::establish(&url).unwrap();
+    holder
+        .batch_execute("BEGIN; LOCK TABLE deposits IN ACCESS EXCLUSIVE MODE;")
+        .unwrap();
+    let body = serde_json::json!({"amount": 5_000});
+    let cut_off = app.post_keyed(
+        "/api/v1/me/deposits",
+        Some(&investor.token),
+        "cut-off",
+        body.clone(),
+    );
+    let terminator = async {
+        let deadline = Instant::now() + Duration::from_secs(4);
+        loop {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            let ended = tokio::task::block_in_place(|| cluster.terminate_lock_waiters("crowdfund"));
+            if ended > 0 {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the deposit never waited on the lock"
+            );
+        }
+    };
+    let (reply, ()) = tokio::join!(cut_off, terminator);
+    reply.assert_problem(503, "database_unavailable");
+    assert!(reply.retry_after() >= 1);
+    holder.batch_execute("ROLLBACK").unwrap();
+
+    // Not done, and the key let go: the retry does it, once.
+    assert_eq!(app.count("deposits"), 0);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let done = loop {
+        let retry = app
+            .post_keyed(
+                "/api/v1/me/deposits",
+                Some(&investor.token),
+                "cut-off",
+                body.clone(),
+            )
+            .await;
+        if retry.status != 409 || Instant::now() > deadline {
+            break retry;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(done.status, 201, "{}", done.body);
+    assert_eq!(done.headers.get("idempotent-replayed"), None);
+    let again = app
+        .post_keyed(
+            "/api/v1/me/deposits",
+            Some(&investor.token),
+            "cut-off",
+            body,
+        )
+        .await;
+    assert_eq!(again.status, 201);
+    assert_eq!(again.headers["idempotent-replayed"], "true");
+    assert_eq!(again.body["reference"], done.body["reference"]);
+    assert_eq!(app.count("deposits"), 1);
+    let (ok, report) = app.verify_ledger();
+    assert!(ok, "{report}");
+}
