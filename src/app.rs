@@ -14,7 +14,10 @@ use tracing_actix_web::TracingLogger;
 use crate::api::{self, problems, request_id, security_headers, AppState, RequestSpan};
 use crate::auth::{JwtKeys, Revocations};
 use crate::config::Config;
-use crate::db::{build_pool_relaxed, build_pool_with, run_migrations, wait_for_database, DbPool};
+use crate::db::{
+    build_pool_relaxed, build_pool_untested, build_pool_with, run_migrations, wait_for_database,
+    DbPool,
+};
 use crate::jobs::{spawn_periodic, Shutdown};
 use crate::mail::Relay;
 use crate::pipeline::Pipeline;
@@ -54,7 +57,7 @@ impl Application {
         let config = Arc::new(config);
         // The write pipeline has its own connection: subscriptions never wait
         // for one behind readers.
-        let writer_pool = build_pool_with(
+        let writer_pool = build_pool_untested(
             &config.database_url,
             Pipeline::writers_for(&config.database_url, &config.pipeline),
             timeouts,

@@ -59,8 +59,8 @@ pub type Backend = <AnyConnection as diesel::Connection>::Backend;
 pub use faults::Fault;
 pub use migrations::run_migrations;
 pub use pool::{
-    build_pool, build_pool_relaxed, build_pool_with, CheckoutError, ConnectionManager, DbPool,
-    PooledConn, Timeouts,
+    build_pool, build_pool_relaxed, build_pool_untested, build_pool_with, CheckoutError,
+    ConnectionManager, DbPool, PooledConn, Timeouts,
 };
 pub use startup::{wait_for_database, StartupError};
 pub use transaction::{read_snapshot, write_transaction};

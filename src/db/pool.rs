@@ -22,6 +22,7 @@ const CHECKOUT_WHILE_UNREACHABLE: Duration = Duration::from_millis(250);
 #[derive(Clone)]
 pub struct DbPool {
     pool: r2d2::Pool<ConnectionManager>,
+    manager: ConnectionManager,
     health: Health,
 }
 
@@ -57,6 +58,20 @@ impl DbPool {
     /// Whether the last attempt to connect failed.
     pub fn unreachable(&self) -> bool {
         self.health.unreachable()
+    }
+
+    /// After a request on `conn` failed as if the database were away: if
+    /// the connection is dead, puts a new one in its place (the pool keeps
+    /// the slot). For pools that do not test connections on checkout.
+    pub fn heal(&self, conn: &mut PooledConn) {
+        use r2d2::ManageConnection;
+        let conn: &mut AnyConnection = conn;
+        if conn.ping().is_ok() {
+            return;
+        }
+        if let Ok(fresh) = self.manager.connect() {
+            *conn = fresh;
+        }
     }
 }
 
@@ -121,7 +136,18 @@ pub fn build_pool_with(
     size: u32,
     timeouts: Timeouts,
 ) -> Result<DbPool, anyhow::Error> {
-    build(url, size, timeouts, Commits::Durable)
+    build(url, size, timeouts, Commits::Durable, Checkout::Tested)
+}
+
+/// A pool whose connections are not tested on checkout: for the write
+/// pipeline, which checks out once per batch and cannot spare a round trip
+/// each time. Its user calls [`DbPool::heal`] after a failure instead.
+pub fn build_pool_untested(
+    url: &DatabaseUrl,
+    size: u32,
+    timeouts: Timeouts,
+) -> Result<DbPool, anyhow::Error> {
+    build(url, size, timeouts, Commits::Durable, Checkout::Trusted)
 }
 
 /// A pool whose commits may return before they are on disk (see
@@ -133,7 +159,13 @@ pub fn build_pool_relaxed(
     size: u32,
     timeouts: Timeouts,
 ) -> Result<DbPool, anyhow::Error> {
-    build(url, size, timeouts, Commits::Relaxed)
+    build(url, size, timeouts, Commits::Relaxed, Checkout::Tested)
+}
+
+#[derive(PartialEq)]
+enum Checkout {
+    Tested,
+    Trusted,
 }
 
 fn build(
@@ -141,6 +173,7 @@ fn build(
     size: u32,
     timeouts: Timeouts,
     commits: Commits,
+    checkout: Checkout,
 ) -> Result<DbPool, anyhow::Error> {
     if let DatabaseUrl::Sqlite(path) = url {
         if let Some(dir) = std::path::Path::new(path).parent() {
@@ -159,9 +192,13 @@ fn build(
     let pool = r2d2::Pool::builder()
         .max_size(size)
         .connection_timeout(CHECKOUT_TIMEOUT)
-        .test_on_check_out(matches!(url, DatabaseUrl::Postgres(_)))
+        .test_on_check_out(matches!(url, DatabaseUrl::Postgres(_)) && checkout == Checkout::Tested)
         // Failed connection attempts are logged by `Health`, once per outage.
         .error_handler(Box::new(r2d2::NopErrorHandler))
-        .build_unchecked(manager);
-    Ok(DbPool { pool, health })
+        .build_unchecked(manager.clone());
+    Ok(DbPool {
+        pool,
+        manager,
+        health,
+    })
 }

@@ -89,7 +89,8 @@ pub struct Pipeline {
 impl Pipeline {
     /// Starts the writers on `pool`, which should be theirs alone (one
     /// connection per writer): requests never wait for a connection behind
-    /// readers.
+    /// readers. It need not test connections on checkout (a round trip per
+    /// batch): a writer replaces a dead one itself ([`DbPool::heal`]).
     pub fn start(pool: DbPool, config: Arc<Config>, settings: Settings) -> std::io::Result<Self> {
         let count = Self::writers_for(&config.database_url, &settings) as usize;
         let per_writer = (settings.queue / count).max(1);

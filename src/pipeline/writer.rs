@@ -116,7 +116,15 @@ impl Writer {
         for _ in 0..3 {
             match subscribe::run(&mut conn, requests, mode, &self.config) {
                 Ok(outcomes) => return Ok(outcomes),
-                Err(BatchError::Failed(e)) => return Err(ApiError::from(e)),
+                Err(BatchError::Failed(e)) => {
+                    let error = ApiError::from(e);
+                    if error.code == "database_unavailable" {
+                        // The writers' connections are not tested on
+                        // checkout: a dead one is replaced here.
+                        self.pool.heal(&mut conn);
+                    }
+                    return Err(error);
+                }
                 Err(BatchError::Contended) => {
                     if mode == Mode::Optimistic {
                         self.locked_until = Some(Instant::now() + LOCKED_MODE_FOR);
