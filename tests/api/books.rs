@@ -512,8 +512,19 @@ async fn a_server_killed_mid_settlement_leaves_all_or_nothing_and_settling_again
         assert_eq!(status, "funded");
         assert_eq!((settled_subs, settlements), (0, 0));
         assert_eq!(app.count("holdings"), 0);
-        // Settling again (a new key: the killed request's key was never completed) finishes it.
-        let again = app.settle(&operator, &offering, "after-crash").await;
+        // Settling again (a new key: the killed request's key was never
+        // completed) finishes it. Until PostgreSQL notices that the killed
+        // server is gone, its transaction still holds the round's rows:
+        // meanwhile the answer is 503 database_busy, and a client retries.
+        let deadline = std::time::Instant::now() + Duration::from_secs(120);
+        let again = loop {
+            let again = app.settle(&operator, &offering, "after-crash").await;
+            if again.status != 503 || std::time::Instant::now() > deadline {
+                break again;
+            }
+            assert_eq!(again.body["code"], "database_busy", "{}", again.body);
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        };
         assert_eq!(again.status, 200, "{}", again.body);
     }
     assert_eq!(app.offering(&offering).await["status"], "settled");

@@ -70,6 +70,7 @@ pub fn backend_is_postgres() -> bool {
 fn fresh_database(dir: &Path) -> (String, Option<TestDatabase>) {
     match std::env::var("TEST_DATABASE_URL") {
         Ok(admin) if !admin.is_empty() => {
+            let admin = without_tls(&admin);
             let name = format!("cf_test_{}", uuid::Uuid::new_v4().simple());
             let mut conn = diesel::PgConnection::establish(&admin).unwrap_or_else(|e| {
                 panic!("TEST_DATABASE_URL is set but PostgreSQL is unreachable: {e}")
@@ -80,7 +81,7 @@ fn fresh_database(dir: &Path) -> (String, Option<TestDatabase>) {
                 .rsplit_once('/')
                 .map(|(base, _)| base.to_string())
                 .expect("TEST_DATABASE_URL ends in /dbname");
-            let url = format!("{base}/{name}");
+            let url = without_tls(&format!("{base}/{name}"));
             (
                 url,
                 Some(TestDatabase {
@@ -90,6 +91,21 @@ fn fresh_database(dir: &Path) -> (String, Option<TestDatabase>) {
             )
         }
         _ => (format!("sqlite://{}", dir.join("test.db").display()), None),
+    }
+}
+
+/// The tests talk to PostgreSQL over plain TCP on loopback unless the URL
+/// asks for TLS itself: a TLS session still open in one of the servers'
+/// threads when the test process exits races OpenSSL's exit-time cleanup
+/// (a SIGSEGV in libcrypto after every test had passed, seen here).
+fn without_tls(url: &str) -> String {
+    if url.contains("sslmode=") {
+        return url.to_string();
+    }
+    let (path, query) = url.split_once('?').unwrap_or((url, ""));
+    match query {
+        "" => format!("{path}?sslmode=disable"),
+        query => format!("{path}?{query}&sslmode=disable"),
     }
 }
 
