@@ -54,7 +54,7 @@ pub(super) fn establish_postgres(
     commits: Commits,
 ) -> ConnectionResult<AnyConnection> {
     use diesel::connection::SimpleConnection;
-    let mut conn = diesel::PgConnection::establish(&with_connect_timeout(url))?;
+    let mut conn = diesel::PgConnection::establish(&with_network_limits(url))?;
     conn.batch_execute(&format!(
         "SET lock_timeout = {}; SET statement_timeout = {}; SET synchronous_commit = {};",
         timeouts.lock.as_millis(),
@@ -73,7 +73,7 @@ pub(super) fn establish_postgres(
 /// the kernel gives up on TCP (many minutes): five seconds to connect, and
 /// TCP keepalives that notice a dead peer within about 25 s, unless the URL
 /// sets its own.
-fn with_connect_timeout(url: &str) -> std::borrow::Cow<'_, str> {
+fn with_network_limits(url: &str) -> std::borrow::Cow<'_, str> {
     const DEFAULTS: &[(&str, &str)] = &[
         ("connect_timeout", "5"),
         ("keepalives", "1"),
@@ -95,7 +95,7 @@ fn with_connect_timeout(url: &str) -> std::borrow::Cow<'_, str> {
 mod tests {
     #[test]
     fn time_limits_are_added_unless_the_url_has_them() {
-        use super::with_connect_timeout as t;
+        use super::with_network_limits as t;
         let added = "connect_timeout=5&keepalives=1&keepalives_idle=10\
                      &keepalives_interval=5&keepalives_count=3";
         assert_eq!(t("postgres://h/db"), format!("postgres://h/db?{added}"));

@@ -55,11 +55,6 @@ impl DbPool {
         }
     }
 
-    /// Whether the last attempt to connect failed.
-    pub fn unreachable(&self) -> bool {
-        self.health.unreachable()
-    }
-
     /// After a request on `conn` failed as if the database were away: if
     /// the connection is dead, puts a new one in its place (the pool keeps
     /// the slot). For pools that do not test connections on checkout.
