@@ -22,8 +22,20 @@ pub(super) const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 15000; \
      PRAGMA synchronous = FULL; \
      PRAGMA foreign_keys = ON;";
 
+/// Opens a SQLite file (creating its folder first: the default lives in
+/// `data/`, which a fresh checkout does not have).
 pub(super) fn establish_sqlite(path: &str, commits: Commits) -> ConnectionResult<AnyConnection> {
     use diesel::connection::SimpleConnection;
+    if let Some(dir) = std::path::Path::new(path).parent() {
+        if !dir.as_os_str().is_empty() {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                ConnectionError::BadConnection(format!(
+                    "cannot create the folder {}: {e}",
+                    dir.display()
+                ))
+            })?;
+        }
+    }
     let mut conn = diesel::SqliteConnection::establish(path)?;
     conn.batch_execute(SQLITE_PRAGMAS)
         .and_then(|()| match commits {

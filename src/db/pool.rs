@@ -113,7 +113,6 @@ impl r2d2::ManageConnection for ConnectionManager {
 }
 
 /// Builds a pool whose statements run without time limits (commands, tests).
-/// For a SQLite file, creates its folder first.
 pub fn build_pool(url: &DatabaseUrl, size: u32) -> Result<DbPool, anyhow::Error> {
     build_pool_with(url, size, Timeouts::default())
 }
@@ -170,13 +169,6 @@ fn build(
     commits: Commits,
     checkout: Checkout,
 ) -> Result<DbPool, anyhow::Error> {
-    if let DatabaseUrl::Sqlite(path) = url {
-        if let Some(dir) = std::path::Path::new(path).parent() {
-            if !dir.as_os_str().is_empty() {
-                std::fs::create_dir_all(dir)?;
-            }
-        }
-    }
     let health = Health::default();
     let manager = ConnectionManager {
         url: url.clone(),

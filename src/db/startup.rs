@@ -73,19 +73,7 @@ fn connect(url: &DatabaseUrl) -> Result<AnyConnection, ConnectionError> {
         DatabaseUrl::Postgres(url) => {
             establish_postgres(url, &Timeouts::default(), Commits::Durable)
         }
-        DatabaseUrl::Sqlite(path) => {
-            if let Some(dir) = std::path::Path::new(path).parent() {
-                if !dir.as_os_str().is_empty() {
-                    std::fs::create_dir_all(dir).map_err(|e| {
-                        ConnectionError::BadConnection(format!(
-                            "cannot create the folder {}: {e}",
-                            dir.display()
-                        ))
-                    })?;
-                }
-            }
-            establish_sqlite(path, Commits::Durable)
-        }
+        DatabaseUrl::Sqlite(path) => establish_sqlite(path, Commits::Durable),
     }
 }
 
