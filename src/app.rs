@@ -1,8 +1,11 @@
 //! Building and running the application: pool, migrations, background jobs and
-//! the HTTP server on a bound listener (port 0 gives a random port in tests).
+//! the HTTP server on a bound listener (port 0 gives a random port in tests),
+//! and stopping it cleanly: requests drained, threads joined, and on SQLite
+//! the write-ahead log checkpointed into the database file.
 
 use std::net::TcpListener;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use actix_cors::Cors;
 use actix_web::dev::Server;
@@ -15,18 +18,24 @@ use crate::api::{self, problems, request_id, security_headers, AppState, Request
 use crate::auth::{JwtKeys, Revocations};
 use crate::config::Config;
 use crate::db::{
-    build_pool_relaxed, build_pool_untested, build_pool_with, run_migrations, wait_for_database,
-    DbPool,
+    build_pool_relaxed, build_pool_untested, build_pool_with, run_migrations, sqlite_file,
+    wait_for_database, DatabaseUrl, DbPool,
 };
-use crate::jobs::{spawn_periodic, Shutdown};
+use crate::jobs::{spawn_periodic, Shutdown, Threads};
 use crate::mail::Relay;
 use crate::pipeline::Pipeline;
 use crate::services::deadlines;
+
+/// How long the background threads get to end their pass once the server
+/// has stopped (a mail relay may be mid-send, each SMTP command allowed 10 s).
+const THREADS_GRACE: Duration = Duration::from_secs(10);
 
 pub struct Application {
     port: u16,
     server: Server,
     shutdown: Shutdown,
+    threads: Threads,
+    database_url: DatabaseUrl,
 }
 
 impl Application {
@@ -47,12 +56,15 @@ impl Application {
         let port = listener.local_addr()?.port();
 
         let shutdown = Shutdown::default();
+        let mut threads = Threads::default();
         // The background jobs have connections of their own: a busy request
         // pool never starves them, nor they it.
         let jobs_pool = build_pool_with(&config.database_url, 3, timeouts)
             .context("cannot open the database for the background jobs")?;
-        start_jobs(&config, &jobs_pool, &shutdown)?;
-        let revocations = watch_revocations(&config, &shutdown)?;
+        start_jobs(&config, &jobs_pool, &shutdown, &mut threads)?;
+        let revocations = watch_revocations(&config, &shutdown, &mut threads)?;
+        let database_url = config.database_url.clone();
+        let drain_within = config.shutdown_timeout.as_secs();
 
         let config = Arc::new(config);
         // The write pipeline has its own connection: subscriptions never wait
@@ -63,7 +75,7 @@ impl Application {
             timeouts,
         )
         .context("cannot open the database for the write pipeline")?;
-        let pipeline = Pipeline::start(writer_pool, config.clone(), config.pipeline)?;
+        let pipeline = Pipeline::start(writer_pool, config.clone(), config.pipeline, &mut threads)?;
         let state = AppState {
             pool: pool.clone(),
             pipeline,
@@ -91,6 +103,11 @@ impl Application {
                 .configure(api::configure)
                 .default_service(web::to(problems::route_not_found))
         })
+        // Signals are the caller's ([`Application::serve_until_signalled`]):
+        // actix would cut requests off on SIGINT, and a test process must
+        // keep its own.
+        .disable_signals()
+        .shutdown_timeout(drain_within)
         .listen(listener)?
         .run();
         tracing::info!(port, "listening");
@@ -98,6 +115,8 @@ impl Application {
             port,
             server,
             shutdown,
+            threads,
+            database_url,
         })
     }
 
@@ -113,16 +132,116 @@ impl Application {
         }
     }
 
-    /// Serves until the server stops. The background jobs stop with it, also
-    /// when this future is dropped unfinished (its runtime shuts down).
+    /// Serves until SIGTERM or SIGINT, then stops cleanly (see
+    /// [`StopHandle::drain`]); a second signal cuts the requests off.
+    pub async fn serve_until_signalled(self) -> std::io::Result<()> {
+        let stop = self.stop_handle();
+        let mut signals = StopSignals::listen()?;
+        actix_web::rt::spawn(async move {
+            let signal = signals.next().await;
+            tracing::info!(signal, "stopping: finishing the requests in flight");
+            stop.drain();
+            let signal = signals.next().await;
+            tracing::warn!(signal, "stopping at once: requests in flight are cut off");
+            stop.stop();
+        });
+        self.run_until_stopped().await
+    }
+
+    /// Serves until the server stops, then stops the background jobs, joins
+    /// every thread and, on SQLite, checkpoints the write-ahead log so that
+    /// the database file alone holds everything committed. The jobs also
+    /// stop when this future is dropped unfinished (its runtime shuts down).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let _jobs = StopJobsOnDrop(self.shutdown.clone());
-        self.server.await
+        let Self {
+            server,
+            shutdown,
+            threads,
+            database_url,
+            ..
+        } = self;
+        let _jobs = StopJobsOnDrop(shutdown.clone());
+        let served = server.await;
+        shutdown.trigger();
+        let wound_down =
+            actix_web::rt::task::spawn_blocking(move || wind_down(threads, &database_url)).await;
+        if wound_down.is_err() {
+            tracing::warn!("the shutdown was cut short");
+        }
+        served
     }
 }
 
-/// Stops a running application: the HTTP server at once (requests in flight
-/// are cut off) and the background jobs after their current pass.
+/// After the HTTP server has stopped (and with it every handle on the write
+/// pipeline): waits for the threads, then checkpoints a SQLite database.
+fn wind_down(threads: Threads, database_url: &DatabaseUrl) {
+    let running = threads.join_until(Instant::now() + THREADS_GRACE);
+    if !running.is_empty() {
+        tracing::warn!(
+            ?running,
+            "background threads still busy at exit: what they had not committed is rolled back \
+             and done again after the next start"
+        );
+    }
+    if let DatabaseUrl::Sqlite(path) = database_url {
+        match sqlite_file::checkpoint(path) {
+            Ok(()) => tracing::info!(path, "write-ahead log checkpointed into the database file"),
+            Err(e) => tracing::warn!(
+                path,
+                error = %e,
+                "cannot checkpoint the write-ahead log: keep the -wal file beside the database"
+            ),
+        }
+    }
+    tracing::info!("stopped");
+}
+
+/// SIGTERM and SIGINT (Ctrl-C), listened to from start-up to exit: each
+/// delivery is seen once.
+#[cfg(unix)]
+struct StopSignals {
+    terminate: actix_web::rt::signal::unix::Signal,
+    interrupt: actix_web::rt::signal::unix::Signal,
+}
+
+#[cfg(unix)]
+impl StopSignals {
+    fn listen() -> std::io::Result<Self> {
+        use actix_web::rt::signal::unix::{signal, SignalKind};
+        Ok(Self {
+            terminate: signal(SignalKind::terminate())?,
+            interrupt: signal(SignalKind::interrupt())?,
+        })
+    }
+
+    /// The next signal, by name.
+    async fn next(&mut self) -> &'static str {
+        tokio::select! {
+            _ = self.terminate.recv() => "SIGTERM",
+            _ = self.interrupt.recv() => "SIGINT",
+        }
+    }
+}
+
+#[cfg(not(unix))]
+struct StopSignals;
+
+#[cfg(not(unix))]
+impl StopSignals {
+    fn listen() -> std::io::Result<Self> {
+        Ok(Self)
+    }
+
+    async fn next(&mut self) -> &'static str {
+        match actix_web::rt::signal::ctrl_c().await {
+            Ok(()) => "Ctrl-C",
+            // Without signals, only a kill stops the process.
+            Err(_) => std::future::pending().await,
+        }
+    }
+}
+
+/// Stops a running application from elsewhere.
 #[derive(Clone)]
 pub struct StopHandle {
     server: actix_web::dev::ServerHandle,
@@ -130,11 +249,22 @@ pub struct StopHandle {
 }
 
 impl StopHandle {
+    /// Stops at once: requests in flight are cut off (a subscription queued
+    /// on the write pipeline is still committed or not, whole), the
+    /// background jobs after their current pass.
     pub fn stop(&self) {
         self.shutdown.trigger();
         // The command is sent when `stop` is called; the future only waits
         // for the server to confirm, which nobody here needs.
         drop(self.server.stop(false));
+    }
+
+    /// Stops cleanly: no new connections are accepted, requests in flight
+    /// are answered (for up to `SHUTDOWN_TIMEOUT_SECS`), and the background
+    /// jobs end after their current pass.
+    pub fn drain(&self) {
+        self.shutdown.trigger();
+        drop(self.server.stop(true));
     }
 }
 
@@ -146,7 +276,12 @@ impl Drop for StopJobsOnDrop {
     }
 }
 
-fn start_jobs(config: &Config, pool: &DbPool, shutdown: &Shutdown) -> anyhow::Result<()> {
+fn start_jobs(
+    config: &Config,
+    pool: &DbPool,
+    shutdown: &Shutdown,
+    threads: &mut Threads,
+) -> anyhow::Result<()> {
     let instance = uuid::Uuid::new_v4().to_string();
     let relay_pool = build_pool_relaxed(&config.database_url, 1, config.database_timeouts)
         .context("cannot open the database for the mail relay")?;
@@ -156,6 +291,7 @@ fn start_jobs(config: &Config, pool: &DbPool, shutdown: &Shutdown) -> anyhow::Re
         "mail-relay",
         config.mail.relay_interval,
         shutdown.clone(),
+        threads,
         move || relay.run_once().map(|_| ()),
     )?;
     let sweeper_pool = pool.clone();
@@ -164,6 +300,7 @@ fn start_jobs(config: &Config, pool: &DbPool, shutdown: &Shutdown) -> anyhow::Re
         "sweeper",
         config.sweep_interval,
         shutdown.clone(),
+        threads,
         move || {
             let mut conn = sweeper_pool.get()?;
             deadlines::close_expired(&mut conn, &currency)?;
@@ -177,6 +314,7 @@ fn start_jobs(config: &Config, pool: &DbPool, shutdown: &Shutdown) -> anyhow::Re
         "retention",
         config.retention_interval,
         shutdown.clone(),
+        threads,
         move || {
             let mut conn = retention_pool.get()?;
             let now = crate::db::clock(&mut conn)?;
@@ -192,6 +330,7 @@ fn start_jobs(config: &Config, pool: &DbPool, shutdown: &Shutdown) -> anyhow::Re
         "ledger-sealer",
         config.seal_interval,
         shutdown.clone(),
+        threads,
         move || {
             let mut conn = sealer_pool.get()?;
             crate::ledger::seal::seal_pending(&mut conn)?;
@@ -203,7 +342,11 @@ fn start_jobs(config: &Config, pool: &DbPool, shutdown: &Shutdown) -> anyhow::Re
 
 /// Loads the sessions ended recently, then keeps the list current from a
 /// connection of its own, so a busy server still hears of revocations.
-fn watch_revocations(config: &Config, shutdown: &Shutdown) -> anyhow::Result<Arc<Revocations>> {
+fn watch_revocations(
+    config: &Config,
+    shutdown: &Shutdown,
+    threads: &mut Threads,
+) -> anyhow::Result<Arc<Revocations>> {
     // Refused as stale after ten missed polls, and never in under 30 s.
     let staleness = (config.revocation_poll * 10).max(std::time::Duration::from_secs(30));
     let revocations = Arc::new(Revocations::new(config.access_token_ttl, staleness));
@@ -220,6 +363,7 @@ fn watch_revocations(config: &Config, shutdown: &Shutdown) -> anyhow::Result<Arc
         "session-revocations",
         config.revocation_poll,
         shutdown.clone(),
+        threads,
         move || {
             let mut conn = pool.get()?;
             list.poll(&mut conn)?;

@@ -1,7 +1,8 @@
 //! The command line: `serve` (the default), `migrate`, `verify-ledger`,
-//! `seal-head`, `sweep`, `create-operator`.
+//! `seal-head`, `backup`, `restore`, `sweep`, `create-operator`.
 
 use std::io::BufRead;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -39,6 +40,19 @@ enum Command {
     /// Seal what is committed, then print the newest seal (number, hash,
     /// time) as JSON, to be kept somewhere other than the database.
     SealHead,
+    /// Copy the SQLite database, while the server runs, into a new file;
+    /// check the copy (integrity, ledger, seals) and print what it holds.
+    /// On PostgreSQL: says which of its tools to use instead.
+    Backup {
+        /// The file to write; it must not exist.
+        path: PathBuf,
+    },
+    /// Put a backup made by `backup` where DATABASE_URL says the SQLite
+    /// database is, which must hold no database; check it there first.
+    Restore {
+        /// The backup file.
+        path: PathBuf,
+    },
     /// Close every offering whose deadline has passed, refund failed and
     /// cancelled ones, once, and exit.
     Sweep,
@@ -71,6 +85,13 @@ pub fn run() -> ExitCode {
             return verify_ledger(&config, expect_head.as_deref())
         }
         Command::SealHead => seal_head(&config),
+        Command::Backup { path } => {
+            report_copy("backup", crate::backup::backup(&config.database_url, &path))
+        }
+        Command::Restore { path } => report_copy(
+            "restore",
+            crate::backup::restore(&config.database_url, &path),
+        ),
         Command::Sweep => sweep(&config),
         Command::CreateOperator {
             email,
@@ -91,7 +112,7 @@ fn serve(config: Config) -> anyhow::Result<()> {
     tracing::info!(?config, "starting");
     actix_web::rt::System::new().block_on(async move {
         let app = Application::build(config)?;
-        app.run_until_stopped().await?;
+        app.serve_until_signalled().await?;
         Ok(())
     })
 }
@@ -154,6 +175,34 @@ fn seal_head(config: &Config) -> anyhow::Result<()> {
         Some(head) => println!("{}", serde_json::to_string_pretty(&head)?),
         None => anyhow::bail!("the ledger has no seal yet: nothing has been posted"),
     }
+    Ok(())
+}
+
+/// The report of a checked copy as JSON on stdout, a summary on stderr.
+fn report_copy(
+    what: &str,
+    report: anyhow::Result<crate::backup::CopyReport>,
+) -> anyhow::Result<()> {
+    let report = report?;
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    let ledger = match &report.ledger {
+        Some(l) => format!(
+            "ledger verified ({} entries, {} sealed)",
+            l.entries, l.sealed_entries
+        ),
+        None => format!(
+            "older schema ({} migration(s) to apply): run verify-ledger after the next start",
+            report.pending_migrations
+        ),
+    };
+    let head = match &report.seal_head {
+        Some(h) => format!("seal head #{} {}", h.seq, h.hash),
+        None => "no seal yet".to_string(),
+    };
+    eprintln!(
+        "{what} written to {} ({} bytes): integrity ok, {ledger}, {head}",
+        report.path, report.bytes
+    );
     Ok(())
 }
 

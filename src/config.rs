@@ -69,6 +69,9 @@ pub struct Config {
     pub database_timeouts: crate::db::Timeouts,
     /// How long start-up waits for a database that cannot be reached yet.
     pub database_startup_wait: Duration,
+    /// How long a stopping server (SIGTERM, SIGINT) lets requests in flight
+    /// finish before it cuts them off.
+    pub shutdown_timeout: Duration,
     /// How long answered Idempotency-Keys, sent emails and bank notifications
     /// are kept, and how often the pruning job runs.
     pub retention: crate::db::retention::Retention,
@@ -356,6 +359,8 @@ impl Config {
         };
         let database_startup_wait =
             Duration::from_secs(ranged(vars, "DATABASE_STARTUP_WAIT_SECS", 60, 0..=86_400)?);
+        let shutdown_timeout =
+            Duration::from_secs(ranged(vars, "SHUTDOWN_TIMEOUT_SECS", 20, 1..=3_600)?);
         let retention = crate::db::retention::Retention {
             idempotency_keys: secs(vars, "IDEMPOTENCY_KEY_RETENTION_SECS", 7 * 24 * 3600)?,
             sent_emails: secs(vars, "SENT_EMAIL_RETENTION_SECS", 30 * 24 * 3600)?,
@@ -391,6 +396,7 @@ impl Config {
             pipeline,
             database_timeouts,
             database_startup_wait,
+            shutdown_timeout,
             retention,
             retention_interval,
         })

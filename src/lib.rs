@@ -10,7 +10,8 @@
 //! - `mail`: the outbox, the relay and its transports;
 //! - `pipeline`: the group-committed write path (subscriptions);
 //! - `db`: connections, pool, schema, migrations;
-//! - `jobs`: background loops started by the server.
+//! - `jobs`: background loops started by the server;
+//! - `backup`: copying a SQLite database out and back in, checked.
 
 // Unit tests may unwrap: a panic there is a failed test. (The library itself
 // is held to `unwrap_used`/`expect_used`/`panic`, see Cargo.toml.)
@@ -19,6 +20,7 @@
 pub mod api;
 pub mod app;
 pub mod auth;
+pub mod backup;
 pub mod cli;
 pub mod config;
 pub mod db;

@@ -1,6 +1,9 @@
-//! Embedded migrations, one folder per backend, run at start-up and by `crowdfund migrate`.
+//! Embedded migrations, one folder per backend, run at start-up and by
+//! `crowdfund migrate`; and the refusal of a database that a newer release
+//! has migrated further than this build knows.
 
 use diesel::connection::SimpleConnection;
+use diesel::migration::MigrationSource;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 use super::AnyConnection;
@@ -12,16 +15,119 @@ const SQLITE: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 /// against one PostgreSQL without racing each other through the migrations.
 const MIGRATION_LOCK_KEY: i64 = 0x63_66_6d_69_67; // "cfmig"
 
-/// Applies every pending migration; returns how many ran.
-pub fn run_migrations(conn: &mut AnyConnection) -> anyhow::Result<usize> {
-    let applied = match conn {
+#[derive(Debug, thiserror::Error)]
+pub enum MigrationError {
+    /// The database has migrations this build does not have: opening it
+    /// could write rows the newer schema forbids, or misread its columns.
+    #[error(
+        "this database was written by a newer release of crowdfund: it has migration(s) {} \
+         that this build does not know. Run the release that wrote it (or a later one); this \
+         build will not open it",
+        .0.join(", ")
+    )]
+    NewerRelease(Vec<String>),
+    #[error("migrations failed: {0}")]
+    Failed(String),
+}
+
+impl From<diesel::result::Error> for MigrationError {
+    fn from(e: diesel::result::Error) -> Self {
+        Self::Failed(e.to_string())
+    }
+}
+
+/// Where a database's schema stands against this build's migrations
+/// (versions, oldest first).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemaState {
+    pub applied: Vec<String>,
+    /// Known to this build, not yet applied: the database is older.
+    pub pending: Vec<String>,
+    /// Applied, but unknown to this build: the database is newer.
+    pub unknown: Vec<String>,
+}
+
+/// Reads which migrations a database has, without changing its schema.
+pub fn schema_state(conn: &mut AnyConnection) -> Result<SchemaState, MigrationError> {
+    let (known, applied) = match conn {
+        AnyConnection::Postgresql(c) => (versions::<diesel::pg::Pg>(&POSTGRES)?, applied(c)?),
+        AnyConnection::Sqlite(c) => (versions::<diesel::sqlite::Sqlite>(&SQLITE)?, applied(c)?),
+    };
+    Ok(SchemaState {
+        pending: known
+            .iter()
+            .filter(|v| !applied.contains(v))
+            .cloned()
+            .collect(),
+        unknown: applied
+            .iter()
+            .filter(|v| !known.contains(v))
+            .cloned()
+            .collect(),
+        applied,
+    })
+}
+
+/// Applies every pending migration; returns how many ran. Refuses a
+/// database with migrations this build does not know.
+pub fn run_migrations(conn: &mut AnyConnection) -> Result<usize, MigrationError> {
+    match conn {
         AnyConnection::Postgresql(c) => {
             c.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))?;
-            let result = c.run_pending_migrations(POSTGRES).map(|v| v.len());
+            let result = migrate(c, POSTGRES);
             c.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"))?;
             result
         }
-        AnyConnection::Sqlite(c) => c.run_pending_migrations(SQLITE).map(|v| v.len()),
-    };
-    applied.map_err(|e| anyhow::anyhow!("migrations failed: {e}"))
+        AnyConnection::Sqlite(c) => migrate(c, SQLITE),
+    }
+}
+
+fn migrate<C, DB>(conn: &mut C, source: EmbeddedMigrations) -> Result<usize, MigrationError>
+where
+    DB: diesel::backend::Backend,
+    C: MigrationHarness<DB>,
+    EmbeddedMigrations: MigrationSource<DB>,
+{
+    let known = versions::<DB>(&source)?;
+    let unknown: Vec<String> = applied(conn)?
+        .into_iter()
+        .filter(|v| !known.contains(v))
+        .collect();
+    if !unknown.is_empty() {
+        return Err(MigrationError::NewerRelease(unknown));
+    }
+    conn.run_pending_migrations(source)
+        .map(|applied| applied.len())
+        .map_err(|e| MigrationError::Failed(e.to_string()))
+}
+
+fn versions<DB: diesel::backend::Backend>(
+    source: &EmbeddedMigrations,
+) -> Result<Vec<String>, MigrationError>
+where
+    EmbeddedMigrations: MigrationSource<DB>,
+{
+    let migrations = MigrationSource::<DB>::migrations(source)
+        .map_err(|e| MigrationError::Failed(e.to_string()))?;
+    Ok(migrations
+        .iter()
+        .map(|m| m.name().version().to_string())
+        .collect())
+}
+
+/// The versions a database has applied, oldest first (creating diesel's
+/// bookkeeping table on a new database).
+fn applied<C, DB>(conn: &mut C) -> Result<Vec<String>, MigrationError>
+where
+    DB: diesel::backend::Backend,
+    C: MigrationHarness<DB>,
+{
+    let mut applied: Vec<String> = conn
+        .applied_migrations()
+        .map_err(|e| MigrationError::Failed(e.to_string()))?
+        .into_iter()
+        .map(|v| v.to_string())
+        .collect();
+    applied.sort();
+    Ok(applied)
 }

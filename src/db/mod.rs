@@ -43,6 +43,7 @@ pub mod retention;
 pub mod schema;
 pub mod sessions;
 pub mod sign_in;
+pub mod sqlite_file;
 mod startup;
 pub mod subscriptions;
 pub mod tokens;
@@ -57,7 +58,7 @@ pub use connection::AnyConnection;
 /// The backend type of [`AnyConnection`], for boxed queries.
 pub type Backend = <AnyConnection as diesel::Connection>::Backend;
 pub use faults::Fault;
-pub use migrations::run_migrations;
+pub use migrations::{run_migrations, schema_state, MigrationError, SchemaState};
 pub use pool::{
     build_pool, build_pool_relaxed, build_pool_untested, build_pool_with, CheckoutError,
     ConnectionManager, DbPool, PooledConn, Timeouts,

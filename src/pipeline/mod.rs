@@ -33,6 +33,7 @@ use crate::db::audit::Actor;
 use crate::db::{DatabaseUrl, DbPool};
 use crate::domain::Shares;
 use crate::error::ApiError;
+use crate::jobs::Threads;
 
 /// How batches are formed.
 #[derive(Debug, Clone, Copy)]
@@ -79,7 +80,7 @@ struct Job {
     answer: oneshot::Sender<Result<Reply, ApiError>>,
 }
 
-/// The handle requests are queued through; cheap to clone. The writer stops
+/// The handle requests are queued through; cheap to clone. The writers stop
 /// when the last handle is dropped, after answering what was queued.
 #[derive(Clone)]
 pub struct Pipeline {
@@ -90,14 +91,23 @@ impl Pipeline {
     /// Starts the writers on `pool`, which should be theirs alone (one
     /// connection per writer): requests never wait for a connection behind
     /// readers. It need not test connections on checkout (a round trip per
-    /// batch): a writer replaces a dead one itself ([`DbPool::heal`]).
-    pub fn start(pool: DbPool, config: Arc<Config>, settings: Settings) -> std::io::Result<Self> {
+    /// batch): a writer replaces a dead one itself ([`DbPool::heal`]). The
+    /// writers' threads go into `threads`, to be joined at shutdown.
+    pub fn start(
+        pool: DbPool,
+        config: Arc<Config>,
+        settings: Settings,
+        threads: &mut Threads,
+    ) -> std::io::Result<Self> {
         let count = Self::writers_for(&config.database_url, &settings) as usize;
         let per_writer = (settings.queue / count).max(1);
         let mut writers = Vec::with_capacity(count);
         for _ in 0..count {
             let (jobs, queue) = sync_channel(per_writer);
-            writer::spawn(pool.clone(), config.clone(), settings, queue)?;
+            threads.add(
+                "write-pipeline",
+                writer::spawn(pool.clone(), config.clone(), settings, queue)?,
+            );
             writers.push(jobs);
         }
         Ok(Self {

@@ -22,7 +22,7 @@ pub(super) fn spawn(
     config: Arc<Config>,
     settings: Settings,
     queue: Receiver<Job>,
-) -> std::io::Result<()> {
+) -> std::io::Result<std::thread::JoinHandle<()>> {
     std::thread::Builder::new()
         .name("write-pipeline".to_string())
         .spawn(move || {
@@ -42,8 +42,7 @@ pub(super) fn spawn(
                     tracing::error!(size, "the write pipeline panicked on a batch");
                 }
             }
-        })?;
-    Ok(())
+        })
 }
 
 /// Waits for the first request, then takes what else is queued (waiting up

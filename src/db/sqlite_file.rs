@@ -1,0 +1,85 @@
+//! What is done to a SQLite database as a file: checkpointing its
+//! write-ahead log, copying it whole while it is in use, checking a copy.
+
+use std::path::Path;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::sql_types::{Integer, Text};
+
+/// Moves every committed transaction from the write-ahead log into the
+/// database file and empties the log (`wal_checkpoint(TRUNCATE)`), so that
+/// the file alone is the whole database. Fails when another connection
+/// still reads or writes (the log then stays; nothing is lost while the
+/// `-wal` file stays beside the database).
+pub fn checkpoint(path: &str) -> anyhow::Result<()> {
+    if path == ":memory:" || !Path::new(path).exists() {
+        return Ok(());
+    }
+    #[derive(QueryableByName)]
+    struct Outcome {
+        #[diesel(sql_type = Integer)]
+        busy: i32,
+        #[diesel(sql_type = Integer)]
+        log: i32,
+        #[diesel(sql_type = Integer)]
+        checkpointed: i32,
+    }
+    let mut conn = SqliteConnection::establish(path)?;
+    conn.batch_execute("PRAGMA busy_timeout = 5000;")?;
+    let outcome =
+        diesel::sql_query("PRAGMA wal_checkpoint(TRUNCATE)").get_result::<Outcome>(&mut conn)?;
+    if outcome.busy != 0 {
+        anyhow::bail!(
+            "another connection is still using the database ({} of {} log pages copied)",
+            outcome.checkpointed,
+            outcome.log
+        );
+    }
+    Ok(())
+}
+
+/// Writes a consistent copy of the database that `conn` is open on into
+/// `target` (`VACUUM INTO`): one read transaction, so the copy is the
+/// database as of one moment, while other connections go on writing. The
+/// copy is compacted, made a single file (rollback-journal mode: no `-wal`
+/// beside it to lose), and flushed to disk before this returns.
+pub fn copy_into(conn: &mut SqliteConnection, target: &Path) -> anyhow::Result<()> {
+    let target_name = target
+        .to_str()
+        .ok_or_else(|| anyhow::anyhow!("the path {} is not UTF-8", target.display()))?;
+    diesel::sql_query("VACUUM INTO ?")
+        .bind::<Text, _>(target_name)
+        .execute(conn)?;
+    let mut copy = SqliteConnection::establish(target_name)?;
+    copy.batch_execute("PRAGMA journal_mode = DELETE;")?;
+    drop(copy);
+    std::fs::File::open(target)?.sync_all()?;
+    Ok(())
+}
+
+/// `PRAGMA integrity_check`: every page, index and constraint of the file.
+/// Empty when the database is whole, else what SQLite found (at most 20).
+pub fn integrity_problems(conn: &mut SqliteConnection) -> QueryResult<Vec<String>> {
+    #[derive(QueryableByName)]
+    struct Line {
+        #[diesel(sql_type = Text)]
+        integrity_check: String,
+    }
+    let lines = diesel::sql_query("PRAGMA integrity_check(20)").load::<Line>(conn)?;
+    Ok(lines
+        .into_iter()
+        .map(|l| l.integrity_check)
+        .filter(|l| l != "ok")
+        .collect())
+}
+
+/// The files SQLite keeps beside a database in WAL mode.
+pub fn companions(path: &Path) -> [std::path::PathBuf; 2] {
+    let with = |suffix: &str| {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        std::path::PathBuf::from(name)
+    };
+    [with("-wal"), with("-shm")]
+}
