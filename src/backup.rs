@@ -131,7 +131,8 @@ fn settle(partial: &Path, target: &Path) -> anyhow::Result<CopyReport> {
 /// this build's, every ledger invariant including the seal chain.
 fn inspect(path: &Path) -> anyhow::Result<CopyReport> {
     let mut conn = open(path)?;
-    let problems = sqlite_file::integrity_problems(&mut conn)?;
+    let problems = sqlite_file::integrity_problems(&mut conn)
+        .map_err(|e| anyhow::anyhow!("SQLite's integrity check failed: {e}"))?;
     if !problems.is_empty() {
         bail!("SQLite's integrity check failed: {}", problems.join("; "));
     }

@@ -44,8 +44,8 @@ impl Drop for StopOnDrop {
     }
 }
 
-/// A database that exists for one test.
-struct TestDatabase {
+/// A database that exists for one test (dropped with this guard).
+pub struct TestDatabase {
     admin_url: Option<String>,
     name: String,
 }
@@ -67,7 +67,9 @@ pub fn backend_is_postgres() -> bool {
     std::env::var("TEST_DATABASE_URL").is_ok_and(|v| !v.is_empty())
 }
 
-fn fresh_database(dir: &Path) -> (String, Option<TestDatabase>) {
+/// A new, empty database for one test: a file in `dir` on SQLite, a
+/// database of its own on PostgreSQL (dropped with the guard).
+pub fn fresh_database(dir: &Path) -> (String, Option<TestDatabase>) {
     match std::env::var("TEST_DATABASE_URL") {
         Ok(admin) if !admin.is_empty() => {
             let admin = without_tls(&admin);
@@ -464,49 +466,78 @@ impl TestApp {
     /// The `crowdfund` binary serving this app's database and configuration
     /// as a separate process (which a test can kill), ready when returned.
     pub async fn spawn_process(&self, overrides: &[(&str, &str)]) -> ServerProcess {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("free port")
-            .port();
-        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_crowdfund"));
-        command
-            .arg("serve")
-            .envs(&self.vars)
-            .env("BIND_ADDR", format!("127.0.0.1:{port}"))
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null());
-        for (k, v) in overrides {
-            command.env(k, v);
-        }
-        let child = command.spawn().expect("start crowdfund serve");
-        let process = ServerProcess {
-            child,
-            address: format!("http://127.0.0.1:{port}"),
-        };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let up = self
-                .client
-                .get(format!("{}/healthz", process.address))
-                .send()
-                .await
-                .is_ok_and(|r| r.status().is_success());
-            if up {
-                return process;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the server process did not start"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        start_process(&self.vars, overrides).await
+    }
+
+    /// Stops this in-process server and its jobs, and sends the test's
+    /// requests to `process` instead (which then alone writes the database).
+    pub fn hand_over_to(&mut self, process: &ServerProcess) {
+        self._server.0.stop();
+        self.address = process.address.clone();
     }
 }
 
-/// A server process started by [`TestApp::spawn_process`]; killed when dropped.
+/// The `crowdfund` binary serving with `vars` (and `overrides`) as a
+/// separate process, its output kept for [`ServerProcess::log`], ready
+/// (answering `/healthz`) when returned.
+pub async fn start_process(
+    vars: &HashMap<String, String>,
+    overrides: &[(&str, &str)],
+) -> ServerProcess {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let log_dir = tempfile::tempdir().expect("temp dir");
+    let log_path = log_dir.path().join("server.log");
+    let log = std::fs::File::create(&log_path).expect("log file");
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_crowdfund"));
+    command
+        .arg("serve")
+        .envs(vars)
+        .env("BIND_ADDR", format!("127.0.0.1:{port}"))
+        .env("NO_COLOR", "1")
+        .stdout(log.try_clone().expect("log file"))
+        .stderr(log);
+    for (k, v) in overrides {
+        command.env(k, v);
+    }
+    let child = command.spawn().expect("start crowdfund serve");
+    let mut process = ServerProcess {
+        child,
+        address: format!("http://127.0.0.1:{port}"),
+        log_path,
+        _log_dir: log_dir,
+    };
+    let client = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let up = client
+            .get(format!("{}/healthz", process.address))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success());
+        if up {
+            return process;
+        }
+        if let Ok(Some(status)) = process.child.try_wait() {
+            panic!("the server process exited ({status}):\n{}", process.log());
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the server process did not start:\n{}",
+            process.log()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A server process started by [`start_process`]; killed when dropped.
 pub struct ServerProcess {
     pub child: std::process::Child,
     pub address: String,
+    log_path: PathBuf,
+    _log_dir: tempfile::TempDir,
 }
 
 impl ServerProcess {
@@ -514,6 +545,47 @@ impl ServerProcess {
     pub fn kill(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+
+    /// Sends a signal by name (`TERM`, `INT`).
+    pub fn signal(&self, name: &str) {
+        let sent = std::process::Command::new("kill")
+            .args(["-s", name, &self.child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(sent.success(), "kill -s {name} failed");
+    }
+
+    /// Waits for the process to exit on its own; None after `within`.
+    pub async fn exited_within(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + within;
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Everything the process has written to stdout and stderr.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log_path).unwrap_or_default()
+    }
+
+    /// The log lines at WARN or ERROR.
+    pub fn complaints(&self) -> Vec<String> {
+        self.log()
+            .lines()
+            .filter(|line| {
+                let mut words = line.split_whitespace();
+                let _time = words.next();
+                matches!(words.next(), Some("WARN" | "ERROR"))
+            })
+            .map(str::to_string)
+            .collect()
     }
 }
 

@@ -21,6 +21,7 @@ mod health;
 mod jwt;
 mod key_rotation;
 mod ledger;
+mod lifecycle;
 mod lockout;
 mod mail;
 mod names;

@@ -199,7 +199,7 @@ fn is_root() -> bool {
 
 /// The folder holding `initdb` and `pg_ctl`: `pg_config --bindir`, else the
 /// newest `/usr/lib/postgresql/*/bin` (Debian keeps them off the PATH).
-fn server_binaries() -> Option<PathBuf> {
+pub fn server_binaries() -> Option<PathBuf> {
     let has_tools = |dir: &Path| dir.join("initdb").exists() && dir.join("pg_ctl").exists();
     if let Ok(out) = Command::new("pg_config").arg("--bindir").output() {
         let dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());

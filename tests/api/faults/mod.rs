@@ -19,19 +19,22 @@ use serde_json::{json, Value};
 use crate::helpers::{read, TestApp};
 use crate::world::Person;
 
-const PRICE: i64 = 1_000;
+pub const PRICE: i64 = 1_000;
 
 /// One subscription request sent during a fault, and how it was answered.
 #[derive(Debug)]
-struct Attempt {
-    investor: usize,
-    key: String,
-    status: u16,
-    body: Value,
+pub struct Attempt {
+    pub investor: usize,
+    pub key: String,
+    /// 0: no answer (the connection was refused or cut).
+    pub status: u16,
+    pub body: Value,
+    /// When the answer came.
+    pub answered: Instant,
 }
 
 /// A round large enough that the load never fills it, and its investors.
-async fn round(app: &TestApp, investors: usize) -> (Person, String, Vec<Person>) {
+pub async fn round(app: &TestApp, investors: usize) -> (Person, String, Vec<Person>) {
     let operator = app.operator().await;
     let sponsor = app.sponsor().await;
     let offering = app
@@ -47,7 +50,7 @@ async fn round(app: &TestApp, investors: usize) -> (Person, String, Vec<Person>)
 
 /// Each investor subscribes one share at a time, each with a new key, until
 /// `stop`; every answer is kept. Refused connections count as no answer.
-async fn load(
+pub async fn load(
     app: &TestApp,
     investors: &[Person],
     offering: &str,
@@ -87,6 +90,7 @@ async fn load(
                     key,
                     status,
                     body,
+                    answered: Instant::now(),
                 });
             }
             attempts

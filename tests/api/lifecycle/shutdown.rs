@@ -1,0 +1,157 @@
+//! SIGTERM and SIGINT: requests in flight are answered, the jobs stop, the
+//! process exits 0, and a SQLite database file is whole on its own.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::faults::{load, round};
+use crate::helpers::{fresh_database, spawn_app, start_process, test_vars, unique_email, PASSWORD};
+
+use super::{assert_ledger_verifies, copy_alone, sqlite_file, subscription_ids};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sigterm_answers_the_requests_in_flight_and_leaves_a_whole_database_file() {
+    let mut app = spawn_app().await;
+    let (_operator, offering, investors) = round(&app, 8).await;
+    let mut server = app.spawn_process(&[]).await;
+    app.hand_over_to(&server);
+
+    // Eight clients subscribe in a loop; SIGTERM arrives while they do.
+    let stop = AtomicBool::new(false);
+    let stopper = async {
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        server.signal("TERM");
+        let exit = server.exited_within(Duration::from_secs(45)).await;
+        stop.store(true, Ordering::SeqCst);
+        exit
+    };
+    let (attempts, exit) = tokio::join!(load(&app, &investors, &offering, &stop), stopper);
+    let exit = exit.expect("the server exits after SIGTERM");
+    assert!(exit.success(), "exit status {exit}:\n{}", server.log());
+
+    // Every request was answered 201 until the listener closed; after that
+    // connections were refused (0). Nothing was cut off with a 5xx.
+    let acknowledged: Vec<String> = attempts
+        .iter()
+        .filter(|a| a.status == 201)
+        .map(|a| a.body["id"].as_str().expect("an id").to_string())
+        .collect();
+    for a in &attempts {
+        assert!(
+            a.status == 201 || a.status == 0,
+            "{} was answered {}: {}",
+            a.key,
+            a.status,
+            a.body
+        );
+    }
+    assert!(
+        acknowledged.len() > 10,
+        "the load ran: {}",
+        acknowledged.len()
+    );
+    eprintln!(
+        "{} acknowledged, {} refused after the listener closed",
+        acknowledged.len(),
+        attempts.iter().filter(|a| a.status == 0).count()
+    );
+    let log = server.log();
+    assert!(
+        log.contains("stopping: finishing the requests in flight"),
+        "{log}"
+    );
+    assert!(log.contains("stopped"), "{log}");
+    assert_eq!(server.complaints(), Vec::<String>::new(), "{log}");
+
+    let url = app.database_url_string();
+    let stored = match sqlite_file(&url) {
+        // The file alone, copied without its -wal, holds every acknowledged
+        // subscription: the log was checkpointed into it.
+        Some(path) => {
+            assert!(
+                log.contains("write-ahead log checkpointed"),
+                "no checkpoint: {log}"
+            );
+            let (_dir, copy) = copy_alone(&path);
+            let copy_url = format!("sqlite://{}", copy.display());
+            assert_ledger_verifies(&copy_url, None);
+            subscription_ids(&copy_url)
+        }
+        None => subscription_ids(&url),
+    };
+    let acknowledged: std::collections::BTreeSet<String> = acknowledged.into_iter().collect();
+    // Each acknowledged subscription is there, and nothing else: a request
+    // in flight was answered, never committed unanswered.
+    assert_eq!(stored, acknowledged);
+    assert_ledger_verifies(&url, None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_first_start_logs_no_warning_and_sigint_stops_it_cleanly() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (url, _db) = fresh_database(dir.path());
+    let vars = test_vars(&url, dir.path(), &[]);
+    // A database that has never been opened: the server creates it.
+    let mut server = start_process(&vars, &[]).await;
+    let email = unique_email("first");
+    let client = reqwest::Client::new();
+    let registered = client
+        .post(format!("{}/api/v1/auth/register", server.address))
+        .json(
+            &json!({"email": email, "password": PASSWORD, "display_name": "First",
+                      "role": "investor"}),
+        )
+        .send()
+        .await
+        .expect("register");
+    assert_eq!(registered.status(), 201);
+
+    server.signal("INT");
+    let exit = server
+        .exited_within(Duration::from_secs(30))
+        .await
+        .expect("the server exits after SIGINT");
+    let log = server.log();
+    assert!(exit.success(), "exit status {exit}:\n{log}");
+    assert!(log.contains("migrations applied"), "{log}");
+    assert!(log.contains("signal=\"SIGINT\""), "{log}");
+    assert_eq!(server.complaints(), Vec::<String>::new(), "{log}");
+
+    if let Some(path) = sqlite_file(&url) {
+        // Nothing is left in a write-ahead log: the file is the database.
+        for companion in ["-wal", "-shm"] {
+            let mut name = path.clone().into_os_string();
+            name.push(companion);
+            assert!(
+                !std::path::Path::new(&name).exists(),
+                "{} outlived a clean stop",
+                name.to_string_lossy()
+            );
+        }
+        let (_copy_dir, copy) = copy_alone(&path);
+        let out = super::crowdfund(&format!("sqlite://{}", copy.display()), &["verify-ledger"]);
+        assert!(out.status.success());
+        let pool = crowdfund::db::build_pool(
+            &crowdfund::db::DatabaseUrl::parse(&format!("sqlite://{}", copy.display())).unwrap(),
+            1,
+        )
+        .unwrap();
+        let mut conn = pool.get().unwrap();
+        let conn: &mut crowdfund::db::AnyConnection = &mut conn;
+        use diesel::prelude::*;
+        #[derive(QueryableByName)]
+        struct Email {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            email: String,
+        }
+        let emails: Vec<String> = diesel::sql_query("SELECT email FROM users")
+            .load::<Email>(conn)
+            .unwrap()
+            .into_iter()
+            .map(|e| e.email)
+            .collect();
+        assert_eq!(emails, vec![email]);
+    }
+}

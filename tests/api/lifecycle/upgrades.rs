@@ -1,0 +1,1 @@
+//! Upgrades: placeholder replaced below.
