@@ -31,7 +31,8 @@ pub struct TestApp {
     vars: HashMap<String, String>,
     // Dropped in this order: the server and its jobs stop before the test's
     // database is dropped, so nothing keeps reconnecting to it.
-    _server: StopOnDrop,
+    /// None when the server is another process ([`TestApp::of_process`]).
+    _server: Option<StopOnDrop>,
     _db: Option<TestDatabase>,
     _dirs: Vec<tempfile::TempDir>,
 }
@@ -208,7 +209,7 @@ async fn start(
         mail_dir,
         pool,
         vars,
-        _server: StopOnDrop(stop),
+        _server: Some(StopOnDrop(stop)),
         _db: db,
         _dirs: dirs,
     }
@@ -472,8 +473,36 @@ impl TestApp {
     /// Stops this in-process server and its jobs, and sends the test's
     /// requests to `process` instead (which then alone writes the database).
     pub fn hand_over_to(&mut self, process: &ServerProcess) {
-        self._server.0.stop();
+        if let Some(server) = &self._server {
+            server.0.stop();
+        }
         self.address = process.address.clone();
+    }
+}
+
+impl TestApp {
+    /// The requests and checks of a test, sent to a server process (of this
+    /// build or another release) started with `vars`; nothing in-process.
+    pub fn of_process(process: &ServerProcess, vars: HashMap<String, String>) -> TestApp {
+        let lookup = {
+            let vars = vars.clone();
+            move |k: &str| vars.get(k).cloned()
+        };
+        let config = Config::from_vars(&lookup).expect("test configuration");
+        TestApp {
+            address: process.address.clone(),
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .timeout(Duration::from_secs(60))
+                .build()
+                .expect("client"),
+            mail_dir: config.mail.dir.clone(),
+            pool: build_pool(&config.database_url, 2).expect("test pool"),
+            vars,
+            _server: None,
+            _db: None,
+            _dirs: Vec::new(),
+        }
     }
 }
 
@@ -484,6 +513,15 @@ pub async fn start_process(
     vars: &HashMap<String, String>,
     overrides: &[(&str, &str)],
 ) -> ServerProcess {
+    start_process_of(Path::new(env!("CARGO_BIN_EXE_crowdfund")), vars, overrides).await
+}
+
+/// [`start_process`] with another `crowdfund` binary (an earlier release).
+pub async fn start_process_of(
+    binary: &Path,
+    vars: &HashMap<String, String>,
+    overrides: &[(&str, &str)],
+) -> ServerProcess {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("free port")
@@ -491,7 +529,7 @@ pub async fn start_process(
     let log_dir = tempfile::tempdir().expect("temp dir");
     let log_path = log_dir.path().join("server.log");
     let log = std::fs::File::create(&log_path).expect("log file");
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_crowdfund"));
+    let mut command = std::process::Command::new(binary);
     command
         .arg("serve")
         .envs(vars)
