@@ -133,17 +133,20 @@ impl Application {
     }
 
     /// Serves until SIGTERM or SIGINT, then stops cleanly (see
-    /// [`StopHandle::drain`]); a second signal cuts the requests off.
+    /// [`StopHandle::drain`]). A second signal exits at once: requests in
+    /// flight are cut off, and what the database has not committed of them
+    /// is rolled back (on SQLite the `-wal` file then stays part of the
+    /// database).
     pub async fn serve_until_signalled(self) -> std::io::Result<()> {
         let stop = self.stop_handle();
         let mut signals = StopSignals::listen()?;
         actix_web::rt::spawn(async move {
-            let signal = signals.next().await;
+            let (signal, _) = signals.next().await;
             tracing::info!(signal, "stopping: finishing the requests in flight");
             stop.drain();
-            let signal = signals.next().await;
+            let (signal, code) = signals.next().await;
             tracing::warn!(signal, "stopping at once: requests in flight are cut off");
-            stop.stop();
+            std::process::exit(code);
         });
         self.run_until_stopped().await
     }
@@ -214,11 +217,12 @@ impl StopSignals {
         })
     }
 
-    /// The next signal, by name.
-    async fn next(&mut self) -> &'static str {
+    /// The next signal: its name, and the exit status of a process it
+    /// ends (128 + its number).
+    async fn next(&mut self) -> (&'static str, i32) {
         tokio::select! {
-            _ = self.terminate.recv() => "SIGTERM",
-            _ = self.interrupt.recv() => "SIGINT",
+            _ = self.terminate.recv() => ("SIGTERM", 143),
+            _ = self.interrupt.recv() => ("SIGINT", 130),
         }
     }
 }
@@ -232,9 +236,9 @@ impl StopSignals {
         Ok(Self)
     }
 
-    async fn next(&mut self) -> &'static str {
+    async fn next(&mut self) -> (&'static str, i32) {
         match actix_web::rt::signal::ctrl_c().await {
-            Ok(()) => "Ctrl-C",
+            Ok(()) => ("Ctrl-C", 130),
             // Without signals, only a kill stops the process.
             Err(_) => std::future::pending().await,
         }
@@ -259,11 +263,11 @@ impl StopHandle {
         drop(self.server.stop(false));
     }
 
-    /// Stops cleanly: no new connections are accepted, requests in flight
-    /// are answered (for up to `SHUTDOWN_TIMEOUT_SECS`), and the background
-    /// jobs end after their current pass.
+    /// Stops cleanly: no new connections are accepted and requests in
+    /// flight are answered (for up to `SHUTDOWN_TIMEOUT_SECS`); then the
+    /// background jobs end after their current pass (they run meanwhile:
+    /// the requests still need the list of ended sessions).
     pub fn drain(&self) {
-        self.shutdown.trigger();
         drop(self.server.stop(true));
     }
 }

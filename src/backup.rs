@@ -2,10 +2,12 @@
 //! database taken while the server runs, checked before it counts as a
 //! backup, and put back only where no database is.
 //!
-//! Both write to `NAME.partial` beside the destination, check that copy
-//! (`PRAGMA integrity_check`, every ledger invariant, the seal chain), and
-//! only then rename it to its name, so a file by the final name is always a
-//! checked, complete copy. Neither ever replaces an existing file.
+//! Both write to a new `NAME.XXXXXXXX.partial` beside the destination, check
+//! that copy (`PRAGMA integrity_check`, every ledger invariant, the seal
+//! chain), and only then link it to its name, which fails if anything took
+//! the name meanwhile: a file by the final name is always a checked,
+//! complete copy, and neither command ever replaces a file. A copy that
+//! fails, or is left by an error, is deleted.
 //!
 //! PostgreSQL has its own tools, which do this better than an application
 //! can (consistent dumps, continuous archiving): both commands refuse there
@@ -14,10 +16,12 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
-use diesel::{Connection, SqliteConnection};
 use serde::Serialize;
 
-use crate::db::{schema_state, sqlite_file, AnyConnection, DatabaseUrl};
+use crate::db::{
+    run_migrations, schema_state, sqlite_file, AnyConnection, DatabaseUrl, MigrationError,
+    SchemaState,
+};
 use crate::ledger::invariants::{self, KindTotal};
 use crate::ledger::seal::{self, SealHead};
 
@@ -25,7 +29,7 @@ pub const POSTGRES_ADVICE: &str = "\
 this command copies SQLite databases only; on PostgreSQL use its own tools:
   - small installs: `pg_dump --format=custom --file=crowdfund.dump DBNAME` (a consistent \
 snapshot, taken while the servers run), restored with `createdb NEW && pg_restore \
---no-owner --dbname=NEW crowdfund.dump`;
+--no-owner --exit-on-error --dbname=NEW crowdfund.dump`;
   - point-in-time recovery: a base backup (`pg_basebackup`) plus WAL archiving \
 (`archive_mode = on`, `archive_command`), replayed to the moment before the loss.
 Then run `crowdfund verify-ledger` against the restored database before serving it \
@@ -39,12 +43,12 @@ pub struct CopyReport {
     /// `ok`: SQLite's integrity check found nothing wrong.
     pub integrity: &'static str,
     /// The newest migration the copy has.
-    pub schema: Option<String>,
-    /// Migrations this build would apply when serving the copy.
+    pub schema: String,
+    /// Migrations this build will apply when it serves the copy. The
+    /// ledger of an older copy is checked on a migrated scratch copy; the
+    /// copy itself is left as its release wrote it.
     pub pending_migrations: usize,
-    /// None when the copy's schema is older than this build's (checked by
-    /// `verify-ledger` after the next start has migrated it).
-    pub ledger: Option<LedgerTotals>,
+    pub ledger: LedgerTotals,
     /// The newest seal the copy contains (`verify-ledger --expect-head`
     /// with it proves that the books up to it were not rewritten).
     pub seal_head: Option<SealHead>,
@@ -60,31 +64,25 @@ pub struct LedgerTotals {
 }
 
 /// Copies the SQLite database of `url` into `target` while it is in use,
-/// and checks the copy.
+/// and checks the copy. Writes nothing to the database it copies.
 pub fn backup(url: &DatabaseUrl, target: &Path) -> anyhow::Result<CopyReport> {
     let source = sqlite_path(url)?;
-    if !source.exists() {
-        bail!("there is no database at {}", source.display());
-    }
     refuse_existing(target)?;
-    let partial = partial_of(target)?;
-    let mut conn = AnyConnection::Sqlite(open(&source)?);
-    let state = schema_state(&mut conn)?;
-    if !state.unknown.is_empty() {
-        return Err(crate::db::MigrationError::NewerRelease(state.unknown).into());
-    }
+    let mut conn = AnyConnection::Sqlite(sqlite_file::open(&source)?);
+    refuse_foreign(&schema_state(&mut conn)?, &source)?;
     let AnyConnection::Sqlite(mut conn) = conn else {
         bail!("{POSTGRES_ADVICE}");
     };
-    sqlite_file::copy_into(&mut conn, &partial)
-        .with_context(|| format!("cannot write the copy {}", partial.display()))?;
+    let partial = Partial::beside(target)?;
+    sqlite_file::copy_into(&mut conn, &partial.path)
+        .with_context(|| format!("cannot write the copy {}", partial.path.display()))?;
     drop(conn);
-    settle(&partial, target)
+    partial.settle(target)
 }
 
 /// Puts the backup `from` where `url` says the database is, which must hold
-/// none (nor its `-wal` and `-shm` files: a log left from another database
-/// would be replayed into this one).
+/// none (nor a `-wal`, `-shm` or `-journal` file: one left from another
+/// database would be replayed into this one).
 pub fn restore(url: &DatabaseUrl, from: &Path) -> anyhow::Result<CopyReport> {
     let target = sqlite_path(url)?;
     if !from.is_file() {
@@ -94,43 +92,86 @@ pub fn restore(url: &DatabaseUrl, from: &Path) -> anyhow::Result<CopyReport> {
         if file.exists() {
             bail!(
                 "{} exists: a restore never replaces a database. Stop the server, move the \
-                 database and its -wal and -shm files aside, then restore again",
+                 database and its -wal, -shm and -journal files aside, then restore again",
                 file.display()
             );
         }
     }
-    let partial = partial_of(&target)?;
-    std::fs::copy(from, &partial)
-        .with_context(|| format!("cannot copy {} to {}", from.display(), partial.display()))?;
-    std::fs::File::open(&partial)?.sync_all()?;
-    settle(&partial, &target)
+    let partial = Partial::beside(&target)?;
+    std::fs::copy(from, &partial.path).with_context(|| {
+        format!(
+            "cannot copy {} to {}",
+            from.display(),
+            partial.path.display()
+        )
+    })?;
+    std::fs::File::open(&partial.path)?.sync_all()?;
+    partial.settle(&target)
 }
 
-/// Checks the copy at `partial`; renames it to `target` when it passes,
-/// deletes it when not.
-fn settle(partial: &Path, target: &Path) -> anyhow::Result<CopyReport> {
-    let checked = inspect(partial);
-    let mut report = match checked {
-        Ok(report) => report,
-        Err(e) => {
-            let _ = std::fs::remove_file(partial);
-            return Err(e.context(format!(
-                "the copy failed its checks and was deleted ({})",
-                partial.display()
-            )));
+/// A copy being written beside its destination: deleted when dropped,
+/// unless [`Partial::settle`] gave it its name.
+struct Partial {
+    path: PathBuf,
+}
+
+impl Partial {
+    /// A new name beside `target` (its folder created), unique to this run.
+    fn beside(target: &Path) -> anyhow::Result<Self> {
+        let Some(name) = target.file_name() else {
+            bail!("{} is not a file name", target.display());
+        };
+        if let Some(folder) = folder_of(target) {
+            std::fs::create_dir_all(folder)
+                .with_context(|| format!("cannot create the folder {}", folder.display()))?;
         }
-    };
-    std::fs::rename(partial, target)
-        .with_context(|| format!("cannot rename {} to its name", partial.display()))?;
-    sync_folder_of(target)?;
-    report.path = target.display().to_string();
-    Ok(report)
+        let mut partial_name = name.to_owned();
+        let run = uuid::Uuid::new_v4().simple().to_string();
+        partial_name.push(format!(".{}.partial", &run[..8]));
+        Ok(Self {
+            path: target.with_file_name(partial_name),
+        })
+    }
+
+    /// Checks the copy; when it passes, links it to `target` (failing if
+    /// anything has taken that name) and makes the name durable.
+    fn settle(self, target: &Path) -> anyhow::Result<CopyReport> {
+        let mut report = inspect(&self.path).map_err(|e| {
+            e.context(format!(
+                "the copy failed its checks and was deleted ({})",
+                self.path.display()
+            ))
+        })?;
+        match std::fs::hard_link(&self.path, target) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                bail!("{} appeared meanwhile; it was left alone", target.display())
+            }
+            // A file system without hard links: no atomic "create only".
+            Err(_) if !target.exists() => std::fs::rename(&self.path, target)
+                .with_context(|| format!("cannot rename {}", self.path.display()))?,
+            Err(e) => return Err(e).context(format!("cannot name {}", target.display())),
+        }
+        drop(self);
+        sync_folder_of(target)?;
+        report.path = target.display().to_string();
+        Ok(report)
+    }
 }
 
-/// Checks a copy: every page (`integrity_check`), and, when its schema is
-/// this build's, every ledger invariant including the seal chain.
+impl Drop for Partial {
+    fn drop(&mut self) {
+        for file in std::iter::once(self.path.clone()).chain(sqlite_file::companions(&self.path)) {
+            let _ = std::fs::remove_file(file);
+        }
+    }
+}
+
+/// Checks a copy: every page (`integrity_check`), then every ledger
+/// invariant including the seal chain: on the copy itself when its schema
+/// is this build's, else on a scratch copy that this build has migrated.
 fn inspect(path: &Path) -> anyhow::Result<CopyReport> {
-    let mut conn = open(path)?;
+    let mut conn = sqlite_file::open(path)?;
     let problems = sqlite_file::integrity_problems(&mut conn)
         .map_err(|e| anyhow::anyhow!("SQLite's integrity check failed: {e}"))?;
     if !problems.is_empty() {
@@ -138,42 +179,59 @@ fn inspect(path: &Path) -> anyhow::Result<CopyReport> {
     }
     let mut conn = AnyConnection::Sqlite(conn);
     let state = schema_state(&mut conn)?;
-    if !state.unknown.is_empty() {
-        return Err(crate::db::MigrationError::NewerRelease(state.unknown).into());
-    }
-    let ledger = if state.pending.is_empty() {
-        let report = invariants::check(&mut conn)?;
-        if !report.ok {
-            let broken: Vec<String> = report
-                .violations
-                .iter()
-                .map(|v| format!("{} ({}): {}", v.invariant, v.subject, v.detail))
-                .collect();
-            bail!("the ledger does not verify: {}", broken.join("; "));
-        }
-        Some(LedgerTotals {
-            entries: report.entries,
-            sealed_entries: report.sealed_entries,
-            postings_total: report.postings_total,
-            accounts_by_kind: report.accounts_by_kind,
-        })
+    refuse_foreign(&state, path)?;
+    let (ledger, seal_head) = if state.pending.is_empty() {
+        check_ledger(&mut conn)?
     } else {
-        None
-    };
-    let seal_head = if state.pending.is_empty() {
-        seal::head(&mut conn)?
-    } else {
-        None
+        drop(conn);
+        let scratch = Partial::beside(path)?;
+        std::fs::copy(path, &scratch.path)?;
+        let mut migrated = AnyConnection::Sqlite(sqlite_file::open(&scratch.path)?);
+        run_migrations(&mut migrated)?;
+        check_ledger(&mut migrated)?
     };
     Ok(CopyReport {
         path: path.display().to_string(),
         bytes: std::fs::metadata(path)?.len(),
         integrity: "ok",
-        schema: state.applied.last().cloned(),
+        schema: state.applied.last().cloned().unwrap_or_default(),
         pending_migrations: state.pending.len(),
         ledger,
         seal_head,
     })
+}
+
+fn check_ledger(conn: &mut AnyConnection) -> anyhow::Result<(LedgerTotals, Option<SealHead>)> {
+    let report = invariants::check(conn)?;
+    if !report.ok {
+        let broken: Vec<String> = report
+            .violations
+            .iter()
+            .map(|v| format!("{} ({}): {}", v.invariant, v.subject, v.detail))
+            .collect();
+        bail!("the ledger does not verify: {}", broken.join("; "));
+    }
+    let totals = LedgerTotals {
+        entries: report.entries,
+        sealed_entries: report.sealed_entries,
+        postings_total: report.postings_total,
+        accounts_by_kind: report.accounts_by_kind,
+    };
+    Ok((totals, seal::head(conn)?))
+}
+
+/// Refuses what is not a database of this release or an earlier one.
+fn refuse_foreign(state: &SchemaState, path: &Path) -> anyhow::Result<()> {
+    if state.applied.is_empty() {
+        bail!(
+            "{} is not a crowdfund database (no migration was ever applied to it)",
+            path.display()
+        );
+    }
+    if !state.unknown.is_empty() {
+        return Err(MigrationError::NewerRelease(state.unknown.clone()).into());
+    }
+    Ok(())
 }
 
 fn sqlite_path(url: &DatabaseUrl) -> anyhow::Result<PathBuf> {
@@ -196,33 +254,11 @@ fn refuse_existing(target: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `NAME.partial` beside `target` (its folder created), with no leftover
-/// of an earlier attempt.
-fn partial_of(target: &Path) -> anyhow::Result<PathBuf> {
-    let Some(name) = target.file_name() else {
-        bail!("{} is not a file name", target.display());
-    };
-    let mut partial_name = name.to_owned();
-    partial_name.push(".partial");
-    let partial = target.with_file_name(partial_name);
-    if let Some(folder) = folder_of(target) {
-        std::fs::create_dir_all(folder)
-            .with_context(|| format!("cannot create the folder {}", folder.display()))?;
-    }
-    for file in std::iter::once(partial.clone()).chain(sqlite_file::companions(&partial)) {
-        if file.exists() {
-            std::fs::remove_file(&file)
-                .with_context(|| format!("cannot remove the leftover {}", file.display()))?;
-        }
-    }
-    Ok(partial)
-}
-
 fn folder_of(path: &Path) -> Option<&Path> {
     path.parent().filter(|p| !p.as_os_str().is_empty())
 }
 
-/// A rename is durable once the folder that holds the name is on disk.
+/// A new name is durable once the folder that holds it is on disk.
 fn sync_folder_of(path: &Path) -> anyhow::Result<()> {
     #[cfg(unix)]
     {
@@ -232,14 +268,4 @@ fn sync_folder_of(path: &Path) -> anyhow::Result<()> {
     #[cfg(not(unix))]
     let _ = path;
     Ok(())
-}
-
-fn open(path: &Path) -> anyhow::Result<SqliteConnection> {
-    let name = path
-        .to_str()
-        .ok_or_else(|| anyhow::anyhow!("the path {} is not UTF-8", path.display()))?;
-    let mut conn = SqliteConnection::establish(name)
-        .with_context(|| format!("cannot open {}", path.display()))?;
-    diesel::connection::SimpleConnection::batch_execute(&mut conn, "PRAGMA busy_timeout = 15000;")?;
-    Ok(conn)
 }

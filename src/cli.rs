@@ -185,16 +185,17 @@ fn report_copy(
 ) -> anyhow::Result<()> {
     let report = report?;
     println!("{}", serde_json::to_string_pretty(&report)?);
-    let ledger = match &report.ledger {
-        Some(l) => format!(
-            "ledger verified ({} entries, {} sealed)",
-            l.entries, l.sealed_entries
-        ),
-        None => format!(
-            "older schema ({} migration(s) to apply): run verify-ledger after the next start",
-            report.pending_migrations
-        ),
-    };
+    let l = &report.ledger;
+    let mut ledger = format!(
+        "ledger verified ({} entries, {} sealed)",
+        l.entries, l.sealed_entries
+    );
+    if report.pending_migrations > 0 {
+        ledger.push_str(&format!(
+            " on a migrated scratch copy: schema {}, {} migration(s) to apply at the next start",
+            report.schema, report.pending_migrations
+        ));
+    }
     let head = match &report.seal_head {
         Some(h) => format!("seal head #{} {}", h.seq, h.hash),
         None => "no seal yet".to_string(),

@@ -47,11 +47,19 @@ pub struct SchemaState {
     pub unknown: Vec<String>,
 }
 
-/// Reads which migrations a database has, without changing its schema.
+/// Reads which migrations a database has, writing nothing (a database
+/// without diesel's bookkeeping table has applied none).
 pub fn schema_state(conn: &mut AnyConnection) -> Result<SchemaState, MigrationError> {
+    let bookkept = has_bookkeeping(conn)?;
     let (known, applied) = match conn {
-        AnyConnection::Postgresql(c) => (versions::<diesel::pg::Pg>(&POSTGRES)?, applied(c)?),
-        AnyConnection::Sqlite(c) => (versions::<diesel::sqlite::Sqlite>(&SQLITE)?, applied(c)?),
+        AnyConnection::Postgresql(c) => (
+            versions::<diesel::pg::Pg>(&POSTGRES)?,
+            if bookkept { applied(c)? } else { Vec::new() },
+        ),
+        AnyConnection::Sqlite(c) => (
+            versions::<diesel::sqlite::Sqlite>(&SQLITE)?,
+            if bookkept { applied(c)? } else { Vec::new() },
+        ),
     };
     Ok(SchemaState {
         pending: known
@@ -113,6 +121,28 @@ where
         .iter()
         .map(|m| m.name().version().to_string())
         .collect())
+}
+
+/// Whether diesel's bookkeeping table exists (reading the versions would
+/// create it).
+fn has_bookkeeping(conn: &mut AnyConnection) -> Result<bool, MigrationError> {
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Found {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let query = match conn {
+        AnyConnection::Postgresql(_) => {
+            "SELECT COUNT(*) AS n FROM pg_catalog.pg_tables \
+             WHERE tablename = '__diesel_schema_migrations' AND schemaname = current_schema()"
+        }
+        AnyConnection::Sqlite(_) => {
+            "SELECT COUNT(*) AS n FROM sqlite_master \
+             WHERE type = 'table' AND name = '__diesel_schema_migrations'"
+        }
+    };
+    Ok(diesel::sql_query(query).get_result::<Found>(conn)?.n > 0)
 }
 
 /// The versions a database has applied, oldest first (creating diesel's

@@ -8,10 +8,11 @@ use diesel::prelude::*;
 use diesel::sql_types::{Integer, Text};
 
 /// Moves every committed transaction from the write-ahead log into the
-/// database file and empties the log (`wal_checkpoint(TRUNCATE)`), so that
-/// the file alone is the whole database. Fails when another connection
-/// still reads or writes (the log then stays; nothing is lost while the
-/// `-wal` file stays beside the database).
+/// database file (`wal_checkpoint(PASSIVE)`: it takes no lock and waits
+/// for nobody), so that the file alone is the whole database; the log
+/// itself goes when the last connection closes. Fails when a connection
+/// still reading an older snapshot kept some of the log from being copied
+/// (nothing is lost while the `-wal` file stays beside the database).
 pub fn checkpoint(path: &str) -> anyhow::Result<()> {
     if path == ":memory:" || !Path::new(path).exists() {
         return Ok(());
@@ -19,24 +20,36 @@ pub fn checkpoint(path: &str) -> anyhow::Result<()> {
     #[derive(QueryableByName)]
     struct Outcome {
         #[diesel(sql_type = Integer)]
-        busy: i32,
-        #[diesel(sql_type = Integer)]
         log: i32,
         #[diesel(sql_type = Integer)]
         checkpointed: i32,
     }
-    let mut conn = SqliteConnection::establish(path)?;
-    conn.batch_execute("PRAGMA busy_timeout = 5000;")?;
+    let mut conn = open(Path::new(path))?;
     let outcome =
-        diesel::sql_query("PRAGMA wal_checkpoint(TRUNCATE)").get_result::<Outcome>(&mut conn)?;
-    if outcome.busy != 0 {
+        diesel::sql_query("PRAGMA wal_checkpoint(PASSIVE)").get_result::<Outcome>(&mut conn)?;
+    // -1: not in WAL mode, nothing to move.
+    if outcome.checkpointed < outcome.log {
         anyhow::bail!(
-            "another connection is still using the database ({} of {} log pages copied)",
+            "another connection is still reading the database ({} of {} log pages copied)",
             outcome.checkpointed,
             outcome.log
         );
     }
     Ok(())
+}
+
+/// Opens an existing SQLite file (never creating one), waiting up to 15 s
+/// for another connection's lock.
+pub fn open(path: &Path) -> anyhow::Result<SqliteConnection> {
+    if !path.is_file() {
+        anyhow::bail!("there is no database at {}", path.display());
+    }
+    let name = path
+        .to_str()
+        .ok_or_else(|| anyhow::anyhow!("the path {} is not UTF-8", path.display()))?;
+    let mut conn = SqliteConnection::establish(name)?;
+    conn.batch_execute("PRAGMA busy_timeout = 15000;")?;
+    Ok(conn)
 }
 
 /// Writes a consistent copy of the database that `conn` is open on into
@@ -74,12 +87,15 @@ pub fn integrity_problems(conn: &mut SqliteConnection) -> QueryResult<Vec<String
         .collect())
 }
 
-/// The files SQLite keeps beside a database in WAL mode.
-pub fn companions(path: &Path) -> [std::path::PathBuf; 2] {
+/// The files SQLite keeps beside a database: its write-ahead log and
+/// shared-memory index (WAL mode), its rollback journal (otherwise). Each
+/// belongs to that database alone: one left beside another database would
+/// be replayed into it.
+pub fn companions(path: &Path) -> [std::path::PathBuf; 3] {
     let with = |suffix: &str| {
         let mut name = path.as_os_str().to_owned();
         name.push(suffix);
         std::path::PathBuf::from(name)
     };
-    [with("-wal"), with("-shm")]
+    [with("-wal"), with("-shm"), with("-journal")]
 }

@@ -28,6 +28,9 @@ pub struct Attempt {
     pub key: String,
     /// 0: no answer (the connection was refused or cut).
     pub status: u16,
+    /// No answer because no connection could be made (the server was not
+    /// listening), as opposed to one cut off mid-request.
+    pub refused: bool,
     pub body: Value,
     /// When the answer came.
     pub answered: Instant,
@@ -74,12 +77,12 @@ pub async fn load(
                     .json(&json!({"shares": 1}))
                     .send()
                     .await;
-                let (status, body) = match sent {
+                let (status, body, refused) = match sent {
                     Ok(resp) => {
                         let reply = read(resp).await;
-                        (reply.status.as_u16(), reply.body)
+                        (reply.status.as_u16(), reply.body, false)
                     }
-                    Err(_) => (0, Value::Null),
+                    Err(e) => (0, Value::String(format!("{e:?}")), e.is_connect()),
                 };
                 if status != 201 {
                     // A client backs off on a 503.
@@ -89,6 +92,7 @@ pub async fn load(
                     investor: i,
                     key,
                     status,
+                    refused,
                     body,
                     answered: Instant::now(),
                 });

@@ -27,6 +27,9 @@ struct Drill {
     attempts: Vec<Attempt>,
     /// When the backup began.
     began: Instant,
+    /// `crowdfund seal-head` of the live database just before the backup,
+    /// kept apart from it as the README advises.
+    head_before: Value,
     backup: PathBuf,
     offering: String,
     investors: Vec<Person>,
@@ -43,6 +46,13 @@ async fn backup_under_load(take: TakeBackup, dir: &Path) -> Drill {
     let stop = AtomicBool::new(false);
     let taker = async {
         tokio::time::sleep(Duration::from_millis(1500)).await;
+        let sealed = crowdfund(&url, &["seal-head"]);
+        assert!(
+            sealed.status.success(),
+            "{}",
+            String::from_utf8_lossy(&sealed.stderr)
+        );
+        let head_before: Value = serde_json::from_slice(&sealed.stdout).expect("a seal head");
         let began = Instant::now();
         let (url, dir) = (url.clone(), dir.to_path_buf());
         let backup = tokio::task::spawn_blocking(move || take(&url, &dir))
@@ -50,9 +60,10 @@ async fn backup_under_load(take: TakeBackup, dir: &Path) -> Drill {
             .expect("the backup ran");
         tokio::time::sleep(Duration::from_millis(500)).await;
         stop.store(true, Ordering::SeqCst);
-        (began, backup)
+        (began, head_before, backup)
     };
-    let (attempts, (began, backup)) = tokio::join!(load(&app, &investors, &offering, &stop), taker);
+    let (attempts, (began, head_before, backup)) =
+        tokio::join!(load(&app, &investors, &offering, &stop), taker);
     server.signal("TERM");
     let exit = server.exited_within(Duration::from_secs(45)).await;
     assert!(exit.is_some_and(|e| e.success()), "{}", server.log());
@@ -63,6 +74,7 @@ async fn backup_under_load(take: TakeBackup, dir: &Path) -> Drill {
         _app: app,
         attempts,
         began,
+        head_before,
         backup,
         offering,
         investors,
@@ -70,8 +82,10 @@ async fn backup_under_load(take: TakeBackup, dir: &Path) -> Drill {
 }
 
 /// Checks a restored database against the load's answers, then serves it:
-/// new subscriptions are taken, and the seal chain continues from `head`.
-async fn assert_restored(restored_url: &str, drill: &Drill, head: &Value) {
+/// new subscriptions are taken, and the seal chain continues from the head
+/// the restored database holds, which contains the one recorded before the
+/// backup.
+async fn assert_restored(restored_url: &str, drill: &Drill) {
     let id = |a: &Attempt| a.body["id"].as_str().expect("an id").to_string();
     let attempts = &drill.attempts;
     let before: BTreeSet<String> = attempts
@@ -99,8 +113,19 @@ async fn assert_restored(restored_url: &str, drill: &Drill, head: &Value) {
         "restored, never acknowledged: {unknown:?}"
     );
 
-    let hash = head["hash"].as_str().expect("the backup's seal head");
+    let hash = drill.head_before["hash"].as_str().expect("a seal head");
     assert_ledger_verifies(restored_url, Some(hash));
+    let head = {
+        let pool =
+            crowdfund::db::build_pool(&crowdfund::db::DatabaseUrl::parse(restored_url).unwrap(), 1)
+                .unwrap();
+        let mut conn = pool.get().unwrap();
+        let head = crowdfund::ledger::seal::head(&mut conn)
+            .unwrap()
+            .expect("a seal");
+        serde_json::to_value(head).unwrap()
+    };
+    assert!(head["seq"].as_i64() >= drill.head_before["seq"].as_i64());
 
     // Served again: the investors' sessions and money are there.
     let app = spawn_app_at(restored_url, &[("SEAL_INTERVAL_SECS", "1")]).await;
@@ -126,7 +151,8 @@ async fn assert_restored(restored_url: &str, drill: &Drill, head: &Value) {
         new_head["seq"].as_i64() > head["seq"].as_i64(),
         "the chain went on: {new_head} after {head}"
     );
-    let report = assert_ledger_verifies(restored_url, Some(hash));
+    assert_ledger_verifies(restored_url, Some(hash));
+    let report = assert_ledger_verifies(restored_url, head["hash"].as_str());
     assert_eq!(
         report["sealed_entries"].as_i64(),
         new_head["entries_sealed"].as_i64()
@@ -192,7 +218,8 @@ async fn a_sqlite_backup_taken_under_load_restores_whole_and_the_chain_continues
     assert_eq!(restore_report["seal_head"], report["seal_head"]);
     assert_eq!(restore_report["ledger"], report["ledger"]);
 
-    assert_restored(&restored_url, &drill, &report["seal_head"]).await;
+    assert!(report["seal_head"]["seq"].as_i64() >= drill.head_before["seq"].as_i64());
+    assert_restored(&restored_url, &drill).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -241,20 +268,7 @@ async fn a_pg_dump_taken_under_load_restores_whole_and_the_chain_continues() {
         String::from_utf8_lossy(&out.stderr)
     );
 
-    // The head the dump holds, read before anything else writes there.
-    let head = {
-        let pool = crowdfund::db::build_pool(
-            &crowdfund::db::DatabaseUrl::parse(&restored_url).unwrap(),
-            1,
-        )
-        .unwrap();
-        let mut conn = pool.get().unwrap();
-        let head = crowdfund::ledger::seal::head(&mut conn)
-            .unwrap()
-            .expect("a seal");
-        serde_json::to_value(head).unwrap()
-    };
-    assert_restored(&restored_url, &drill, &head).await;
+    assert_restored(&restored_url, &drill).await;
 }
 
 #[tokio::test]
@@ -348,4 +362,65 @@ async fn a_damaged_or_doctored_backup_is_refused_and_nothing_is_replaced() {
         let left: Vec<_> = std::fs::read_dir(target_dir.path()).unwrap().collect();
         assert!(left.is_empty(), "left behind: {left:?}");
     }
+}
+
+#[tokio::test]
+async fn restore_refuses_what_is_not_a_crowdfund_database_and_checks_older_ones_migrated() {
+    if backend_is_postgres() {
+        return; // SQLite's commands.
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let target = dir.path().join("data").join("crowdfund.db");
+    let target_url = format!("sqlite://{}", target.display());
+
+    // An empty file, and a SQLite database of something else.
+    let empty = dir.path().join("empty.db");
+    std::fs::write(&empty, b"").unwrap();
+    let other = dir.path().join("other.db");
+    {
+        use diesel::connection::SimpleConnection;
+        use diesel::Connection;
+        let mut conn = diesel::SqliteConnection::establish(other.to_str().unwrap()).unwrap();
+        conn.batch_execute("CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('hi');")
+            .unwrap();
+    }
+    for file in [&empty, &other] {
+        let out = crowdfund(&target_url, &["restore", file.to_str().unwrap()]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{} was restored", file.display());
+        assert!(stderr.contains("not a crowdfund database"), "{stderr}");
+        let left: Vec<_> = std::fs::read_dir(target.parent().unwrap())
+            .unwrap()
+            .collect();
+        assert!(left.is_empty(), "left behind: {left:?}");
+    }
+
+    // A backup of an older release's schema: its ledger is checked on a
+    // migrated scratch copy, and it is restored as that release wrote it.
+    let older = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/schemas/20261126000005/sqlite.db");
+    let out = crowdfund(&target_url, &["restore", older.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["schema"], "20261126000005", "{report}");
+    assert_eq!(report["pending_migrations"], 1, "{report}");
+    assert!(report["ledger"]["entries"].as_i64() > Some(0), "{report}");
+    assert_eq!(
+        std::fs::read(&target).unwrap(),
+        std::fs::read(&older).unwrap(),
+        "restored byte for byte"
+    );
+    let names: Vec<String> = std::fs::read_dir(target.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        names,
+        vec!["crowdfund.db".to_string()],
+        "no scratch copy left"
+    );
 }

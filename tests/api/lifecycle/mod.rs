@@ -19,22 +19,27 @@ fn sqlite_file(url: &str) -> Option<PathBuf> {
     }
 }
 
-/// The ids of every subscription in the database at `url`.
-fn subscription_ids(url: &str) -> BTreeSet<String> {
+/// The values of `SELECT column AS value ...` in the database at `url`.
+fn strings(url: &str, sql: &str) -> BTreeSet<String> {
     #[derive(QueryableByName)]
-    struct Id {
+    struct Row {
         #[diesel(sql_type = diesel::sql_types::Text)]
-        id: String,
+        value: String,
     }
     let pool = build_pool(&DatabaseUrl::parse(url).expect("a database URL"), 1).expect("pool");
     let mut conn = pool.get().expect("a connection");
     let conn: &mut AnyConnection = &mut conn;
-    diesel::sql_query("SELECT id FROM subscriptions")
-        .load::<Id>(conn)
-        .expect("subscriptions")
+    diesel::sql_query(sql)
+        .load::<Row>(conn)
+        .expect("query")
         .into_iter()
-        .map(|row| row.id)
+        .map(|row| row.value)
         .collect()
+}
+
+/// The ids of every subscription in the database at `url`.
+fn subscription_ids(url: &str) -> BTreeSet<String> {
+    strings(url, "SELECT id AS value FROM subscriptions")
 }
 
 /// Runs the `crowdfund` binary with `args` against the database at `url`.
