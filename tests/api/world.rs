@@ -32,18 +32,19 @@ impl TestApp {
         )
         .unwrap();
         drop(conn);
+        self.signed_in(email).await
+    }
+
+    /// The person with this email, signed in with the tests' password.
+    pub async fn signed_in(&self, email: String) -> Person {
         let login = self.login(&email, PASSWORD).await;
-        assert_eq!(login.status, 200, "{}", login.body);
+        assert_eq!(login.status, 200, "{email}: {}", login.body);
+        let token = login.body["access_token"].as_str().unwrap().to_string();
+        let me = self.get("/api/v1/me", Some(&token)).await;
         Person {
-            id: self
-                .get("/api/v1/me", login.body["access_token"].as_str())
-                .await
-                .body["id"]
-                .as_str()
-                .unwrap()
-                .to_string(),
+            id: me.body["id"].as_str().unwrap().to_string(),
             email,
-            token: login.body["access_token"].as_str().unwrap().to_string(),
+            token,
         }
     }
 

@@ -216,18 +216,7 @@ async fn write_release_fixture() {
         &["create-operator", "--email", &email, "--password", PASSWORD],
         &url,
     );
-    let login = app.login(&email, PASSWORD).await;
-    assert_eq!(login.status, 200, "{}", login.body);
-    let token = login.body["access_token"]
-        .as_str()
-        .expect("a token")
-        .to_string();
-    let me = app.get("/api/v1/me", Some(&token)).await;
-    let operator = Person {
-        id: me.body["id"].as_str().expect("an id").to_string(),
-        email,
-        token,
-    };
+    let operator = app.signed_in(email).await;
     let (people, offerings) = populate(&app, operator).await;
     let accounts: Vec<Account> = people
         .iter()
@@ -368,15 +357,7 @@ async fn every_released_schema_opens_migrates_and_serves_the_same_books() {
         // And it takes new business.
         let sponsor = app.sponsor().await;
         let operator_email = manifest["accounts"][0]["email"].as_str().expect("operator");
-        let login = app.login(operator_email, PASSWORD).await;
-        let operator = Person {
-            id: String::new(),
-            email: operator_email.to_string(),
-            token: login.body["access_token"]
-                .as_str()
-                .expect("token")
-                .to_string(),
-        };
+        let operator = app.signed_in(operator_email.to_string()).await;
         let offering = app
             .open_offering(
                 &sponsor,
