@@ -27,6 +27,7 @@ mod state;
 mod statements;
 mod subscriptions;
 mod unallocated;
+mod unreconciled;
 mod users;
 mod wallet;
 mod webhooks;

@@ -8,7 +8,7 @@ use actix_web::{web, FromRequest, Handler, Resource, Responder};
 
 use super::{
     audit, auth, health, ledger, me, offerings, openapi, profiles, reconciliation, settlement,
-    statements, subscriptions, unallocated, users, wallet, webhooks,
+    statements, subscriptions, unallocated, unreconciled, users, wallet, webhooks,
 };
 
 /// Something routes can be declared to: the real service config, or a list.
@@ -177,6 +177,21 @@ fn declare<S: RouteSink>(s: &mut S) {
         Method::POST,
         "/api/v1/operator/unallocated-deposits/{id}/return",
         unallocated::mark_returned,
+    );
+    s.add(
+        Method::GET,
+        "/api/v1/operator/unreconciled-movements",
+        unreconciled::list,
+    );
+    s.add(
+        Method::POST,
+        "/api/v1/operator/unreconciled-movements/{id}/assign",
+        unreconciled::assign,
+    );
+    s.add(
+        Method::POST,
+        "/api/v1/operator/unreconciled-movements/{id}/write-off",
+        unreconciled::write_off,
     );
     s.add(
         Method::POST,

@@ -54,7 +54,7 @@ pub async fn list(
 }
 
 /// An operator's note on a resolution: optional, at most 500 characters.
-fn check_note(note: &Option<String>) -> Result<(), ApiError> {
+pub(super) fn check_note(note: &Option<String>) -> Result<(), ApiError> {
     match note {
         Some(n) if n.chars().count() > 500 || n.chars().any(char::is_control) => Err(
             ApiError::invalid_field("note", "note must be at most 500 printable characters"),

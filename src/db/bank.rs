@@ -60,6 +60,19 @@ impl Deposit {
         }
     }
 
+    /// Finds a deposit by id, locking it on PostgreSQL.
+    pub fn find(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<Self>> {
+        let query = deposits::table.find(id);
+        match conn {
+            AnyConnection::Postgresql(c) => query
+                .select(Self::as_select())
+                .for_update()
+                .first(c)
+                .optional(),
+            AnyConnection::Sqlite(c) => query.select(Self::as_select()).first(c).optional(),
+        }
+    }
+
     /// The deposit that the bank transaction `bank_txn_id` credited, locked
     /// on PostgreSQL as [`Self::find_by_reference`] does.
     pub fn find_by_bank_txn(
@@ -151,6 +164,8 @@ pub struct Withdrawal {
     pub amount: i64,
     pub status: String,
     pub bank_txn_id: Option<String>,
+    pub paid_entry_id: Option<String>,
+    pub return_bank_txn_id: Option<String>,
     pub created_at: NaiveDateTime,
     pub paid_at: Option<NaiveDateTime>,
     pub returned_at: Option<NaiveDateTime>,
@@ -219,6 +234,43 @@ impl Withdrawal {
         ))
         .execute(conn)
         .map(|n| n == 1)
+    }
+
+    /// Records the payout of a withdrawal whose return (taken for a
+    /// rejection before it left) was booked first; exactly one caller wins.
+    pub fn mark_paid_after_return(
+        conn: &mut AnyConnection,
+        id: &str,
+        bank_txn_id: &str,
+        entry_id: &str,
+        now: NaiveDateTime,
+    ) -> QueryResult<bool> {
+        diesel::update(
+            withdrawals::table
+                .find(id)
+                .filter(withdrawals::status.eq("returned"))
+                .filter(withdrawals::paid_entry_id.is_null()),
+        )
+        .set((
+            withdrawals::bank_txn_id.eq(Some(bank_txn_id)),
+            withdrawals::paid_entry_id.eq(Some(entry_id)),
+            withdrawals::paid_at.eq(Some(now)),
+        ))
+        .execute(conn)
+        .map(|n| n == 1)
+    }
+
+    /// Finds a withdrawal by id, locking it on PostgreSQL.
+    pub fn find(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<Self>> {
+        let query = withdrawals::table.find(id);
+        match conn {
+            AnyConnection::Postgresql(c) => query
+                .select(Self::as_select())
+                .for_update()
+                .first(c)
+                .optional(),
+            AnyConnection::Sqlite(c) => query.select(Self::as_select()).first(c).optional(),
+        }
     }
 
     /// Marks a pending (rejected) or paid (returned) withdrawal returned;

@@ -15,6 +15,17 @@ const SQLITE: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 /// against one PostgreSQL without racing each other through the migrations.
 const MIGRATION_LOCK_KEY: i64 = 0x63_66_6d_69_67; // "cfmig"
 
+/// SQLite migrations that run their own transaction (`run_in_transaction =
+/// false`: a table rebuild needs foreign keys off, which cannot change inside
+/// one), with a table each creates inside it. diesel records the version
+/// after the migration's own COMMIT; if the process dies in between, the
+/// table exists while the version does not, and running the migration again
+/// would fail. Such a migration is recorded as applied instead.
+const SELF_COMMITTING: &[(&str, &str)] = &[
+    ("20261126000005", "unallocated_deposits"),
+    ("20261206000007", "unreconciled_movements"),
+];
+
 #[derive(Debug, thiserror::Error)]
 pub enum MigrationError {
     /// The database has migrations this build does not have: opening it
@@ -86,8 +97,45 @@ pub fn run_migrations(conn: &mut AnyConnection) -> Result<usize, MigrationError>
             c.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"))?;
             result
         }
-        AnyConnection::Sqlite(c) => migrate(c, SQLITE),
+        AnyConnection::Sqlite(c) => {
+            record_committed_but_unrecorded(c)?;
+            migrate(c, SQLITE)
+        }
     }
+}
+
+/// Records the self-committing migrations whose work committed but whose
+/// version row was never written (see [`SELF_COMMITTING`]).
+fn record_committed_but_unrecorded(
+    conn: &mut diesel::SqliteConnection,
+) -> Result<(), MigrationError> {
+    use diesel::sql_types::Text;
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Found {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let applied = applied(conn)?;
+    for (version, table) in SELF_COMMITTING {
+        if applied.iter().any(|v| v == version) {
+            continue;
+        }
+        let committed = diesel::sql_query(
+            "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = ?",
+        )
+        .bind::<Text, _>(*table)
+        .get_result::<Found>(conn)?
+        .n > 0;
+        if committed {
+            tracing::warn!(version, "migration committed before its version was recorded \
+                (the process stopped in between); recording it as applied");
+            diesel::sql_query("INSERT INTO __diesel_schema_migrations (version) VALUES (?)")
+                .bind::<Text, _>(*version)
+                .execute(conn)?;
+        }
+    }
+    Ok(())
 }
 
 fn migrate<C, DB>(conn: &mut C, source: EmbeddedMigrations) -> Result<usize, MigrationError>

@@ -11,7 +11,9 @@
 //! cycle:
 //!
 //! 1. Idempotency-Keys claimed by the write pipeline (by user, then key);
-//! 2. investors' cash accounts;
+//! 2. investors' cash accounts (then, where a transaction moves it, the
+//!    same investor's receivable: every transaction that makes an investor
+//!    owe more locks the cash account first);
 //! 3. offerings' escrow accounts;
 //! 4. subscriptions;
 //! 5. offerings.
@@ -49,6 +51,7 @@ pub mod subscriptions;
 pub mod tokens;
 mod transaction;
 pub mod unallocated;
+pub mod unreconciled;
 mod url;
 pub mod users;
 mod write_gate;

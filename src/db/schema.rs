@@ -385,6 +385,31 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// Money that left the bank and matched no transfer (or not its amount
+    /// or reference), until an operator assigns it or writes it off.
+    unreconciled_movements (id) {
+        id -> Text,
+        bank_txn_id -> Text,
+        kind -> Text,
+        reference -> Text,
+        original_bank_txn_id -> Nullable<Text>,
+        amount -> BigInt,
+        reason -> Text,
+        withdrawal_id -> Nullable<Text>,
+        deposit_id -> Nullable<Text>,
+        status -> Text,
+        entry_id -> Text,
+        assigned_kind -> Nullable<Text>,
+        assigned_id -> Nullable<Text>,
+        resolved_entry_id -> Nullable<Text>,
+        resolved_by -> Nullable<Text>,
+        resolved_at -> Nullable<Timestamp>,
+        note -> Nullable<Text>,
+        received_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     /// Background work that failed for one subject, retried after a back-off.
     job_failures (job, subject_id) {
         job -> Text,

@@ -174,17 +174,4 @@ impl Unallocated {
         }
         query.load(conn)
     }
-
-    /// How many rows are open and what they hold.
-    pub fn open_totals(conn: &mut AnyConnection) -> QueryResult<(i64, i64)> {
-        unallocated_deposits::table
-            .filter(unallocated_deposits::status.eq("open"))
-            .select(diesel::dsl::sql::<(
-                diesel::sql_types::BigInt,
-                diesel::sql_types::BigInt,
-            )>(
-                "CAST(COUNT(*) AS BIGINT), CAST(COALESCE(SUM(amount), 0) AS BIGINT)",
-            ))
-            .first(conn)
-    }
 }

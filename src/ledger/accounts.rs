@@ -29,6 +29,29 @@ pub enum AccountKind {
     /// Suspense: money that reached the bank and matched no deposit, until an
     /// operator credits it to an investor or it goes back; owner: [`PLATFORM`].
     UnallocatedDeposits,
+    /// Money that left the bank and matched no transfer (or not its amount),
+    /// until an operator assigns it to one or writes it off; never above
+    /// zero; owner: [`PLATFORM`].
+    UnreconciledBankMovements,
+    /// What an investor owes the platform (a deposit the bank took back after
+    /// it was spent); never above zero; owner: the user.
+    InvestorReceivable,
+    /// Unreconciled bank movements an operator wrote off: the platform's
+    /// loss; never above zero; owner: [`PLATFORM`].
+    BankWriteOffs,
+}
+
+/// The SQL condition a ledger account's balance must meet after a change,
+/// for the account's kind: the bank may hold any balance, the accounts of
+/// what the platform is owed or lost none above zero, every other none
+/// below. `{balance}` is replaced by the expression of the new balance. The
+/// database's own CHECK says the same.
+pub(super) fn balance_allowed(balance: &str) -> String {
+    format!(
+        "(CASE WHEN ledger_accounts.kind = 'external_bank' THEN 1 = 1 \
+          WHEN ledger_accounts.kind IN ('unreconciled_bank_movements', 'investor_receivable', 'bank_write_offs') \
+          THEN {balance} <= 0 ELSE {balance} >= 0 END)"
+    )
 }
 
 impl AccountKind {
@@ -41,6 +64,9 @@ impl AccountKind {
             Self::PayoutsPending => "payouts_pending",
             Self::ExternalBank => "external_bank",
             Self::UnallocatedDeposits => "unallocated_deposits",
+            Self::UnreconciledBankMovements => "unreconciled_bank_movements",
+            Self::InvestorReceivable => "investor_receivable",
+            Self::BankWriteOffs => "bank_write_offs",
         }
     }
 }

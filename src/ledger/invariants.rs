@@ -3,15 +3,25 @@
 //!
 //! 1. all postings sum to zero, and so does each journal entry;
 //! 2. every stored balance equals the sum of its account's postings;
-//! 3. no account but the external bank is below zero;
+//! 3. no account is on the wrong side of zero: the external bank may hold
+//!    anything, the accounts of what the platform is owed or has lost
+//!    (unreconciled bank movements, investor receivables, write-offs) never
+//!    go above zero, every other account never below;
 //! 4. each offering's escrow equals the sum of its active subscriptions;
 //! 5. a settled or refunded offering's escrow is exactly zero;
 //! 6. raised never exceeds target, and (while the round is live or settled)
 //!    equals the sum of its active and settled subscriptions;
-//! 7. the hash chain over sealed journal entries recomputes (see `seal`);
+//! 7. the hash chain over sealed journal entries recomputes (see `seal`),
+//!    and every journal entry is sealed or queued for sealing;
 //! 8. every posting against the external bank is one recorded bank transfer
-//!    of the same amount and direction (so a bank statement can match it);
-//! 9. the suspense account holds exactly the unallocated deposits still open.
+//!    of the same amount and direction (so a bank statement can match it),
+//!    and the external bank account equals the sum of all bank transfers;
+//! 9. every bank notification booked what it reported: each one but a
+//!    repeat has its bank transfer, except a payout the bank rejected before
+//!    it left (no money moved);
+//! 10. the suspense account holds exactly the unallocated deposits still
+//!    open, and the account of unreconciled bank movements exactly the open
+//!    ones.
 
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
@@ -115,7 +125,17 @@ const ACCOUNTS: &str = "SELECT a.id, a.kind, a.owner_id, a.balance, \
      GROUP BY a.id, a.kind, a.owner_id, a.balance \
      HAVING a.balance <> COALESCE(SUM(p.amount), 0) \
         OR (a.kind <> 'external_bank' AND (a.balance < 0 OR COALESCE(SUM(p.amount), 0) < 0)) \
+        OR (a.kind IN ('unreconciled_bank_movements', 'investor_receivable', 'bank_write_offs') \
+            AND (a.balance > 0 OR COALESCE(SUM(p.amount), 0) > 0)) \
      ORDER BY a.id";
+
+/// Kinds of account whose balance is what the platform is owed or has lost:
+/// never above zero.
+const OWED_KINDS: [&str; 3] = [
+    "unreconciled_bank_movements",
+    "investor_receivable",
+    "bank_write_offs",
+];
 const KINDS: &str =
     "SELECT kind, COUNT(*) AS accounts, CAST(COALESCE(SUM(balance), 0) AS BIGINT) AS balance \
      FROM ledger_accounts GROUP BY kind ORDER BY kind";
@@ -146,9 +166,36 @@ const UNRECORDED_BANK_MOVEMENTS: &str = "SELECT p.entry_id, CAST(-p.amount AS BI
 const SUSPENSE: &str = "SELECT \
      CAST(COALESCE((SELECT SUM(balance) FROM ledger_accounts WHERE kind = 'unallocated_deposits'), 0) AS BIGINT) AS held, \
      CAST(COALESCE((SELECT SUM(amount) FROM unallocated_deposits WHERE status = 'open'), 0) AS BIGINT) AS open";
+/// Money out waiting for an operator: the account holds minus the open rows.
+const UNRECONCILED: &str = "SELECT \
+     CAST(COALESCE((SELECT SUM(balance) FROM ledger_accounts WHERE kind = 'unreconciled_bank_movements'), 0) AS BIGINT) AS held, \
+     CAST(-COALESCE((SELECT SUM(amount) FROM unreconciled_movements WHERE status = 'open'), 0) AS BIGINT) AS open";
+/// The external bank account against the transfers: money in is negative
+/// on it, money out positive.
+const BANK_VS_TRANSFERS: &str = "SELECT \
+     CAST(COALESCE((SELECT SUM(balance) FROM ledger_accounts WHERE kind = 'external_bank'), 0) AS BIGINT) AS held, \
+     CAST(COALESCE((SELECT SUM(CASE WHEN direction = 'debit' THEN amount ELSE -amount END) \
+        FROM bank_transfers), 0) AS BIGINT) AS open";
+/// Bank notifications that booked nothing: no transfer carries their bank
+/// transaction id, and they are neither a repeat nor the rejection of a
+/// payout that never left (a withdrawal returned by it without a transfer).
+const UNBOOKED_BANK_EVENTS: &str = "SELECT e.bank_txn_id AS entry_id, CAST(e.amount AS BIGINT) AS total \
+     FROM bank_events e \
+     WHERE e.outcome <> 'duplicate' \
+       AND NOT EXISTS (SELECT 1 FROM bank_transfers t WHERE t.bank_txn_id = e.bank_txn_id) \
+       AND NOT (e.kind = 'withdrawal_returned' AND EXISTS (SELECT 1 FROM withdrawals w \
+            WHERE w.return_bank_txn_id = e.bank_txn_id AND w.paid_entry_id IS NULL)) \
+     ORDER BY e.bank_txn_id";
+/// Journal entries neither sealed nor queued for the sealer.
+const UNSEALED_UNQUEUED: &str = "SELECT j.id AS entry_id, CAST(0 AS BIGINT) AS total \
+     FROM journal_entries j \
+     WHERE NOT EXISTS (SELECT 1 FROM entry_seals s WHERE s.entry_id = j.id) \
+       AND NOT EXISTS (SELECT 1 FROM unsealed_entries u WHERE u.entry_id = j.id) \
+     ORDER BY j.id";
 
+/// An account's balance (`held`) against what should explain it (`open`).
 #[derive(QueryableByName)]
-struct Suspense {
+struct Pair {
     #[diesel(sql_type = BigInt)]
     held: i64,
     #[diesel(sql_type = BigInt)]
@@ -197,7 +244,17 @@ fn check_in_snapshot(conn: &mut AnyConnection) -> QueryResult<LedgerReport> {
                 ),
             });
         }
-        if a.kind != "external_bank" && a.computed.min(a.balance) < 0 {
+        if OWED_KINDS.contains(&a.kind.as_str()) {
+            if a.computed.max(a.balance) > 0 {
+                violations.push(Violation {
+                    invariant: "no_positive_balance",
+                    subject: format!("account:{}", a.id),
+                    expected: 0,
+                    actual: a.computed.max(a.balance),
+                    detail: format!("{} account of {} is above zero", a.kind, a.owner_id),
+                });
+            }
+        } else if a.kind != "external_bank" && a.computed.min(a.balance) < 0 {
             violations.push(Violation {
                 invariant: "no_negative_balance",
                 subject: format!("account:{}", a.id),
@@ -257,7 +314,45 @@ fn check_in_snapshot(conn: &mut AnyConnection) -> QueryResult<LedgerReport> {
             detail: "money crossed the bank boundary in this entry without a matching bank transfer record (or the reverse)".into(),
         });
     }
-    let suspense = diesel::sql_query(SUSPENSE).get_result::<Suspense>(conn)?;
+    let bank = diesel::sql_query(BANK_VS_TRANSFERS).get_result::<Pair>(conn)?;
+    if bank.held != bank.open {
+        violations.push(Violation {
+            invariant: "bank_matches_transfers",
+            subject: "ledger".into(),
+            expected: bank.open,
+            actual: bank.held,
+            detail: "the external bank account differs from the sum of the bank transfers".into(),
+        });
+    }
+    for e in diesel::sql_query(UNBOOKED_BANK_EVENTS).load::<EntrySum>(conn)? {
+        violations.push(Violation {
+            invariant: "bank_events_booked",
+            subject: format!("bank_transaction:{}", e.entry_id),
+            expected: e.total,
+            actual: 0,
+            detail: "the bank reported this movement and nothing on the books records it".into(),
+        });
+    }
+    let unreconciled = diesel::sql_query(UNRECONCILED).get_result::<Pair>(conn)?;
+    if unreconciled.held != unreconciled.open {
+        violations.push(Violation {
+            invariant: "unreconciled_matches_open_movements",
+            subject: "ledger".into(),
+            expected: unreconciled.open,
+            actual: unreconciled.held,
+            detail: "the account of unreconciled bank movements differs from the open ones".into(),
+        });
+    }
+    for e in diesel::sql_query(UNSEALED_UNQUEUED).load::<EntrySum>(conn)? {
+        violations.push(Violation {
+            invariant: "entries_sealed_or_queued",
+            subject: format!("entry:{}", e.entry_id),
+            expected: 1,
+            actual: 0,
+            detail: "this journal entry is neither sealed nor queued for sealing".into(),
+        });
+    }
+    let suspense = diesel::sql_query(SUSPENSE).get_result::<Pair>(conn)?;
     if suspense.held != suspense.open {
         violations.push(Violation {
             invariant: "suspense_matches_unallocated",

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::schema::{journal_entries, ledger_accounts, postings};
+use crate::db::schema::{journal_entries, postings};
 use crate::db::{new_id, now, raw, AnyConnection};
 
 /// What a journal entry records.
@@ -26,6 +26,14 @@ pub enum EntryKind {
     UnallocatedCredit,
     /// Incoming money sent back to its sender.
     DepositReturn,
+    /// Money out that matched no transfer, into the account of unreconciled
+    /// bank movements.
+    UnreconciledMovement,
+    /// An unreconciled bank movement written off as the platform's loss.
+    BankWriteOff,
+    /// A payout taken for rejected before it left, whose payout notice came
+    /// after its return: the return is rebooked as money back from the bank.
+    WithdrawalReturnRebooked,
 }
 
 impl EntryKind {
@@ -42,6 +50,9 @@ impl EntryKind {
             Self::UnallocatedDeposit => "unallocated_deposit",
             Self::UnallocatedCredit => "unallocated_credit",
             Self::DepositReturn => "deposit_return",
+            Self::UnreconciledMovement => "unreconciled_movement",
+            Self::BankWriteOff => "bank_write_off",
+            Self::WithdrawalReturnRebooked => "withdrawal_return_rebooked",
         }
     }
 }
@@ -54,9 +65,21 @@ pub struct Leg<'a> {
     pub amount: i64,
 }
 
+/// Legs over owned account ids (`(account, amount)`), as [`post`] takes them.
+pub fn owned_legs(owned: &[(String, i64)]) -> Vec<Leg<'_>> {
+    owned
+        .iter()
+        .map(|(account_id, amount)| Leg {
+            account_id,
+            amount: *amount,
+        })
+        .collect()
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum LedgerError {
-    /// The account would go below zero (only the external bank may).
+    /// The account would go below zero (or, for an account of what the
+    /// platform is owed or lost, above it).
     #[error("insufficient funds in account {account_id}")]
     InsufficientFunds { account_id: String },
     #[error("an entry's postings must be non-zero and sum to zero")]
@@ -113,15 +136,13 @@ pub fn post(
             ))
             .execute(conn)?;
     }
+    let allowed = super::accounts::balance_allowed("ledger_accounts.balance + $1");
     for leg in legs {
-        let changed = diesel::update(
-            ledger_accounts::table.find(leg.account_id).filter(
-                ledger_accounts::kind
-                    .eq("external_bank")
-                    .or((ledger_accounts::balance + leg.amount).ge(0)),
-            ),
-        )
-        .set(ledger_accounts::balance.eq(ledger_accounts::balance + leg.amount))
+        let changed = raw::sql(&format!(
+            "UPDATE ledger_accounts SET balance = balance + $1 WHERE id = $2 AND {allowed}"
+        ))
+        .bind::<diesel::sql_types::BigInt, _>(leg.amount)
+        .bind::<diesel::sql_types::Text, _>(leg.account_id)
         .execute(conn)?;
         if changed != 1 {
             return Err(LedgerError::InsufficientFunds {
@@ -154,10 +175,6 @@ struct BatchEntry {
 const ROWS_PER_INSERT: usize = 500;
 
 impl JournalBatch {
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
-    }
-
     /// Adds one balanced entry; returns its id.
     pub fn push(
         &mut self,
@@ -282,9 +299,9 @@ fn apply_chunk(conn: &mut AnyConnection, changes: &[(String, i64)]) -> Result<()
     let mut q = raw::boxed(conn, format!(
         "WITH change (account_id, delta) AS (VALUES {}) \
          UPDATE ledger_accounts SET balance = balance + change.delta FROM change \
-         WHERE ledger_accounts.id = change.account_id \
-         AND (ledger_accounts.kind = 'external_bank' OR ledger_accounts.balance + change.delta >= 0)",
-        raw::value_rows(changes.len(), 2, 1)
+         WHERE ledger_accounts.id = change.account_id AND {}",
+        raw::value_rows(changes.len(), 2, 1),
+        super::accounts::balance_allowed("ledger_accounts.balance + change.delta")
     ));
     for (id, delta) in changes {
         q = q.bind::<Text, _>(id.clone()).bind::<BigInt, _>(*delta);

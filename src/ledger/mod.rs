@@ -14,4 +14,4 @@ pub use accounts::{
     ensure_account, find_account, find_accounts, lock_balance, lock_in_order, Account, AccountKind,
     PLATFORM,
 };
-pub use journal::{post, BalanceChanges, EntryKind, JournalBatch, LedgerError, Leg};
+pub use journal::{owned_legs, post, BalanceChanges, EntryKind, JournalBatch, LedgerError, Leg};

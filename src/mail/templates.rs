@@ -172,20 +172,35 @@ pub fn withdrawal_returned(to: &str, reference: &str, amount: i64, currency: &st
 }
 
 /// A credited deposit the bank took back.
-pub fn deposit_returned(to: &str, reference: &str, amount: i64, currency: &str) -> Email {
+pub fn deposit_returned(
+    to: &str,
+    reference: &str,
+    amount: i64,
+    owed: i64,
+    currency: &str,
+) -> Email {
+    let settled = if owed > 0 {
+        format!(
+            "Your available balance covered {} of it, so you now owe {}.\n\
+             Until that is paid, withdrawals and new subscriptions are refused;\n\
+             your next deposits pay it off first.\n",
+            money(amount - owed, currency),
+            money(owed, currency)
+        )
+    } else {
+        "It has been taken off your available balance.\n".to_string()
+    };
     Email {
         to: to.to_string(),
         subject: format!("Your deposit {reference} was returned"),
         body: format!(
             "Your bank took back the transfer of {} for deposit {reference}.\n\n\
-             It has been taken off your available balance. If this is unexpected,\n\
-             contact your bank.\n",
+             {settled}If this is unexpected, contact your bank.\n",
             money(amount, currency)
         ),
     }
 }
 
-/// Money that arrived without a matching reference, credited by an operator.
 pub fn unallocated_credited(to: &str, reference: &str, amount: i64, currency: &str) -> Email {
     Email {
         to: to.to_string(),

@@ -21,6 +21,9 @@ pub struct Investor {
     pub available: i64,
     /// Committed on the platform within the Reg CF window.
     pub committed_12m: i64,
+    /// What they owe the platform (a deposit taken back after it was
+    /// spent): nothing new is subscribed until it is paid.
+    pub owed: i64,
 }
 
 /// The state one batch checks against: offerings (raised and status move as
@@ -114,6 +117,9 @@ pub fn accept(
             "email_not_verified",
             "Verify your email address before subscribing.",
         ));
+    }
+    if investor.owed > 0 {
+        return Err(crate::services::receivables::outstanding(investor.owed));
     }
     let kyc_status = investor
         .profile
@@ -232,6 +238,7 @@ mod tests {
             .and_hms_opt(0, 0, 0)
             .unwrap();
         Investor {
+            owed: 0,
             email_verified: true,
             profile: Some(InvestorProfile {
                 user_id: "i".into(),

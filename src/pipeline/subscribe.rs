@@ -146,6 +146,9 @@ fn run_in_transaction(
     let offering_ids = distinct(live.iter().map(|&i| requests[i].offering_id.as_str()));
     let people = InvestorProfile::find_with_users(conn, &investor_ids)?;
     let cash_accounts = find_accounts(conn, AccountKind::InvestorCash, &investor_ids, true)?;
+    // Read after the cash accounts are locked: whoever makes an investor
+    // owe more locks their cash account first.
+    let receivables = find_accounts(conn, AccountKind::InvestorReceivable, &investor_ids, false)?;
     let mut offerings = Offering::find_many(conn, &offering_ids, false)?;
     let open: Vec<&str> = offerings
         .values()
@@ -199,6 +202,7 @@ fn run_in_transaction(
                     profile: profile.clone(),
                     available: cash_accounts.get(&u.id).map_or(0, |a| a.balance),
                     committed_12m: committed_12m.get(&u.id).copied().unwrap_or(0),
+                    owed: receivables.get(&u.id).map_or(0, |a| -a.balance),
                 };
                 (u.id.clone(), investor)
             })

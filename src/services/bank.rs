@@ -1,8 +1,23 @@
 //! The custodian bank's notifications: deposits in, payouts out, and both
 //! coming back. Each notification is applied once per bank transaction id
-//! and recorded with its outcome. Money that reaches the bank and matches no
-//! deposit is never left off the books: it is held in the suspense account
-//! (`unallocated_deposits`) until an operator credits it or it goes back.
+//! and recorded with its outcome. Every one books the movement it reports,
+//! whatever it matches, so that the books equal the bank at every moment:
+//!
+//! | notification          | matches                                        | outcome              | booked                                              |
+//! |-----------------------|------------------------------------------------|----------------------|-----------------------------------------------------|
+//! | `deposit`             | a pending deposit, its amount                  | `credited`           | bank → what the investor owes, then their cash      |
+//! | `deposit`             | no reference / another amount / credited       | `unmatched`, `amount_mismatch`, `already_settled` | bank → suspense (an unallocated deposit) |
+//! | `withdrawal`          | a pending withdrawal, its amount               | `paid`               | payouts pending → bank                              |
+//! | `withdrawal`          | one returned before it was paid, its amount    | `paid`               | payouts pending → bank; the return rebooked as bank → payouts pending |
+//! | `withdrawal`          | no reference / another amount / paid already   | `unmatched`, `amount_mismatch`, `already_settled` | unreconciled bank movements → bank |
+//! | `withdrawal_returned` | a paid withdrawal, its amount                  | `returned`           | bank → the owner's account                          |
+//! | `withdrawal_returned` | a pending withdrawal, its amount               | `returned`           | payouts pending → the owner's account (no money moved at the bank) |
+//! | `withdrawal_returned` | no reference / another amount / returned       | `unmatched`, `amount_mismatch`, `already_settled` | bank → suspense |
+//! | `deposit_returned`    | a credited deposit or unallocated deposit (its bank transaction, reference and amount) | `returned` or `return_uncovered` | the investor's cash, and what it does not cover to their receivable → bank |
+//! | `deposit_returned`    | an open unallocated deposit                    | `returned`           | suspense → bank                                     |
+//! | `deposit_returned`    | nothing / another amount / another reference / returned | `unmatched`, `amount_mismatch`, `reference_mismatch`, `already_settled` | unreconciled bank movements → bank |
+//!
+//! A repeat of a bank transaction id is `duplicate` and books nothing more.
 
 use chrono::NaiveDateTime;
 use serde::Serialize;
@@ -12,12 +27,14 @@ use crate::db::bank::{
     transfer_exists, Deposit, Direction, Transfer, Withdrawal,
 };
 use crate::db::unallocated::{NewUnallocated, Resolution, Unallocated};
+use crate::db::unreconciled::{NewUnreconciled, Unreconciled};
 use crate::db::users::User;
 use crate::db::{new_id, now, write_transaction, AnyConnection};
-use crate::ledger::{ensure_account, lock_balance, post, AccountKind, EntryKind, Leg, PLATFORM};
+use crate::ledger::{ensure_account, owned_legs, post, AccountKind, EntryKind, Leg, PLATFORM};
 use crate::mail::{enqueue, templates};
 
 use super::error::{Refusal, RefusalKind, ServiceResult};
+use super::receivables;
 
 /// What the custodian bank tells us about one transaction.
 #[derive(Debug, Clone)]
@@ -37,7 +54,7 @@ pub enum BankTxnKind {
     /// A payout the bank rejected or that came back, quoting its reference.
     WithdrawalReturned,
     /// Money in that the bank sent back to its sender: the bank's id of
-    /// the transfer that brought it.
+    /// the transfer that brought it (and its reference).
     DepositReturned { original_bank_txn_id: String },
 }
 
@@ -55,21 +72,25 @@ impl BankTxnKind {
 #[derive(Debug, Serialize)]
 pub struct BankOutcome {
     pub bank_txn_id: String,
-    /// credited | paid | returned | held | unmatched | amount_mismatch |
-    /// already_settled | return_uncovered | duplicate
+    /// credited | paid | returned | return_uncovered | unmatched |
+    /// amount_mismatch | reference_mismatch | already_settled | duplicate
     pub outcome: String,
     /// For a duplicate: what became of the first notification.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub original_outcome: Option<String>,
-    /// Where unmatched money waits for an operator.
+    /// Where unmatched money in waits for an operator.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unallocated_deposit_id: Option<String>,
+    /// Where unmatched money out waits for an operator.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unreconciled_movement_id: Option<String>,
 }
 
 /// What applying a notification did.
 struct Applied {
     outcome: &'static str,
     unallocated: Option<String>,
+    unreconciled: Option<String>,
 }
 
 impl Applied {
@@ -77,6 +98,7 @@ impl Applied {
         Self {
             outcome,
             unallocated: None,
+            unreconciled: None,
         }
     }
 }
@@ -100,23 +122,13 @@ pub fn handle_notification(
             raw_body,
             now,
         )? {
-            return Ok(BankOutcome {
-                bank_txn_id: n.bank_txn_id.clone(),
-                outcome: "duplicate".into(),
-                original_outcome: bank_event_outcome(conn, &n.bank_txn_id)?,
-                unallocated_deposit_id: None,
-            });
+            return Ok(duplicate(n, bank_event_outcome(conn, &n.bank_txn_id)?));
         }
         // The raw notifications are pruned after a retention; the transfers
         // they made are not, so a very late repeat is still caught.
         if transfer_exists(conn, &n.bank_txn_id)? {
             set_bank_event_outcome(conn, &n.bank_txn_id, "duplicate")?;
-            return Ok(BankOutcome {
-                bank_txn_id: n.bank_txn_id.clone(),
-                outcome: "duplicate".into(),
-                original_outcome: Some("booked".into()),
-                unallocated_deposit_id: None,
-            });
+            return Ok(duplicate(n, Some("booked".into())));
         }
         let applied = match &n.kind {
             BankTxnKind::Deposit => apply_deposit(conn, n, currency, now)?,
@@ -127,7 +139,7 @@ pub fn handle_notification(
             } => apply_deposit_return(conn, n, original_bank_txn_id, currency, now)?,
         };
         set_bank_event_outcome(conn, &n.bank_txn_id, applied.outcome)?;
-        if !matches!(applied.outcome, "credited" | "paid" | "returned") {
+        if applied.unallocated.is_some() || applied.unreconciled.is_some() {
             tracing::warn!(bank_txn_id = %n.bank_txn_id, reference = %n.reference,
                 outcome = applied.outcome, "bank notification needs an operator");
         }
@@ -136,8 +148,19 @@ pub fn handle_notification(
             outcome: applied.outcome.into(),
             original_outcome: None,
             unallocated_deposit_id: applied.unallocated,
+            unreconciled_movement_id: applied.unreconciled,
         })
     })
+}
+
+fn duplicate(n: &BankNotification, original: Option<String>) -> BankOutcome {
+    BankOutcome {
+        bank_txn_id: n.bank_txn_id.clone(),
+        outcome: "duplicate".into(),
+        original_outcome: original,
+        unallocated_deposit_id: None,
+        unreconciled_movement_id: None,
+    }
 }
 
 fn bank_account(conn: &mut AnyConnection, currency: &str) -> ServiceResult<String> {
@@ -171,26 +194,19 @@ fn apply_deposit(
             return Ok(Applied {
                 outcome: reason,
                 unallocated: Some(id),
+                unreconciled: None,
             });
         }
     };
-    let cash = ensure_account(conn, AccountKind::InvestorCash, &deposit.user_id, currency)?;
     let bank = bank_account(conn, currency)?;
+    let mut owned = receivables::give(conn, &deposit.user_id, n.amount, currency)?;
+    owned.push((bank, -n.amount));
     let entry = post(
         conn,
         EntryKind::Deposit,
         &deposit.id,
         &format!("Deposit {} (bank {})", deposit.reference, n.bank_txn_id),
-        &[
-            Leg {
-                account_id: &cash,
-                amount: n.amount,
-            },
-            Leg {
-                account_id: &bank,
-                amount: -n.amount,
-            },
-        ],
+        &owned_legs(&owned),
     )?;
     if !Deposit::confirm(conn, &deposit.id, &n.bank_txn_id, &entry, now)? {
         // Confirmed by a concurrent notification: undo this one entirely.
@@ -215,8 +231,8 @@ fn apply_deposit(
     Ok(Applied::outcome("credited"))
 }
 
-/// Money in that matched no deposit: into the suspense account, with a row
-/// an operator resolves.
+/// Money in that matched nothing: into the suspense account, with a row an
+/// operator resolves.
 fn hold_unallocated(
     conn: &mut AnyConnection,
     n: &BankNotification,
@@ -276,21 +292,133 @@ fn hold_unallocated(
     Ok(id)
 }
 
+/// What money out matched, when it was not what it should be.
+struct Quoted<'a> {
+    reason: &'static str,
+    withdrawal_id: Option<&'a str>,
+    deposit_id: Option<&'a str>,
+    original_bank_txn_id: Option<&'a str>,
+}
+
+/// Money out that matched nothing (or not its amount or reference): out of
+/// the account of unreconciled bank movements, with a row an operator
+/// resolves. The outcome is the reason.
+fn hold_unreconciled(
+    conn: &mut AnyConnection,
+    n: &BankNotification,
+    quoted: Quoted<'_>,
+    currency: &str,
+    now: NaiveDateTime,
+) -> ServiceResult<Applied> {
+    let id = new_id();
+    let unreconciled = ensure_account(
+        conn,
+        AccountKind::UnreconciledBankMovements,
+        PLATFORM,
+        currency,
+    )?;
+    let bank = bank_account(conn, currency)?;
+    let entry = post(
+        conn,
+        EntryKind::UnreconciledMovement,
+        &id,
+        &format!(
+            "Unreconciled {} {} quoting {:?} ({})",
+            n.kind.as_str(),
+            n.bank_txn_id,
+            n.reference,
+            quoted.reason
+        ),
+        &[
+            Leg {
+                account_id: &unreconciled,
+                amount: -n.amount,
+            },
+            Leg {
+                account_id: &bank,
+                amount: n.amount,
+            },
+        ],
+    )?;
+    let kind = match n.kind {
+        BankTxnKind::DepositReturned { .. } => "deposit_returned",
+        _ => "withdrawal",
+    };
+    Unreconciled::insert(
+        conn,
+        &NewUnreconciled {
+            id: &id,
+            bank_txn_id: &n.bank_txn_id,
+            kind,
+            reference: &n.reference,
+            original_bank_txn_id: quoted.original_bank_txn_id,
+            amount: n.amount,
+            reason: quoted.reason,
+            withdrawal_id: quoted.withdrawal_id,
+            deposit_id: quoted.deposit_id,
+            entry_id: &entry,
+        },
+        now,
+    )?;
+    // Booked under the kind of transfer the bank reported, with the row it
+    // waits in as its subject.
+    record_transfer(
+        conn,
+        &Transfer {
+            direction: Direction::Debit,
+            kind: if kind == "withdrawal" {
+                "withdrawal"
+            } else {
+                "deposit_return"
+            },
+            subject_id: &id,
+            bank_txn_id: Some(&n.bank_txn_id),
+            reference: &n.reference,
+            amount: n.amount,
+            entry_id: &entry,
+        },
+        now,
+    )?;
+    Ok(Applied {
+        outcome: quoted.reason,
+        unallocated: None,
+        unreconciled: Some(id),
+    })
+}
+
 fn apply_payout(
     conn: &mut AnyConnection,
     n: &BankNotification,
     currency: &str,
     now: NaiveDateTime,
 ) -> ServiceResult<Applied> {
-    let Some(w) = Withdrawal::find_by_reference(conn, &n.reference)? else {
-        return Ok(Applied::outcome("unmatched"));
+    let w = Withdrawal::find_by_reference(conn, &n.reference)?;
+    let reason = match &w {
+        None => "unmatched",
+        Some(w) if w.amount != n.amount => "amount_mismatch",
+        Some(w) if w.status == "pending" => return pay(conn, w, n, currency, now),
+        Some(w) if w.status == "returned" && w.paid_entry_id.is_none() => {
+            return pay_after_return(conn, w, n, currency, now)
+        }
+        Some(_) => "already_settled",
     };
-    if w.status != "pending" {
-        return Ok(Applied::outcome("already_settled"));
-    }
-    if w.amount != n.amount {
-        return Ok(Applied::outcome("amount_mismatch"));
-    }
+    let quoted = Quoted {
+        reason,
+        withdrawal_id: w.as_ref().map(|w| w.id.as_str()),
+        deposit_id: None,
+        original_bank_txn_id: None,
+    };
+    hold_unreconciled(conn, n, quoted, currency, now)
+}
+
+/// A pending withdrawal paid out as asked.
+fn pay(
+    conn: &mut AnyConnection,
+    w: &Withdrawal,
+    n: &BankNotification,
+    currency: &str,
+    now: NaiveDateTime,
+) -> ServiceResult<Applied> {
     let pending = ensure_account(conn, AccountKind::PayoutsPending, PLATFORM, currency)?;
     let bank = bank_account(conn, currency)?;
     let entry = post(
@@ -315,40 +443,138 @@ fn apply_payout(
             "The withdrawal was paid meanwhile.",
         ));
     }
+    record_payout(conn, w, &n.bank_txn_id, n.amount, &entry, now)?;
+    Ok(Applied::outcome("paid"))
+}
+
+fn record_payout(
+    conn: &mut AnyConnection,
+    w: &Withdrawal,
+    bank_txn_id: &str,
+    amount: i64,
+    entry: &str,
+    now: NaiveDateTime,
+) -> ServiceResult<()> {
     record_transfer(
         conn,
         &Transfer {
             direction: Direction::Debit,
             kind: "withdrawal",
             subject_id: &w.id,
-            bank_txn_id: Some(&n.bank_txn_id),
+            bank_txn_id: Some(bank_txn_id),
             reference: &w.reference,
-            amount: n.amount,
-            entry_id: &entry,
+            amount,
+            entry_id: entry,
         },
         now,
     )?;
+    Ok(())
+}
+
+/// The payout notice of a withdrawal whose return arrived first and was
+/// taken for a rejection before the money left: the money did leave, and
+/// came back. The return is rebooked as money back from the bank (into
+/// payouts pending), then the payout out of it, each with its transfer; the
+/// owner's account, credited by the return, stays as it is.
+fn pay_after_return(
+    conn: &mut AnyConnection,
+    w: &Withdrawal,
+    n: &BankNotification,
+    currency: &str,
+    now: NaiveDateTime,
+) -> ServiceResult<Applied> {
+    let Some(return_txn) = w.return_bank_txn_id.as_deref() else {
+        return Err(super::ServiceError::Internal(anyhow::anyhow!(
+            "returned withdrawal {} has no return transaction",
+            w.id
+        )));
+    };
+    let pending = ensure_account(conn, AccountKind::PayoutsPending, PLATFORM, currency)?;
+    let bank = bank_account(conn, currency)?;
+    let rebooked = post(
+        conn,
+        EntryKind::WithdrawalReturnRebooked,
+        &w.id,
+        &format!(
+            "Payout {} came back from the bank ({return_txn}) after it was paid ({})",
+            w.reference, n.bank_txn_id
+        ),
+        &[
+            Leg {
+                account_id: &bank,
+                amount: -n.amount,
+            },
+            Leg {
+                account_id: &pending,
+                amount: n.amount,
+            },
+        ],
+    )?;
+    record_transfer(
+        conn,
+        &Transfer {
+            direction: Direction::Credit,
+            kind: "withdrawal_return",
+            subject_id: &w.id,
+            bank_txn_id: Some(return_txn),
+            reference: &w.reference,
+            amount: n.amount,
+            entry_id: &rebooked,
+        },
+        now,
+    )?;
+    let paid = post(
+        conn,
+        EntryKind::WithdrawalPaid,
+        &w.id,
+        &format!("Payout {} (bank {})", w.reference, n.bank_txn_id),
+        &[
+            Leg {
+                account_id: &pending,
+                amount: -n.amount,
+            },
+            Leg {
+                account_id: &bank,
+                amount: n.amount,
+            },
+        ],
+    )?;
+    if !Withdrawal::mark_paid_after_return(conn, &w.id, &n.bank_txn_id, &paid, now)? {
+        return Err(conflict(
+            "withdrawal_already_paid",
+            "The withdrawal was paid meanwhile.",
+        ));
+    }
+    record_payout(conn, w, &n.bank_txn_id, n.amount, &paid, now)?;
     Ok(Applied::outcome("paid"))
 }
 
 /// A payout rejected before it left (pending: out of payouts pending) or
 /// returned after it was paid (paid: back in from the bank); either way the
-/// money goes back to the account it was withdrawn from.
+/// money goes back to the account it was withdrawn from. Anything else is
+/// money in that matches nothing: suspense.
 fn apply_payout_return(
     conn: &mut AnyConnection,
     n: &BankNotification,
     currency: &str,
     now: NaiveDateTime,
 ) -> ServiceResult<Applied> {
-    let Some(w) = Withdrawal::find_by_reference(conn, &n.reference)? else {
-        return Ok(Applied::outcome("unmatched"));
+    let w = match Withdrawal::find_by_reference(conn, &n.reference)? {
+        Some(w) if w.status != "returned" && w.amount == n.amount => w,
+        other => {
+            let reason = match &other {
+                None => "unmatched",
+                Some(w) if w.status == "returned" => "already_settled",
+                Some(_) => "amount_mismatch",
+            };
+            let id = hold_unallocated(conn, n, reason, None, currency, now)?;
+            return Ok(Applied {
+                outcome: reason,
+                unallocated: Some(id),
+                unreconciled: None,
+            });
+        }
     };
-    if w.status == "returned" {
-        return Ok(Applied::outcome("already_settled"));
-    }
-    if w.amount != n.amount {
-        return Ok(Applied::outcome("amount_mismatch"));
-    }
     let was_paid = w.status == "paid";
     let from = if was_paid {
         bank_account(conn, currency)?
@@ -407,9 +633,10 @@ fn apply_payout_return(
 }
 
 /// Money in that the bank sent back: out of the suspense account when it
-/// was never allocated, or out of the investor's cash when it had been
-/// credited (only if the cash is still there: otherwise nothing moves and
-/// the outcome `return_uncovered` asks an operator to recover it).
+/// was never allocated, or from the investor it was credited to (out of
+/// their cash as far as it goes, the rest owed). It must name the transfer
+/// that brought the money, with that transfer's reference and amount;
+/// anything else is money out that matches nothing.
 fn apply_deposit_return(
     conn: &mut AnyConnection,
     n: &BankNotification,
@@ -417,76 +644,101 @@ fn apply_deposit_return(
     currency: &str,
     now: NaiveDateTime,
 ) -> ServiceResult<Applied> {
+    fn unreconciled<'a>(
+        reason: &'static str,
+        deposit_id: Option<&'a str>,
+        original: &'a str,
+    ) -> Quoted<'a> {
+        Quoted {
+            reason,
+            withdrawal_id: None,
+            deposit_id,
+            original_bank_txn_id: Some(original),
+        }
+    }
     if let Some(d) = Deposit::find_by_bank_txn(conn, original)? {
-        if d.status == "returned" {
-            return Ok(Applied::outcome("already_settled"));
-        }
-        if d.amount != n.amount {
-            return Ok(Applied::outcome("amount_mismatch"));
-        }
-        let Some(entry) = take_back(conn, n, &d.user_id, &d.id, &d.reference, currency, now)?
-        else {
-            return Ok(Applied::outcome("return_uncovered"));
-        };
-        if !Deposit::mark_returned(conn, &d.id, &entry, now)? {
-            return Err(conflict(
-                "deposit_already_returned",
-                "The deposit was returned meanwhile.",
-            ));
-        }
-        return Ok(Applied::outcome("returned"));
-    }
-    let Some(u) = Unallocated::find_by_bank_txn(conn, original)? else {
-        return Ok(Applied::outcome("unmatched"));
-    };
-    if u.amount != n.amount {
-        return Ok(Applied::outcome("amount_mismatch"));
-    }
-    match u.status.as_str() {
-        "open" => {
-            let entry = return_from_suspense(conn, &u, Some(&n.bank_txn_id), currency, now)?;
-            let how = Resolution::Returned {
-                bank_txn_id: Some(&n.bank_txn_id),
-            };
-            if !Unallocated::resolve(conn, &u.id, &how, &entry, "bank", None, now)? {
+        let reason = if d.reference != n.reference {
+            "reference_mismatch"
+        } else if d.amount != n.amount {
+            "amount_mismatch"
+        } else if d.status != "confirmed" {
+            "already_settled"
+        } else {
+            let (entry, owed) = take_back(conn, n, &d.user_id, &d.id, &d.reference, currency, now)?;
+            if !Deposit::mark_returned(conn, &d.id, &entry, now)? {
                 return Err(conflict(
-                    "unallocated_already_resolved",
-                    "The unallocated deposit was resolved meanwhile.",
+                    "deposit_already_returned",
+                    "The deposit was returned meanwhile.",
                 ));
             }
-            Ok(Applied {
-                outcome: "returned",
-                unallocated: Some(u.id),
-            })
-        }
-        "credited" => {
+            return Ok(Applied::outcome(returned_or_uncovered(owed)));
+        };
+        return hold_unreconciled(conn, n, unreconciled(reason, Some(&d.id), original), currency, now);
+    }
+    let Some(u) = Unallocated::find_by_bank_txn(conn, original)? else {
+        return hold_unreconciled(conn, n, unreconciled("unmatched", None, original), currency, now);
+    };
+    let reason = if u.reference != n.reference {
+        "reference_mismatch"
+    } else if u.amount != n.amount {
+        "amount_mismatch"
+    } else {
+        match (u.status.as_str(), u.credited_to.clone()) {
+            ("open", _) => {
+                let entry = return_from_suspense(conn, &u, Some(&n.bank_txn_id), currency, now)?;
+                let how = Resolution::Returned {
+                    bank_txn_id: Some(&n.bank_txn_id),
+                };
+                if !Unallocated::resolve(conn, &u.id, &how, &entry, "bank", None, now)? {
+                    return Err(conflict(
+                        "unallocated_already_resolved",
+                        "The unallocated deposit was resolved meanwhile.",
+                    ));
+                }
+                return Ok(Applied {
+                    outcome: "returned",
+                    unallocated: Some(u.id),
+                    unreconciled: None,
+                });
+            }
+            ("credited", Some(investor)) => {
+                let (_, owed) = take_back(conn, n, &investor, &u.id, &u.reference, currency, now)?;
+                if !Unallocated::mark_credit_returned(conn, &u.id, &n.bank_txn_id)? {
+                    return Err(conflict(
+                        "unallocated_already_returned",
+                        "The unallocated deposit was returned meanwhile.",
+                    ));
+                }
+                return Ok(Applied {
+                    outcome: returned_or_uncovered(owed),
+                    unallocated: Some(u.id),
+                    unreconciled: None,
+                });
+            }
             // The database guarantees a credited row names its investor.
-            let Some(investor) = u.credited_to.clone() else {
+            ("credited", None) => {
                 return Err(super::ServiceError::Internal(anyhow::anyhow!(
                     "unallocated deposit {} is credited to nobody",
                     u.id
-                )));
-            };
-            let Some(_) = take_back(conn, n, &investor, &u.id, &u.reference, currency, now)? else {
-                return Ok(Applied::outcome("return_uncovered"));
-            };
-            if !Unallocated::mark_credit_returned(conn, &u.id, &n.bank_txn_id)? {
-                return Err(conflict(
-                    "unallocated_already_returned",
-                    "The unallocated deposit was returned meanwhile.",
-                ));
+                )))
             }
-            Ok(Applied {
-                outcome: "returned",
-                unallocated: Some(u.id),
-            })
+            _ => "already_settled",
         }
-        _ => Ok(Applied::outcome("already_settled")),
+    };
+    hold_unreconciled(conn, n, unreconciled(reason, None, original), currency, now)
+}
+
+fn returned_or_uncovered(owed: i64) -> &'static str {
+    if owed > 0 {
+        "return_uncovered"
+    } else {
+        "returned"
     }
 }
 
-/// Takes a returned deposit back out of the investor's cash, if it covers
-/// it; returns the entry, or None (nothing written) when it does not.
+/// Takes a returned deposit back from the investor it was credited to: out
+/// of their cash as far as it goes, the rest owed. Returns the entry and
+/// how much is owed.
 fn take_back(
     conn: &mut AnyConnection,
     n: &BankNotification,
@@ -495,12 +747,10 @@ fn take_back(
     reference: &str,
     currency: &str,
     now: NaiveDateTime,
-) -> ServiceResult<Option<String>> {
+) -> ServiceResult<(String, i64)> {
     let cash = ensure_account(conn, AccountKind::InvestorCash, investor_id, currency)?;
-    if lock_balance(conn, &cash)? < n.amount {
-        return Ok(None);
-    }
-    let bank = bank_account(conn, currency)?;
+    let (mut owned, owed) = receivables::take(conn, investor_id, &cash, n.amount, currency)?;
+    owned.push((bank_account(conn, currency)?, n.amount));
     let entry = post(
         conn,
         EntryKind::DepositReturn,
@@ -509,16 +759,7 @@ fn take_back(
             "Deposit {reference} returned by the bank ({})",
             n.bank_txn_id
         ),
-        &[
-            Leg {
-                account_id: &cash,
-                amount: -n.amount,
-            },
-            Leg {
-                account_id: &bank,
-                amount: n.amount,
-            },
-        ],
+        &owned_legs(&owned),
     )?;
     record_transfer(
         conn,
@@ -536,10 +777,10 @@ fn take_back(
     if let Some(owner) = User::find(conn, investor_id)? {
         enqueue(
             conn,
-            &templates::deposit_returned(&owner.email, reference, n.amount, currency),
+            &templates::deposit_returned(&owner.email, reference, n.amount, owed, currency),
         )?;
     }
-    Ok(Some(entry))
+    Ok((entry, owed))
 }
 
 /// Sends unallocated money back to its sender: out of suspense, to the bank.

@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::db::unallocated::{Resolution, Unallocated};
 use crate::db::users::User;
 use crate::db::{now, write_transaction, AnyConnection};
-use crate::ledger::{ensure_account, post, AccountKind, EntryKind, Leg, PLATFORM};
+use crate::ledger::{ensure_account, owned_legs, post, AccountKind, EntryKind, PLATFORM};
 use crate::mail::{enqueue, templates};
 
 use super::error::{not_found, Refusal, RefusalKind, ServiceResult};
@@ -105,8 +105,14 @@ pub fn credit(
             .with("field", "investor_id")
             .into());
         };
-        let cash = ensure_account(conn, AccountKind::InvestorCash, &investor.id, currency)?;
         let suspense = ensure_account(conn, AccountKind::UnallocatedDeposits, PLATFORM, currency)?;
+        let mut owned = vec![(suspense, -u.amount)];
+        owned.extend(super::receivables::give(
+            conn,
+            &investor.id,
+            u.amount,
+            currency,
+        )?);
         let entry = post(
             conn,
             EntryKind::UnallocatedCredit,
@@ -115,16 +121,7 @@ pub fn credit(
                 "Unallocated transfer {} credited to an investor",
                 u.bank_txn_id
             ),
-            &[
-                Leg {
-                    account_id: &suspense,
-                    amount: -u.amount,
-                },
-                Leg {
-                    account_id: &cash,
-                    amount: u.amount,
-                },
-            ],
+            &owned_legs(&owned),
         )?;
         let how = Resolution::Credited {
             investor_id: &investor.id,

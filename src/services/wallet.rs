@@ -199,6 +199,10 @@ pub fn create_withdrawal(
     write_transaction(conn, |conn| -> ServiceResult<()> {
         let account = ensure_account(conn, kind, user_id, currency)?;
         let available = lock_balance(conn, &account)?;
+        let owed = super::receivables::owed(conn, user_id)?;
+        if owed > 0 {
+            return Err(super::receivables::outstanding(owed).into());
+        }
         if available < amount.get() {
             return Err(Refusal::new(
                 RefusalKind::Invalid,
