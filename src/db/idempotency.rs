@@ -227,6 +227,20 @@ pub fn claim_many(
     Ok(claimed)
 }
 
+/// Lets go of keys that [`claim_many`] claimed in this transaction, for
+/// requests the batch did not run (they run in a later one).
+pub fn unclaim_many(conn: &mut AnyConnection, keys: &[(&str, &str)]) -> QueryResult<()> {
+    for (user_id, key) in keys {
+        diesel::delete(
+            idempotency_keys::table
+                .find((*user_id, *key))
+                .filter(idempotency_keys::status_code.is_null()),
+        )
+        .execute(conn)?;
+    }
+    Ok(())
+}
+
 /// What a key that was not claimed holds: the answer for a request that
 /// arrives with it.
 pub fn existing(

@@ -71,11 +71,14 @@ const SIGN_IN_ADDRESSES: Prunable = Prunable {
     aged_by: "COALESCE(last_failure_at, last_success_at)",
     only: "(last_success_at IS NULL OR last_success_at < $1)",
 };
+/// Only notifications that matched what they quoted: one that went to
+/// suspense or to the unreconciled movements (or left an investor owing) is
+/// the evidence an operator resolves it with, and is kept.
 const BANK_EVENTS: Prunable = Prunable {
     table: "bank_events",
     key: "bank_txn_id",
     aged_by: "received_at",
-    only: "TRUE",
+    only: "outcome IN ('credited', 'paid', 'returned', 'duplicate')",
 };
 
 impl Prunable {

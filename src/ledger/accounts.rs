@@ -166,6 +166,48 @@ pub fn find_accounts(
     Ok(rows.into_iter().map(|a| (a.owner_id.clone(), a)).collect())
 }
 
+/// The `kind` accounts of these owners, locked as [`find_accounts`] locks
+/// them, except those another transaction holds: PostgreSQL skips them
+/// (`SKIP LOCKED`) instead of waiting, and their owners are returned apart
+/// (SQLite's write transaction holds every row already: none is held).
+pub fn lock_accounts_skipping_held(
+    conn: &mut AnyConnection,
+    kind: AccountKind,
+    owners: &[&str],
+) -> QueryResult<(HashMap<String, Account>, Vec<String>)> {
+    let AnyConnection::Postgresql(c) = conn else {
+        return Ok((find_accounts(conn, kind, owners, true)?, Vec::new()));
+    };
+    if owners.is_empty() {
+        return Ok((HashMap::new(), Vec::new()));
+    }
+    let query = || {
+        ledger_accounts::table
+            .filter(ledger_accounts::kind.eq(kind.as_str()))
+            .filter(ledger_accounts::owner_id.eq_any(owners))
+    };
+    let locked: HashMap<String, Account> = query()
+        .order(ledger_accounts::id.asc())
+        .select(Account::as_select())
+        .for_no_key_update()
+        .skip_locked()
+        .load(c)?
+        .into_iter()
+        .map(|a: Account| (a.owner_id.clone(), a))
+        .collect();
+    if locked.len() == owners.len() {
+        return Ok((locked, Vec::new()));
+    }
+    // Missing: either no such account (nothing to hold) or held elsewhere.
+    let held = query()
+        .select(ledger_accounts::owner_id)
+        .load::<String>(c)?
+        .into_iter()
+        .filter(|owner| !locked.contains_key(owner))
+        .collect();
+    Ok((locked, held))
+}
+
 /// Locks these accounts' rows in id order and returns their balances by id,
 /// as [`find_accounts`] does.
 pub fn lock_in_order(conn: &mut AnyConnection, ids: &[&str]) -> QueryResult<HashMap<String, i64>> {

@@ -16,7 +16,11 @@
 //!
 //! A batch that fails as a whole (a database error, not a refusal: refusals
 //! are answers) is retried one request at a time, so that one bad request
-//! never fails the others; nothing of a failed transaction is applied.
+//! never fails the others; nothing of a failed transaction is applied. A
+//! request whose investor's account another transaction holds (a withdrawal,
+//! a large refund) is not waited for: it goes into the next batches until
+//! the account is free, or is answered 503 `database_busy` after
+//! [`writer::HELD_AT_MOST`].
 
 mod rules;
 mod subscribe;
@@ -78,6 +82,9 @@ pub struct Reply {
 struct Job {
     request: SubscribeRequest,
     answer: oneshot::Sender<Result<Reply, ApiError>>,
+    /// When a batch first found the investor's account held by another
+    /// transaction (the request then waits for a later batch).
+    held_since: Option<std::time::Instant>,
 }
 
 /// The handle requests are queued through; cheap to clone. The writers stop
@@ -130,7 +137,11 @@ impl Pipeline {
         std::hash::Hash::hash(&request.investor_id, &mut hasher);
         let writer = std::hash::Hasher::finish(&hasher) as usize % self.writers.len();
         self.writers[writer]
-            .try_send(Job { request, answer })
+            .try_send(Job {
+                request,
+                answer,
+                held_since: None,
+            })
             .map_err(|e| match e {
                 TrySendError::Full(_) => ApiError::new(
                     actix_web::http::StatusCode::SERVICE_UNAVAILABLE,

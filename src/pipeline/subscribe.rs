@@ -3,7 +3,9 @@
 //! 1. Every Idempotency-Key is claimed in one statement; a key that exists
 //!    answers its request (replay, mismatch, in progress) without work.
 //! 2. Users, profiles, offerings and accounts are read once for the batch;
-//!    the investors' cash accounts are locked, in id order.
+//!    the investors' cash accounts are locked, in id order. An investor whose
+//!    account another transaction holds is skipped, not waited for: their
+//!    requests go into a later batch ([`Outcome::Held`]).
 //! 3. Each request is checked in arrival order against that state
 //!    ([`super::rules`]), which moves as requests are accepted.
 //! 4. The rows are written set-based: journal entries, postings,
@@ -27,14 +29,17 @@ use serde_json::json;
 
 use crate::config::Config;
 use crate::db::audit::{record_many, NewRecord};
-use crate::db::idempotency::{claim_many, complete_many, existing, BatchKey, Claim};
+use crate::db::idempotency::{
+    claim_many, complete_many, existing, unclaim_many, BatchKey, Claim,
+};
 use crate::db::offerings::Offering;
 use crate::db::profiles::InvestorProfile;
 use crate::db::subscriptions::Subscription;
 use crate::db::{clock, new_id, write_transaction, AnyConnection};
 use crate::error::ApiError;
 use crate::ledger::{
-    ensure_account, find_accounts, lock_in_order, AccountKind, EntryKind, JournalBatch, Leg,
+    ensure_account, find_accounts, lock_accounts_skipping_held, lock_in_order, AccountKind,
+    EntryKind, JournalBatch, Leg,
 };
 use crate::mail::outbox::enqueue_many;
 use crate::mail::templates::{self, Confirmation};
@@ -72,6 +77,10 @@ pub enum Outcome {
     /// The same key and body as the earlier request at this position in the
     /// batch: answered with its reply, as a replay.
     SameAs(usize),
+    /// Not run: another transaction holds the investor's cash account (a
+    /// withdrawal, a large refund). Its key was let go; it goes into a later
+    /// batch, so that one held row never fails the others.
+    Held,
 }
 
 struct Accepted {
@@ -145,7 +154,24 @@ fn run_in_transaction(
     let investor_ids = distinct(live.iter().map(|&i| requests[i].investor_id.as_str()));
     let offering_ids = distinct(live.iter().map(|&i| requests[i].offering_id.as_str()));
     let people = InvestorProfile::find_with_users(conn, &investor_ids)?;
-    let cash_accounts = find_accounts(conn, AccountKind::InvestorCash, &investor_ids, true)?;
+    let (cash_accounts, held) =
+        lock_accounts_skipping_held(conn, AccountKind::InvestorCash, &investor_ids)?;
+    let live = if held.is_empty() {
+        live
+    } else {
+        let (waiting, live): (Vec<usize>, Vec<usize>) = live
+            .into_iter()
+            .partition(|&i| held.contains(&requests[i].investor_id));
+        let keys: Vec<(&str, &str)> = waiting
+            .iter()
+            .map(|&i| (requests[i].investor_id.as_str(), requests[i].key.as_str()))
+            .collect();
+        unclaim_many(conn, &keys)?;
+        for i in waiting {
+            outcomes[i] = Some(Outcome::Held);
+        }
+        live
+    };
     // Read after the cash accounts are locked: whoever makes an investor
     // owe more locks their cash account first.
     let receivables = find_accounts(conn, AccountKind::InvestorReceivable, &investor_ids, false)?;

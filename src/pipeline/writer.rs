@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::config::Config;
-use crate::db::DbPool;
+use crate::db::{DbPool, Fault};
 use crate::error::ApiError;
 
 use super::subscribe::{self, BatchError, Mode, Outcome};
@@ -16,6 +16,12 @@ use super::{Job, Reply, Settings, SubscribeRequest};
 /// the offerings up front for this long: under a multi-server hot launch
 /// that is cheaper than reading, being overtaken and running again.
 const LOCKED_MODE_FOR: Duration = Duration::from_secs(2);
+
+/// A request whose investor's account another transaction holds is tried
+/// again in later batches, this long apart at the least, and answered 503
+/// `database_busy` once it has waited this long in all.
+const HELD_RETRY_EVERY: Duration = Duration::from_millis(20);
+pub(super) const HELD_AT_MOST: Duration = Duration::from_secs(5);
 
 pub(super) fn spawn(
     pool: DbPool,
@@ -31,27 +37,34 @@ pub(super) fn spawn(
                 config,
                 locked_until: None,
             };
-            while let Some(batch) = next_batch(&queue, &settings) {
+            let mut held = Vec::new();
+            while let Some(batch) = next_batch(&queue, &settings, std::mem::take(&mut held)) {
                 let size = batch.len();
                 let started = Instant::now();
                 let outcome = catch_unwind(AssertUnwindSafe(|| writer.process(batch)));
                 tracing::debug!(size, micros = started.elapsed().as_micros() as u64, "batch");
-                if outcome.is_err() {
+                match outcome {
+                    Ok(carried) => held = carried,
                     // The batch's answer channels were dropped with it: its
                     // requests got a 503 and nothing of it was committed.
-                    tracing::error!(size, "the write pipeline panicked on a batch");
+                    Err(_) => tracing::error!(size, "the write pipeline panicked on a batch"),
                 }
             }
         })
 }
 
 /// Waits for the first request, then takes what else is queued (waiting up
-/// to the window for more). None when every handle is gone and the queue is
-/// drained.
-fn next_batch(queue: &Receiver<Job>, settings: &Settings) -> Option<Vec<Job>> {
-    let first = queue.recv().ok()?;
-    let mut batch = vec![first];
-    let deadline = Instant::now() + settings.window;
+/// to the window for more). Requests held over from earlier batches come
+/// first, after a short pause (new ones join them meanwhile). None when
+/// every handle is gone and nothing is queued or held over.
+fn next_batch(queue: &Receiver<Job>, settings: &Settings, held: Vec<Job>) -> Option<Vec<Job>> {
+    let mut batch = held;
+    let mut deadline = Instant::now() + settings.window;
+    if batch.is_empty() {
+        batch.push(queue.recv().ok()?);
+    } else {
+        deadline = Instant::now() + HELD_RETRY_EVERY.max(settings.window);
+    }
     while batch.len() < settings.max_batch {
         match queue.try_recv() {
             Ok(job) => batch.push(job),
@@ -78,7 +91,9 @@ struct Writer {
 }
 
 impl Writer {
-    fn process(&mut self, batch: Vec<Job>) {
+    /// Runs a batch and answers it; returns the requests held over for a
+    /// later batch.
+    fn process(&mut self, batch: Vec<Job>) -> Vec<Job> {
         let requests: Vec<&SubscribeRequest> = batch.iter().map(|j| &j.request).collect();
         match self.run(&requests) {
             Ok(outcomes) => answer(batch, outcomes),
@@ -88,15 +103,17 @@ impl Writer {
             Err(error) if batch.len() > 1 && error.status.as_u16() != 503 => {
                 tracing::warn!(size = batch.len(), %error, cause = ?error.source,
                     "batch failed; retrying its requests one by one");
-                for job in batch {
-                    self.process(vec![job]);
-                }
+                batch
+                    .into_iter()
+                    .flat_map(|job| self.process(vec![job]))
+                    .collect()
             }
             Err(error) => {
                 tracing::warn!(size = batch.len(), %error, cause = ?error.source, "batch failed");
                 for job in batch {
                     let _ = job.answer.send(Err(copy_of(&error)));
                 }
+                Vec::new()
             }
         }
     }
@@ -147,18 +164,30 @@ fn copy_of(error: &ApiError) -> ApiError {
 }
 
 /// Sends each request its answer; a repeated key gets its first request's.
-fn answer(batch: Vec<Job>, outcomes: Vec<Outcome>) {
+/// Returns the requests held over (and those repeating their keys), unless
+/// they have waited too long: those are answered `database_busy`.
+fn answer(batch: Vec<Job>, outcomes: Vec<Outcome>) -> Vec<Job> {
     let replies: Vec<Option<Reply>> = outcomes
         .iter()
         .map(|o| match o {
             Outcome::Answer(reply) => Some(reply.clone()),
-            Outcome::SameAs(_) => None,
+            Outcome::SameAs(_) | Outcome::Held => None,
         })
         .collect();
-    for (job, outcome) in batch.into_iter().zip(outcomes) {
+    let is_held = |i: usize| matches!(outcomes.get(i), Some(Outcome::Held));
+    let mut held = Vec::new();
+    for (job, outcome) in batch.into_iter().zip(outcomes.iter()) {
         let reply = match outcome {
-            Outcome::Answer(reply) => reply,
-            Outcome::SameAs(first) => match replies.get(first).cloned().flatten() {
+            Outcome::Answer(reply) => reply.clone(),
+            Outcome::Held => {
+                held.push(job);
+                continue;
+            }
+            Outcome::SameAs(first) if is_held(*first) => {
+                held.push(job);
+                continue;
+            }
+            Outcome::SameAs(first) => match replies.get(*first).cloned().flatten() {
                 Some(reply) => Reply {
                     replayed: true,
                     ..reply
@@ -172,4 +201,18 @@ fn answer(batch: Vec<Job>, outcomes: Vec<Outcome>) {
         // The client may have gone away; its answer is saved under its key.
         let _ = job.answer.send(Ok(reply));
     }
+    let now = Instant::now();
+    held.into_iter()
+        .filter_map(|mut job| {
+            let since = *job.held_since.get_or_insert(now);
+            if now.duration_since(since) < HELD_AT_MOST {
+                return Some(job);
+            }
+            let _ = job.answer.send(Err(ApiError::fault(
+                Fault::Busy,
+                anyhow::anyhow!("the investor's account stayed held by another transaction"),
+            )));
+            None
+        })
+        .collect()
 }

@@ -42,6 +42,10 @@ pub struct AccountView {
     pub available: i64,
     pub in_escrow: i64,
     pub pending_withdrawals: i64,
+    /// What the user owes the platform (a deposit the bank took back after
+    /// it was spent): while above zero, withdrawals and subscriptions are
+    /// refused, and deposits pay it off first.
+    pub owed: i64,
     pub currency: String,
 }
 
@@ -74,6 +78,7 @@ pub fn account(
         available,
         in_escrow,
         pending_withdrawals,
+        owed: super::receivables::owed(conn, user_id)?,
         currency: currency.to_string(),
     })
 }

@@ -75,6 +75,47 @@ async fn the_database_refuses_what_the_code_never_does() {
         &app,
         "UPDATE deposits SET status = 'pending' WHERE status = 'confirmed'",
     );
+    // Nor can a paid payout, and a returned one never changes again.
+    refused(
+        &app,
+        "UPDATE withdrawals SET status = 'pending', paid_entry_id = NULL WHERE bank_txn_id = 'PAY-w-a'",
+    );
+    run(
+        &app,
+        "UPDATE withdrawals SET status = 'returned', returned_entry_id = paid_entry_id, \
+         return_bank_txn_id = 'RET-w-b' WHERE bank_txn_id = 'PAY-w-b'",
+    );
+    for status in ["pending", "paid"] {
+        refused(
+            &app,
+            &format!("UPDATE withdrawals SET status = '{status}' WHERE bank_txn_id = 'PAY-w-b'"),
+        );
+    }
+    run(
+        &app,
+        "UPDATE deposits SET status = 'returned', returned_entry_id = entry_id \
+         WHERE user_id = (SELECT user_id FROM withdrawals WHERE bank_txn_id = 'PAY-w-b')",
+    );
+    refused(
+        &app,
+        "UPDATE deposits SET status = 'confirmed', returned_entry_id = NULL WHERE status = 'returned'",
+    );
+    // Accounts of what the platform is owed never go above zero, the
+    // others never below.
+    for (kind, balance) in [
+        ("investor_receivable", 1),
+        ("unreconciled_bank_movements", 1),
+        ("bank_write_offs", 1),
+        ("investor_cash", -1),
+    ] {
+        refused(
+            &app,
+            &format!(
+                "INSERT INTO ledger_accounts (id, kind, owner_id, currency, balance, created_at) \
+                 VALUES ('sign-{kind}', '{kind}', 'x-{kind}', 'USD', {balance}, CURRENT_TIMESTAMP)"
+            ),
+        );
+    }
     // Accounts keep who and what they are, and are never deleted.
     for sql in [
         "UPDATE ledger_accounts SET owner_id = 'someone-else' WHERE kind = 'investor_cash'",
@@ -100,6 +141,17 @@ async fn the_database_refuses_what_the_code_never_does() {
             a.id
         ),
     );
+    // ... with none of the approved figures missing (NULL passed PostgreSQL's
+    // CHECK once; SQLite's trigger always refused it).
+    refused(
+        &app,
+        &format!(
+            "UPDATE investor_profiles SET approved_annual_income = NULL, approved_net_worth = NULL, \
+             approved_accredited = NULL, approved_external_investments_12m = NULL \
+             WHERE user_id = '{}'",
+            a.id
+        ),
+    );
     if backend_is_postgres() {
         for table in [
             "journal_entries",
@@ -114,7 +166,7 @@ async fn the_database_refuses_what_the_code_never_does() {
             assert!(e.contains("append-only"), "{table}: {e}");
         }
     }
-    // Nothing of that happened.
+    // Nothing of that happened (the two returns made by hand moved no money).
     assert_eq!(app.count("journal_entries"), before);
     app.assert_books_balance(&operator).await;
     let (ok, report) = app.verify_ledger();

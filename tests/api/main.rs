@@ -10,6 +10,7 @@ mod smtp_sink;
 
 mod auth;
 mod backstops;
+mod bank_movements;
 mod bank_returns;
 mod books;
 mod client_ip;
