@@ -486,10 +486,12 @@ async fn migrations_run_backwards_where_they_can_and_say_so_where_they_cannot() 
         let path = url.trim_start_matches("sqlite://");
         let mut conn = diesel::SqliteConnection::establish(path).expect("connect");
         conn.run_pending_migrations(migrations.clone()).expect("up");
-        let reverted = conn
-            .revert_last_migration(migrations.clone())
-            .expect("000006 reverts");
-        assert!(reverted.to_string().contains("000006"), "{reverted}");
+        for step in ["000007", "000006"] {
+            let reverted = conn
+                .revert_last_migration(migrations.clone())
+                .unwrap_or_else(|e| panic!("{step} reverts: {e}"));
+            assert!(reverted.to_string().contains(step), "{reverted}");
+        }
         let refused = conn
             .revert_last_migration(migrations)
             .expect_err("000005 cannot be reverted");
@@ -499,5 +501,60 @@ async fn migrations_run_backwards_where_they_can_and_say_so_where_they_cannot() 
                 .contains("cannot be reverted on SQLite: restore a backup"),
             "{refused}"
         );
+    }
+}
+
+/// SQLite's table-rebuilding migrations commit their own transaction, and
+/// diesel records the version after it: a process that dies in between
+/// leaves the work done and the version unrecorded. The next start records
+/// it instead of running it again (which would fail on every start).
+#[tokio::test]
+async fn a_migration_committed_before_its_version_was_recorded_is_recorded_at_the_next_start() {
+    use diesel::connection::SimpleConnection;
+    use diesel::Connection;
+    use diesel_migrations::{FileBasedMigrations, MigrationHarness};
+    if backend_is_postgres() {
+        eprintln!("skipped on PostgreSQL: its migrations run inside diesel's transaction");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (url, _db) = fresh_database(dir.path());
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/sqlite");
+    let path = url.trim_start_matches("sqlite://").to_string();
+    {
+        // Up to 000004, then 000005's work committed without its version
+        // row: the state a crash between its COMMIT and the record leaves.
+        let mut conn = diesel::SqliteConnection::establish(&path).expect("connect");
+        let migrations = FileBasedMigrations::from_path(&root).expect("folder");
+        for _ in 0..4 {
+            conn.run_next_migration(migrations.clone())
+                .expect("up to 000004");
+        }
+        let up = root.join("2026-11-26-000005_edges_of_the_books/up.sql");
+        let sql = std::fs::read_to_string(up).expect("read 000005");
+        conn.batch_execute(&sql).expect("000005 by hand");
+    }
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_crowdfund"))
+        .arg("migrate")
+        .env("DATABASE_URL", &url)
+        .env("JWT_SECRET", crate::helpers::JWT_SECRET)
+        .output()
+        .expect("run crowdfund migrate");
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{said}");
+    assert!(said.contains("recording it as applied"), "{said}");
+    let mut conn = diesel::SqliteConnection::establish(&path).expect("connect");
+    let versions: Vec<String> = conn
+        .applied_migrations()
+        .expect("versions")
+        .into_iter()
+        .map(|v| v.to_string())
+        .collect();
+    for v in ["20261126000005", "20261126000006", "20261206000007"] {
+        assert!(versions.iter().any(|x| x == v), "{v} missing: {versions:?}");
     }
 }
