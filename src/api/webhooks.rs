@@ -147,7 +147,8 @@ pub async fn bank(
             subject_id: notification.bank_txn_id.clone(),
             details: json!({"reference": notification.reference, "amount": notification.amount,
                             "outcome": outcome.outcome,
-                            "unallocated_deposit_id": outcome.unallocated_deposit_id}),
+                            "unallocated_deposit_id": outcome.unallocated_deposit_id,
+                            "unreconciled_movement_id": outcome.unreconciled_movement_id}),
         };
         Ok((outcome, entry))
     })

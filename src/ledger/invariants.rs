@@ -54,7 +54,23 @@ pub struct LedgerReport {
     /// Entries covered by the seal chain; the rest await the sealer.
     pub sealed_entries: i64,
     pub accounts_by_kind: Vec<KindTotal>,
+    /// What waits for an operator or an investor, by kind.
+    pub open_items: Vec<OpenItems>,
     pub violations: Vec<Violation>,
+}
+
+/// How many items of one kind are open and what they hold.
+#[derive(Debug, Clone, Serialize, QueryableByName)]
+pub struct OpenItems {
+    /// unallocated_deposits (money in that matched nothing, held in suspense)
+    /// | unreconciled_movements (money out that matched nothing) |
+    /// receivables (investors who owe the platform)
+    #[diesel(sql_type = Text)]
+    pub kind: String,
+    #[diesel(sql_type = BigInt)]
+    pub count: i64,
+    #[diesel(sql_type = BigInt)]
+    pub amount: i64,
 }
 
 #[derive(QueryableByName)]
@@ -186,6 +202,16 @@ const UNBOOKED_BANK_EVENTS: &str = "SELECT e.bank_txn_id AS entry_id, CAST(e.amo
        AND NOT (e.kind = 'withdrawal_returned' AND EXISTS (SELECT 1 FROM withdrawals w \
             WHERE w.return_bank_txn_id = e.bank_txn_id AND w.paid_entry_id IS NULL)) \
      ORDER BY e.bank_txn_id";
+const OPEN_ITEMS: &str = "\
+     SELECT 'unallocated_deposits' AS kind, COUNT(*) AS count, \
+        CAST(COALESCE(SUM(amount), 0) AS BIGINT) AS amount \
+     FROM unallocated_deposits WHERE status = 'open' \
+     UNION ALL \
+     SELECT 'unreconciled_movements', COUNT(*), CAST(COALESCE(SUM(amount), 0) AS BIGINT) \
+     FROM unreconciled_movements WHERE status = 'open' \
+     UNION ALL \
+     SELECT 'receivables', COUNT(*), CAST(COALESCE(-SUM(balance), 0) AS BIGINT) \
+     FROM ledger_accounts WHERE kind = 'investor_receivable' AND balance < 0";
 /// Journal entries neither sealed nor queued for the sealer.
 const UNSEALED_UNQUEUED: &str = "SELECT j.id AS entry_id, CAST(0 AS BIGINT) AS total \
      FROM journal_entries j \
@@ -382,12 +408,14 @@ fn check_in_snapshot(conn: &mut AnyConnection) -> QueryResult<LedgerReport> {
     let sealed_entries = diesel::sql_query("SELECT COUNT(*) AS total FROM entry_seals")
         .get_result::<Total>(conn)?
         .total;
+    let open_items = diesel::sql_query(OPEN_ITEMS).load::<OpenItems>(conn)?;
     Ok(LedgerReport {
         ok: violations.is_empty(),
         postings_total,
         entries,
         sealed_entries,
         accounts_by_kind,
+        open_items,
         violations,
     })
 }

@@ -135,6 +135,20 @@ async fn money_out_that_matches_nothing_is_booked_and_an_operator_resolves_it() 
     let books = bank.agrees(&app, &operator).await;
     assert_eq!(balance_of(&books, "unreconciled_bank_movements"), -18_500);
     assert_eq!(balance_of(&books, "investor_receivable"), -50_000);
+    let open: Vec<(String, i64, i64)> = books["open_items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            (
+                o["kind"].as_str().unwrap().to_string(),
+                o["count"].as_i64().unwrap(),
+                o["amount"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert!(open.contains(&("unreconciled_movements".into(), 1, 18_500)), "{open:?}");
+    assert!(open.contains(&("receivables".into(), 1, 50_000)), "{open:?}");
     let mail = app
         .wait_for_email(&investor.email, "was returned")
         .await;
