@@ -91,6 +91,27 @@ impl Unreconciled {
         }
     }
 
+    /// The open return, reported by the bank before the money it returns,
+    /// of the transfer `original_bank_txn_id`, locked as [`Self::find`].
+    pub fn open_return_of(
+        conn: &mut AnyConnection,
+        original_bank_txn_id: &str,
+    ) -> QueryResult<Option<Self>> {
+        let query = unreconciled_movements::table
+            .filter(unreconciled_movements::kind.eq("deposit_returned"))
+            .filter(unreconciled_movements::status.eq("open"))
+            .filter(unreconciled_movements::original_bank_txn_id.eq(original_bank_txn_id))
+            .order(unreconciled_movements::id.asc());
+        match conn {
+            AnyConnection::Postgresql(c) => query
+                .select(Self::as_select())
+                .for_update()
+                .first(c)
+                .optional(),
+            AnyConnection::Sqlite(c) => query.select(Self::as_select()).first(c).optional(),
+        }
+    }
+
     /// Resolves an open row; false when it was not open.
     pub fn resolve(
         conn: &mut AnyConnection,

@@ -18,6 +18,10 @@
 //! | `deposit_returned`    | nothing / another amount / another reference / returned | `unmatched`, `amount_mismatch`, `reference_mismatch`, `already_settled` | unreconciled bank movements → bank |
 //!
 //! A repeat of a bank transaction id is `duplicate` and books nothing more.
+//! Notices may arrive in any order: a payout's after its return is the
+//! `withdrawal` row above; a deposit's return before the deposit is booked
+//! as money out that matched nothing, and applied to the deposit when the
+//! deposit arrives.
 
 use chrono::NaiveDateTime;
 use serde::Serialize;
@@ -228,6 +232,10 @@ fn apply_deposit(
         },
         now,
     )?;
+    // Its return may have come first (notices arrive in any order).
+    if let Some(credited) = Deposit::find(conn, &deposit.id)? {
+        super::unreconciled::settle_early_return(conn, &credited, currency, now)?;
+    }
     Ok(Applied::outcome("credited"))
 }
 

@@ -105,6 +105,16 @@ pub fn credit(
             .with("field", "investor_id")
             .into());
         };
+        if investor.email_verified_at.is_none() {
+            return Err(Refusal::new(
+                RefusalKind::Invalid,
+                "email_not_verified",
+                "The investor has not verified their email address: money is credited only \
+                 to verified accounts.",
+            )
+            .with("field", "investor_id")
+            .into());
+        }
         let suspense = ensure_account(conn, AccountKind::UnallocatedDeposits, PLATFORM, currency)?;
         let mut owned = vec![(suspense, -u.amount)];
         owned.extend(super::receivables::give(

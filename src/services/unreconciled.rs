@@ -166,43 +166,7 @@ pub fn assign(
             ("deposit_returned", Target::Deposit(d_id)) => {
                 let d = Deposit::find(conn, d_id)?
                     .ok_or_else(|| invalid_target("deposit_id", "a deposit"))?;
-                if d.status != "confirmed" {
-                    return Err(Refusal::new(
-                        RefusalKind::Conflict,
-                        "deposit_not_confirmed",
-                        "Only a credited deposit can be returned by a bank movement.",
-                    )
-                    .with("status", d.status)
-                    .into());
-                }
-                let cash = ensure_account(conn, AccountKind::InvestorCash, &d.user_id, currency)?;
-                let (legs, owed) = receivables::take(conn, &d.user_id, &cash, u.amount, currency)?;
-                owned.extend(legs);
-                let entry = post(
-                    conn,
-                    EntryKind::DepositReturn,
-                    &d.id,
-                    &format!(
-                        "Deposit {} returned by the bank ({}, assigned by an operator)",
-                        d.reference, u.bank_txn_id
-                    ),
-                    &owned_legs(&owned),
-                )?;
-                if !Deposit::mark_returned(conn, &d.id, &entry, now)? {
-                    return Err(already_resolved().into());
-                }
-                if let Some(owner) = User::find(conn, &d.user_id)? {
-                    enqueue(
-                        conn,
-                        &templates::deposit_returned(
-                            &owner.email,
-                            &d.reference,
-                            u.amount,
-                            owed,
-                            currency,
-                        ),
-                    )?;
-                }
+                let entry = return_deposit(conn, &u, &d, owned, currency, now)?;
                 ("deposit", d.id, entry)
             }
             (_, Target::Withdrawal(_)) => {
@@ -221,6 +185,83 @@ pub fn assign(
         }
         reread(conn, &u.id, currency)
     })
+}
+
+/// The bank's return of a credited deposit, booked first as a movement that
+/// matched nothing: the deposit is returned by it, the amount taken from
+/// its investor (cash first, the rest owed), who is emailed. `owned` holds
+/// the leg out of the unreconciled account. Returns the entry.
+fn return_deposit(
+    conn: &mut AnyConnection,
+    u: &Unreconciled,
+    d: &Deposit,
+    mut owned: Vec<(String, i64)>,
+    currency: &str,
+    now: chrono::NaiveDateTime,
+) -> ServiceResult<String> {
+    if d.status != "confirmed" {
+        return Err(Refusal::new(
+            RefusalKind::Conflict,
+            "deposit_not_confirmed",
+            "Only a credited deposit can be returned by a bank movement.",
+        )
+        .with("status", d.status.clone())
+        .into());
+    }
+    let cash = ensure_account(conn, AccountKind::InvestorCash, &d.user_id, currency)?;
+    let (legs, owed) = receivables::take(conn, &d.user_id, &cash, u.amount, currency)?;
+    owned.extend(legs);
+    let entry = post(
+        conn,
+        EntryKind::DepositReturn,
+        &d.id,
+        &format!(
+            "Deposit {} returned by the bank ({})",
+            d.reference, u.bank_txn_id
+        ),
+        &owned_legs(&owned),
+    )?;
+    if !Deposit::mark_returned(conn, &d.id, &entry, now)? {
+        return Err(already_resolved().into());
+    }
+    if let Some(owner) = User::find(conn, &d.user_id)? {
+        enqueue(
+            conn,
+            &templates::deposit_returned(&owner.email, &d.reference, u.amount, owed, currency),
+        )?;
+    }
+    Ok(entry)
+}
+
+/// A deposit just credited whose return the bank reported before it (as
+/// a movement that matched nothing, naming this transaction, reference and
+/// amount): the return is applied now, as the bank's. Returns whether there
+/// was one.
+pub(super) fn settle_early_return(
+    conn: &mut AnyConnection,
+    d: &Deposit,
+    currency: &str,
+    now: chrono::NaiveDateTime,
+) -> ServiceResult<bool> {
+    let Some(bank_txn_id) = d.bank_txn_id.as_deref() else {
+        return Ok(false);
+    };
+    let Some(u) = Unreconciled::open_return_of(conn, bank_txn_id)? else {
+        return Ok(false);
+    };
+    if u.reference != d.reference || u.amount != d.amount {
+        return Ok(false);
+    }
+    let account = ensure_account(conn, AccountKind::UnreconciledBankMovements, PLATFORM, currency)?;
+    let entry = return_deposit(conn, &u, d, vec![(account, u.amount)], currency, now)?;
+    let how = Resolution::Assigned {
+        kind: "deposit",
+        id: &d.id,
+    };
+    if !Unreconciled::resolve(conn, &u.id, &how, &entry, "bank", None, now)? {
+        return Err(already_resolved().into());
+    }
+    Ok(true)
 }
 
 /// Writes the movement off as the platform's loss, with the operator's reason.

@@ -479,3 +479,70 @@ async fn a_held_investor_row_delays_that_investor_alone() {
     let (ok, report) = app.verify_ledger();
     assert!(ok, "{report}");
 }
+
+/// The bank's notices arrive in any order: a deposit's return before the
+/// deposit itself is booked as money out that matched nothing, and applied
+/// to the deposit the moment it is credited.
+#[tokio::test]
+async fn a_return_that_arrives_before_its_deposit_is_applied_when_the_deposit_comes() {
+    let app = spawn_app().await;
+    let operator = app.operator().await;
+    let investor = app.investor(&operator, 0).await;
+    let mut bank = Bank(0);
+    let d = app.deposit(&investor, 25_000).await;
+    let reference = d.body["reference"].clone();
+    let early = bank
+        .tell(
+            &app,
+            json!({"bank_txn_id": "BACK-1", "kind": "deposit_returned",
+                   "original_bank_txn_id": "IN-LATE", "reference": reference, "amount": 25_000}),
+        )
+        .await;
+    assert_eq!(early["outcome"], "unmatched");
+    bank.agrees(&app, &operator).await;
+    let late = bank
+        .tell(
+            &app,
+            json!({"bank_txn_id": "IN-LATE", "kind": "deposit", "reference": reference,
+                   "amount": 25_000}),
+        )
+        .await;
+    assert_eq!(late["outcome"], "credited");
+    assert_eq!(app.available(&investor).await, 0);
+    assert_eq!(owed(&app, &investor).await, 0);
+    let list = app.get("/api/v1/me/deposits", Some(&investor.token)).await;
+    assert_eq!(list.body["items"][0]["status"], "returned");
+    let open = app
+        .get(
+            "/api/v1/operator/unreconciled-movements?status=assigned",
+            Some(&operator.token),
+        )
+        .await;
+    assert_eq!(open.body["items"][0]["resolved_by"], "bank", "{}", open.body);
+    let books = bank.agrees(&app, &operator).await;
+    assert_eq!(balance_of(&books, "unreconciled_bank_movements"), 0);
+
+    // Unallocated money is credited only to a verified investor.
+    let registered = app
+        .register(&crate::helpers::unique_email("unverified"), "investor")
+        .await;
+    assert_eq!(registered.status, 201, "{}", registered.body);
+    let unverified = registered.body["id"].as_str().unwrap().to_string();
+    let stray = bank
+        .tell(
+            &app,
+            json!({"bank_txn_id": "IN-STRAY", "kind": "deposit", "reference": "nobody's",
+                   "amount": 900}),
+        )
+        .await;
+    let id = stray["unallocated_deposit_id"].as_str().unwrap();
+    app.post_keyed(
+        &format!("/api/v1/operator/unallocated-deposits/{id}/credit"),
+        Some(&operator.token),
+        "credit-unverified",
+        json!({"investor_id": unverified}),
+    )
+    .await
+    .assert_problem(422, "email_not_verified");
+    bank.agrees(&app, &operator).await;
+}
