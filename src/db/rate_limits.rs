@@ -6,6 +6,9 @@ use diesel::sql_types::{BigInt, Integer, Text};
 
 use super::AnyConnection;
 
+/// Longest window a limit may have: counts older than this are pruned.
+pub const MAX_WINDOW_SECS: i64 = 86_400;
+
 #[derive(QueryableByName)]
 struct Hits {
     #[diesel(sql_type = Integer)]

@@ -39,7 +39,7 @@ pub struct Pruned {
 
 /// Rate-limit windows are dropped this long after they started (twice the
 /// longest window a limit may have).
-const RATE_LIMIT_KEEP: i64 = 2 * crate::services::rate_limits::MAX_WINDOW_SECS;
+const RATE_LIMIT_KEEP: i64 = 2 * super::rate_limits::MAX_WINDOW_SECS;
 /// An address's failures, lock and "has signed in from here" are forgotten
 /// after this long without a sign-in attempt from it.
 const SIGN_IN_ADDRESS_KEEP: Duration = Duration::from_secs(90 * 24 * 3600);

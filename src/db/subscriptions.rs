@@ -158,19 +158,6 @@ impl Subscription {
             .get_result(conn)
     }
 
-    /// Active subscriptions of an offering (for notices and refunds).
-    pub fn active_of_offering(
-        conn: &mut AnyConnection,
-        offering_id: &str,
-    ) -> QueryResult<Vec<Subscription>> {
-        subscriptions::table
-            .filter(subscriptions::offering_id.eq(offering_id))
-            .filter(subscriptions::status.eq("active"))
-            .order(subscriptions::id.asc())
-            .select(Subscription::as_select())
-            .load(conn)
-    }
-
     /// A page of subscriptions, newest first, by investor or by offering.
     pub fn page(
         conn: &mut AnyConnection,

@@ -11,7 +11,7 @@ use crate::db::offerings::Offering;
 use crate::db::profiles::InvestorProfile;
 use crate::domain::limits::{annual_limit, remaining, RegCfRule};
 use crate::domain::Shares;
-use crate::services::{Refusal, RefusalKind, ServiceError};
+use crate::services::{Refusal, RefusalKind};
 
 /// What the batch knows about one investor, kept current as it accepts.
 pub struct Investor {
@@ -100,13 +100,7 @@ pub fn accept(
     if let Some(refusal) = not_open(offering, now) {
         return Err(refusal);
     }
-    let amount = match shares.cost(offering.price_per_share) {
-        Ok(amount) => amount.get(),
-        Err(e) => match ServiceError::from(e) {
-            ServiceError::Refused(r) => return Err(r),
-            _ => return Err(invalid("invalid_field", "The amount is out of range.")),
-        },
-    };
+    let amount = shares.cost(offering.price_per_share).map_err(Refusal::from)?.get();
     let investor = state
         .investors
         .get_mut(investor_id)

@@ -70,12 +70,15 @@ impl From<Refusal> for ServiceError {
     }
 }
 
+impl From<FieldError> for Refusal {
+    fn from(e: FieldError) -> Self {
+        Refusal::new(RefusalKind::Invalid, "invalid_field", e.to_string()).with("field", e.field)
+    }
+}
+
 impl From<FieldError> for ServiceError {
     fn from(e: FieldError) -> Self {
-        ServiceError::Refused(
-            Refusal::new(RefusalKind::Invalid, "invalid_field", e.to_string())
-                .with("field", e.field),
-        )
+        ServiceError::Refused(e.into())
     }
 }
 

@@ -59,8 +59,7 @@ impl Limit {
     }
 }
 
-/// Longest window a limit may have: counts older than this are pruned.
-pub const MAX_WINDOW_SECS: i64 = 86_400;
+pub use crate::db::rate_limits::MAX_WINDOW_SECS;
 
 /// The configured limits; `None` is no limit.
 #[derive(Debug, Clone, Copy)]
