@@ -128,8 +128,11 @@ fn record_committed_but_unrecorded(
         .get_result::<Found>(conn)?
         .n > 0;
         if committed {
-            tracing::warn!(version, "migration committed before its version was recorded \
-                (the process stopped in between); recording it as applied");
+            tracing::warn!(
+                version,
+                "migration committed before its version was recorded \
+                (the process stopped in between); recording it as applied"
+            );
             diesel::sql_query("INSERT INTO __diesel_schema_migrations (version) VALUES (?)")
                 .bind::<Text, _>(*version)
                 .execute(conn)?;

@@ -20,8 +20,8 @@
 //!    repeat has its bank transfer, except a payout the bank rejected before
 //!    it left (no money moved);
 //! 10. the suspense account holds exactly the unallocated deposits still
-//!    open, and the account of unreconciled bank movements exactly the open
-//!    ones.
+//!     open, and the account of unreconciled bank movements exactly the open
+//!     ones.
 
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
@@ -195,7 +195,8 @@ const BANK_VS_TRANSFERS: &str = "SELECT \
 /// Bank notifications that booked nothing: no transfer carries their bank
 /// transaction id, and they are neither a repeat nor the rejection of a
 /// payout that never left (a withdrawal returned by it without a transfer).
-const UNBOOKED_BANK_EVENTS: &str = "SELECT e.bank_txn_id AS entry_id, CAST(e.amount AS BIGINT) AS total \
+const UNBOOKED_BANK_EVENTS: &str =
+    "SELECT e.bank_txn_id AS entry_id, CAST(e.amount AS BIGINT) AS total \
      FROM bank_events e \
      WHERE e.outcome <> 'duplicate' \
        AND NOT EXISTS (SELECT 1 FROM bank_transfers t WHERE t.bank_txn_id = e.bank_txn_id) \

@@ -138,7 +138,7 @@ pub fn post(
     }
     let allowed = super::accounts::balance_allowed("ledger_accounts.balance + $1");
     for leg in legs {
-        let changed = raw::sql(&format!(
+        let changed = raw::sql(format!(
             "UPDATE ledger_accounts SET balance = balance + $1 WHERE id = $2 AND {allowed}"
         ))
         .bind::<diesel::sql_types::BigInt, _>(leg.amount)
@@ -296,13 +296,16 @@ fn apply_chunk(conn: &mut AnyConnection, changes: &[(String, i64)]) -> Result<()
     if changes.is_empty() {
         return Ok(());
     }
-    let mut q = raw::boxed(conn, format!(
-        "WITH change (account_id, delta) AS (VALUES {}) \
+    let mut q = raw::boxed(
+        conn,
+        format!(
+            "WITH change (account_id, delta) AS (VALUES {}) \
          UPDATE ledger_accounts SET balance = balance + change.delta FROM change \
          WHERE ledger_accounts.id = change.account_id AND {}",
-        raw::value_rows(changes.len(), 2, 1),
-        super::accounts::balance_allowed("ledger_accounts.balance + change.delta")
-    ));
+            raw::value_rows(changes.len(), 2, 1),
+            super::accounts::balance_allowed("ledger_accounts.balance + change.delta")
+        ),
+    );
     for (id, delta) in changes {
         q = q.bind::<Text, _>(id.clone()).bind::<BigInt, _>(*delta);
     }

@@ -100,7 +100,10 @@ pub fn accept(
     if let Some(refusal) = not_open(offering, now) {
         return Err(refusal);
     }
-    let amount = shares.cost(offering.price_per_share).map_err(Refusal::from)?.get();
+    let amount = shares
+        .cost(offering.price_per_share)
+        .map_err(Refusal::from)?
+        .get();
     let investor = state
         .investors
         .get_mut(investor_id)

@@ -29,9 +29,7 @@ use serde_json::json;
 
 use crate::config::Config;
 use crate::db::audit::{record_many, NewRecord};
-use crate::db::idempotency::{
-    claim_many, complete_many, existing, unclaim_many, BatchKey, Claim,
-};
+use crate::db::idempotency::{claim_many, complete_many, existing, unclaim_many, BatchKey, Claim};
 use crate::db::offerings::Offering;
 use crate::db::profiles::InvestorProfile;
 use crate::db::subscriptions::Subscription;

@@ -681,10 +681,22 @@ fn apply_deposit_return(
             }
             return Ok(Applied::outcome(returned_or_uncovered(owed)));
         };
-        return hold_unreconciled(conn, n, unreconciled(reason, Some(&d.id), original), currency, now);
+        return hold_unreconciled(
+            conn,
+            n,
+            unreconciled(reason, Some(&d.id), original),
+            currency,
+            now,
+        );
     }
     let Some(u) = Unallocated::find_by_bank_txn(conn, original)? else {
-        return hold_unreconciled(conn, n, unreconciled("unmatched", None, original), currency, now);
+        return hold_unreconciled(
+            conn,
+            n,
+            unreconciled("unmatched", None, original),
+            currency,
+            now,
+        );
     };
     let reason = if u.reference != n.reference {
         "reference_mismatch"

@@ -20,8 +20,7 @@ pub type Legs = Vec<(String, i64)>;
 /// How much `user_id` owes (zero or more). Reads, does not lock; callers
 /// that act on it hold the user's cash account already.
 pub fn owed(conn: &mut AnyConnection, user_id: &str) -> ServiceResult<i64> {
-    Ok(find_account(conn, AccountKind::InvestorReceivable, user_id)?
-        .map_or(0, |a| -a.balance))
+    Ok(find_account(conn, AccountKind::InvestorReceivable, user_id)?.map_or(0, |a| -a.balance))
 }
 
 /// The refusal while something is owed.

@@ -122,8 +122,12 @@ pub fn assign(
     let now = now();
     write_transaction(conn, |conn| {
         let u = open_row(conn, id)?;
-        let account =
-            ensure_account(conn, AccountKind::UnreconciledBankMovements, PLATFORM, currency)?;
+        let account = ensure_account(
+            conn,
+            AccountKind::UnreconciledBankMovements,
+            PLATFORM,
+            currency,
+        )?;
         let mut owned = vec![(account, u.amount)];
         let (kind, target_id, entry) = match (u.kind.as_str(), target) {
             ("withdrawal", Target::Withdrawal(w_id)) => {
@@ -138,7 +142,8 @@ pub fn assign(
                     .with("status", w.status)
                     .into());
                 }
-                let pending = ensure_account(conn, AccountKind::PayoutsPending, PLATFORM, currency)?;
+                let pending =
+                    ensure_account(conn, AccountKind::PayoutsPending, PLATFORM, currency)?;
                 owned.push((pending, -w.amount));
                 if w.amount > u.amount {
                     owned.push((w.account_id.clone(), w.amount - u.amount));
@@ -170,10 +175,16 @@ pub fn assign(
                 ("deposit", d.id, entry)
             }
             (_, Target::Withdrawal(_)) => {
-                return Err(wrong_target("withdrawal_id", "A returned deposit is assigned to a deposit (deposit_id)."))
+                return Err(wrong_target(
+                    "withdrawal_id",
+                    "A returned deposit is assigned to a deposit (deposit_id).",
+                ))
             }
             (_, Target::Deposit(_)) => {
-                return Err(wrong_target("deposit_id", "A payout is assigned to a withdrawal (withdrawal_id)."))
+                return Err(wrong_target(
+                    "deposit_id",
+                    "A payout is assigned to a withdrawal (withdrawal_id).",
+                ))
             }
         };
         let how = Resolution::Assigned {
@@ -252,7 +263,12 @@ pub(super) fn settle_early_return(
     if u.reference != d.reference || u.amount != d.amount {
         return Ok(false);
     }
-    let account = ensure_account(conn, AccountKind::UnreconciledBankMovements, PLATFORM, currency)?;
+    let account = ensure_account(
+        conn,
+        AccountKind::UnreconciledBankMovements,
+        PLATFORM,
+        currency,
+    )?;
     let entry = return_deposit(conn, &u, d, vec![(account, u.amount)], currency, now)?;
     let how = Resolution::Assigned {
         kind: "deposit",
@@ -275,8 +291,12 @@ pub fn write_off(
     let now = now();
     write_transaction(conn, |conn| {
         let u = open_row(conn, id)?;
-        let account =
-            ensure_account(conn, AccountKind::UnreconciledBankMovements, PLATFORM, currency)?;
+        let account = ensure_account(
+            conn,
+            AccountKind::UnreconciledBankMovements,
+            PLATFORM,
+            currency,
+        )?;
         let losses = ensure_account(conn, AccountKind::BankWriteOffs, PLATFORM, currency)?;
         let owned = vec![(account, u.amount), (losses, -u.amount)];
         let entry = post(
@@ -318,11 +338,7 @@ fn already_resolved() -> Refusal {
     )
 }
 
-fn reread(
-    conn: &mut AnyConnection,
-    id: &str,
-    currency: &str,
-) -> ServiceResult<UnreconciledView> {
+fn reread(conn: &mut AnyConnection, id: &str, currency: &str) -> ServiceResult<UnreconciledView> {
     let u = Unreconciled::find(conn, id)?.ok_or_else(|| not_found("unreconciled movement"))?;
     Ok(view(u, currency))
 }

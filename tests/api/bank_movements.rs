@@ -147,12 +147,20 @@ async fn money_out_that_matches_nothing_is_booked_and_an_operator_resolves_it() 
             )
         })
         .collect();
-    assert!(open.contains(&("unreconciled_movements".into(), 1, 18_500)), "{open:?}");
-    assert!(open.contains(&("receivables".into(), 1, 50_000)), "{open:?}");
-    let mail = app
-        .wait_for_email(&investor.email, "was returned")
-        .await;
-    assert!(mail.body.contains("you now owe 500.00 USD"), "{}", mail.body);
+    assert!(
+        open.contains(&("unreconciled_movements".into(), 1, 18_500)),
+        "{open:?}"
+    );
+    assert!(
+        open.contains(&("receivables".into(), 1, 50_000)),
+        "{open:?}"
+    );
+    let mail = app.wait_for_email(&investor.email, "was returned").await;
+    assert!(
+        mail.body.contains("you now owe 500.00 USD"),
+        "{}",
+        mail.body
+    );
 
     // While it is owed, no money leaves and nothing new is subscribed.
     withdraw(&app, &investor, 1)
@@ -178,9 +186,12 @@ async fn money_out_that_matches_nothing_is_booked_and_an_operator_resolves_it() 
     assert_eq!(items[0]["id"], movement.as_str());
     assert_eq!(items[0]["reason"], "amount_mismatch");
     assert_eq!(items[0]["withdrawal_id"], w1.body["id"]);
-    app.get("/api/v1/operator/unreconciled-movements", Some(&investor.token))
-        .await
-        .assert_problem(403, "forbidden");
+    app.get(
+        "/api/v1/operator/unreconciled-movements",
+        Some(&investor.token),
+    )
+    .await
+    .assert_problem(403, "forbidden");
 
     let path = format!("/api/v1/operator/unreconciled-movements/{movement}/assign");
     let body = json!({"withdrawal_id": w1.body["id"], "note": "bank fee of 15.00"});
@@ -358,7 +369,8 @@ async fn concurrent_returns_and_subscriptions_leave_the_books_equal_to_the_bank(
                     .subscribe(who, &offering, json!(2), format!("sub-{i}-{k}"))
                     .await;
                 assert!(
-                    r.status == 201 || r.code() == "receivable_outstanding"
+                    r.status == 201
+                        || r.code() == "receivable_outstanding"
                         || r.code() == "insufficient_funds",
                     "{} {}",
                     r.status,
@@ -366,7 +378,9 @@ async fn concurrent_returns_and_subscriptions_leave_the_books_equal_to_the_bank(
                 );
                 None
             })
-                as std::pin::Pin<Box<dyn std::future::Future<Output = Option<Value>> + '_>>);
+                as std::pin::Pin<
+                    Box<dyn std::future::Future<Output = Option<Value>> + '_>,
+                >);
         }
     }
     for (i, (_, reference)) in investors.iter().enumerate() {
@@ -518,7 +532,11 @@ async fn a_return_that_arrives_before_its_deposit_is_applied_when_the_deposit_co
             Some(&operator.token),
         )
         .await;
-    assert_eq!(open.body["items"][0]["resolved_by"], "bank", "{}", open.body);
+    assert_eq!(
+        open.body["items"][0]["resolved_by"], "bank",
+        "{}",
+        open.body
+    );
     let books = bank.agrees(&app, &operator).await;
     assert_eq!(balance_of(&books, "unreconciled_bank_movements"), 0);
 

@@ -66,7 +66,11 @@ async fn a_payout_the_bank_rejects_goes_back_to_the_owner() {
                        "reference": reference, "amount": 20_000});
     let second = app.bank_webhook(&again).await;
     assert_eq!(second.body["outcome"], "already_settled");
-    assert!(second.body["unallocated_deposit_id"].is_string(), "{}", second.body);
+    assert!(
+        second.body["unallocated_deposit_id"].is_string(),
+        "{}",
+        second.body
+    );
     // Its payout notice arriving after the return: the money did leave and
     // came back. Both movements are booked; the owner keeps what the return
     // gave back.
@@ -387,7 +391,11 @@ async fn a_deposit_the_bank_takes_back_leaves_the_investors_cash_if_it_is_there(
                               "amount": 1}))
         .await;
     assert_eq!(unknown.body["outcome"], "unmatched");
-    assert!(unknown.body["unreconciled_movement_id"].is_string(), "{}", unknown.body);
+    assert!(
+        unknown.body["unreconciled_movement_id"].is_string(),
+        "{}",
+        unknown.body
+    );
     app.bank_webhook(&json!({"bank_txn_id": "RV-4", "kind": "deposit_returned",
                              "reference": "x", "amount": 1}))
         .await
