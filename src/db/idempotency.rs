@@ -47,8 +47,45 @@ fn find(conn: &mut AnyConnection, user_id: &str, key: &str) -> QueryResult<Optio
         .optional()
 }
 
+/// The class of the PostgreSQL advisory locks that claims take (the first
+/// of the two-key form, which keeps them apart from the one-key locks of
+/// migrations, refunds and the sealer); the second is a hash of the
+/// (user, key) pair.
+const CLAIM_LOCK_CLASS: i32 = 0x1de9;
+
+/// On PostgreSQL, takes the transaction-scoped advisory lock of (user, key)
+/// if no other transaction holds it; false when one does. Two claims of one
+/// key then never meet on the key's row, where the second would wait for
+/// the first's commit however long that takes (its INSERT waiting behind a
+/// lock the first holds or waits for). Two different keys whose hashes
+/// collide only answer 409 to a retry that comes at the same instant.
+/// SQLite has one writer at a time: nothing to do.
+fn try_lock_key(conn: &mut AnyConnection, user_id: &str, key: &str) -> QueryResult<bool> {
+    use diesel::sql_types::{Bool, Integer, Text};
+    #[derive(QueryableByName)]
+    struct Locked {
+        #[diesel(sql_type = Bool)]
+        locked: bool,
+    }
+    match conn {
+        AnyConnection::Sqlite(_) => Ok(true),
+        AnyConnection::Postgresql(_) => {
+            super::raw::sql("SELECT pg_try_advisory_xact_lock($1, hashtext($2)) AS locked")
+                .bind::<Integer, _>(CLAIM_LOCK_CLASS)
+                // A user id has no space and a key is visible ASCII: one
+                // text per pair.
+                .bind::<Text, _>(format!("{user_id} {key}"))
+                .get_result::<Locked>(conn)
+                .map(|l| l.locked)
+        }
+    }
+}
+
 /// Claims `key` for `user` in its own short transaction (committed before the
-/// work starts, so a concurrent replay sees it and answers 409).
+/// work starts, so a concurrent replay sees it and answers 409). On
+/// PostgreSQL a claim of a key that another claim of it is taking at this
+/// moment (on any server) answers [`Claim::InProgress`] at once, without
+/// waiting for it.
 pub fn claim(
     conn: &mut AnyConnection,
     user_id: &str,
@@ -57,6 +94,9 @@ pub fn claim(
 ) -> QueryResult<Claim> {
     let now = now();
     let result = write_transaction(conn, |conn| {
+        if !try_lock_key(conn, user_id, key)? {
+            return Ok(Claim::InProgress);
+        }
         let Some(row) = find(conn, user_id, key)? else {
             diesel::insert_into(idempotency_keys::table)
                 .values((
