@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 use super::schema::idempotency_keys;
-use super::{now, write_transaction, AnyConnection, DbPool};
+use super::{write_transaction, AnyConnection, DbPool};
 
 /// A request holding a key for longer than this is presumed dead: its
 /// transaction never committed, so another attempt may take the key over.
@@ -92,11 +92,14 @@ pub fn claim(
     key: &str,
     request_hash: &str,
 ) -> QueryResult<Claim> {
-    let now = now();
     let result = write_transaction(conn, |conn| {
         if !try_lock_key(conn, user_id, key)? {
             return Ok(Claim::InProgress);
         }
+        // The database's clock, by which every server stamps its claims: a
+        // server running fast would otherwise take another server's claim in
+        // progress for an abandoned one.
+        let now = super::clock(conn)?;
         let Some(row) = find(conn, user_id, key)? else {
             diesel::insert_into(idempotency_keys::table)
                 .values((
@@ -192,6 +195,8 @@ pub fn release(
 /// is answered `idempotency_in_progress`.
 pub fn release_soon(pool: &DbPool, user_id: &str, key: &str, token: NaiveDateTime) {
     const EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+    // By this server's own monotonic clock: the claim is at most this old.
+    let give_up = std::time::Instant::now() + ABANDONED_AFTER.to_std().unwrap_or_default();
     let (pool, user_id, key) = (pool.clone(), user_id.to_string(), key.to_string());
     let attempt = move || -> anyhow::Result<usize> {
         let mut conn = pool.get()?;
@@ -202,7 +207,7 @@ pub fn release_soon(pool: &DbPool, user_id: &str, key: &str, token: NaiveDateTim
         .spawn(move || loop {
             match attempt() {
                 Ok(_) => return,
-                Err(e) if now() > token + ABANDONED_AFTER => {
+                Err(e) if std::time::Instant::now() > give_up => {
                     tracing::warn!(error = %e, "gave up releasing an idempotency key; \
                         it counts as abandoned now");
                     return;

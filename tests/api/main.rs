@@ -16,6 +16,7 @@ mod client_ip;
 mod concurrency;
 mod deadlines;
 mod errors;
+mod fast_clock;
 mod faults;
 mod health;
 mod jwt;
