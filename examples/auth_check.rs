@@ -63,7 +63,7 @@ fn main() -> Result<()> {
         for _ in 0..revoked {
             let id = new_id();
             sessions::insert(conn, &id, &user_id, at)?;
-            sessions::revoke(conn, &id, Ended::Logout, at)?;
+            sessions::revoke(conn, &id, Ended::Logout)?;
         }
         Ok(())
     })?;

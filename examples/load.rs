@@ -433,19 +433,21 @@ impl Api {
 
     async fn funded_investor(&self, url: &str, operator: &Person, cash: i64) -> Result<Person> {
         let investor = self.signed_up(url, "investor").await?;
-        self.call(
-            0,
-            reqwest::Method::PUT,
-            "/api/v1/me/investor-profile",
-            Some(&investor.token),
-            json!({"legal_name": "Load Investor", "country": "US", "annual_income": 0,
-                   "net_worth": 0, "accredited": true, "external_investments_12m": 0}),
-        )
-        .await?;
+        let profile = self
+            .call(
+                0,
+                reqwest::Method::PUT,
+                "/api/v1/me/investor-profile",
+                Some(&investor.token),
+                json!({"legal_name": "Load Investor", "country": "US", "annual_income": 0,
+                       "net_worth": 0, "accredited": true, "external_investments_12m": 0}),
+            )
+            .await?;
+        // The version just saved is the one the operator approves.
         self.post(
             &format!("/api/v1/operator/investors/{}/kyc", investor.id),
             Some(&operator.token),
-            json!({"decision": "approved"}),
+            json!({"decision": "approved", "submitted_at": profile["updated_at"]}),
         )
         .await?;
         let deposit = self

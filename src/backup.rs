@@ -77,17 +77,31 @@ pub fn backup(url: &DatabaseUrl, target: &Path) -> anyhow::Result<CopyReport> {
     sqlite_file::copy_into(&mut conn, &partial.path)
         .with_context(|| format!("cannot write the copy {}", partial.path.display()))?;
     drop(conn);
-    partial.settle(target)
+    partial.settle(target, None)
 }
 
 /// Puts the backup `from` where `url` says the database is, which must hold
 /// none (nor a `-wal`, `-shm` or `-journal` file: one left from another
-/// database would be replayed into this one).
-pub fn restore(url: &DatabaseUrl, from: &Path) -> anyhow::Result<CopyReport> {
+/// database would be replayed into this one). With `expect_head` (a seal
+/// hash kept apart from the database), the restored ledger's seal chain
+/// must contain that seal, or nothing is put in place.
+///
+/// `from` must be whole by itself: a non-empty `-wal` or `-journal` beside
+/// it means that some of its committed writes (or the undoing of a torn
+/// one) are in that file, which a copy of the database file alone would
+/// lose while its checks still passed. Such a source is refused, with the
+/// way to make a whole copy of it (`crowdfund backup`, which reads the log
+/// through SQLite); `restore` never writes to its source.
+pub fn restore(
+    url: &DatabaseUrl,
+    from: &Path,
+    expect_head: Option<&str>,
+) -> anyhow::Result<CopyReport> {
     let target = sqlite_path(url)?;
     if !from.is_file() {
         bail!("there is no backup at {}", from.display());
     }
+    refuse_unsettled(from)?;
     for file in std::iter::once(target.clone()).chain(sqlite_file::companions(&target)) {
         if file.exists() {
             bail!(
@@ -106,7 +120,32 @@ pub fn restore(url: &DatabaseUrl, from: &Path) -> anyhow::Result<CopyReport> {
         )
     })?;
     std::fs::File::open(&partial.path)?.sync_all()?;
-    partial.settle(&target)
+    partial.settle(&target, expect_head)
+}
+
+/// Refuses a source that is not whole by itself: one with a non-empty
+/// write-ahead log or rollback journal beside it.
+fn refuse_unsettled(from: &Path) -> anyhow::Result<()> {
+    for log in sqlite_file::logs(from) {
+        let bytes = match std::fs::metadata(&log) {
+            Ok(meta) => meta.len(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(e).context(format!("cannot read {}", log.display())),
+        };
+        if bytes > 0 {
+            bail!(
+                "{log} is beside {from} and not empty ({bytes} bytes): the database was not \
+                 closed cleanly (its server was killed, or is still running), and some of what \
+                 it committed is only in that file, which restoring {from} alone would lose. \
+                 Make a whole copy through SQLite, which reads the log, and restore that: \
+                 `DATABASE_URL={from} crowdfund backup NEW.db`, then `crowdfund restore NEW.db` \
+                 (or start and stop a server on it: a clean stop leaves the file whole)",
+                log = log.display(),
+                from = from.display(),
+            );
+        }
+    }
+    Ok(())
 }
 
 /// A copy being written beside its destination: deleted when dropped,
@@ -133,10 +172,11 @@ impl Partial {
         })
     }
 
-    /// Checks the copy; when it passes, links it to `target` (failing if
+    /// Checks the copy (and, with `expect_head`, that its seal chain
+    /// contains that seal); when it passes, links it to `target` (failing if
     /// anything has taken that name) and makes the name durable.
-    fn settle(self, target: &Path) -> anyhow::Result<CopyReport> {
-        let mut report = inspect(&self.path).map_err(|e| {
+    fn settle(self, target: &Path, expect_head: Option<&str>) -> anyhow::Result<CopyReport> {
+        let mut report = inspect(&self.path, expect_head).map_err(|e| {
             e.context(format!(
                 "the copy failed its checks and was deleted ({})",
                 self.path.display()
@@ -170,7 +210,7 @@ impl Drop for Partial {
 /// Checks a copy: every page (`integrity_check`), then every ledger
 /// invariant including the seal chain: on the copy itself when its schema
 /// is this build's, else on a scratch copy that this build has migrated.
-fn inspect(path: &Path) -> anyhow::Result<CopyReport> {
+fn inspect(path: &Path, expect_head: Option<&str>) -> anyhow::Result<CopyReport> {
     let mut conn = sqlite_file::open(path)?;
     let problems = sqlite_file::integrity_problems(&mut conn)
         .map_err(|e| anyhow::anyhow!("SQLite's integrity check failed: {e}"))?;
@@ -181,14 +221,14 @@ fn inspect(path: &Path) -> anyhow::Result<CopyReport> {
     let state = schema_state(&mut conn)?;
     refuse_foreign(&state, path)?;
     let (ledger, seal_head) = if state.pending.is_empty() {
-        check_ledger(&mut conn)?
+        check_ledger(&mut conn, expect_head)?
     } else {
         drop(conn);
         let scratch = Partial::beside(path)?;
         std::fs::copy(path, &scratch.path)?;
         let mut migrated = AnyConnection::Sqlite(sqlite_file::open(&scratch.path)?);
         run_migrations(&mut migrated)?;
-        check_ledger(&mut migrated)?
+        check_ledger(&mut migrated, expect_head)?
     };
     Ok(CopyReport {
         path: path.display().to_string(),
@@ -201,7 +241,10 @@ fn inspect(path: &Path) -> anyhow::Result<CopyReport> {
     })
 }
 
-fn check_ledger(conn: &mut AnyConnection) -> anyhow::Result<(LedgerTotals, Option<SealHead>)> {
+fn check_ledger(
+    conn: &mut AnyConnection,
+    expect_head: Option<&str>,
+) -> anyhow::Result<(LedgerTotals, Option<SealHead>)> {
     let report = invariants::check(conn)?;
     if !report.ok {
         let broken: Vec<String> = report
@@ -210,6 +253,14 @@ fn check_ledger(conn: &mut AnyConnection) -> anyhow::Result<(LedgerTotals, Optio
             .map(|v| format!("{} ({}): {}", v.invariant, v.subject, v.detail))
             .collect();
         bail!("the ledger does not verify: {}", broken.join("; "));
+    }
+    if let Some(hash) = expect_head {
+        if !seal::contains(conn, hash)? {
+            bail!(
+                "the seal chain does not contain the head {hash} recorded earlier: this is \
+                 another database, an older backup than that seal, or its chain was rewritten"
+            );
+        }
     }
     let totals = LedgerTotals {
         entries: report.entries,

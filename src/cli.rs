@@ -49,9 +49,15 @@ enum Command {
     },
     /// Put a backup made by `backup` where DATABASE_URL says the SQLite
     /// database is, which must hold no database; check it there first.
+    /// Refuses a backup with a non-empty -wal or -journal beside it.
     Restore {
         /// The backup file.
         path: PathBuf,
+        /// A seal hash copied off the database earlier (`seal-head`, or the
+        /// backup's report): restore nothing unless the backup's seal chain
+        /// contains it.
+        #[arg(long, value_name = "HASH")]
+        expect_head: Option<String>,
     },
     /// Close every offering whose deadline has passed, refund failed and
     /// cancelled ones, once, and exit.
@@ -88,9 +94,9 @@ pub fn run() -> ExitCode {
         Command::Backup { path } => {
             report_copy("backup", crate::backup::backup(&config.database_url, &path))
         }
-        Command::Restore { path } => report_copy(
+        Command::Restore { path, expect_head } => report_copy(
             "restore",
-            crate::backup::restore(&config.database_url, &path),
+            crate::backup::restore(&config.database_url, &path, expect_head.as_deref()),
         ),
         Command::Sweep => sweep(&config),
         Command::CreateOperator {

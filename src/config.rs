@@ -362,7 +362,7 @@ impl Config {
         let shutdown_timeout =
             Duration::from_secs(ranged(vars, "SHUTDOWN_TIMEOUT_SECS", 20, 1..=3_600)?);
         let retention = crate::db::retention::Retention {
-            idempotency_keys: secs(vars, "IDEMPOTENCY_KEY_RETENTION_SECS", 7 * 24 * 3600)?,
+            idempotency_keys: key_retention(vars)?,
             sent_emails: secs(vars, "SENT_EMAIL_RETENTION_SECS", 30 * 24 * 3600)?,
             bank_events: secs(vars, "BANK_EVENT_RETENTION_SECS", 730 * 24 * 3600)?,
         };
@@ -455,6 +455,26 @@ fn secs(vars: &impl Vars, name: &'static str, default: u64) -> Result<Duration, 
         return Err(ConfigError::new(name, "must be between 1 and 315360000"));
     }
     Ok(Duration::from_secs(n))
+}
+
+/// The shortest time an answered Idempotency-Key is kept: a client may
+/// retry a request for a day (a mobile app offline overnight, a queue that
+/// backs off), and a key forgotten before its retry runs the request again.
+pub const MIN_KEY_RETENTION_SECS: u64 = 24 * 3600;
+
+fn key_retention(vars: &impl Vars) -> Result<Duration, ConfigError> {
+    const NAME: &str = "IDEMPOTENCY_KEY_RETENTION_SECS";
+    let keep = secs(vars, NAME, 7 * 24 * 3600)?;
+    if keep.as_secs() < MIN_KEY_RETENTION_SECS {
+        return Err(ConfigError::new(
+            NAME,
+            format!(
+                "must be at least {MIN_KEY_RETENTION_SECS} (24 hours): a client retrying with \
+                 a key forgotten sooner would have its request run a second time"
+            ),
+        ));
+    }
+    Ok(keep)
 }
 
 /// 0 (cancellable until the deadline) up to a year.
@@ -560,6 +580,8 @@ mod tests {
             ("PLATFORM_FEE_BPS", "10001"),
             ("TRUSTED_PROXIES", "10.0.0.0/8,not-a-network"),
             ("TRUSTED_PROXIES", "10.0.0.1/8"),
+            ("IDEMPOTENCY_KEY_RETENTION_SECS", "86399"),
+            ("IDEMPOTENCY_KEY_RETENTION_SECS", "1"),
         ] {
             let err = Config::from_vars(&with(&[SECRET, (var, value)])).unwrap_err();
             assert_eq!(err.var, var, "{value}");

@@ -116,7 +116,8 @@ pub async fn list_kyc(
 pub struct KycDecisionBody {
     decision: String,
     reason: Option<String>,
-    /// The profile version the operator reviewed (`submitted_at` in the queue).
+    /// The profile version the operator reviewed (`submitted_at` in the
+    /// queue); required, so that no decision applies to figures nobody saw.
     submitted_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
@@ -150,11 +151,18 @@ pub async fn decide_kyc(
             "a rejection needs a reason",
         ));
     }
-    let investor_id = path.into_inner();
-    let seen = b.submitted_at.map(|t| {
+    let Some(submitted_at) = b.submitted_at else {
+        return Err(ApiError::invalid_field(
+            "submitted_at",
+            "submitted_at is required: the submitted_at of the profile as you reviewed it \
+             (GET /api/v1/operator/kyc)",
+        ));
+    };
+    let seen = {
         use chrono::SubsecRound;
-        t.naive_utc().trunc_subsecs(6)
-    });
+        submitted_at.naive_utc().trunc_subsecs(6)
+    };
+    let investor_id = path.into_inner();
     let config = state.config.clone();
     let actor = audit::actor(&req, &operator.0);
     let view = audit::audited(&state, actor, move |conn| {

@@ -3,7 +3,8 @@
 //!
 //! A background job polls the `sessions` table every second or so for
 //! sessions revoked since its last poll (with an overlap that absorbs late
-//! commits and clock skew between servers), so a revocation made on any
+//! commits), both sides by the database's clock (so the servers' own clocks
+//! may disagree without harm), so a revocation made on any
 //! server is honoured by every server within one poll. Revocations made
 //! here are noted at once. A session is forgotten once every access token
 //! it could have had has expired.
@@ -41,7 +42,7 @@ pub struct Revocations {
 #[derive(Default)]
 struct State {
     revoked: HashMap<String, NaiveDateTime>,
-    /// Where the last successful poll started, by this server's clock.
+    /// Where the last successful poll started, by the database's clock.
     polled_from: Option<NaiveDateTime>,
     fresh_at: Option<Instant>,
 }
@@ -81,8 +82,13 @@ impl Revocations {
 
     /// Reads the revocations made since the last poll; returns how many
     /// sessions this server now refuses.
+    ///
+    /// The cursor is the database's clock, which stamps every revocation
+    /// (`db::sessions::revoke`): compared with this server's own clock, a
+    /// server running minutes fast would start each poll after revocations
+    /// that other servers had just made, and never see them.
     pub fn poll(&self, conn: &mut AnyConnection) -> diesel::QueryResult<usize> {
-        let started = crate::db::now();
+        let started = crate::db::clock(conn)?;
         let horizon = started - self.remember - OVERLAP;
         let since = {
             let state = self.state.read().unwrap_or_else(PoisonError::into_inner);

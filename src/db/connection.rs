@@ -77,7 +77,39 @@ pub(super) fn establish_postgres(
         }
     ))
     .map_err(|e| ConnectionError::BadConnection(e.to_string()))?;
+    untranslated_messages(&mut conn);
     Ok(AnyConnection::Postgresql(conn))
+}
+
+/// Asks the server to write this session's error messages untranslated
+/// (`lc_messages = 'C'`), because [`super::faults`] must tell a lock or
+/// statement timeout from a bug and diesel 2.3 gives it only the message
+/// text, not the SQLSTATE (see there). `lc_messages` may be set by a
+/// superuser or a role granted it (`GRANT SET ON PARAMETER lc_messages TO
+/// role`, PostgreSQL 15+; or `ALTER ROLE role SET lc_messages = 'C'` by a
+/// superuser). Where the role may not, the session keeps the server's
+/// language: harmless when that is English, and logged once when it is not.
+fn untranslated_messages(conn: &mut diesel::PgConnection) {
+    use diesel::connection::SimpleConnection;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    static WARNED: AtomicBool = AtomicBool::new(false);
+    if conn.batch_execute("SET lc_messages TO 'C'").is_ok() {
+        return;
+    }
+    // Which language the server answers in: an error it always words the
+    // same way in English.
+    let english = match conn.batch_execute("SELECT 1 / 0") {
+        Err(diesel::result::Error::DatabaseError(_, info)) => info.message() == "division by zero",
+        _ => true,
+    };
+    if !english && !WARNED.swap(true, Ordering::Relaxed) {
+        tracing::warn!(
+            "PostgreSQL writes its error messages in another language (lc_messages) and this \
+             role may not set lc_messages for its sessions: a lock or statement timeout will \
+             answer 500 instead of 503 database_busy. Grant it: GRANT SET ON PARAMETER \
+             lc_messages TO <role> (PostgreSQL 15+), or ALTER ROLE <role> SET lc_messages = 'C'"
+        );
+    }
 }
 
 /// libpq waits for a connection without limit unless told, and a server

@@ -3,6 +3,29 @@
 //! [`crate::error`]), and in each the transaction was rolled back, or its
 //! commit never reached the client: a retry with the same Idempotency-Key
 //! either finds the first answer or does the work once.
+//!
+//! # How PostgreSQL's errors are told apart
+//!
+//! By their SQLSTATE where diesel gives it: diesel 2.3 reads the SQLSTATE
+//! of every error (`PG_DIAG_SQLSTATE`) but only to choose a
+//! [`DatabaseErrorKind`] — class 08 (connection exceptions) and a broken
+//! connection become `ClosedConnection`, 25006 `ReadOnlyTransaction`,
+//! 23xxx the constraint kinds — and gives the rest as `Unknown` with the
+//! message text alone. Its `DatabaseErrorInformation` has no method for the
+//! SQLSTATE (the type that holds the libpq result is private; adding one
+//! is an open proposal upstream, diesel-rs/diesel#5232), and the
+//! connection's libpq handle is not reachable either, so neither
+//! `PQresultErrorField` nor `PQsetErrorVerbosity` can be used from here.
+//!
+//! So for 55P03 / 57014 / 40P01 (lock timeout, statement timeout,
+//! deadlock), 53100 (disk full), 57P0x (shutdown, recovery) the text is
+//! read, and made dependable instead: every PostgreSQL session of the
+//! server asks for untranslated messages (`SET lc_messages TO 'C'`, see
+//! `db::connection`), so a server configured with another `lc_messages`
+//! still answers these in the English wording matched below. Where the
+//! database role may not set `lc_messages` and the server speaks another
+//! language, the start-up log says so once and how to grant it; those
+//! errors would then answer 500.
 
 use diesel::result::{DatabaseErrorKind, Error};
 
@@ -52,8 +75,9 @@ impl Fault {
     }
 }
 
-/// PostgreSQL's `lock_timeout` / `statement_timeout` (SQLSTATE 55P03 /
-/// 57014, which diesel reports by message only), SQLite's busy timeout.
+/// PostgreSQL's `lock_timeout` / `statement_timeout` / deadlock (SQLSTATE
+/// 55P03 / 57014 / 40P01, which diesel reports by message only, untranslated
+/// in the server's sessions), SQLite's busy timeout.
 const BUSY: &[&str] = &[
     "canceling statement due to lock timeout",
     "canceling statement due to statement timeout",

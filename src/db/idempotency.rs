@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 use super::schema::idempotency_keys;
-use super::{now, write_transaction, AnyConnection, DbPool};
+use super::{write_transaction, AnyConnection, DbPool};
 
 /// A request holding a key for longer than this is presumed dead: its
 /// transaction never committed, so another attempt may take the key over.
@@ -47,16 +47,59 @@ fn find(conn: &mut AnyConnection, user_id: &str, key: &str) -> QueryResult<Optio
         .optional()
 }
 
+/// The class of the PostgreSQL advisory locks that claims take (the first
+/// of the two-key form, which keeps them apart from the one-key locks of
+/// migrations, refunds and the sealer); the second is a hash of the
+/// (user, key) pair.
+const CLAIM_LOCK_CLASS: i32 = 0x1de9;
+
+/// On PostgreSQL, takes the transaction-scoped advisory lock of (user, key)
+/// if no other transaction holds it; false when one does. Two claims of one
+/// key then never meet on the key's row, where the second would wait for
+/// the first's commit however long that takes (its INSERT waiting behind a
+/// lock the first holds or waits for). Two different keys whose hashes
+/// collide only answer 409 to a retry that comes at the same instant.
+/// SQLite has one writer at a time: nothing to do.
+fn try_lock_key(conn: &mut AnyConnection, user_id: &str, key: &str) -> QueryResult<bool> {
+    use diesel::sql_types::{Bool, Integer, Text};
+    #[derive(QueryableByName)]
+    struct Locked {
+        #[diesel(sql_type = Bool)]
+        locked: bool,
+    }
+    match conn {
+        AnyConnection::Sqlite(_) => Ok(true),
+        AnyConnection::Postgresql(_) => {
+            super::raw::sql("SELECT pg_try_advisory_xact_lock($1, hashtext($2)) AS locked")
+                .bind::<Integer, _>(CLAIM_LOCK_CLASS)
+                // A user id has no space and a key is visible ASCII: one
+                // text per pair.
+                .bind::<Text, _>(format!("{user_id} {key}"))
+                .get_result::<Locked>(conn)
+                .map(|l| l.locked)
+        }
+    }
+}
+
 /// Claims `key` for `user` in its own short transaction (committed before the
-/// work starts, so a concurrent replay sees it and answers 409).
+/// work starts, so a concurrent replay sees it and answers 409). On
+/// PostgreSQL a claim of a key that another claim of it is taking at this
+/// moment (on any server) answers [`Claim::InProgress`] at once, without
+/// waiting for it.
 pub fn claim(
     conn: &mut AnyConnection,
     user_id: &str,
     key: &str,
     request_hash: &str,
 ) -> QueryResult<Claim> {
-    let now = now();
     let result = write_transaction(conn, |conn| {
+        if !try_lock_key(conn, user_id, key)? {
+            return Ok(Claim::InProgress);
+        }
+        // The database's clock, by which every server stamps its claims: a
+        // server running fast would otherwise take another server's claim in
+        // progress for an abandoned one.
+        let now = super::clock(conn)?;
         let Some(row) = find(conn, user_id, key)? else {
             diesel::insert_into(idempotency_keys::table)
                 .values((
@@ -152,6 +195,8 @@ pub fn release(
 /// is answered `idempotency_in_progress`.
 pub fn release_soon(pool: &DbPool, user_id: &str, key: &str, token: NaiveDateTime) {
     const EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+    // By this server's own monotonic clock: the claim is at most this old.
+    let give_up = std::time::Instant::now() + ABANDONED_AFTER.to_std().unwrap_or_default();
     let (pool, user_id, key) = (pool.clone(), user_id.to_string(), key.to_string());
     let attempt = move || -> anyhow::Result<usize> {
         let mut conn = pool.get()?;
@@ -162,7 +207,7 @@ pub fn release_soon(pool: &DbPool, user_id: &str, key: &str, token: NaiveDateTim
         .spawn(move || loop {
             match attempt() {
                 Ok(_) => return,
-                Err(e) if now() > token + ABANDONED_AFTER => {
+                Err(e) if std::time::Instant::now() > give_up => {
                     tracing::warn!(error = %e, "gave up releasing an idempotency key; \
                         it counts as abandoned now");
                     return;

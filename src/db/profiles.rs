@@ -161,35 +161,26 @@ impl InvestorProfile {
         }
     }
 
-    /// Records a decision on a profile that is still pending, and (when
-    /// given) still the version the operator reviewed: `seen` is the
-    /// `updated_at` they were shown. False when either no longer holds.
+    /// Records a decision on a profile that is still pending and still the
+    /// version the operator reviewed: `seen` is the `updated_at` they were
+    /// shown. Both are conditions of the UPDATE itself, so a change of the
+    /// profile committed meanwhile (which moves `updated_at`) makes it touch
+    /// nothing: on PostgreSQL an UPDATE that waited for the investor's row
+    /// re-checks them on the row as committed, and approval never copies
+    /// figures nobody saw. False when either no longer holds.
     pub fn decide(
         conn: &mut AnyConnection,
         user_id: &str,
         status: &str,
         reason: Option<&str>,
         operator_id: &str,
-        seen: Option<NaiveDateTime>,
+        seen: NaiveDateTime,
         now: NaiveDateTime,
     ) -> QueryResult<bool> {
-        let mut target = investor_profiles::table
+        let target = investor_profiles::table
             .find(user_id)
             .filter(investor_profiles::kyc_status.eq("pending"))
-            .into_boxed::<Backend>();
-        if let Some(seen) = seen {
-            target = target.filter(investor_profiles::updated_at.eq(seen));
-        }
-        let Some(id) = target
-            .select(investor_profiles::user_id)
-            .first::<String>(conn)
-            .optional()?
-        else {
-            return Ok(false);
-        };
-        let target = investor_profiles::table
-            .find(id)
-            .filter(investor_profiles::kyc_status.eq("pending"));
+            .filter(investor_profiles::updated_at.eq(seen));
         let decision = (
             investor_profiles::kyc_status.eq(status),
             investor_profiles::kyc_reason.eq(reason),

@@ -53,11 +53,14 @@ struct Prunable {
     only: &'static str,
 }
 
+/// Only answered keys: a key without its answer belongs to a request still
+/// running (or to a server killed mid-request, whose retry takes the key
+/// over), and forgetting it would let a retry run beside the first attempt.
 const IDEMPOTENCY_KEYS: Prunable = Prunable {
     table: "idempotency_keys",
     key: "(user_id, idem_key)",
     aged_by: "created_at",
-    only: "TRUE",
+    only: "status_code IS NOT NULL",
 };
 const SENT_EMAILS: Prunable = Prunable {
     table: "outbox",

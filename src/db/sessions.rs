@@ -65,12 +65,13 @@ pub fn hold(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<bool>> {
 }
 
 /// Ends one session; returns its id when this call ended it.
-pub fn revoke(
-    conn: &mut AnyConnection,
-    id: &str,
-    why: Ended,
-    now: NaiveDateTime,
-) -> QueryResult<Vec<String>> {
+///
+/// `revoked_at` is the database's clock, not this server's: every server's
+/// revocation poll reads the rows revoked since its last poll by that same
+/// clock, so a server whose clock runs fast or slow neither skips nor hides
+/// a revocation.
+pub fn revoke(conn: &mut AnyConnection, id: &str, why: Ended) -> QueryResult<Vec<String>> {
+    let now = super::clock(conn)?;
     diesel::update(
         sessions::table
             .find(id)
@@ -84,13 +85,14 @@ pub fn revoke(
     .get_results(conn)
 }
 
-/// Ends every open session of a user; returns the ids it ended.
+/// Ends every open session of a user; returns the ids it ended. Stamped by
+/// the database's clock, as [`revoke`].
 pub fn revoke_all_of_user(
     conn: &mut AnyConnection,
     user_id: &str,
     why: Ended,
-    now: NaiveDateTime,
 ) -> QueryResult<Vec<String>> {
+    let now = super::clock(conn)?;
     diesel::update(
         sessions::table
             .filter(sessions::user_id.eq(user_id))
@@ -104,7 +106,7 @@ pub fn revoke_all_of_user(
     .get_results(conn)
 }
 
-/// Sessions revoked at or after `since`.
+/// Sessions revoked at or after `since` (by the database's clock).
 pub fn revoked_since(conn: &mut AnyConnection, since: NaiveDateTime) -> QueryResult<Vec<Revoked>> {
     sessions::table
         .filter(sessions::revoked_at.ge(since))

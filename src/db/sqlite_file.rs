@@ -99,3 +99,11 @@ pub fn companions(path: &Path) -> [std::path::PathBuf; 3] {
     };
     [with("-wal"), with("-shm"), with("-journal")]
 }
+
+/// The companions that hold a database's own content: its write-ahead log
+/// and its rollback journal. Either, when not empty, may hold committed
+/// writes (or the undoing of a torn one) that the main file lacks.
+pub fn logs(path: &Path) -> [std::path::PathBuf; 2] {
+    let [wal, _shm, journal] = companions(path);
+    [wal, journal]
+}

@@ -119,7 +119,9 @@ pub fn claim_due(
     limit: i64,
 ) -> QueryResult<Vec<OutboxMessage>> {
     write_transaction(conn, |conn| {
-        let now = now();
+        // Leases are set and compared by the database's clock: a relay on a
+        // server running fast must not take another's lease for run out.
+        let now = crate::db::clock(conn)?;
         let due = outbox::table
             .select(outbox::id)
             .filter(outbox::sent_at.is_null())
@@ -168,8 +170,9 @@ pub fn renew(
             .filter(outbox::sent_at.is_null())
     };
     write_transaction(conn, |conn| {
+        let now = crate::db::clock(conn)?;
         diesel::update(held())
-            .set(outbox::claimed_until.eq(now() + lease_delta(lease)))
+            .set(outbox::claimed_until.eq(now + lease_delta(lease)))
             .execute(conn)?;
         held().select(outbox::id).load(conn)
     })
@@ -206,7 +209,7 @@ pub fn mark_failed(
     permanent: bool,
 ) -> QueryResult<usize> {
     let attempts = message.attempts + 1;
-    let now = now();
+    let now = crate::db::clock(conn)?;
     let give_up = permanent || attempts >= MAX_ATTEMPTS;
     let error: String = error.chars().take(500).collect();
     diesel::update(

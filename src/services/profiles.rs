@@ -215,7 +215,11 @@ pub struct KycItem {
     pub email: String,
     pub legal_name: String,
     pub country: String,
+    /// The declared figures an approval puts in force.
+    pub annual_income: i64,
+    pub net_worth: i64,
     pub accredited: bool,
+    pub external_investments_12m: i64,
     pub kyc_status: String,
     pub kyc_reason: Option<String>,
     pub submitted_at: DateTime<Utc>,
@@ -245,7 +249,10 @@ pub fn list_kyc(
             email,
             legal_name: p.legal_name,
             country: p.country,
+            annual_income: p.annual_income,
+            net_worth: p.net_worth,
             accredited: p.accredited,
+            external_investments_12m: p.external_investments_12m,
             kyc_status: p.kyc_status,
             kyc_reason: p.kyc_reason,
             submitted_at: utc(p.updated_at),
@@ -266,9 +273,10 @@ pub fn list_kyc(
     Ok(Page { items, next_cursor })
 }
 
-/// An operator approves or rejects an investor's pending KYC. With `seen`
-/// (the profile's `submitted_at` as the operator was shown it), the decision
-/// only applies to that version: a profile changed meanwhile is refused.
+/// An operator approves or rejects an investor's pending KYC. `seen` is the
+/// profile's `submitted_at` as the operator was shown it: the decision only
+/// applies to that version, and a profile changed meanwhile is refused
+/// (409 `kyc_profile_changed`) with nothing decided.
 #[allow(clippy::too_many_arguments)]
 pub fn decide_kyc(
     conn: &mut AnyConnection,
@@ -276,7 +284,7 @@ pub fn decide_kyc(
     investor_id: &str,
     decision: KycStatus,
     reason: Option<&str>,
-    seen: Option<NaiveDateTime>,
+    seen: NaiveDateTime,
     rule: &RegCfRule,
     currency: &str,
 ) -> ServiceResult<ProfileView> {
@@ -314,7 +322,11 @@ pub fn decide_kyc(
                 "The profile is not the pending version you reviewed; reload it.",
             )
             .with("kyc_status", current.kyc_status)
-            .with("submitted_at", utc(current.updated_at).to_rfc3339())
+            // As the queue writes it, so a client can compare the two.
+            .with(
+                "submitted_at",
+                serde_json::to_value(utc(current.updated_at)).unwrap_or_default(),
+            )
             .into());
         }
         InvestorProfile::find(conn, investor_id)?.ok_or_else(|| not_found("investor profile"))

@@ -110,7 +110,7 @@ pub fn refresh(
             return Ok(Outcome::Invalid);
         };
         let reused = |conn: &mut AnyConnection| -> Result<Outcome, AccountError> {
-            let ended = sessions::revoke(conn, &token.family_id, Ended::RefreshReuse, now)?;
+            let ended = sessions::revoke(conn, &token.family_id, Ended::RefreshReuse)?;
             RefreshToken::revoke_family(conn, &token.family_id, now)?;
             Ok(Outcome::Reused(ended))
         };
@@ -178,7 +178,7 @@ pub fn logout(
         let Some(token) = RefreshToken::find(conn, &hash_token(presented))? else {
             return Ok(Vec::new());
         };
-        let ended = sessions::revoke(conn, &token.family_id, Ended::Logout, now)?;
+        let ended = sessions::revoke(conn, &token.family_id, Ended::Logout)?;
         RefreshToken::revoke_family(conn, &token.family_id, now)?;
         Ok(ended)
     })?;
@@ -195,7 +195,7 @@ pub fn end_all(
     now: NaiveDateTime,
 ) -> diesel::QueryResult<Vec<String>> {
     // Sessions before tokens, in the order `refresh` takes them.
-    let ended = sessions::revoke_all_of_user(conn, user_id, why, now)?;
+    let ended = sessions::revoke_all_of_user(conn, user_id, why)?;
     RefreshToken::revoke_all_of_user(conn, user_id, now)?;
     Ok(ended)
 }

@@ -4,6 +4,7 @@
 //! books balance afterwards.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use futures_util::future::join_all;
 use serde_json::json;
@@ -278,4 +279,99 @@ async fn concurrent_subscribe_and_cancel_keep_escrow_equal_to_active_subscriptio
         assert_eq!(app.available(inv).await, 47 * PRICE);
     }
     app.assert_books_balance(&operator).await;
+}
+
+/// PostgreSQL, two servers: while one request holds its Idempotency-Key
+/// (its claim waits behind a lock the test holds), the same key on the
+/// other server answers 409 at once, not after the first one's commit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_same_key_on_two_servers_at_once_answers_409_without_waiting_for_the_first() {
+    use diesel::connection::SimpleConnection;
+    use diesel::Connection;
+    if !crate::helpers::backend_is_postgres() {
+        eprintln!("skipped: on SQLite the second claim waits for the one writer, by design");
+        return;
+    }
+    // Lock waits long enough that a second claim that waited would not
+    // come back before the test lets the first one go.
+    let patient = [("DATABASE_LOCK_TIMEOUT_MS", "60000")];
+    let app = crate::helpers::spawn_app_with(&patient).await;
+    let second = app.spawn_sibling(&patient).await;
+    let operator = app.operator().await;
+    let investor = app.investor(&operator, 0).await;
+
+    // The test holds the investor's user row: the first request's claim
+    // (whose key row refers to it) waits for it while holding its key.
+    let url = app.database_url_string();
+    let mut holder = diesel::PgConnection::establish(&url).expect("test connection");
+    holder
+        .batch_execute(&format!(
+            "BEGIN; SELECT id FROM users WHERE id = '{}' FOR UPDATE",
+            investor.id
+        ))
+        .expect("hold the user's row");
+    let first = {
+        let (client, url, token) = (
+            app.client.clone(),
+            app.url("/api/v1/me/deposits"),
+            investor.token.clone(),
+        );
+        tokio::spawn(async move {
+            let resp = client
+                .post(url)
+                .bearer_auth(token)
+                .header("Idempotency-Key", "twice")
+                .json(&json!({"amount": 100}))
+                .send()
+                .await
+                .expect("request sent");
+            crate::helpers::read(resp).await
+        })
+    };
+    let database = url
+        .rsplit('/')
+        .next()
+        .and_then(|s| s.split('?').next())
+        .unwrap()
+        .to_string();
+    let waiting = crate::helpers::eventually(Duration::from_secs(20), || {
+        app.count(&format!(
+            "pg_stat_activity WHERE datname = '{database}' AND wait_event_type = 'Lock' \
+             AND query LIKE 'INSERT INTO \"idempotency_keys\"%'"
+        )) == 1
+    })
+    .await;
+    assert!(waiting, "the first request's claim never waited");
+
+    // The same key on the other server, while the first still holds it.
+    let again = second
+        .post_keyed(
+            "/api/v1/me/deposits",
+            Some(&investor.token),
+            "twice",
+            json!({"amount": 100}),
+        )
+        .await;
+    again.assert_problem(409, "idempotency_in_progress");
+    assert!(
+        !first.is_finished(),
+        "the first request is still waiting: the 409 did not wait for it"
+    );
+
+    holder.batch_execute("ROLLBACK").expect("let go");
+    let first = first.await.expect("the first request answered");
+    assert_eq!(first.status, 201, "{}", first.body);
+    // Once it has answered, the key replays its answer on either server.
+    let replay = second
+        .post_keyed(
+            "/api/v1/me/deposits",
+            Some(&investor.token),
+            "twice",
+            json!({"amount": 100}),
+        )
+        .await;
+    assert_eq!(replay.status, 201, "{}", replay.body);
+    assert_eq!(replay.headers["idempotent-replayed"], "true");
+    assert_eq!(replay.body["reference"], first.body["reference"]);
+    assert_eq!(app.count("deposits"), 1);
 }

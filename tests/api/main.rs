@@ -17,6 +17,7 @@ mod client_ip;
 mod concurrency;
 mod deadlines;
 mod errors;
+mod fast_clock;
 mod faults;
 mod health;
 mod jwt;

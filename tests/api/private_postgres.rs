@@ -11,6 +11,10 @@ pub struct PrivateCluster {
     bin: PathBuf,
     dir: tempfile::TempDir,
     as_postgres: bool,
+    /// The server's own environment, beyond what it inherits.
+    env: Vec<(String, String)>,
+    /// `-c name=value` settings of the server, beyond the defaults.
+    settings: Vec<String>,
 }
 
 impl PrivateCluster {
@@ -18,6 +22,12 @@ impl PrivateCluster {
     /// PostgreSQL server binaries are not installed; under `CI=true` their
     /// absence fails the test instead.
     pub fn start() -> Option<PrivateCluster> {
+        Self::start_with(&[], &[])
+    }
+
+    /// [`PrivateCluster::start`], the server started with these variables
+    /// in its environment and these `name=value` settings.
+    pub fn start_with(env: &[(&str, &str)], settings: &[&str]) -> Option<PrivateCluster> {
         let Some(bin) = server_binaries() else {
             assert!(
                 std::env::var("CI").is_err(),
@@ -42,6 +52,11 @@ impl PrivateCluster {
             bin,
             dir,
             as_postgres,
+            env: env
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            settings: settings.iter().map(|s| format!(" -c {s}")).collect(),
         };
         let data = cluster.data_dir();
         cluster.tool(
@@ -119,9 +134,10 @@ impl PrivateCluster {
         let data = self.data_dir();
         let log = self.dir.path().join("server.log");
         let options = format!(
-            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=100",
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=100{}",
             self.port,
-            self.dir.path().display()
+            self.dir.path().display(),
+            self.settings.concat()
         );
         self.tool(
             "pg_ctl",
@@ -151,14 +167,29 @@ impl PrivateCluster {
 
     fn tool(&self, name: &str, args: &[&str]) -> Output {
         let program = self.bin.join(name);
+        // Through `env`, so that the variables reach the server whichever
+        // user runs it.
+        let env: Vec<String> = self.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
         if self.as_postgres {
             run(Command::new("runuser")
-                .args(["-u", "postgres", "--"])
+                .args(["-u", "postgres", "--", "env"])
+                .args(&env)
                 .arg(program)
                 .args(args))
         } else {
-            run(Command::new(program).args(args))
+            run(Command::new("env").args(&env).arg(program).args(args))
         }
+    }
+
+    /// The message of the error `sql` raises, as a superuser session of
+    /// `database` that changes nothing of its own settings sees it.
+    pub fn error_of(&self, database: &str, sql: &str) -> String {
+        let out = Command::new(self.bin.join("psql"))
+            .args(["-X", "-q", "-t", "-A", "-h", "127.0.0.1", "-U", "postgres"])
+            .args(["-p", &self.port.to_string(), "-d", database, "-c", sql])
+            .output()
+            .expect("run psql");
+        String::from_utf8_lossy(&out.stderr).into_owned()
     }
 }
 

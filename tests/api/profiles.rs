@@ -34,18 +34,29 @@ async fn a_profile_answers_with_its_limit_and_waits_for_kyc() {
         .iter()
         .any(|i| i["investor_id"] == id.as_str()));
 
+    let seen = &profile.body["updated_at"];
     app.post(
         &format!("/api/v1/operator/investors/{id}/kyc"),
         Some(&operator.token),
-        json!({"decision": "rejected"}),
+        json!({"decision": "rejected", "submitted_at": seen}),
     )
     .await
     .assert_problem(422, "invalid_field");
-    let rejected = app
+    // The version reviewed is required.
+    let unnamed = app
         .post(
             &format!("/api/v1/operator/investors/{id}/kyc"),
             Some(&operator.token),
             json!({"decision": "rejected", "reason": "document unreadable"}),
+        )
+        .await;
+    unnamed.assert_problem(422, "invalid_field");
+    assert_eq!(unnamed.body["field"], "submitted_at");
+    let rejected = app
+        .post(
+            &format!("/api/v1/operator/investors/{id}/kyc"),
+            Some(&operator.token),
+            json!({"decision": "rejected", "reason": "document unreadable", "submitted_at": seen}),
         )
         .await;
     assert_eq!(rejected.body["kyc_status"], "rejected");
@@ -61,12 +72,14 @@ async fn a_profile_answers_with_its_limit_and_waits_for_kyc() {
         )
         .await;
     assert_eq!(resubmitted.body["kyc_status"], "pending");
-    app.post(
-        &format!("/api/v1/operator/investors/{id}/kyc"),
-        Some(&operator.token),
-        json!({"decision": "approved"}),
-    )
-    .await;
+    let approved = app
+        .post(
+            &format!("/api/v1/operator/investors/{id}/kyc"),
+            Some(&operator.token),
+            json!({"decision": "approved", "submitted_at": resubmitted.body["updated_at"]}),
+        )
+        .await;
+    assert_eq!(approved.status, 200, "{}", approved.body);
     let richer = app
         .put(
             "/api/v1/me/investor-profile",
@@ -141,7 +154,7 @@ async fn operator_routes_are_for_operators_only() {
         app.post(
             &format!("/api/v1/operator/investors/{investor_id}/kyc"),
             Some(token),
-            json!({"decision": "approved"}),
+            json!({"decision": "approved", "submitted_at": "2026-01-01T00:00:00Z"}),
         )
         .await
         .assert_problem(403, "forbidden");
@@ -164,7 +177,7 @@ async fn operator_routes_are_for_operators_only() {
     app.post(
         "/api/v1/operator/investors/nobody/kyc",
         Some(&operator.token),
-        json!({"decision": "approved"}),
+        json!({"decision": "approved", "submitted_at": "2026-01-01T00:00:00Z"}),
     )
     .await
     .assert_problem(404, "not_found");
@@ -172,7 +185,7 @@ async fn operator_routes_are_for_operators_only() {
     app.post(
         &format!("/api/v1/operator/investors/{}/kyc", sponsor.id),
         Some(&operator.token),
-        json!({"decision": "approved"}),
+        json!({"decision": "approved", "submitted_at": "2026-01-01T00:00:00Z"}),
     )
     .await
     .assert_problem(404, "not_found");
@@ -236,7 +249,7 @@ async fn an_investor_cannot_lift_their_own_limit_the_approved_one_stays_in_force
         .post(
             &format!("/api/v1/operator/investors/{}/kyc", investor.id),
             Some(&operator.token),
-            json!({"decision": "approved"}),
+            json!({"decision": "approved", "submitted_at": changed.body["updated_at"]}),
         )
         .await;
     assert_eq!(approved.status, 200, "{}", approved.body);
@@ -267,7 +280,7 @@ async fn an_investor_cannot_lift_their_own_limit_the_approved_one_stays_in_force
         .post(
             &format!("/api/v1/operator/investors/{}/kyc", investor.id),
             Some(&operator.token),
-            json!({"decision": "approved"}),
+            json!({"decision": "approved", "submitted_at": renamed.body["updated_at"]}),
         )
         .await;
     assert_eq!(approved.status, 200);
@@ -280,4 +293,191 @@ async fn an_investor_cannot_lift_their_own_limit_the_approved_one_stays_in_force
         .await;
     assert_eq!(same.body["kyc_status"], "approved");
     app.assert_books_balance(&operator).await;
+}
+
+/// The operator's view of one investor in the KYC queue.
+async fn queued(
+    app: &crate::helpers::TestApp,
+    operator: &crate::world::Person,
+    investor_id: &str,
+) -> serde_json::Value {
+    let queue = app
+        .get("/api/v1/operator/kyc?status=pending", Some(&operator.token))
+        .await;
+    assert_eq!(queue.status, 200, "{}", queue.body);
+    queue.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["investor_id"] == investor_id)
+        .cloned()
+        .unwrap_or_else(|| panic!("{investor_id} is not in the queue: {}", queue.body))
+}
+
+/// The figures an approval put in force, as the database holds them.
+fn approved_income(app: &crate::helpers::TestApp, investor_id: &str) -> Option<i64> {
+    use diesel::prelude::*;
+    use diesel::sql_types::{BigInt, Nullable, Text};
+    #[derive(QueryableByName)]
+    struct Approved {
+        #[diesel(sql_type = Nullable<BigInt>)]
+        approved_annual_income: Option<i64>,
+    }
+    let mut conn = app.conn();
+    let conn: &mut crowdfund::db::AnyConnection = &mut conn;
+    diesel::sql_query("SELECT approved_annual_income FROM investor_profiles WHERE user_id = $1")
+        .bind::<Text, _>(investor_id)
+        .get_result::<Approved>(conn)
+        .expect("profile row")
+        .approved_annual_income
+}
+
+#[tokio::test]
+async fn a_kyc_decision_applies_only_the_version_the_operator_read() {
+    let app = spawn_app().await;
+    let operator = app.operator().await;
+    let (id, token, _) = app.signed_up(&unique_email("p"), "investor").await;
+    let declare = |income: i64| {
+        json!({"legal_name": "Ada Lovelace", "country": "GB", "annual_income": income,
+               "net_worth": 1_000_000, "accredited": false})
+    };
+    let first = app
+        .put(
+            "/api/v1/me/investor-profile",
+            Some(&token),
+            declare(5_000_000),
+        )
+        .await;
+    assert_eq!(first.status, 200, "{}", first.body);
+
+    // The operator reads the queue: the figures and their version.
+    let read = queued(&app, &operator, &id).await;
+    assert_eq!(read["annual_income"], 5_000_000);
+    assert_eq!(read["net_worth"], 1_000_000);
+    assert_eq!(read["external_investments_12m"], 0);
+    // The investor changes the figures before the operator decides.
+    let changed = app
+        .put(
+            "/api/v1/me/investor-profile",
+            Some(&token),
+            declare(900_000_000),
+        )
+        .await;
+    assert_eq!(changed.status, 200, "{}", changed.body);
+
+    let stale = app
+        .post(
+            &format!("/api/v1/operator/investors/{id}/kyc"),
+            Some(&operator.token),
+            json!({"decision": "approved", "submitted_at": read["submitted_at"]}),
+        )
+        .await;
+    stale.assert_problem(409, "kyc_profile_changed");
+    assert_eq!(stale.body["kyc_status"], "pending");
+    assert_eq!(approved_income(&app, &id), None, "nothing was approved");
+    let profile = app.get("/api/v1/me/investor-profile", Some(&token)).await;
+    assert_eq!(profile.body["kyc_status"], "pending");
+    assert_eq!(profile.body["limit"]["basis"], "declared");
+
+    // Read again, decided on what was read.
+    let reread = queued(&app, &operator, &id).await;
+    assert_eq!(reread["annual_income"], 900_000_000);
+    assert_eq!(reread["submitted_at"], stale.body["submitted_at"]);
+    let approved = app
+        .post(
+            &format!("/api/v1/operator/investors/{id}/kyc"),
+            Some(&operator.token),
+            json!({"decision": "approved", "submitted_at": reread["submitted_at"]}),
+        )
+        .await;
+    assert_eq!(approved.status, 200, "{}", approved.body);
+    assert_eq!(approved.body["kyc_status"], "approved");
+    assert_eq!(approved.body["limit"]["basis"], "approved");
+    assert_eq!(approved_income(&app, &id), reread["annual_income"].as_i64());
+    // Deciding that version again is refused: it is no longer pending.
+    app.post(
+        &format!("/api/v1/operator/investors/{id}/kyc"),
+        Some(&operator.token),
+        json!({"decision": "rejected", "reason": "second thoughts",
+               "submitted_at": reread["submitted_at"]}),
+    )
+    .await
+    .assert_problem(409, "kyc_not_pending");
+}
+
+/// PostgreSQL: the investor's change commits while the approval waits for
+/// the profile's row. The approval must re-check the version on the row as
+/// committed, not copy the new figures under the old version's name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_investor_change_committed_while_the_operator_decides_is_not_approved() {
+    use diesel::connection::SimpleConnection;
+    use diesel::Connection;
+    if !crate::helpers::backend_is_postgres() {
+        eprintln!("skipped: SQLite takes its write lock before the decision reads anything");
+        return;
+    }
+    let app = spawn_app().await;
+    let operator = app.operator().await;
+    let (id, token, _) = app.signed_up(&unique_email("p"), "investor").await;
+    let saved = app
+        .put(
+            "/api/v1/me/investor-profile",
+            Some(&token),
+            json!({"legal_name": "Ada Lovelace", "country": "GB", "annual_income": 5_000_000,
+                   "net_worth": 1_000_000, "accredited": false}),
+        )
+        .await;
+    assert_eq!(saved.status, 200, "{}", saved.body);
+    let read = queued(&app, &operator, &id).await;
+    assert_eq!(read["annual_income"], 5_000_000);
+
+    // The investor's change, written and not yet committed.
+    let url = app.database_url_string();
+    let mut investor_tx = diesel::PgConnection::establish(&url).expect("test connection");
+    investor_tx
+        .batch_execute(&format!(
+            "BEGIN; UPDATE investor_profiles SET annual_income = 900000000, \
+             updated_at = updated_at + INTERVAL '1 second' WHERE user_id = '{id}'"
+        ))
+        .expect("the investor's change");
+    let decision = {
+        let (client, url, token) = (
+            app.client.clone(),
+            app.url(&format!("/api/v1/operator/investors/{id}/kyc")),
+            operator.token.clone(),
+        );
+        let body = json!({"decision": "approved", "submitted_at": read["submitted_at"]});
+        tokio::spawn(async move {
+            let resp = client
+                .post(url)
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .expect("request sent");
+            crate::helpers::read(resp).await
+        })
+    };
+    // The approval waits for the row the investor's change holds.
+    let database = url
+        .rsplit('/')
+        .next()
+        .and_then(|s| s.split('?').next())
+        .unwrap()
+        .to_string();
+    let waiting = crate::helpers::eventually(std::time::Duration::from_secs(20), || {
+        app.count(&format!(
+            "pg_stat_activity WHERE datname = '{database}' AND wait_event_type = 'Lock' \
+             AND query LIKE 'UPDATE%investor_profiles%'"
+        )) == 1
+    })
+    .await;
+    assert!(waiting, "the approval never waited for the investor's row");
+    investor_tx.batch_execute("COMMIT").expect("commit");
+
+    let decided = decision.await.expect("the decision answered");
+    decided.assert_problem(409, "kyc_profile_changed");
+    assert_eq!(approved_income(&app, &id), None, "nothing was approved");
+    let reread = queued(&app, &operator, &id).await;
+    assert_eq!(reread["annual_income"], 900_000_000);
 }

@@ -9,8 +9,9 @@ use crate::helpers::{eventually, spawn_app_with};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn keys_sent_emails_and_bank_events_are_pruned_and_the_books_are_not() {
+    // Idempotency-Keys are kept at least a day (the configuration refuses
+    // less): the test ages them instead.
     let short = [
-        ("IDEMPOTENCY_KEY_RETENTION_SECS", "1"),
         ("SENT_EMAIL_RETENTION_SECS", "1"),
         ("BANK_EVENT_RETENTION_SECS", "1"),
         ("RETENTION_INTERVAL_SECS", "1"),
@@ -38,6 +39,7 @@ async fn keys_sent_emails_and_bank_events_are_pruned_and_the_books_are_not() {
     let entries = app.count("journal_entries");
     let audit = app.count("audit_log");
     assert!(entries > 0 && audit > 0);
+    app.execute("UPDATE idempotency_keys SET created_at = '2000-01-01 00:00:00'");
 
     let pruned = eventually(Duration::from_secs(20), || {
         app.count("idempotency_keys") == 0
@@ -109,4 +111,70 @@ async fn old_rate_limit_counts_and_forgotten_sign_in_addresses_are_pruned() {
         1,
         "an address signed in from recently is kept"
     );
+}
+
+#[tokio::test]
+async fn only_answered_keys_are_pruned() {
+    let app = spawn_app_with(&[("RETENTION_INTERVAL_SECS", "1")]).await;
+    let operator = app.operator().await;
+    let investor = app.investor(&operator, 0).await;
+    let answered = app
+        .post_keyed(
+            "/api/v1/me/deposits",
+            Some(&investor.token),
+            "answered",
+            json!({"amount": 100}),
+        )
+        .await;
+    assert_eq!(answered.status, 201, "{}", answered.body);
+    // A claim whose request never answered (its server was killed while it
+    // ran): what the claim of a request in flight looks like.
+    app.execute(&format!(
+        "INSERT INTO idempotency_keys (user_id, idem_key, request_hash, locked_at, created_at) \
+         VALUES ('{}', 'in-flight', 'unanswered', '2000-01-01 00:00:00', '2000-01-01 00:00:00')",
+        investor.id
+    ));
+    // Both far older than the retention (7 days by default).
+    app.execute("UPDATE idempotency_keys SET created_at = '2000-01-01 00:00:00'");
+
+    let pass_ran = eventually(Duration::from_secs(20), || {
+        app.count("idempotency_keys WHERE idem_key = 'answered'") == 0
+    })
+    .await;
+    assert!(pass_ran, "the answered key was never pruned");
+    assert_eq!(
+        app.count("idempotency_keys WHERE idem_key = 'in-flight' AND status_code IS NULL"),
+        1,
+        "an unanswered key survives the pass that pruned the answered one"
+    );
+    // The key is still known: another request with it is refused, where a
+    // pruned key would have run it.
+    let retry = app
+        .post_keyed(
+            "/api/v1/me/deposits",
+            Some(&investor.token),
+            "in-flight",
+            json!({"amount": 300}),
+        )
+        .await;
+    retry.assert_problem(422, "idempotency_key_mismatch");
+}
+
+#[test]
+fn a_key_retention_under_a_day_is_refused_at_start() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_crowdfund"))
+        .arg("migrate")
+        .env("DATABASE_URL", dir.path().join("x.db"))
+        .env("JWT_SECRET", crate::helpers::JWT_SECRET)
+        .env("IDEMPOTENCY_KEY_RETENTION_SECS", "3600")
+        .output()
+        .expect("run crowdfund");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("IDEMPOTENCY_KEY_RETENTION_SECS: must be at least 86400 (24 hours)"),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("x.db").exists(), "nothing was started");
 }

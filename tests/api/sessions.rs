@@ -326,3 +326,106 @@ async fn a_refresh_racing_a_password_reset_does_not_outlive_it() {
         .await
         .assert_problem(401, "session_revoked");
 }
+
+/// A server whose clock runs ten minutes ahead (twice the poll's overlap)
+/// is a process of its own with the clock shim preloaded.
+async fn fast_server(
+    app: &TestApp,
+    dir: &std::path::Path,
+) -> Option<crate::helpers::ServerProcess> {
+    let shim = crate::fast_clock::shim(dir)?;
+    let process = app
+        .spawn_process(&[
+            ("LD_PRELOAD", shim.to_str().expect("utf-8 path")),
+            ("CLOCK_SHIFT_SECS", "600"),
+        ])
+        .await;
+    Some(process)
+}
+
+/// PostgreSQL: revocations are stamped and polled by the database's clock,
+/// so a server whose own clock runs fast still sees a revocation made on
+/// another server (by its own clock it would poll only from "ten minutes
+/// from now, less the overlap" on, past it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_server_whose_clock_runs_fast_still_sees_revocations_made_elsewhere() {
+    if !crate::helpers::backend_is_postgres() {
+        eprintln!("skipped: SQLite's servers share one machine, and its clock");
+        return;
+    }
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let Some(process) = fast_server(&app, dir.path()).await else {
+        return;
+    };
+    let fast = TestApp::of_process(&process, app_vars(&app));
+    let email = unique_email("skew");
+    let (_, access, refresh_token) = app.signed_up(&email, "investor").await;
+    // The fast server has polled since it started, and takes the token.
+    assert_eq!(fast.get("/api/v1/me", Some(&access)).await.status, 200);
+
+    let out = app
+        .post(
+            "/api/v1/auth/logout",
+            None,
+            json!({"refresh_token": refresh_token}),
+        )
+        .await;
+    assert_eq!(out.status, 204);
+    fast.refused_within(&access, Duration::from_secs(10))
+        .await
+        .assert_problem(401, "session_revoked");
+}
+
+fn app_vars(app: &TestApp) -> std::collections::HashMap<String, String> {
+    crate::helpers::test_vars(
+        &app.database_url_string(),
+        app.mail_dir.parent().expect("the test folder"),
+        &[],
+    )
+}
+
+/// PostgreSQL: an Idempotency-Key claimed on one server, its request still
+/// running, is not taken for abandoned by a server whose clock runs fast:
+/// claims are stamped and aged by the database's clock.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_server_whose_clock_runs_fast_does_not_take_over_a_key_in_progress() {
+    if !crate::helpers::backend_is_postgres() {
+        eprintln!("skipped: SQLite's servers share one machine, and its clock");
+        return;
+    }
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let Some(process) = fast_server(&app, dir.path()).await else {
+        return;
+    };
+    let fast = TestApp::of_process(&process, app_vars(&app));
+    let operator = app.operator().await;
+    let investor = app.investor(&operator, 0).await;
+    let first = app
+        .post_keyed(
+            "/api/v1/me/deposits",
+            Some(&investor.token),
+            "in-progress",
+            json!({"amount": 100}),
+        )
+        .await;
+    assert_eq!(first.status, 201, "{}", first.body);
+    // As its claim looks while the request runs: claimed a moment ago by
+    // the database's clock, no answer yet.
+    app.execute(
+        "UPDATE idempotency_keys SET status_code = NULL, response_body = NULL, \
+         locked_at = CAST(clock_timestamp() AT TIME ZONE 'UTC' AS TIMESTAMP) \
+         WHERE idem_key = 'in-progress'",
+    );
+    let again = fast
+        .post_keyed(
+            "/api/v1/me/deposits",
+            Some(&investor.token),
+            "in-progress",
+            json!({"amount": 100}),
+        )
+        .await;
+    again.assert_problem(409, "idempotency_in_progress");
+    assert_eq!(app.count("deposits"), 1, "the request ran once");
+}

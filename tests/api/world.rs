@@ -79,7 +79,7 @@ impl TestApp {
             .post(
                 &format!("/api/v1/operator/investors/{id}/kyc"),
                 Some(&operator.token),
-                json!({"decision": "approved"}),
+                json!({"decision": "approved", "submitted_at": profile.body["updated_at"]}),
             )
             .await;
         assert_eq!(kyc.status, 200, "{}", kyc.body);

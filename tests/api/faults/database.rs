@@ -245,3 +245,66 @@ async fn a_keyed_write_cut_off_mid_transaction_is_released_for_its_retry() {
     let (ok, report) = app.verify_ledger();
     assert!(ok, "{report}");
 }
+
+/// A PostgreSQL that writes its messages in German (`lc_messages`): a lock
+/// timeout is still told from a bug, and answers 503 `database_busy`.
+///
+/// This machine has only the C locales, so the cluster is made to speak
+/// German the way glibc allows without one: `lc_messages = 'C.UTF-8'` (any
+/// locale but plain `C`) and `LANGUAGE=de` in the server's environment,
+/// which gettext then follows; PostgreSQL's German catalogue is installed
+/// with it. The test first checks that the server does answer in German.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_lock_timeout_on_a_server_that_speaks_german_answers_503_database_busy() {
+    use diesel::connection::SimpleConnection;
+    use diesel::Connection;
+    if !backend_is_postgres() {
+        eprintln!("skipped: runs in the PostgreSQL pass (TEST_DATABASE_URL)");
+        return;
+    }
+    let Some(cluster) = PrivateCluster::start_with(&[("LANGUAGE", "de")], &["lc_messages=C.UTF-8"])
+    else {
+        return;
+    };
+    let url = cluster.create_database("crowdfund");
+    let said = cluster.error_of("crowdfund", "SELECT 1 / 0");
+    if !said.contains("Division durch Null") {
+        eprintln!("skipped: this PostgreSQL has no German messages ({said})");
+        return;
+    }
+    let app = spawn_app_at(&url, &[("DATABASE_LOCK_TIMEOUT_MS", "300")]).await;
+    let operator = app.operator().await;
+    let investor = app.investor(&operator, 0).await;
+
+    // The test holds the investor's user row; the deposit's claim needs it.
+    let mut holder = diesel::PgConnection::establish(&url).expect("test connection");
+    holder
+        .batch_execute(&format!(
+            "BEGIN; SELECT id FROM users WHERE id = '{}' FOR UPDATE",
+            investor.id
+        ))
+        .expect("hold the user's row");
+    let busy = app
+        .post_keyed(
+            "/api/v1/me/deposits",
+            Some(&investor.token),
+            "behind-a-lock",
+            serde_json::json!({"amount": 100}),
+        )
+        .await;
+    busy.assert_problem(503, "database_busy");
+    assert_eq!(busy.retry_after(), 1);
+    holder.batch_execute("ROLLBACK").expect("let go");
+
+    // Nothing was applied: the retry with the same key does it once.
+    let retried = app
+        .post_keyed(
+            "/api/v1/me/deposits",
+            Some(&investor.token),
+            "behind-a-lock",
+            serde_json::json!({"amount": 100}),
+        )
+        .await;
+    assert_eq!(retried.status, 201, "{}", retried.body);
+    assert_eq!(app.count("deposits"), 1);
+}

@@ -15,7 +15,7 @@ use crate::faults::{load, round, Attempt};
 use crate::helpers::{backend_is_postgres, fresh_database, spawn_app, spawn_app_at, TestApp};
 use crate::world::Person;
 
-use super::{assert_ledger_verifies, crowdfund, subscription_ids};
+use super::{assert_ledger_verifies, crowdfund, strings, subscription_ids};
 
 /// How a test takes its backup of the database at a URL, into a folder.
 type TakeBackup = fn(&str, &Path) -> PathBuf;
@@ -423,4 +423,157 @@ async fn restore_refuses_what_is_not_a_crowdfund_database_and_checks_older_ones_
         vec!["crowdfund.db".to_string()],
         "no scratch copy left"
     );
+}
+
+/// A server process on a new SQLite file of its own (no other connection
+/// holds it open), with `n` registrations answered 201 from `first`.
+async fn register_on(server: &crate::helpers::ServerProcess, first: usize, n: usize) {
+    let client = reqwest::Client::new();
+    for i in first..first + n {
+        let reply = client
+            .post(format!("{}/api/v1/auth/register", server.address))
+            .json(&json!({"email": format!("killed-{i}@example.com"), "password": crate::helpers::PASSWORD,
+                          "display_name": "Someone", "role": "investor"}))
+            .send()
+            .await
+            .expect("request sent");
+        assert_eq!(reply.status(), 201);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restore_refuses_a_database_left_with_its_log_and_a_clean_stop_or_a_backup_makes_it_whole()
+{
+    if backend_is_postgres() {
+        return; // SQLite's commands; PostgreSQL's refusal is tested above.
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let source = dir.path().join("live").join("crowdfund.db");
+    let source_url = format!("sqlite://{}", source.display());
+    let vars = crate::helpers::test_vars(&source_url, dir.path(), &[]);
+    let restore_into = |name: &str| {
+        let target = dir.path().join(name).join("crowdfund.db");
+        let out = crowdfund(
+            &format!("sqlite://{}", target.display()),
+            &["restore", source.to_str().unwrap()],
+        );
+        (target, out)
+    };
+
+    // Three registrations answered, then the server is killed: they are in
+    // the write-ahead log beside the file.
+    let mut server = crate::helpers::start_process(&vars, &[]).await;
+    register_on(&server, 0, 3).await;
+    server.kill();
+    let wal = dir.path().join("live").join("crowdfund.db-wal");
+    assert!(
+        std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0),
+        "a killed server leaves its log"
+    );
+    let (target, refused) = restore_into("after-kill");
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success(), "restored: {stderr}");
+    assert!(stderr.contains("crowdfund.db-wal"), "{stderr}");
+    assert!(stderr.contains("not closed cleanly"), "{stderr}");
+    assert!(stderr.contains("crowdfund backup"), "{stderr}");
+    let left: Vec<_> = std::fs::read_dir(target.parent().unwrap())
+        .map(|d| d.collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "left behind: {left:?}");
+    assert!(wal.exists(), "restore never touches its source");
+
+    // What the refusal advises: a copy through SQLite, which reads the log.
+    let copy = dir.path().join("whole.db");
+    let backed_up = crowdfund(&source_url, &["backup", copy.to_str().unwrap()]);
+    assert!(
+        backed_up.status.success(),
+        "{}",
+        String::from_utf8_lossy(&backed_up.stderr)
+    );
+    let from_copy = dir.path().join("from-copy").join("crowdfund.db");
+    let out = crowdfund(
+        &format!("sqlite://{}", from_copy.display()),
+        &["restore", copy.to_str().unwrap()],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let users = |path: &Path| {
+        strings(
+            &format!("sqlite://{}", path.display()),
+            "SELECT email AS value FROM users",
+        )
+        .len()
+    };
+    assert_eq!(users(&from_copy), 3, "every acknowledged registration");
+
+    // A server stopped cleanly leaves the file whole: restored as it is.
+    let server = crate::helpers::start_process(&vars, &[]).await;
+    register_on(&server, 3, 1).await;
+    server.signal("TERM");
+    let mut server = server;
+    let exit = server.exited_within(Duration::from_secs(45)).await;
+    assert!(exit.is_some_and(|e| e.success()), "{}", server.log());
+    let (target, out) = restore_into("after-stop");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(users(&target), 4);
+}
+
+#[tokio::test]
+async fn restore_with_expect_head_restores_nothing_unless_the_chain_holds_that_seal() {
+    if backend_is_postgres() {
+        return; // SQLite's commands.
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    // A backup with a sealed ledger: this schema's fixture, sealed up to date.
+    let backup = dir.path().join("backup.db");
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/schemas/20261126000006/sqlite.db"),
+        &backup,
+    )
+    .unwrap();
+    let sealed = crowdfund(&format!("sqlite://{}", backup.display()), &["seal-head"]);
+    assert!(
+        sealed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sealed.stderr)
+    );
+    let head: Value = serde_json::from_slice(&sealed.stdout).expect("a seal head");
+    let hash = head["hash"].as_str().expect("a hash").to_string();
+
+    let target = dir.path().join("data").join("crowdfund.db");
+    let target_url = format!("sqlite://{}", target.display());
+    let wrong = "0".repeat(64);
+    let out = crowdfund(
+        &target_url,
+        &["restore", backup.to_str().unwrap(), "--expect-head", &wrong],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "restored: {stderr}");
+    assert!(stderr.contains("does not contain the head"), "{stderr}");
+    assert!(stderr.contains(&wrong), "{stderr}");
+    let left: Vec<_> = std::fs::read_dir(target.parent().unwrap())
+        .unwrap()
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+
+    let out = crowdfund(
+        &target_url,
+        &["restore", backup.to_str().unwrap(), "--expect-head", &hash],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["seal_head"]["hash"], hash.as_str());
+    assert_ledger_verifies(&target_url, Some(&hash));
 }
