@@ -1,19 +1,19 @@
 //! `/api/v1/auth/*`: sign-up, verification, sign-in, sessions, password reset.
 
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
 
 use crate::domain::{DisplayName, Email, FieldError, Password, Role};
 use crate::error::ApiError;
-use crate::services::accounts::{self, AccountError, Registration};
+use crate::services::accounts::{self, AccountError, Caller, Registration};
 use crate::services::rate_limits::{Attempt, LimitError};
 use crate::services::sessions;
 use crate::services::sign_in;
 
 use super::blocking::with_conn;
-use super::extractors::ClientIp;
+use super::extractors::{AuthUser, ClientIp};
 use super::AppState;
 
 impl From<FieldError> for ApiError {
@@ -119,13 +119,28 @@ pub struct TokenBody {
     token: String,
 }
 
+/// Open to anyone with the link; a caller signed in to the same account
+/// keeps their session when this first verification ends the others.
 pub async fn verify_email(
+    req: HttpRequest,
     state: web::Data<AppState>,
+    user: Option<AuthUser>,
     body: web::Json<TokenBody>,
 ) -> Result<HttpResponse, ApiError> {
     let token = body.into_inner().token;
+    let caller = user.map(|u| Caller {
+        user_id: u.id,
+        session_id: u.session_id,
+        request_id: super::audit::request_id(&req),
+    });
+    let app = state.clone();
     let account = with_conn(&state, move |conn| {
-        Ok(accounts::verify_email(conn, &token)?)
+        Ok(accounts::verify_email(
+            conn,
+            &token,
+            caller.as_ref(),
+            &app.revocations,
+        )?)
     })
     .await?;
     Ok(HttpResponse::Ok().json(account))

@@ -178,6 +178,7 @@ fn declare<S: RouteSink>(s: &mut S) {
         "/api/v1/operator/unallocated-deposits/{id}/return",
         unallocated::mark_returned,
     );
+    s.add(Method::GET, "/api/v1/operator/users/{id}", users::get_one);
     s.add(
         Method::POST,
         "/api/v1/operator/users/{id}/sign-out",

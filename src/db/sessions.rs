@@ -84,16 +84,18 @@ pub fn revoke(
     .get_results(conn)
 }
 
-/// Ends every open session of a user; returns the ids it ended.
+/// Ends every open session of a user but `keep`; returns the ids it ended.
 pub fn revoke_all_of_user(
     conn: &mut AnyConnection,
     user_id: &str,
+    keep: Option<&str>,
     why: Ended,
     now: NaiveDateTime,
 ) -> QueryResult<Vec<String>> {
     diesel::update(
         sessions::table
             .filter(sessions::user_id.eq(user_id))
+            .filter(sessions::id.ne(keep.unwrap_or("")))
             .filter(sessions::revoked_at.is_null()),
     )
     .set((

@@ -41,6 +41,11 @@ impl From<User> for UserStatus {
     }
 }
 
+/// An account as operators see it. `None`: no such user.
+pub fn status(conn: &mut AnyConnection, user_id: &str) -> QueryResult<Option<UserStatus>> {
+    Ok(User::find(conn, user_id)?.map(UserStatus::from))
+}
+
 /// The account after the change, and the sessions it ended.
 pub struct Changed {
     pub user: UserStatus,

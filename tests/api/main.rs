@@ -38,5 +38,6 @@ mod sessions;
 mod settlement;
 mod subscriptions;
 mod user_admin;
+mod verification;
 mod wallet;
 mod world;
