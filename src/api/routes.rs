@@ -51,6 +51,7 @@ fn declare<S: RouteSink>(s: &mut S) {
     );
 
     s.add(Method::GET, "/api/v1/me", me::get_me);
+    s.add(Method::POST, "/api/v1/me/password", me::change_password);
     s.add(
         Method::GET,
         "/api/v1/me/investor-profile",

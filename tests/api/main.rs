@@ -27,6 +27,7 @@ mod mail;
 mod names;
 mod offerings;
 mod openapi;
+mod passwords;
 mod pipeline;
 mod profiles;
 mod rate_limits;
