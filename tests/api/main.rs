@@ -37,6 +37,7 @@ mod security_headers;
 mod seed;
 mod sessions;
 mod settlement;
+mod slow_clients;
 mod subscriptions;
 mod user_admin;
 mod verification;
