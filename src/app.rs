@@ -14,7 +14,9 @@ use actix_web::{web, App, HttpServer};
 use anyhow::Context;
 use tracing_actix_web::TracingLogger;
 
-use crate::api::{self, problems, request_id, security_headers, AppState, RequestSpan};
+use crate::api::{
+    self, body_deadline, problems, request_id, security_headers, AppState, RequestSpan,
+};
 use crate::auth::{JwtKeys, Revocations};
 use crate::config::Config;
 use crate::db::{
@@ -65,6 +67,7 @@ impl Application {
         let revocations = watch_revocations(&config, &shutdown, &mut threads)?;
         let database_url = config.database_url.clone();
         let drain_within = config.shutdown_timeout.as_secs();
+        let http = config.http;
 
         let config = Arc::new(config);
         // The write pipeline has its own connection: subscriptions never wait
@@ -91,6 +94,9 @@ impl Application {
                     problems::reject_control_characters,
                 ))
                 .wrap(problems::error_handlers())
+                // Outside every handler and middleware that may read the
+                // body, inside the headers every answer carries.
+                .wrap(actix_web::middleware::from_fn(body_deadline::limit))
                 .wrap(actix_web::middleware::from_fn(security_headers::add))
                 // Outermost: the id exists before the log span opens, and goes
                 // on every answer.
@@ -108,6 +114,12 @@ impl Application {
         // keep its own.
         .disable_signals()
         .shutdown_timeout(drain_within)
+        // Slow clients and many connections hold descriptors: the head and
+        // the body (`body_deadline`) each have a deadline, and connections
+        // past the cap wait in the listen queue.
+        .workers(http.workers)
+        .max_connections(http.max_connections.div_ceil(http.workers))
+        .client_request_timeout(http.header_timeout)
         .listen(listener)?
         .run();
         tracing::info!(port, "listening");

@@ -76,6 +76,23 @@ pub struct Config {
     /// are kept, and how often the pruning job runs.
     pub retention: crate::db::retention::Retention,
     pub retention_interval: Duration,
+    /// What one client may hold of the HTTP server.
+    pub http: HttpLimits,
+}
+
+/// Bounds on what clients may hold of the HTTP server, so that slow or
+/// numerous connections cannot use up its file descriptors.
+#[derive(Clone, Copy, Debug)]
+pub struct HttpLimits {
+    /// Time from a connection's start to a complete request head.
+    pub header_timeout: Duration,
+    /// Time from a request's head to the end of its body.
+    pub body_timeout: Duration,
+    /// Connections served at once, all workers together; more wait in the
+    /// listen queue.
+    pub max_connections: usize,
+    /// Threads serving HTTP.
+    pub workers: usize,
 }
 
 /// Business rules that operators may tune.
@@ -367,6 +384,23 @@ impl Config {
             bank_events: secs(vars, "BANK_EVENT_RETENTION_SECS", 730 * 24 * 3600)?,
         };
         let retention_interval = secs(vars, "RETENTION_INTERVAL_SECS", 3600)?;
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let http = HttpLimits {
+            header_timeout: Duration::from_millis(ranged(
+                vars,
+                "REQUEST_HEADER_TIMEOUT_MS",
+                5_000,
+                100..=600_000,
+            )?),
+            body_timeout: Duration::from_millis(ranged(
+                vars,
+                "REQUEST_BODY_TIMEOUT_MS",
+                30_000,
+                100..=3_600_000,
+            )?),
+            max_connections: ranged(vars, "MAX_CONNECTIONS", 2_048, 1..=1_000_000)?,
+            workers: ranged(vars, "HTTP_WORKERS", cores, 1..=256)?,
+        };
         let pipeline = crate::pipeline::Settings {
             writers: ranged(vars, "WRITE_WRITERS", 2, 1..=64)?,
             max_batch: ranged(vars, "WRITE_BATCH_MAX", 512, 1..=10_000)?,
@@ -399,6 +433,7 @@ impl Config {
             shutdown_timeout,
             retention,
             retention_interval,
+            http,
         })
     }
 }
@@ -582,6 +617,10 @@ mod tests {
             ("TRUSTED_PROXIES", "10.0.0.1/8"),
             ("IDEMPOTENCY_KEY_RETENTION_SECS", "86399"),
             ("IDEMPOTENCY_KEY_RETENTION_SECS", "1"),
+            ("REQUEST_BODY_TIMEOUT_MS", "0"),
+            ("REQUEST_HEADER_TIMEOUT_MS", "soon"),
+            ("MAX_CONNECTIONS", "0"),
+            ("HTTP_WORKERS", "0"),
         ] {
             let err = Config::from_vars(&with(&[SECRET, (var, value)])).unwrap_err();
             assert_eq!(err.var, var, "{value}");

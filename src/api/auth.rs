@@ -1,19 +1,19 @@
 //! `/api/v1/auth/*`: sign-up, verification, sign-in, sessions, password reset.
 
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::domain::{DisplayName, Email, FieldError, Password, Role};
+use crate::domain::{DisplayName, Email, FieldError, Password, Role, Weakness};
 use crate::error::ApiError;
-use crate::services::accounts::{self, AccountError, Registration};
+use crate::services::accounts::{self, AccountError, Caller, Registration};
 use crate::services::rate_limits::{Attempt, LimitError};
 use crate::services::sessions;
 use crate::services::sign_in;
 
 use super::blocking::with_conn;
-use super::extractors::ClientIp;
+use super::extractors::{AuthUser, ClientIp};
 use super::AppState;
 
 impl From<FieldError> for ApiError {
@@ -57,6 +57,13 @@ impl From<AccountError> for ApiError {
                 "This account has been disabled. Contact support.",
             ),
             AccountError::InvalidToken => ApiError::unauthorized("invalid_token", detail),
+            AccountError::WrongPassword => ApiError::new(
+                StatusCode::FORBIDDEN,
+                "invalid_current_password",
+                "The current password is wrong. Wrong guesses count as failed sign-ins.",
+            )
+            .with("field", "current_password"),
+            AccountError::WeakPassword(w) => weak_password("new_password", w),
             AccountError::RefreshTokenReused => {
                 ApiError::unauthorized("refresh_token_reused", detail)
             }
@@ -64,6 +71,16 @@ impl From<AccountError> for ApiError {
             AccountError::Internal(e) => ApiError::internal(e),
         }
     }
+}
+
+/// 422 with the weakness's own code, naming the field.
+pub fn weak_password(field: &str, weakness: Weakness) -> ApiError {
+    ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        weakness.code(),
+        weakness.detail(),
+    )
+    .with("field", field)
 }
 
 #[derive(Deserialize)]
@@ -96,6 +113,13 @@ pub async fn register(
         display_name: DisplayName::parse(&body.display_name)?,
         role,
     };
+    registration
+        .password
+        .check_strength(
+            registration.email.as_str(),
+            registration.display_name.as_str(),
+        )
+        .map_err(|w| weak_password("password", w))?;
     let app = state.clone();
     let account = with_conn(&state, move |conn| {
         let attempt = Attempt::Register {
@@ -119,13 +143,28 @@ pub struct TokenBody {
     token: String,
 }
 
+/// Open to anyone with the link; a caller signed in to the same account
+/// keeps their session when this first verification ends the others.
 pub async fn verify_email(
+    req: HttpRequest,
     state: web::Data<AppState>,
+    user: Option<AuthUser>,
     body: web::Json<TokenBody>,
 ) -> Result<HttpResponse, ApiError> {
     let token = body.into_inner().token;
+    let caller = user.map(|u| Caller {
+        user_id: u.id,
+        session_id: u.session_id,
+        request_id: super::audit::request_id(&req),
+    });
+    let app = state.clone();
     let account = with_conn(&state, move |conn| {
-        Ok(accounts::verify_email(conn, &token)?)
+        Ok(accounts::verify_email(
+            conn,
+            &token,
+            caller.as_ref(),
+            &app.revocations,
+        )?)
     })
     .await?;
     Ok(HttpResponse::Ok().json(account))

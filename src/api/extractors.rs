@@ -16,6 +16,8 @@ use super::AppState;
 pub struct AuthUser {
     pub id: String,
     pub role: Role,
+    /// The session the access token belongs to (its `sid`).
+    pub session_id: String,
 }
 
 impl FromRequest for AuthUser {
@@ -72,6 +74,7 @@ fn authenticate(req: &HttpRequest) -> Result<AuthUser, ApiError> {
     Ok(AuthUser {
         id: claims.sub,
         role: claims.role,
+        session_id: claims.sid,
     })
 }
 

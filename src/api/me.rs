@@ -1,12 +1,15 @@
 //! The signed-in user's own account.
 
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
 
+use crate::domain::Password;
 use crate::error::ApiError;
-use crate::services::accounts;
+use crate::services::accounts::{self, Caller, PasswordChange};
+use crate::services::rate_limits::Attempt;
 
 use super::blocking::with_conn;
-use super::extractors::AuthUser;
+use super::extractors::{AuthUser, ClientIp};
 use super::AppState;
 
 pub async fn get_me(state: web::Data<AppState>, user: AuthUser) -> Result<HttpResponse, ApiError> {
@@ -16,4 +19,55 @@ pub async fn get_me(state: web::Data<AppState>, user: AuthUser) -> Result<HttpRe
     })
     .await?;
     Ok(HttpResponse::Ok().json(view))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordBody {
+    current_password: String,
+    new_password: String,
+}
+
+/// `POST /api/v1/me/password`: the current password for a new one; every
+/// other session of the account ends, this one stays.
+pub async fn change_password(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: AuthUser,
+    ip: ClientIp,
+    body: web::Json<PasswordBody>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    if body.current_password.chars().count() > 1024 {
+        return Err(ApiError::invalid_field(
+            "current_password",
+            "current_password is too long",
+        ));
+    }
+    let new = Password::parse("new_password", body.new_password)?;
+    let caller = Caller {
+        user_id: user.id,
+        session_id: user.session_id,
+        request_id: super::audit::request_id(&req),
+    };
+    let app = state.clone();
+    let ended = with_conn(&state, move |conn| {
+        // Guesses at the current password are held to the sign-in rate.
+        let attempt = Attempt::Login { client_ip: &ip.0 };
+        app.config.rate_limits.hit(conn, attempt)?;
+        let change = PasswordChange {
+            current: &body.current_password,
+            new: &new,
+            client_ip: &ip.0,
+        };
+        Ok(accounts::change_password(
+            conn,
+            &caller,
+            &change,
+            &app.config.lockout,
+            &app.revocations,
+        )?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "sessions_ended": ended })))
 }

@@ -5,6 +5,7 @@
 mod audit;
 mod auth;
 mod blocking;
+pub mod body_deadline;
 pub mod client_ip;
 pub mod extractors;
 mod health;

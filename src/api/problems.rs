@@ -113,9 +113,12 @@ fn problemize<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerRespo
     Ok(ErrorHandlerResponse::Response(response))
 }
 
-/// Refuses percent-encoded control characters (`%00`..`%1F`, `%7F`) in the
-/// path or query before any handler sees them: no identifier, search text or
-/// cursor legitimately contains one, and PostgreSQL refuses NUL in text.
+/// Refuses control characters in the path or query (percent-encoded: the
+/// HTTP parser already refuses them raw) before any handler sees them: no
+/// identifier, search text or cursor legitimately contains one, and
+/// PostgreSQL refuses NUL in text. The one check for every path id and
+/// query value; cursors, which carry text inside them, are checked when
+/// they are decoded (`db::page::Cursor::decode`).
 pub async fn reject_control_characters(
     req: actix_web::dev::ServiceRequest,
     next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
@@ -131,14 +134,33 @@ pub async fn reject_control_characters(
     next.call(req).await
 }
 
+/// Whether `s`, percent-decoded, holds a control character: C0, DEL or C1
+/// (U+0080..U+009F, `%C2%80` and up).
 fn has_encoded_control(s: &str) -> bool {
-    s.as_bytes().windows(3).any(|w| {
-        w[0] == b'%'
-            && std::str::from_utf8(&w[1..])
-                .ok()
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-                .is_some_and(|b| b < 0x20 || b == 0x7f)
-    })
+    let bytes = s.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let escaped = (bytes[i] == b'%')
+            .then(|| bytes.get(i + 1..i + 3))
+            .flatten()
+            .filter(|h| h.iter().all(u8::is_ascii_hexdigit))
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match escaped {
+            Some(b) => {
+                decoded.push(b);
+                i += 3;
+            }
+            None => {
+                decoded.push(bytes[i]);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&decoded)
+        .chars()
+        .any(char::is_control)
 }
 
 #[cfg(test)]
@@ -150,7 +172,10 @@ mod tests {
         assert!(has_encoded_control("/api/v1/offerings/%00"));
         assert!(has_encoded_control("q=a%0ab"));
         assert!(has_encoded_control("q=%7F"));
+        assert!(has_encoded_control("/api/v1/offerings/a%C2%85b"));
+        assert!(!has_encoded_control("/api/v1/offerings/%C3%A9%E2%80%AE"));
         assert!(!has_encoded_control("q=solar%20farm&x=%C3%A9"));
         assert!(!has_encoded_control("q=100%"));
+        assert!(!has_encoded_control("q=%+1"));
     }
 }

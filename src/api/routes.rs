@@ -51,6 +51,7 @@ fn declare<S: RouteSink>(s: &mut S) {
     );
 
     s.add(Method::GET, "/api/v1/me", me::get_me);
+    s.add(Method::POST, "/api/v1/me/password", me::change_password);
     s.add(
         Method::GET,
         "/api/v1/me/investor-profile",
@@ -178,6 +179,7 @@ fn declare<S: RouteSink>(s: &mut S) {
         "/api/v1/operator/unallocated-deposits/{id}/return",
         unallocated::mark_returned,
     );
+    s.add(Method::GET, "/api/v1/operator/users/{id}", users::get_one);
     s.add(
         Method::GET,
         "/api/v1/operator/unreconciled-movements",

@@ -1,5 +1,6 @@
-//! `/api/v1/operator/users/*`: an operator signs a user out everywhere,
-//! disables an account, or enables it again. Audited in the same transaction.
+//! `/api/v1/operator/users/*`: an operator looks an account up, signs a user
+//! out everywhere, disables an account, or enables it again. The changes are
+//! audited in the same transaction.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
@@ -11,6 +12,7 @@ use crate::error::ApiError;
 use crate::services::user_admin::{self, Changed};
 
 use super::audit::{self, Entry};
+use super::blocking::with_conn;
 use super::extractors::OperatorUser;
 use super::AppState;
 
@@ -58,6 +60,20 @@ where
         "user": changed.user,
         "sessions_ended": changed.ended_sessions.len(),
     })))
+}
+
+/// An account as operators see it: role, whether its email is verified,
+/// whether it is disabled.
+pub async fn get_one(
+    state: web::Data<AppState>,
+    _operator: OperatorUser,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let user = with_conn(&state, move |conn| Ok(user_admin::status(conn, &id)?))
+        .await?
+        .ok_or_else(no_such_user)?;
+    Ok(HttpResponse::Ok().json(user))
 }
 
 pub async fn sign_out(

@@ -31,7 +31,10 @@ impl Cursor {
         URL_SAFE_NO_PAD.encode(serde_json::to_vec(self).unwrap_or_default())
     }
 
-    /// None when the text is not a cursor this server made for `sort`.
+    /// None when the text is not a cursor this server made for `sort`. A
+    /// cursor is the client's to send back, so it is checked like any other
+    /// input: a control character in it (PostgreSQL refuses NUL in text)
+    /// makes it invalid, never a database error.
     pub fn decode(text: &str, sort: &str) -> Option<Self> {
         let bytes = URL_SAFE_NO_PAD.decode(text.as_bytes()).ok()?;
         let cursor: Cursor = serde_json::from_slice(&bytes).ok()?;
@@ -40,7 +43,13 @@ impl Cursor {
             "closes_at" | "created_at" | "kyc" => parse_time(&cursor.v).is_some(),
             _ => true,
         };
-        (cursor.s == sort && valid_value && cursor.id.len() <= 200).then_some(cursor)
+        let clean = |s: &str| !s.chars().any(char::is_control);
+        (cursor.s == sort
+            && valid_value
+            && cursor.id.len() <= 200
+            && clean(&cursor.v)
+            && clean(&cursor.id))
+        .then_some(cursor)
     }
 
     pub fn time(&self) -> NaiveDateTime {
@@ -101,6 +110,10 @@ mod tests {
         assert_eq!(Cursor::decode("garbage!", "-raised"), None);
         let bad = Cursor::new("closes_at", "yesterday".into(), "x").encode();
         assert_eq!(Cursor::decode(&bad, "closes_at"), None);
+        let nul = Cursor::new("mine", String::new(), "a\u{0}b").encode();
+        assert_eq!(Cursor::decode(&nul, "mine"), None);
+        let escape = Cursor::new("audit", "x\u{1b}".into(), "a").encode();
+        assert_eq!(Cursor::decode(&escape, "audit"), None);
     }
 
     #[test]

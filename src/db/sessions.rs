@@ -85,17 +85,19 @@ pub fn revoke(conn: &mut AnyConnection, id: &str, why: Ended) -> QueryResult<Vec
     .get_results(conn)
 }
 
-/// Ends every open session of a user; returns the ids it ended. Stamped by
-/// the database's clock, as [`revoke`].
+/// Ends every open session of a user but `keep`; returns the ids it ended.
+/// Stamped by the database's clock, as [`revoke`].
 pub fn revoke_all_of_user(
     conn: &mut AnyConnection,
     user_id: &str,
+    keep: Option<&str>,
     why: Ended,
 ) -> QueryResult<Vec<String>> {
     let now = super::clock(conn)?;
     diesel::update(
         sessions::table
             .filter(sessions::user_id.eq(user_id))
+            .filter(sessions::id.ne(keep.unwrap_or("")))
             .filter(sessions::revoked_at.is_null()),
     )
     .set((

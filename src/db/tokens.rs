@@ -155,14 +155,17 @@ impl RefreshToken {
         .execute(conn)
     }
 
+    /// Revokes every refresh token of a user but those of the session `keep`.
     pub fn revoke_all_of_user(
         conn: &mut AnyConnection,
         user_id: &str,
+        keep: Option<&str>,
         now: NaiveDateTime,
     ) -> QueryResult<usize> {
         diesel::update(
             refresh_tokens::table
                 .filter(refresh_tokens::user_id.eq(user_id))
+                .filter(refresh_tokens::family_id.ne(keep.unwrap_or("")))
                 .filter(refresh_tokens::revoked_at.is_null()),
         )
         .set(refresh_tokens::revoked_at.eq(Some(now)))

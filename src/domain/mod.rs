@@ -15,7 +15,7 @@ pub use display_name::DisplayName;
 pub use email::Email;
 pub use money::{Amount, Shares};
 pub use offering::{OfferingStatus, OfferingTerms};
-pub use password::Password;
+pub use password::{Password, Weakness};
 pub use role::Role;
 
 /// Why a value was refused: which field, and a message fit for the client.

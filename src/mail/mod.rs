@@ -3,6 +3,7 @@
 
 pub mod outbox;
 pub mod relay;
+pub mod subject;
 pub mod templates;
 pub mod transport;
 

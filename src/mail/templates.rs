@@ -30,6 +30,19 @@ pub fn password_reset(to: &str, link: &str, valid_minutes: i64) -> Email {
     }
 }
 
+pub fn password_changed(to: &str) -> Email {
+    Email {
+        to: to.to_string(),
+        subject: "Your password was changed".to_string(),
+        body: "The password of your crowdfund account has just been changed, and every\n\
+               other session of the account was signed out.\n\n\
+               If it was you, there is nothing to do. If it was not, choose a new password\n\
+               at once with \"Forgot password\" (that signs out every session, the\n\
+               intruder's too) and contact support.\n"
+            .to_string(),
+    }
+}
+
 pub fn failed_sign_ins(to: &str, failures: i32, client_ip: &str) -> Email {
     Email {
         to: to.to_string(),

@@ -50,7 +50,8 @@ impl Transport {
         let email = Message::builder()
             .from(from.clone())
             .to(to)
-            .subject(message.subject.clone())
+            // Encoded by us: user text in it is never read as encoded words.
+            .raw_header(super::subject::header(&message.subject))
             // A stable Message-ID lets a receiver drop the duplicate if a send
             // is retried after the first attempt did in fact arrive.
             .message_id(Some(format!("<{}@crowdfund>", message.id)))

@@ -16,9 +16,10 @@ use crate::db::tokens::{
 };
 use crate::db::users::{NewUser, User};
 use crate::db::{new_id, now, sign_in, write_transaction, AnyConnection};
-use crate::domain::{DisplayName, Email, Password, Role};
+use crate::domain::{DisplayName, Email, Password, Role, Weakness};
 use crate::mail::{enqueue, templates};
 
+use super::error::{Refusal, RefusalKind, ServiceResult};
 use super::sessions;
 
 const VERIFY_EMAIL_TTL_HOURS: i64 = 24;
@@ -36,6 +37,10 @@ pub enum AccountError {
     Disabled,
     #[error("the token is invalid, used or expired")]
     InvalidToken,
+    #[error("the current password is wrong")]
+    WrongPassword,
+    #[error("{}", .0.detail())]
+    WeakPassword(Weakness),
     #[error("the refresh token was already used; every session of that login is revoked")]
     RefreshTokenReused,
     #[error(transparent)]
@@ -131,19 +136,80 @@ pub fn register(
 }
 
 /// Redeems an email verification token (once).
-pub fn verify_email(conn: &mut AnyConnection, token: &str) -> Result<AccountView, AccountError> {
+///
+/// The first verification of an address ends every session of the account
+/// but `caller`'s own (when the link is opened signed in to the same
+/// account): whoever registered the address first and signed in without
+/// owning it (a squatter) loses access the moment its owner proves it.
+/// Audited (`user.email_verified`, with the sessions ended).
+pub fn verify_email(
+    conn: &mut AnyConnection,
+    token: &str,
+    caller: Option<&Caller>,
+    revocations: &Revocations,
+) -> Result<AccountView, AccountError> {
     if !looks_like_token(token) {
         return Err(AccountError::InvalidToken);
     }
     let now = now();
-    write_transaction(conn, |conn| {
+    let (view, ended) = write_transaction(conn, |conn| -> Result<_, AccountError> {
         let user_id = consume_user_token(conn, &hash_token(token), PURPOSE_VERIFY_EMAIL, now)?
             .ok_or(AccountError::InvalidToken)?;
-        User::mark_email_verified(conn, &user_id, now)?;
+        let first = User::mark_email_verified(conn, &user_id, now)? == 1;
         spend_all_user_tokens(conn, &user_id, PURPOSE_VERIFY_EMAIL, now)?;
         let user = User::find(conn, &user_id)?.ok_or(AccountError::InvalidToken)?;
-        Ok(user.into())
-    })
+        if !first {
+            return Ok((AccountView::from(user), Vec::new()));
+        }
+        let keep = caller
+            .filter(|c| c.user_id == user_id)
+            .map(|c| c.session_id.as_str());
+        // The stored reason is `signed_out` (the schema's list has no
+        // `email_verified`); the audit record says why.
+        let ended = sessions::end_all_but(conn, &user_id, keep, Ended::SignedOut, now)?;
+        let actor = crate::db::audit::Actor {
+            id: Some(user_id.clone()),
+            role: user.role.clone(),
+            request_id: caller.and_then(|c| c.request_id.clone()),
+        };
+        crate::db::audit::record(
+            conn,
+            &actor,
+            "user.email_verified",
+            "user",
+            &user_id,
+            &serde_json::json!({"sessions_ended": ended.len()}),
+        )?;
+        Ok((AccountView::from(user), ended))
+    })?;
+    revocations.note(&ended, now);
+    Ok(view)
+}
+
+/// Who is calling, when it matters which session they are in.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub user_id: String,
+    pub session_id: String,
+    pub request_id: Option<String>,
+}
+
+/// Refuses (403 `email_not_verified`) an account whose email address is not
+/// verified yet: moving money and submitting offerings need a verified
+/// address, so an address someone registered without owning it can do
+/// neither.
+pub fn require_verified_email(conn: &mut AnyConnection, user_id: &str) -> ServiceResult<()> {
+    let verified = User::find(conn, user_id)?.is_some_and(|u| u.email_verified_at.is_some());
+    if verified {
+        return Ok(());
+    }
+    Err(Refusal::new(
+        RefusalKind::Forbidden,
+        "email_not_verified",
+        "Verify your email address first: open the link we mailed you, or ask for a new one \
+         with POST /api/v1/auth/verify-email/resend.",
+    )
+    .into())
 }
 
 /// Mails a new verification link when the email belongs to an account that
@@ -225,8 +291,12 @@ pub fn confirm_password_reset(
     }
     let token_hash = hash_token(token);
     // A made-up token costs a lookup, not an argon2 hash.
-    if find_user_token(conn, &token_hash, PURPOSE_PASSWORD_RESET, now())?.is_none() {
-        return Err(AccountError::InvalidToken);
+    let owner = find_user_token(conn, &token_hash, PURPOSE_PASSWORD_RESET, now())?
+        .ok_or(AccountError::InvalidToken)?;
+    if let Some(user) = User::find(conn, &owner)? {
+        new_password
+            .check_strength(&user.email, &user.display_name)
+            .map_err(AccountError::WeakPassword)?;
     }
     let hash = hash_password(new_password.expose())?;
     let now = now();
@@ -256,6 +326,72 @@ pub fn confirm_password_reset(
     Ok(())
 }
 
+/// A password change as its owner asks for it, signed in.
+pub struct PasswordChange<'a> {
+    pub current: &'a str,
+    pub new: &'a Password,
+    pub client_ip: &'a str,
+}
+
+/// Sets a new password for a signed-in user who gives the current one (a
+/// wrong one counts as a failed sign-in, see
+/// [`sign_in::check_current_password`](super::sign_in::check_current_password)),
+/// ends every other session of the account (the caller's stays), audits
+/// `user.password_changed` and mails the owner.
+pub fn change_password(
+    conn: &mut AnyConnection,
+    caller: &Caller,
+    change: &PasswordChange<'_>,
+    policy: &super::sign_in::LockoutPolicy,
+    revocations: &Revocations,
+) -> Result<usize, AccountError> {
+    let user = User::find(conn, &caller.user_id)?.ok_or(AccountError::InvalidToken)?;
+    if user.disabled_at.is_some() {
+        return Err(AccountError::Disabled);
+    }
+    super::sign_in::check_current_password(conn, &user, change.current, change.client_ip, policy)?;
+    change
+        .new
+        .check_strength(&user.email, &user.display_name)
+        .map_err(AccountError::WeakPassword)?;
+    let hash = hash_password(change.new.expose())?;
+    let now = now();
+    let ended = write_transaction(conn, |conn| -> Result<_, AccountError> {
+        // The row as it was checked: a reset, another change or disabling
+        // committed meanwhile refuses this one.
+        if !User::hold_for_sign_in(conn, &user.id, &user.password_hash)? {
+            return Err(AccountError::WrongPassword);
+        }
+        User::set_password_hash(conn, &user.id, &hash, now)?;
+        // Stored as `password_reset` (the schema's list of reasons has no
+        // `password_changed`); the audit record says which.
+        let ended = sessions::end_all_but(
+            conn,
+            &user.id,
+            Some(&caller.session_id),
+            Ended::PasswordReset,
+            now,
+        )?;
+        let actor = crate::db::audit::Actor {
+            id: Some(user.id.clone()),
+            role: user.role.clone(),
+            request_id: caller.request_id.clone(),
+        };
+        crate::db::audit::record(
+            conn,
+            &actor,
+            "user.password_changed",
+            "user",
+            &user.id,
+            &serde_json::json!({"sessions_ended": ended.len()}),
+        )?;
+        enqueue(conn, &templates::password_changed(&user.email))?;
+        Ok(ended)
+    })?;
+    revocations.note(&ended, now);
+    Ok(ended.len())
+}
+
 pub fn me(conn: &mut AnyConnection, user_id: &str) -> Result<Option<AccountView>, AccountError> {
     Ok(User::find(conn, user_id)?.map(AccountView::from))
 }
@@ -267,6 +403,9 @@ pub fn create_operator(
     password: &Password,
     display_name: &DisplayName,
 ) -> Result<String, AccountError> {
+    password
+        .check_strength(email.as_str(), display_name.as_str())
+        .map_err(AccountError::WeakPassword)?;
     let password_hash = hash_password(password.expose())?;
     let id = new_id();
     let now = now();

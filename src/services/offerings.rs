@@ -249,6 +249,7 @@ pub fn submit(
         if offering.status != "draft" {
             return Err(wrong_state(&offering, "Only a draft can be submitted."));
         }
+        super::accounts::require_verified_email(conn, sponsor_id)?;
         terms_of(&offering).validate(now, min_duration)?;
         if !Offering::mark_submitted(conn, id, now)? {
             return Err(wrong_state(&offering, "Only a draft can be submitted."));

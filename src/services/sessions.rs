@@ -194,8 +194,19 @@ pub fn end_all(
     why: Ended,
     now: NaiveDateTime,
 ) -> diesel::QueryResult<Vec<String>> {
+    end_all_but(conn, user_id, None, why, now)
+}
+
+/// [`end_all`], sparing the session `keep` (the caller's own).
+pub fn end_all_but(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    keep: Option<&str>,
+    why: Ended,
+    now: NaiveDateTime,
+) -> diesel::QueryResult<Vec<String>> {
     // Sessions before tokens, in the order `refresh` takes them.
-    let ended = sessions::revoke_all_of_user(conn, user_id, why)?;
-    RefreshToken::revoke_all_of_user(conn, user_id, now)?;
+    let ended = sessions::revoke_all_of_user(conn, user_id, keep, why)?;
+    RefreshToken::revoke_all_of_user(conn, user_id, keep, now)?;
     Ok(ended)
 }

@@ -163,6 +163,32 @@ pub fn login(
     sessions::tokens(settings, &user, opened)
 }
 
+/// Checks a signed-in user's current password (to change it) as a sign-in
+/// checks one: refused while a sign-in lock holds for this address, and a
+/// wrong one counted as a failed sign-in (locks, the owner's alert), so a
+/// stolen session cannot guess its way to the password.
+pub fn check_current_password(
+    conn: &mut AnyConnection,
+    user: &User,
+    password: &str,
+    client_ip: &str,
+    policy: &LockoutPolicy,
+) -> Result<(), AccountError> {
+    let before = now();
+    if let Some(until) = lock_in_force(conn, &user.email, client_ip, before)? {
+        verify_against_dummy(password);
+        return Err(AccountError::Locked {
+            retry_after_secs: seconds_until(before, until),
+        });
+    }
+    if verify_password(password, &user.password_hash) {
+        return Ok(());
+    }
+    let owner = Some((user.id.as_str(), user.email.as_str()));
+    record_failure(conn, &user.email, client_ip, owner, policy, now())?;
+    Err(AccountError::WrongPassword)
+}
+
 /// Counts a failed sign-in from `client_ip`, locks what has earned a lock,
 /// and emails the owner (if the email has one) when failures pile up.
 fn record_failure(

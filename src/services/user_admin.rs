@@ -7,6 +7,7 @@ use chrono::NaiveDateTime;
 use diesel::QueryResult;
 
 use crate::db::sessions::Ended;
+use crate::db::tokens::{spend_all_user_tokens, PURPOSE_PASSWORD_RESET, PURPOSE_VERIFY_EMAIL};
 use crate::db::users::User;
 use crate::db::AnyConnection;
 
@@ -40,6 +41,11 @@ impl From<User> for UserStatus {
     }
 }
 
+/// An account as operators see it. `None`: no such user.
+pub fn status(conn: &mut AnyConnection, user_id: &str) -> QueryResult<Option<UserStatus>> {
+    Ok(User::find(conn, user_id)?.map(UserStatus::from))
+}
+
 /// The account after the change, and the sessions it ended.
 pub struct Changed {
     pub user: UserStatus,
@@ -62,9 +68,10 @@ pub fn sign_out(
     }))
 }
 
-/// Disables the account (keeping the first time it was disabled) and ends
-/// every session; again on an already disabled account ends any session
-/// that may remain.
+/// Disables the account (keeping the first time it was disabled), ends
+/// every session and spends every outstanding reset and verification link,
+/// so that enabling it again revives none of them; again on an already
+/// disabled account ends any session that may remain.
 pub fn disable(
     conn: &mut AnyConnection,
     user_id: &str,
@@ -77,6 +84,9 @@ pub fn disable(
         User::set_disabled(conn, user_id, Some(now), now)?;
     }
     let ended_sessions = sessions::end_all(conn, user_id, Ended::Disabled, now)?;
+    for purpose in [PURPOSE_PASSWORD_RESET, PURPOSE_VERIFY_EMAIL] {
+        spend_all_user_tokens(conn, user_id, purpose, now)?;
+    }
     let user = User::find(conn, user_id)?.unwrap_or(user);
     Ok(Some(Changed {
         user: user.into(),
@@ -84,7 +94,8 @@ pub fn disable(
     }))
 }
 
-/// Lets the account sign in again.
+/// Lets the account sign in again. The links spent by disabling stay
+/// spent: the owner asks for new ones.
 pub fn enable(
     conn: &mut AnyConnection,
     user_id: &str,

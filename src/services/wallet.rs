@@ -16,6 +16,7 @@ use crate::ledger::{
     ensure_account, find_account, lock_balance, post, AccountKind, EntryKind, Leg, PLATFORM,
 };
 
+use super::accounts::require_verified_email;
 use super::error::{Refusal, RefusalKind, ServiceResult};
 use super::offerings::{id_cursor, next_id_cursor};
 use super::views::{utc, Page};
@@ -175,8 +176,10 @@ pub fn create_deposit(
     let id = new_id();
     let reference = new_reference("DEP");
     let now = now();
-    write_transaction(conn, |conn| {
-        Deposit::insert(conn, &id, user_id, &reference, amount.get(), now)
+    write_transaction(conn, |conn| -> ServiceResult<()> {
+        require_verified_email(conn, user_id)?;
+        Deposit::insert(conn, &id, user_id, &reference, amount.get(), now)?;
+        Ok(())
     })?;
     Ok(TransferView {
         id,
@@ -202,6 +205,7 @@ pub fn create_withdrawal(
     let reference = new_reference("WDR");
     let now = now();
     write_transaction(conn, |conn| -> ServiceResult<()> {
+        require_verified_email(conn, user_id)?;
         let account = ensure_account(conn, kind, user_id, currency)?;
         let available = lock_balance(conn, &account)?;
         let owed = super::receivables::owed(conn, user_id)?;

@@ -120,3 +120,114 @@ async fn huge_and_wrongly_typed_numbers_are_refused() {
         .await;
     reply.assert_problem(422, "invalid_body");
 }
+
+/// A cursor as this server encodes one (base64url of its JSON), with any text
+/// inside: what a client could forge.
+fn forged_cursor(sort: &str, value: &str, id: &str) -> String {
+    use base64::Engine;
+    let json = json!({"s": sort, "v": value, "id": id}).to_string();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json)
+}
+
+#[tokio::test]
+async fn control_characters_in_ids_and_cursors_are_refused() {
+    let app = spawn_app().await;
+    let operator = app.operator().await;
+    let sponsor = app.sponsor().await;
+    let offering = app.draft(&sponsor, json!({})).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // Path ids: NUL, an escape, a C1 control (U+0085), each as the one
+    // refusal before any handler or query runs.
+    for path in [
+        "/api/v1/offerings/%00".to_string(),
+        format!("/api/v1/offerings/{offering}%00"),
+        "/api/v1/offerings/a%1Bb/cap-table".to_string(),
+        "/api/v1/subscriptions/%00/cancel".to_string(),
+        "/api/v1/operator/users/x%C2%85/sign-out".to_string(),
+        "/api/v1/operator/offerings/%00/approve".to_string(),
+    ] {
+        let reply = app
+            .request(
+                Method::POST,
+                &path,
+                Some(&operator.token),
+                Some(json!({"reason": "x"})),
+            )
+            .await;
+        reply.assert_problem(400, "invalid_characters");
+        app.get(&path, Some(&operator.token))
+            .await
+            .assert_problem(400, "invalid_characters");
+    }
+    app.get("/api/v1/offerings?q=solar%00", None)
+        .await
+        .assert_problem(400, "invalid_characters");
+
+    // Cursors carry text inside their encoding: a NUL there must not reach
+    // the database (PostgreSQL refuses it in text, which was a 500).
+    let nul = |sort: &str, value: &str| forged_cursor(sort, value, "0\u{0}1");
+    for (path, token) in [
+        (
+            format!(
+                "/api/v1/offerings?sort=raised&cursor={}",
+                nul("raised", "5")
+            ),
+            None,
+        ),
+        (
+            format!("/api/v1/offerings?sort=created_at&cursor={}", {
+                forged_cursor("created_at", "2026-01-01T00:00:00.000000\u{0}", "x")
+            }),
+            None,
+        ),
+        (
+            format!("/api/v1/me/offerings?cursor={}", nul("mine", "")),
+            Some(&sponsor.token),
+        ),
+        (
+            format!(
+                "/api/v1/offerings/{offering}/subscriptions?cursor={}",
+                nul("subscribers", "")
+            ),
+            Some(&sponsor.token),
+        ),
+        (
+            format!("/api/v1/operator/audit-log?cursor={}", nul("audit", "")),
+            Some(&operator.token),
+        ),
+        (
+            format!(
+                "/api/v1/operator/kyc?cursor={}",
+                nul("kyc", "2026-01-01T00:00:00.000000")
+            ),
+            Some(&operator.token),
+        ),
+        (
+            format!(
+                "/api/v1/operator/unallocated-deposits?cursor={}",
+                nul("unallocated", "")
+            ),
+            Some(&operator.token),
+        ),
+    ] {
+        let reply = app.get(&path, token.map(String::as_str)).await;
+        reply.assert_problem(400, "invalid_cursor");
+    }
+    // The same lists answer with a cursor they made.
+    let page = app
+        .get("/api/v1/operator/audit-log?limit=1", Some(&operator.token))
+        .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    if let Some(next) = page.body["next_cursor"].as_str() {
+        let more = app
+            .get(
+                &format!("/api/v1/operator/audit-log?limit=1&cursor={next}"),
+                Some(&operator.token),
+            )
+            .await;
+        assert_eq!(more.status, 200, "{}", more.body);
+    }
+}

@@ -645,15 +645,19 @@ pub async fn read(resp: reqwest::Response) -> Reply {
     }
 }
 
-/// One `.eml` file, headers parsed and body decoded.
+/// One `.eml` file, headers parsed (unfolded, RFC 2047 encoded words
+/// decoded, as a mail client shows them) and body decoded.
 #[derive(Debug, Clone)]
 pub struct Mail {
     pub headers: Vec<(String, String)>,
     pub body: String,
+    /// The file as it was written.
+    pub raw: String,
 }
 
 impl Mail {
     pub fn parse(raw: &str) -> Mail {
+        let original = raw.to_string();
         let raw = raw.replace("\r\n", "\n");
         let (head, body) = raw.split_once("\n\n").unwrap_or((&raw, ""));
         let mut headers: Vec<(String, String)> = Vec::new();
@@ -667,9 +671,14 @@ impl Mail {
                 headers.push((k.trim().to_string(), v.trim().to_string()));
             }
         }
+        let headers = headers
+            .into_iter()
+            .map(|(k, v)| (k, decode_encoded_words(&v)))
+            .collect();
         let mut mail = Mail {
             headers,
             body: String::new(),
+            raw: original,
         };
         mail.body = match mail.header("Content-Transfer-Encoding").as_str() {
             "quoted-printable" => decode_quoted_printable(body),
@@ -718,6 +727,61 @@ pub fn read_mails(dir: &Path) -> Vec<Mail> {
         .filter_map(|e| std::fs::read_to_string(e.path()).ok())
         .map(|raw| Mail::parse(&raw))
         .collect()
+}
+
+/// Decodes RFC 2047 encoded words (`=?charset?b|q?text?=`) wherever they
+/// stand, as lenient clients (Python's `email.header.decode_header`, most
+/// mail readers) do, dropping the white space between two adjacent ones.
+pub fn decode_encoded_words(value: &str) -> String {
+    let mut out = String::new();
+    let mut rest = value;
+    let mut after_word = false;
+    while !rest.is_empty() {
+        let Some(start) = rest.find("=?") else {
+            out.push_str(rest);
+            break;
+        };
+        let (before, candidate) = rest.split_at(start);
+        match encoded_word(candidate) {
+            Some((text, len)) => {
+                if !(after_word && before.trim().is_empty()) {
+                    out.push_str(before);
+                }
+                out.push_str(&text);
+                rest = &candidate[len..];
+                after_word = true;
+            }
+            None => {
+                out.push_str(before);
+                out.push_str("=?");
+                rest = &candidate[2..];
+                after_word = false;
+            }
+        }
+    }
+    out
+}
+
+/// The decoded text of the encoded word `s` starts with, and its length.
+fn encoded_word(s: &str) -> Option<(String, usize)> {
+    use base64::Engine;
+    let body = s.strip_prefix("=?")?;
+    let (charset, body) = body.split_once('?')?;
+    let (encoding, body) = body.split_once('?')?;
+    let end = body.find("?=")?;
+    let text = &body[..end];
+    if charset.is_empty() || text.contains(char::is_whitespace) {
+        return None;
+    }
+    let bytes = match encoding {
+        "b" | "B" => base64::engine::general_purpose::STANDARD
+            .decode(text)
+            .ok()?,
+        "q" | "Q" => decode_quoted_printable(&text.replace('_', " ")).into_bytes(),
+        _ => return None,
+    };
+    let len = 2 + charset.len() + 1 + encoding.len() + 1 + end + 2;
+    Some((String::from_utf8_lossy(&bytes).into_owned(), len))
 }
 
 fn decode_quoted_printable(body: &str) -> String {

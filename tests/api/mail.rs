@@ -109,3 +109,51 @@ async fn several_instances_never_send_one_message_twice() {
     assert!(per_message.values().all(|&c| c == 1), "{per_message:?}");
     assert_eq!(app.count("outbox WHERE sent_at IS NOT NULL"), n as i64);
 }
+
+#[tokio::test]
+async fn user_text_in_subjects_is_encoded_never_passed_through() {
+    use base64::Engine;
+    use serde_json::json;
+
+    let app = crate::helpers::spawn_app().await;
+    let operator = app.operator().await;
+    let sponsor = app.sponsor().await;
+    // A title that is itself an encoded word: decoded by a mail client it
+    // would read as a right-to-left override and a fake warning.
+    let payload = "\u{202E}Urgent: your account is locked, reply with your password";
+    let title = format!(
+        "Solar =?utf-8?b?{}?= Co-op",
+        base64::engine::general_purpose::STANDARD.encode(payload)
+    );
+    let offering = app
+        .open_offering(&sponsor, &operator, json!({"title": title}))
+        .await;
+    let investor = app.investor(&operator, 100_000).await;
+    let subscribed = app
+        .subscribe(&investor, &offering, json!(10), "subject-1")
+        .await;
+    assert_eq!(subscribed.status, 201, "{}", subscribed.body);
+
+    let mail = app
+        .wait_for_email(&investor.email, "Subscription confirmed")
+        .await;
+    // Decoded as a client decodes it, the subject is the literal title.
+    let subject = mail.header("Subject");
+    assert_eq!(subject, format!("Subscription confirmed: {title}"));
+    assert!(!subject.contains('\u{202E}'), "{subject:?}");
+    assert!(!subject.contains("Urgent"), "{subject:?}");
+    // The file carries no encoded word of the user's making.
+    let head = mail.raw.split("\r\n\r\n").next().unwrap();
+    assert!(!head.contains(&title), "{head}");
+    // Plain subjects stay plain.
+    let welcome = app
+        .wait_for_email(&investor.email, "Confirm your email")
+        .await;
+    assert!(
+        welcome
+            .raw
+            .contains("Subject: Confirm your email address\r\n"),
+        "{}",
+        welcome.raw
+    );
+}

@@ -60,7 +60,7 @@ async fn a_disabled_user_is_signed_out_everywhere_and_cannot_sign_in_until_enabl
         .await
         .assert_problem(401, "invalid_credentials");
     // No reset mail for a disabled account, with the usual answer, and the
-    // link mailed before does not get round the ban.
+    // link mailed before was spent by disabling.
     let reset = app
         .post(
             "/api/v1/auth/password-reset/request",
@@ -75,7 +75,7 @@ async fn a_disabled_user_is_signed_out_everywhere_and_cannot_sign_in_until_enabl
         json!({"token": early_link, "new_password": "the intruder's password"}),
     )
     .await
-    .assert_problem(403, "account_disabled");
+    .assert_problem(401, "invalid_token");
 
     let enabled = app
         .post(
@@ -186,4 +186,124 @@ async fn operators_can_disable_other_operators_but_not_themselves() {
     )
     .await
     .assert_problem(403, "forbidden");
+}
+
+#[tokio::test]
+async fn enabling_again_revives_no_link_mailed_before_disabling() {
+    let app = spawn_app().await;
+    let operator = app.operator().await;
+    let email = unique_email("revived");
+    // Registered, never verified: a verification link and a reset link out.
+    let reg = app.register(&email, "investor").await;
+    assert_eq!(reg.status, 201, "{}", reg.body);
+    let id = reg.body["id"].as_str().unwrap().to_string();
+    let verify_link = app
+        .wait_for_email(&email, "Confirm your email")
+        .await
+        .link_token("/verify-email?token=");
+    app.post(
+        "/api/v1/auth/password-reset/request",
+        None,
+        json!({"email": email}),
+    )
+    .await;
+    let reset_link = app
+        .wait_for_email(&email, "Reset your password")
+        .await
+        .link_token("/reset-password?token=");
+
+    for action in ["disable", "enable"] {
+        let reply = app
+            .post(
+                format!("/api/v1/operator/users/{id}/{action}"),
+                Some(&operator.token),
+                json!({"reason": "Stolen laptop, found again"}),
+            )
+            .await;
+        assert_eq!(reply.status, 200, "{action}: {}", reply.body);
+    }
+
+    app.post(
+        "/api/v1/auth/password-reset/confirm",
+        None,
+        json!({"token": reset_link, "new_password": "an attacker's new password"}),
+    )
+    .await
+    .assert_problem(401, "invalid_token");
+    app.post(
+        "/api/v1/auth/verify-email",
+        None,
+        json!({"token": verify_link}),
+    )
+    .await
+    .assert_problem(401, "invalid_token");
+    app.login(&email, PASSWORD).await.body["access_token"]
+        .as_str()
+        .expect("the old password still signs in");
+
+    // The owner asks for new links, and those work.
+    app.post(
+        "/api/v1/auth/verify-email/resend",
+        None,
+        json!({"email": email}),
+    )
+    .await;
+    let fresh = wait_for_another(
+        &app,
+        &email,
+        "Confirm your email",
+        &verify_link,
+        "/verify-email?token=",
+    )
+    .await;
+    let verified = app
+        .post("/api/v1/auth/verify-email", None, json!({"token": fresh}))
+        .await;
+    assert_eq!(verified.status, 200, "{}", verified.body);
+    app.post(
+        "/api/v1/auth/password-reset/request",
+        None,
+        json!({"email": email}),
+    )
+    .await;
+    let fresh = wait_for_another(
+        &app,
+        &email,
+        "Reset your password",
+        &reset_link,
+        "/reset-password?token=",
+    )
+    .await;
+    let reset = app
+        .post(
+            "/api/v1/auth/password-reset/confirm",
+            None,
+            json!({"token": fresh, "new_password": "a brand new passphrase"}),
+        )
+        .await;
+    assert_eq!(reset.status, 204, "{}", reset.body);
+}
+
+/// The token of a mail about `subject` other than the one carrying `old`.
+async fn wait_for_another(
+    app: &crate::helpers::TestApp,
+    to: &str,
+    subject: &str,
+    old: &str,
+    marker: &str,
+) -> String {
+    let found = crate::helpers::eventually(Duration::from_secs(15), || {
+        app.emails_to(to)
+            .iter()
+            .filter(|m| m.header("Subject").contains(subject))
+            .any(|m| m.link_token(marker) != old)
+    })
+    .await;
+    assert!(found, "no second mail about {subject:?}");
+    app.emails_to(to)
+        .iter()
+        .filter(|m| m.header("Subject").contains(subject))
+        .map(|m| m.link_token(marker))
+        .find(|t| t != old)
+        .unwrap()
 }
