@@ -2,10 +2,12 @@
 //! response; the same key with another body is refused (422); a replay while
 //! the first request still runs is refused (409).
 //!
-//! The key is claimed in its own short transaction; the work and its saved
-//! response then commit together, so a response is never saved for work that
-//! did not happen, nor work done without its response saved. A refusal (4xx)
-//! is saved too; a failure on our side (5xx) releases the key for a retry.
+//! The key, the work and its saved response commit together in one
+//! transaction (the protocol the write pipeline's batches follow too, see
+//! [`crate::db::idempotency`]): a response is never saved for work that did
+//! not happen, nor work done without its response saved. A refusal (4xx) is
+//! saved too, with the work's own changes rolled back; a failure on our side
+//! (5xx) rolls everything back, the claim with it, so a retry runs afresh.
 
 use std::future::{ready, Ready};
 
@@ -15,7 +17,7 @@ use actix_web::{FromRequest, HttpRequest, HttpResponse};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::db::idempotency::{claim, complete, release, release_soon, Claim};
+use crate::db::idempotency::{claim_one, complete_many, Claim};
 use crate::db::{write_transaction, AnyConnection};
 use crate::error::{ApiError, PROBLEM_JSON};
 
@@ -74,52 +76,52 @@ where
     F: FnOnce(&mut AnyConnection) -> Result<Value, ApiError> + Send + 'static,
 {
     let key = key.0;
-    let pool = state.pool.clone();
-    let (status, body, replayed) = with_conn(state, move |conn| {
-        let token = match claim(conn, &user_id, &key, &fingerprint)? {
-            Claim::Acquired { token } => token,
-            Claim::Replay { status, body } => return Ok((status, body, true)),
-            Claim::InProgress => return Err(ApiError::idempotency_in_progress()),
-            Claim::Mismatch => return Err(ApiError::idempotency_mismatch()),
-        };
-        let lost_key = || {
-            ApiError::conflict(
-                "idempotency_in_progress",
-                "This request took too long and another request with the same Idempotency-Key took over.",
-            )
-        };
-        let outcome = write_transaction(conn, |conn| -> Result<String, ApiError> {
-            let body = work(conn)?.to_string();
-            if !complete(conn, &user_id, &key, token, success.as_u16(), &body)? {
-                return Err(lost_key());
-            }
-            Ok(body)
-        });
-        match outcome {
-            Ok(body) => Ok((success.as_u16(), body, false)),
-            // Lost the key to a takeover: the other request answers for it.
-            Err(e) if e.code == "idempotency_in_progress" => Err(e),
-            Err(e) if e.status.is_client_error() => {
-                let body = e.body().to_string();
-                if complete(conn, &user_id, &key, token, e.status.as_u16(), &body).is_err() {
-                    // The refusal could not be saved: free the key, so
-                    // that a retry is refused (or served) afresh.
-                    release_soon(&pool, &user_id, &key, token);
+    let answer = with_conn(state, move |conn| {
+        write_transaction(conn, |conn| -> Result<Result<Answer, ApiError>, ApiError> {
+            match claim_one(conn, &user_id, &key, &fingerprint)? {
+                Claim::Acquired => {}
+                Claim::Replay { status, body } => {
+                    return Ok(Ok(Answer {
+                        status,
+                        body,
+                        replayed: true,
+                    }))
                 }
-                Err(e)
+                Claim::InProgress => return Ok(Err(ApiError::idempotency_in_progress())),
+                Claim::Mismatch => return Ok(Err(ApiError::idempotency_mismatch())),
             }
-            // Not done: let go of the key so that a retry runs. The
-            // connection may be what failed, so another is used if need be.
-            Err(e) => {
-                if release(conn, &user_id, &key, token).is_err() {
-                    release_soon(&pool, &user_id, &key, token);
+            // A savepoint: a refusal undoes the work, not the claim.
+            let (status, body, outcome) = match write_transaction(conn, work) {
+                Ok(value) => {
+                    let body = value.to_string();
+                    let answer = Answer {
+                        status: success.as_u16(),
+                        body: body.clone(),
+                        replayed: false,
+                    };
+                    (success.as_u16(), body, Ok(answer))
                 }
-                Err(e)
-            }
-        }
+                Err(refusal) if refusal.status.is_client_error() => (
+                    refusal.status.as_u16(),
+                    refusal.body().to_string(),
+                    Err(refusal),
+                ),
+                // Not done: nothing of it stays, the claim included.
+                Err(failure) => return Err(failure),
+            };
+            complete_many(conn, &[(&user_id, &key, status, &body)])?;
+            Ok(outcome)
+        })
     })
-    .await?;
-    Ok(respond(status, body, replayed))
+    .await??;
+    Ok(respond(answer.status, answer.body, answer.replayed))
+}
+
+/// What a keyed request is answered: its own success or a saved one.
+struct Answer {
+    status: u16,
+    body: String,
+    replayed: bool,
 }
 
 /// The response for a saved (or just saved) answer.

@@ -1,23 +1,35 @@
 //! Saved responses of money-moving requests, per (user, Idempotency-Key).
+//!
+//! One protocol for every keyed write, a single request's (the API's
+//! [`claim_one`]) or a batch's (the write pipeline's [`claim_many`]): the key
+//! is claimed inside the transaction of the work, and the answer saved in it
+//! ([`complete_many`]), so the three commit together or not at all. A refusal
+//! is an answer too (the work's own changes are rolled back to a savepoint
+//! first); a failure on our side rolls everything back, the claim with it,
+//! and the retry runs afresh. A claim is invisible to others until it
+//! commits; a concurrent request with the same key meets it as
+//! `idempotency_in_progress` (PostgreSQL: an advisory lock per key, taken
+//! without waiting) or, once committed, as its answer.
 
 use std::collections::HashSet;
 
 use chrono::{NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
-use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 use super::schema::idempotency_keys;
-use super::{write_transaction, AnyConnection, DbPool};
+use super::AnyConnection;
 
-/// A request holding a key for longer than this is presumed dead: its
-/// transaction never committed, so another attempt may take the key over.
+/// A key an older release claimed in a transaction of its own and never
+/// answered is presumed abandoned after this long, and taken over. (This
+/// release claims inside the transaction of the work: its claims never
+/// outlive it.)
 const ABANDONED_AFTER: TimeDelta = TimeDelta::seconds(60);
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum Claim {
-    /// This request holds the key now and must complete or release it,
-    /// presenting this token (the claim time) to prove it still holds it.
-    Acquired { token: NaiveDateTime },
+    /// This transaction holds the key now: do the work, and save its answer
+    /// with [`complete_many`] before the transaction commits.
+    Acquired,
     /// The first request finished: answer with its response.
     Replay { status: u16, body: String },
     /// The first request is still running.
@@ -29,7 +41,6 @@ pub enum Claim {
 #[derive(Queryable)]
 struct Row {
     request_hash: String,
-    locked_at: NaiveDateTime,
     status_code: Option<i32>,
     response_body: Option<String>,
 }
@@ -39,7 +50,6 @@ fn find(conn: &mut AnyConnection, user_id: &str, key: &str) -> QueryResult<Optio
         .find((user_id, key))
         .select((
             idempotency_keys::request_hash,
-            idempotency_keys::locked_at,
             idempotency_keys::status_code,
             idempotency_keys::response_body,
         ))
@@ -81,143 +91,44 @@ fn try_lock_key(conn: &mut AnyConnection, user_id: &str, key: &str) -> QueryResu
     }
 }
 
-/// Claims `key` for `user` in its own short transaction (committed before the
-/// work starts, so a concurrent replay sees it and answers 409). On
-/// PostgreSQL a claim of a key that another claim of it is taking at this
-/// moment (on any server) answers [`Claim::InProgress`] at once, without
-/// waiting for it.
-pub fn claim(
+/// Claims one request's key inside the caller's transaction, as
+/// [`claim_many`] claims a batch's: the claim, the work and its saved answer
+/// commit together or not at all, so a failure on our side leaves the key
+/// free for the retry, and nothing ever has to be released. On PostgreSQL a
+/// claim of a key that another transaction is claiming at this moment (on
+/// any server) answers [`Claim::InProgress`] at once, without waiting for it.
+pub fn claim_one(
     conn: &mut AnyConnection,
     user_id: &str,
     key: &str,
     request_hash: &str,
 ) -> QueryResult<Claim> {
-    let result = write_transaction(conn, |conn| {
-        if !try_lock_key(conn, user_id, key)? {
-            return Ok(Claim::InProgress);
-        }
-        // The database's clock, by which every server stamps its claims: a
-        // server running fast would otherwise take another server's claim in
-        // progress for an abandoned one.
-        let now = super::clock(conn)?;
-        let Some(row) = find(conn, user_id, key)? else {
-            diesel::insert_into(idempotency_keys::table)
-                .values((
-                    idempotency_keys::user_id.eq(user_id),
-                    idempotency_keys::idem_key.eq(key),
-                    idempotency_keys::request_hash.eq(request_hash),
-                    idempotency_keys::locked_at.eq(now),
-                    idempotency_keys::created_at.eq(now),
-                ))
-                .execute(conn)?;
-            return Ok(Claim::Acquired { token: now });
-        };
-        if row.request_hash != request_hash {
-            return Ok(Claim::Mismatch);
-        }
-        if let (Some(status), Some(body)) = (row.status_code, row.response_body) {
-            return Ok(Claim::Replay {
-                status: status as u16,
-                body,
-            });
-        }
-        if row.locked_at > now - ABANDONED_AFTER {
-            return Ok(Claim::InProgress);
-        }
-        let taken = diesel::update(
-            idempotency_keys::table
-                .find((user_id, key))
-                .filter(idempotency_keys::locked_at.eq(row.locked_at))
-                .filter(idempotency_keys::status_code.is_null()),
-        )
-        .set(idempotency_keys::locked_at.eq(now))
-        .execute(conn)?;
-        Ok(if taken == 1 {
-            Claim::Acquired { token: now }
-        } else {
-            Claim::InProgress
-        })
-    });
-    match result {
-        // Two first requests raced to insert: the loser sees the winner's key.
-        Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
-            Ok(Claim::InProgress)
-        }
-        other => other,
+    if !try_lock_key(conn, user_id, key)? {
+        return Ok(Claim::InProgress);
     }
-}
-
-/// Stores the response; call it in the transaction of the work itself.
-/// Returns false when this request no longer holds the key (it was presumed
-/// abandoned and taken over): the caller must then roll its work back.
-pub fn complete(
-    conn: &mut AnyConnection,
-    user_id: &str,
-    key: &str,
-    token: NaiveDateTime,
-    status: u16,
-    body: &str,
-) -> QueryResult<bool> {
-    diesel::update(
+    // The database's clock, by which every server stamps its claims.
+    let now = super::clock(conn)?;
+    let batch = [BatchKey {
+        user_id,
+        key,
+        request_hash,
+    }];
+    if !claim_many(conn, &batch, now)?.is_empty() {
+        return Ok(Claim::Acquired);
+    }
+    let taken = diesel::update(
         idempotency_keys::table
             .find((user_id, key))
-            .filter(idempotency_keys::locked_at.eq(token))
-            .filter(idempotency_keys::status_code.is_null()),
+            .filter(idempotency_keys::request_hash.eq(request_hash))
+            .filter(idempotency_keys::status_code.is_null())
+            .filter(idempotency_keys::locked_at.lt(now - ABANDONED_AFTER)),
     )
-    .set((
-        idempotency_keys::status_code.eq(Some(status as i32)),
-        idempotency_keys::response_body.eq(Some(body)),
-    ))
-    .execute(conn)
-    .map(|n| n == 1)
-}
-
-/// Lets go of a key whose request failed on our side, so a retry may run.
-pub fn release(
-    conn: &mut AnyConnection,
-    user_id: &str,
-    key: &str,
-    token: NaiveDateTime,
-) -> QueryResult<usize> {
-    diesel::delete(
-        idempotency_keys::table
-            .find((user_id, key))
-            .filter(idempotency_keys::locked_at.eq(token))
-            .filter(idempotency_keys::status_code.is_null()),
-    )
-    .execute(conn)
-}
-
-/// Releases a key whose request failed because the database went away
-/// under it, from a thread of its own (the caller may still hold the dead
-/// connection: a second checkout could wait on a full pool), trying every
-/// second until the key would count as abandoned anyway. Until then a retry
-/// is answered `idempotency_in_progress`.
-pub fn release_soon(pool: &DbPool, user_id: &str, key: &str, token: NaiveDateTime) {
-    const EVERY: std::time::Duration = std::time::Duration::from_secs(1);
-    // By this server's own monotonic clock: the claim is at most this old.
-    let give_up = std::time::Instant::now() + ABANDONED_AFTER.to_std().unwrap_or_default();
-    let (pool, user_id, key) = (pool.clone(), user_id.to_string(), key.to_string());
-    let attempt = move || -> anyhow::Result<usize> {
-        let mut conn = pool.get()?;
-        Ok(release(&mut conn, &user_id, &key, token)?)
-    };
-    let spawned = std::thread::Builder::new()
-        .name("idempotency-release".into())
-        .spawn(move || loop {
-            match attempt() {
-                Ok(_) => return,
-                Err(e) if std::time::Instant::now() > give_up => {
-                    tracing::warn!(error = %e, "gave up releasing an idempotency key; \
-                        it counts as abandoned now");
-                    return;
-                }
-                Err(_) => std::thread::sleep(EVERY),
-            }
-        });
-    if let Err(e) = spawned {
-        tracing::warn!(error = %e, "cannot start a thread to release an idempotency key");
+    .set(idempotency_keys::locked_at.eq(now))
+    .execute(conn)?;
+    if taken == 1 {
+        return Ok(Claim::Acquired);
     }
+    existing(conn, user_id, key, request_hash)
 }
 
 /// One request's key in a group commit.
@@ -295,7 +206,7 @@ pub fn existing(
     request_hash: &str,
 ) -> QueryResult<Claim> {
     Ok(match find(conn, user_id, key)? {
-        // Vanished meanwhile (released by a failed request): ask for a retry.
+        // Vanished meanwhile (its claim rolled back): ask for a retry.
         None => Claim::InProgress,
         Some(row) if row.request_hash != request_hash => Claim::Mismatch,
         Some(Row {
@@ -310,7 +221,8 @@ pub fn existing(
     })
 }
 
-/// Stores the responses of keys claimed by [`claim_many`] in this transaction.
+/// Stores the responses of keys claimed by [`claim_many`] or [`claim_one`]
+/// in this transaction.
 pub fn complete_many(
     conn: &mut AnyConnection,
     responses: &[(&str, &str, u16, &str)],

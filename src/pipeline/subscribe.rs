@@ -443,7 +443,7 @@ fn claim_answer(claim: Claim) -> Reply {
             }
         }
         Claim::Mismatch => ApiError::idempotency_mismatch(),
-        Claim::InProgress | Claim::Acquired { .. } => ApiError::idempotency_in_progress(),
+        Claim::InProgress | Claim::Acquired => ApiError::idempotency_in_progress(),
     };
     Reply {
         status: error.status.as_u16(),

@@ -385,9 +385,10 @@ fn app_vars(app: &TestApp) -> std::collections::HashMap<String, String> {
     )
 }
 
-/// PostgreSQL: an Idempotency-Key claimed on one server, its request still
-/// running, is not taken for abandoned by a server whose clock runs fast:
-/// claims are stamped and aged by the database's clock.
+/// PostgreSQL: an Idempotency-Key claimed and not yet answered (as an older
+/// release left its claims, committed before the work) is not taken for
+/// abandoned by a server whose clock runs fast: claims are stamped and aged
+/// by the database's clock.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_server_whose_clock_runs_fast_does_not_take_over_a_key_in_progress() {
     if !crate::helpers::backend_is_postgres() {
@@ -411,8 +412,8 @@ async fn a_server_whose_clock_runs_fast_does_not_take_over_a_key_in_progress() {
         )
         .await;
     assert_eq!(first.status, 201, "{}", first.body);
-    // As its claim looks while the request runs: claimed a moment ago by
-    // the database's clock, no answer yet.
+    // As an older release's claim looks while its request runs: claimed a
+    // moment ago by the database's clock, no answer yet.
     app.execute(
         "UPDATE idempotency_keys SET status_code = NULL, response_body = NULL, \
          locked_at = CAST(clock_timestamp() AT TIME ZONE 'UTC' AS TIMESTAMP) \
