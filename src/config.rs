@@ -64,7 +64,7 @@ pub struct Config {
     /// How often committed journal entries are sealed into the hash chain.
     pub seal_interval: Duration,
     /// How the write pipeline forms its batches.
-    pub pipeline: crate::pipeline::Settings,
+    pub pipeline: WritePathSettings,
     /// PostgreSQL lock and statement time limits for the server's connections.
     pub database_timeouts: crate::db::Timeouts,
     /// How long start-up waits for a database that cannot be reached yet.
@@ -401,7 +401,7 @@ impl Config {
             max_connections: ranged(vars, "MAX_CONNECTIONS", 2_048, 1..=1_000_000)?,
             workers: ranged(vars, "HTTP_WORKERS", cores, 1..=256)?,
         };
-        let pipeline = crate::pipeline::Settings {
+        let pipeline = WritePathSettings {
             writers: ranged(vars, "WRITE_WRITERS", 2, 1..=64)?,
             max_batch: ranged(vars, "WRITE_BATCH_MAX", 512, 1..=10_000)?,
             window: Duration::from_micros(ranged(vars, "WRITE_BATCH_WINDOW_US", 0, 0..=1_000_000)?),
@@ -585,6 +585,26 @@ fn load_or_create_secret(path: &Path) -> Result<Vec<u8>, String> {
             .map_err(|e| format!("cannot read {}: {e}", path.display())),
         Err(e) => Err(format!("cannot create {}: {e}", path.display())),
     }
+}
+
+/// How the write pipeline forms its batches (see `crate::pipeline`).
+#[derive(Debug, Clone, Copy)]
+pub struct WritePathSettings {
+    /// Writers (each a thread with its own connection) on PostgreSQL. Each
+    /// investor's requests always go to the same writer, so two writers'
+    /// batches never wait for each other on an investor's account; they
+    /// meet only on the hot rows, at the end. SQLite has one writer.
+    pub writers: usize,
+    /// The most requests in one transaction.
+    pub max_batch: usize,
+    /// How long the writer waits for more requests after the first of a
+    /// batch when fewer than `max_batch` are queued. Zero: it takes what has
+    /// queued while the previous batch committed, which under load is the
+    /// natural batch, and adds no latency when the server is idle.
+    pub window: Duration,
+    /// Requests queued beyond this are refused at once (503 and
+    /// `Retry-After`) instead of waiting without bound.
+    pub queue: usize,
 }
 
 #[cfg(test)]

@@ -28,7 +28,6 @@ mod writer;
 
 use std::sync::mpsc::{sync_channel, SyncSender, TrySendError};
 use std::sync::Arc;
-use std::time::Duration;
 
 use tokio::sync::oneshot;
 
@@ -39,25 +38,8 @@ use crate::domain::Shares;
 use crate::error::ApiError;
 use crate::jobs::Threads;
 
-/// How batches are formed.
-#[derive(Debug, Clone, Copy)]
-pub struct Settings {
-    /// Writers (each a thread with its own connection) on PostgreSQL. Each
-    /// investor's requests always go to the same writer, so two writers'
-    /// batches never wait for each other on an investor's account; they
-    /// meet only on the hot rows, at the end. SQLite has one writer.
-    pub writers: usize,
-    /// The most requests in one transaction.
-    pub max_batch: usize,
-    /// How long the writer waits for more requests after the first of a
-    /// batch when fewer than `max_batch` are queued. Zero: it takes what has
-    /// queued while the previous batch committed, which under load is the
-    /// natural batch, and adds no latency when the server is idle.
-    pub window: Duration,
-    /// Requests queued beyond this are refused at once (503 and
-    /// `Retry-After`) instead of waiting without bound.
-    pub queue: usize,
-}
+/// How batches are formed: part of the configuration, read with it.
+pub use crate::config::WritePathSettings as Settings;
 
 /// A subscription request, parsed and authenticated by the HTTP layer.
 pub struct SubscribeRequest {
