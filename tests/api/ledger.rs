@@ -102,3 +102,45 @@ async fn tampering_is_reported_with_the_broken_invariant() {
         .await;
     assert_eq!(trial.body["ok"], false);
 }
+
+/// What the bank reported and the books do not hold fails the check: a
+/// notification that booked nothing (as releases before every movement was
+/// booked left them), and a journal entry neither sealed nor queued for the
+/// sealer.
+#[tokio::test]
+async fn a_bank_movement_off_the_books_or_an_entry_the_sealer_never_sees_is_reported() {
+    // The sealer waits long enough for the test to take an entry off its queue.
+    let app = crate::helpers::spawn_app_with(&[("SEAL_INTERVAL_SECS", "3600")]).await;
+    let operator = app.operator().await;
+    let investor = app.investor(&operator, 10_000).await;
+    let (ok, report) = app.verify_ledger();
+    assert!(ok, "{report}");
+
+    app.execute(
+        "INSERT INTO bank_events (bank_txn_id, kind, reference, amount, outcome, raw_body, received_at) \
+         VALUES ('LOST-1', 'withdrawal', 'WDR-NOBODY', 18500, 'amount_mismatch', '{}', CURRENT_TIMESTAMP)",
+    );
+    let (ok, report) = app.verify_ledger();
+    assert!(!ok, "{report}");
+    let violation = &report["violations"][0];
+    assert_eq!(violation["invariant"], "bank_events_booked", "{report}");
+    assert_eq!(violation["subject"], "bank_transaction:LOST-1");
+    assert_eq!(violation["expected"], 18500);
+    app.execute("DELETE FROM bank_events WHERE bank_txn_id = 'LOST-1'");
+    assert!(app.verify_ledger().0);
+
+    let queued = app.count("unsealed_entries");
+    assert!(queued > 0, "nothing waits for the sealer");
+    app.execute(&format!(
+        "DELETE FROM unsealed_entries WHERE entry_id = (SELECT p.entry_id FROM journal_entries j \
+         JOIN postings p ON p.entry_id = j.id JOIN ledger_accounts a ON a.id = p.account_id \
+         WHERE a.owner_id = '{}' LIMIT 1)",
+        investor.id
+    ));
+    let (ok, report) = app.verify_ledger();
+    assert!(!ok, "{report}");
+    assert_eq!(
+        report["violations"][0]["invariant"], "entries_sealed_or_queued",
+        "{report}"
+    );
+}
