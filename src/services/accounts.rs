@@ -15,7 +15,7 @@ use crate::db::tokens::{
     PURPOSE_PASSWORD_RESET, PURPOSE_VERIFY_EMAIL,
 };
 use crate::db::users::{NewUser, User};
-use crate::db::{new_id, now, sign_in, write_transaction, AnyConnection};
+use crate::db::{clock, new_id, sign_in, write_transaction, AnyConnection};
 use crate::domain::{DisplayName, Email, Password, Role, Weakness};
 use crate::mail::{enqueue, templates};
 
@@ -88,7 +88,7 @@ pub fn register(
 ) -> Result<AccountView, AccountError> {
     let password_hash = hash_password(reg.password.expose())?;
     let id = new_id();
-    let now = now();
+    let now = clock(conn)?;
     let token = new_token();
     write_transaction(conn, |conn| {
         let inserted = User::insert(
@@ -151,7 +151,7 @@ pub fn verify_email(
     if !looks_like_token(token) {
         return Err(AccountError::InvalidToken);
     }
-    let now = now();
+    let now = clock(conn)?;
     let (view, ended) = write_transaction(conn, |conn| -> Result<_, AccountError> {
         let user_id = consume_user_token(conn, &hash_token(token), PURPOSE_VERIFY_EMAIL, now)?
             .ok_or(AccountError::InvalidToken)?;
@@ -221,7 +221,7 @@ pub fn resend_verification(
     public_base_url: &str,
 ) -> Result<(), AccountError> {
     let token = new_token();
-    let now = now();
+    let now = clock(conn)?;
     write_transaction(conn, |conn| {
         let Some(user) = User::find_by_email(conn, email.as_str())?
             .filter(|u| u.email_verified_at.is_none() && u.disabled_at.is_none())
@@ -253,7 +253,7 @@ pub fn request_password_reset(
     public_base_url: &str,
 ) -> Result<(), AccountError> {
     let token = new_token();
-    let now = now();
+    let now = clock(conn)?;
     write_transaction(conn, |conn| {
         let Some(user) =
             User::find_by_email(conn, email.as_str())?.filter(|u| u.disabled_at.is_none())
@@ -291,7 +291,8 @@ pub fn confirm_password_reset(
     }
     let token_hash = hash_token(token);
     // A made-up token costs a lookup, not an argon2 hash.
-    let owner = find_user_token(conn, &token_hash, PURPOSE_PASSWORD_RESET, now())?
+    let at = clock(conn)?;
+    let owner = find_user_token(conn, &token_hash, PURPOSE_PASSWORD_RESET, at)?
         .ok_or(AccountError::InvalidToken)?;
     if let Some(user) = User::find(conn, &owner)? {
         new_password
@@ -299,7 +300,7 @@ pub fn confirm_password_reset(
             .map_err(AccountError::WeakPassword)?;
     }
     let hash = hash_password(new_password.expose())?;
-    let now = now();
+    let now = clock(conn)?;
     let ended = write_transaction(conn, |conn| -> Result<_, AccountError> {
         let user_id = find_user_token(conn, &token_hash, PURPOSE_PASSWORD_RESET, now)?
             .ok_or(AccountError::InvalidToken)?;
@@ -355,7 +356,7 @@ pub fn change_password(
         .check_strength(&user.email, &user.display_name)
         .map_err(AccountError::WeakPassword)?;
     let hash = hash_password(change.new.expose())?;
-    let now = now();
+    let now = clock(conn)?;
     let ended = write_transaction(conn, |conn| -> Result<_, AccountError> {
         // The row as it was checked: a reset, another change or disabling
         // committed meanwhile refuses this one.
@@ -408,7 +409,7 @@ pub fn create_operator(
         .map_err(AccountError::WeakPassword)?;
     let password_hash = hash_password(password.expose())?;
     let id = new_id();
-    let now = now();
+    let now = clock(conn)?;
     let inserted = write_transaction(conn, |conn| {
         User::insert(
             conn,

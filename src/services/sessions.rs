@@ -12,7 +12,7 @@ use crate::auth::{JwtKeys, Revocations};
 use crate::db::sessions::{self, Ended};
 use crate::db::tokens::RefreshToken;
 use crate::db::users::User;
-use crate::db::{new_id, now, write_transaction, AnyConnection};
+use crate::db::{clock, new_id, write_transaction, AnyConnection};
 use crate::domain::Role;
 
 use super::accounts::AccountError;
@@ -96,7 +96,7 @@ pub fn refresh(
         return Err(AccountError::InvalidToken);
     }
     let hash = hash_token(presented);
-    let now = now();
+    let now = clock(conn)?;
     let new_refresh = new_token();
     // The revocation must commit even though the caller gets an error, so the
     // transaction returns an outcome rather than failing.
@@ -173,7 +173,7 @@ pub fn logout(
     if !looks_like_token(presented) {
         return Ok(());
     }
-    let now = now();
+    let now = clock(conn)?;
     let ended = write_transaction(conn, |conn| -> diesel::QueryResult<_> {
         let Some(token) = RefreshToken::find(conn, &hash_token(presented))? else {
             return Ok(Vec::new());

@@ -25,7 +25,7 @@ use chrono::{NaiveDateTime, TimeDelta};
 
 use crate::auth::password::{verify_against_dummy, verify_password};
 use crate::db::users::User;
-use crate::db::{now, sign_in, write_transaction, AnyConnection};
+use crate::db::{clock, sign_in, write_transaction, AnyConnection};
 use crate::domain::Email;
 use crate::mail::{enqueue, templates};
 
@@ -121,7 +121,7 @@ pub fn login(
     let locked = |until: NaiveDateTime, now: NaiveDateTime| AccountError::Locked {
         retry_after_secs: seconds_until(now, until),
     };
-    let before = now();
+    let before = clock(conn)?;
     if let Some(until) = lock_in_force(conn, email, client_ip, before)? {
         verify_against_dummy(password);
         return Err(locked(until, before));
@@ -135,7 +135,7 @@ pub fn login(
         }
     };
     // The check may have queued behind others: what it records starts now.
-    let now = now();
+    let now = clock(conn)?;
     let user = match user {
         Some(user) if verified => user,
         other => {
@@ -174,7 +174,7 @@ pub fn check_current_password(
     client_ip: &str,
     policy: &LockoutPolicy,
 ) -> Result<(), AccountError> {
-    let before = now();
+    let before = clock(conn)?;
     if let Some(until) = lock_in_force(conn, &user.email, client_ip, before)? {
         verify_against_dummy(password);
         return Err(AccountError::Locked {
@@ -185,7 +185,8 @@ pub fn check_current_password(
         return Ok(());
     }
     let owner = Some((user.id.as_str(), user.email.as_str()));
-    record_failure(conn, &user.email, client_ip, owner, policy, now())?;
+    let at = clock(conn)?;
+    record_failure(conn, &user.email, client_ip, owner, policy, at)?;
     Err(AccountError::WrongPassword)
 }
 
