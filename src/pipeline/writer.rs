@@ -59,12 +59,13 @@ pub(super) fn spawn(
 /// every handle is gone and nothing is queued or held over.
 fn next_batch(queue: &Receiver<Job>, settings: &Settings, held: Vec<Job>) -> Option<Vec<Job>> {
     let mut batch = held;
-    let mut deadline = Instant::now() + settings.window;
-    if batch.is_empty() {
+    // The window opens when the batch's first request is there.
+    let deadline = if batch.is_empty() {
         batch.push(queue.recv().ok()?);
+        Instant::now() + settings.window
     } else {
-        deadline = Instant::now() + HELD_RETRY_EVERY.max(settings.window);
-    }
+        Instant::now() + HELD_RETRY_EVERY.max(settings.window)
+    };
     while batch.len() < settings.max_batch {
         match queue.try_recv() {
             Ok(job) => batch.push(job),

@@ -5,6 +5,7 @@
 
 use serde_json::{json, Value};
 
+use crate::bank_returns::balance_of;
 use crate::helpers::{backend_is_postgres, spawn_app, TestApp};
 use crate::world::Person;
 
@@ -42,15 +43,7 @@ impl Bank {
     }
 }
 
-fn balance_of(books: &Value, kind: &str) -> i64 {
-    books["accounts_by_kind"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|k| k["kind"] == kind)
-        .map_or(0, |k| k["balance"].as_i64().unwrap())
-}
-
+/// A withdrawal request, answered as it comes.
 async fn withdraw(app: &TestApp, who: &Person, amount: i64) -> crate::helpers::Reply {
     app.post_keyed(
         "/api/v1/me/withdrawals",
