@@ -49,6 +49,8 @@ impl Application {
             if applied > 0 {
                 tracing::info!(applied, "migrations applied");
             }
+            crate::services::bank::book_unbooked_events(&mut conn, &config.currency)
+                .context("cannot book the bank notifications an older release left unbooked")?;
         }
         let timeouts = config.database_timeouts;
         let pool = build_pool_with(&config.database_url, config.database_pool_size, timeouts)

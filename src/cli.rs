@@ -124,8 +124,13 @@ fn serve(config: Config) -> anyhow::Result<()> {
 }
 
 fn migrate(config: &Config) -> anyhow::Result<()> {
-    let applied = run_migrations(&mut connect(config)?)?;
+    let mut conn = connect(config)?;
+    let applied = run_migrations(&mut conn)?;
     println!("{applied} migration(s) applied");
+    let booked = crate::services::bank::book_unbooked_events(&mut conn, &config.currency)?;
+    if booked > 0 {
+        println!("{booked} bank notification(s) an older release left unbooked are booked");
+    }
     Ok(())
 }
 

@@ -53,6 +53,18 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(page))
 }
 
+/// An id named in a request body: 1 to 100 printable characters (a control
+/// character would reach the database, which refuses some outright).
+pub(super) fn check_id(field: &str, id: &str) -> Result<(), ApiError> {
+    if id.is_empty() || id.len() > 100 || id.chars().any(char::is_control) {
+        return Err(ApiError::invalid_field(
+            field,
+            format!("{field} must be 1 to 100 printable characters"),
+        ));
+    }
+    Ok(())
+}
+
 /// An operator's note on a resolution: optional, at most 500 characters.
 pub(super) fn check_note(note: &Option<String>) -> Result<(), ApiError> {
     match note {
@@ -81,6 +93,7 @@ pub async fn credit(
     let id = path.into_inner();
     let body = body.into_inner();
     check_note(&body.note)?;
+    check_id("investor_id", &body.investor_id)?;
     let fingerprint = idempotency::fingerprint(
         &req,
         &json!({"investor_id": body.investor_id, "note": body.note}),

@@ -15,7 +15,7 @@ use super::blocking::with_conn;
 use super::extractors::OperatorUser;
 use super::idempotency::{self, IdempotencyKey};
 use super::pagination::check_limit;
-use super::unallocated::check_note;
+use super::unallocated::{check_id, check_note};
 use super::AppState;
 
 #[derive(Deserialize)]
@@ -60,6 +60,7 @@ pub async fn list(
 pub struct AssignBody {
     withdrawal_id: Option<String>,
     deposit_id: Option<String>,
+    unallocated_deposit_id: Option<String>,
     note: Option<String>,
 }
 
@@ -74,16 +75,27 @@ pub async fn assign(
     let id = path.into_inner();
     let body = body.into_inner();
     check_note(&body.note)?;
-    if body.withdrawal_id.is_some() == body.deposit_id.is_some() {
+    let named = [
+        ("withdrawal_id", &body.withdrawal_id),
+        ("deposit_id", &body.deposit_id),
+        ("unallocated_deposit_id", &body.unallocated_deposit_id),
+    ];
+    if named.iter().filter(|(_, id)| id.is_some()).count() != 1 {
         return Err(ApiError::invalid_field(
             "withdrawal_id",
-            "name exactly one of withdrawal_id (for a payout) or deposit_id (for a returned deposit)",
+            "name exactly one of withdrawal_id (for a payout), deposit_id or \
+             unallocated_deposit_id (for a returned deposit)",
         ));
+    }
+    for (field, id) in named {
+        if let Some(id) = id {
+            check_id(field, id)?;
+        }
     }
     let fingerprint = idempotency::fingerprint(
         &req,
         &json!({"withdrawal_id": body.withdrawal_id, "deposit_id": body.deposit_id,
-                "note": body.note}),
+                "unallocated_deposit_id": body.unallocated_deposit_id, "note": body.note}),
     );
     let currency = state.config.currency.clone();
     let actor = audit::actor(&req, &operator.0);
@@ -95,13 +107,18 @@ pub async fn assign(
         fingerprint,
         StatusCode::OK,
         move |conn| {
-            let target = match (&body.withdrawal_id, &body.deposit_id) {
-                (Some(w), _) => Target::Withdrawal(w),
-                (None, Some(d)) => Target::Deposit(d),
-                (None, None) => {
+            let target = match (
+                &body.withdrawal_id,
+                &body.deposit_id,
+                &body.unallocated_deposit_id,
+            ) {
+                (Some(w), _, _) => Target::Withdrawal(w),
+                (None, Some(d), _) => Target::Deposit(d),
+                (None, None, Some(u)) => Target::Unallocated(u),
+                (None, None, None) => {
                     return Err(ApiError::invalid_field(
                         "withdrawal_id",
-                        "name withdrawal_id or deposit_id",
+                        "name withdrawal_id, deposit_id or unallocated_deposit_id",
                     ))
                 }
             };

@@ -426,3 +426,42 @@ pub fn bank_event_outcome(
         .first(conn)
         .optional()
 }
+
+/// Which notifications booked nothing (outcomes an older release left off
+/// the books: no transfer carries their id, and they are not the rejection
+/// of a payout that never left), oldest first.
+pub fn unbooked_events(conn: &mut AnyConnection) -> QueryResult<Vec<String>> {
+    bank_events::table
+        .filter(bank_events::outcome.eq_any([
+            "unmatched",
+            "amount_mismatch",
+            "already_settled",
+            "return_uncovered",
+        ]))
+        .filter(diesel::dsl::not(diesel::dsl::exists(
+            bank_transfers::table
+                .filter(bank_transfers::bank_txn_id.eq(bank_events::bank_txn_id.nullable())),
+        )))
+        .order(bank_events::received_at.asc())
+        .select(bank_events::bank_txn_id)
+        .load(conn)
+}
+
+/// The raw body of a notification that booked nothing, its row locked on
+/// PostgreSQL; None once a transfer carries its id (booked meanwhile).
+pub fn lock_unbooked_event(
+    conn: &mut AnyConnection,
+    bank_txn_id: &str,
+) -> QueryResult<Option<String>> {
+    let query = bank_events::table
+        .find(bank_txn_id)
+        .select(bank_events::raw_body);
+    let raw: Option<String> = match conn {
+        AnyConnection::Postgresql(c) => query.for_update().first(c).optional()?,
+        AnyConnection::Sqlite(c) => query.first(c).optional()?,
+    };
+    if raw.is_none() || transfer_exists(conn, bank_txn_id)? {
+        return Ok(None);
+    }
+    Ok(raw)
+}

@@ -20,15 +20,19 @@
 //! A repeat of a bank transaction id is `duplicate` and books nothing more.
 //! Notices may arrive in any order: a payout's after its return is the
 //! `withdrawal` row above; a deposit's return before the deposit is booked
-//! as money out that matched nothing, and applied to the deposit when the
-//! deposit arrives.
+//! as money out that matched nothing, and applied to the money it returns
+//! when that arrives (a credited deposit, or money held in suspense).
+//!
+//! Lock order: each entry here moves the investor's accounts first, then
+//! the platform's, the external bank's last.
 
 use chrono::NaiveDateTime;
 use serde::Serialize;
 
 use crate::db::bank::{
-    bank_event_outcome, record_bank_event, record_transfer, set_bank_event_outcome,
-    transfer_exists, Deposit, Direction, Transfer, Withdrawal,
+    bank_event_outcome, lock_unbooked_event, record_bank_event, record_transfer,
+    set_bank_event_outcome, transfer_exists, unbooked_events, Deposit, Direction, Transfer,
+    Withdrawal,
 };
 use crate::db::unallocated::{NewUnallocated, Resolution, Unallocated};
 use crate::db::unreconciled::{NewUnreconciled, Unreconciled};
@@ -39,6 +43,7 @@ use crate::mail::{enqueue, templates};
 
 use super::error::{Refusal, RefusalKind, ServiceResult};
 use super::receivables;
+use super::unreconciled::{self, Target};
 
 /// What the custodian bank tells us about one transaction.
 #[derive(Debug, Clone)]
@@ -134,14 +139,7 @@ pub fn handle_notification(
             set_bank_event_outcome(conn, &n.bank_txn_id, "duplicate")?;
             return Ok(duplicate(n, Some("booked".into())));
         }
-        let applied = match &n.kind {
-            BankTxnKind::Deposit => apply_deposit(conn, n, currency, now)?,
-            BankTxnKind::Withdrawal => apply_payout(conn, n, currency, now)?,
-            BankTxnKind::WithdrawalReturned => apply_payout_return(conn, n, currency, now)?,
-            BankTxnKind::DepositReturned {
-                original_bank_txn_id,
-            } => apply_deposit_return(conn, n, original_bank_txn_id, currency, now)?,
-        };
+        let applied = apply(conn, n, currency, now)?;
         set_bank_event_outcome(conn, &n.bank_txn_id, applied.outcome)?;
         if applied.unallocated.is_some() || applied.unreconciled.is_some() {
             tracing::warn!(bank_txn_id = %n.bank_txn_id, reference = %n.reference,
@@ -154,6 +152,84 @@ pub fn handle_notification(
             unallocated_deposit_id: applied.unallocated,
             unreconciled_movement_id: applied.unreconciled,
         })
+    })
+}
+
+/// Books a notification by the table above.
+fn apply(
+    conn: &mut AnyConnection,
+    n: &BankNotification,
+    currency: &str,
+    now: NaiveDateTime,
+) -> ServiceResult<Applied> {
+    match &n.kind {
+        BankTxnKind::Deposit => apply_deposit(conn, n, currency, now),
+        BankTxnKind::Withdrawal => apply_payout(conn, n, currency, now),
+        BankTxnKind::WithdrawalReturned => apply_payout_return(conn, n, currency, now),
+        BankTxnKind::DepositReturned {
+            original_bank_txn_id,
+        } => apply_deposit_return(conn, n, original_bank_txn_id, currency, now),
+    }
+}
+
+/// Books the notifications an older release recorded without booking them
+/// (money out that matched nothing, deposits returned after they were
+/// spent; before 000005 also money in that matched nothing), by the table
+/// above and the books as they are now, each in a transaction of its own.
+/// Run after the migrations by `serve` and `migrate`: it finds nothing once
+/// done, and instances starting together book each notification once (its
+/// row is locked and checked again). One that cannot be booked is logged
+/// and left for the next start. Returns how many it booked.
+pub fn book_unbooked_events(conn: &mut AnyConnection, currency: &str) -> ServiceResult<usize> {
+    let mut booked = 0;
+    for bank_txn_id in unbooked_events(conn)? {
+        let now = now();
+        let done = write_transaction(conn, |conn| -> ServiceResult<Option<&'static str>> {
+            let Some(raw_body) = lock_unbooked_event(conn, &bank_txn_id)? else {
+                return Ok(None);
+            };
+            let Some(n) = notification_of(&bank_txn_id, &raw_body) else {
+                tracing::warn!(%bank_txn_id, "a recorded bank notification cannot be read again; \
+                    it stays off the books (verify-ledger names it)");
+                return Ok(None);
+            };
+            let applied = apply(conn, &n, currency, now)?;
+            set_bank_event_outcome(conn, &n.bank_txn_id, applied.outcome)?;
+            Ok(Some(applied.outcome))
+        });
+        match done {
+            Ok(Some(outcome)) => {
+                tracing::warn!(%bank_txn_id, outcome, "booked a bank notification an older \
+                    release had left off the books");
+                booked += 1;
+            }
+            Ok(None) => {}
+            // One that cannot be booked now stays for the next start (and
+            // verify-ledger names it); it does not stop this one.
+            Err(e) => tracing::warn!(%bank_txn_id, error = %e,
+                "cannot book a bank notification an older release left off the books"),
+        }
+    }
+    Ok(booked)
+}
+
+/// A recorded notification's body read again, as the webhook read it.
+fn notification_of(bank_txn_id: &str, raw_body: &str) -> Option<BankNotification> {
+    let v: serde_json::Value = serde_json::from_str(raw_body).ok()?;
+    let kind = match (v["kind"].as_str()?, v["original_bank_txn_id"].as_str()) {
+        ("deposit", _) => BankTxnKind::Deposit,
+        ("withdrawal", _) => BankTxnKind::Withdrawal,
+        ("withdrawal_returned", _) => BankTxnKind::WithdrawalReturned,
+        ("deposit_returned", Some(original)) => BankTxnKind::DepositReturned {
+            original_bank_txn_id: original.to_string(),
+        },
+        _ => return None,
+    };
+    Some(BankNotification {
+        bank_txn_id: bank_txn_id.to_string(),
+        reference: v["reference"].as_str()?.to_string(),
+        amount: v["amount"].as_i64().filter(|a| *a > 0)?,
+        kind,
     })
 }
 
@@ -204,6 +280,9 @@ fn apply_deposit(
     };
     let bank = bank_account(conn, currency)?;
     let mut owned = receivables::give(conn, &deposit.user_id, n.amount, currency)?;
+    // Its return may have come first (notices arrive in any order).
+    let early =
+        unreconciled::early_return(conn, &n.bank_txn_id, &deposit.reference, n.amount, currency)?;
     owned.push((bank, -n.amount));
     let entry = post(
         conn,
@@ -232,9 +311,9 @@ fn apply_deposit(
         },
         now,
     )?;
-    // Its return may have come first (notices arrive in any order).
-    if let Some(credited) = Deposit::find(conn, &deposit.id)? {
-        super::unreconciled::settle_early_return(conn, &credited, currency, now)?;
+    if let Some(u) = early {
+        let returned = Target::Deposit(&deposit.id);
+        unreconciled::settle_early_return(conn, &u, returned, currency, now)?;
     }
     Ok(Applied::outcome("credited"))
 }
@@ -252,6 +331,7 @@ fn hold_unallocated(
     let id = new_id();
     let suspense = ensure_account(conn, AccountKind::UnallocatedDeposits, PLATFORM, currency)?;
     let bank = bank_account(conn, currency)?;
+    let early = unreconciled::early_return(conn, &n.bank_txn_id, &n.reference, n.amount, currency)?;
     let entry = post(
         conn,
         EntryKind::UnallocatedDeposit,
@@ -297,6 +377,9 @@ fn hold_unallocated(
         },
         now,
     )?;
+    if let Some(u) = early {
+        unreconciled::settle_early_return(conn, &u, Target::Unallocated(&id), currency, now)?;
+    }
     Ok(id)
 }
 
@@ -507,14 +590,15 @@ fn pay_after_return(
             "Payout {} came back from the bank ({return_txn}) after it was paid ({})",
             w.reference, n.bank_txn_id
         ),
+        // The platform's account before the bank's, as every webhook entry.
         &[
-            Leg {
-                account_id: &bank,
-                amount: -n.amount,
-            },
             Leg {
                 account_id: &pending,
                 amount: n.amount,
+            },
+            Leg {
+                account_id: &bank,
+                amount: -n.amount,
             },
         ],
     )?;

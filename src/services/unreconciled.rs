@@ -8,10 +8,13 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::db::bank::{Deposit, Withdrawal};
+use crate::db::unallocated::Unallocated;
 use crate::db::unreconciled::{Resolution, Unreconciled};
 use crate::db::users::User;
 use crate::db::{now, write_transaction, AnyConnection};
-use crate::ledger::{ensure_account, owned_legs, post, AccountKind, EntryKind, PLATFORM};
+use crate::ledger::{
+    ensure_account, lock_balance, owned_legs, post, AccountKind, EntryKind, PLATFORM,
+};
 use crate::mail::{enqueue, templates};
 
 use super::error::{not_found, Refusal, RefusalKind, ServiceResult};
@@ -91,6 +94,8 @@ pub fn list(
 pub enum Target<'a> {
     Withdrawal(&'a str),
     Deposit(&'a str),
+    /// Money in still in suspense that the bank sent back.
+    Unallocated(&'a str),
 }
 
 /// An open row, locked; refused when it is resolved already.
@@ -142,6 +147,9 @@ pub fn assign(
                     .with("status", w.status)
                     .into());
                 }
+                // The owner's account before the platform's, as a
+                // withdrawal takes them.
+                lock_balance(conn, &w.account_id)?;
                 let pending =
                     ensure_account(conn, AccountKind::PayoutsPending, PLATFORM, currency)?;
                 owned.push((pending, -w.amount));
@@ -174,13 +182,31 @@ pub fn assign(
                 let entry = return_deposit(conn, &u, &d, owned, currency, now)?;
                 ("deposit", d.id, entry)
             }
+            ("deposit_returned", Target::Unallocated(a_id)) => {
+                let a = Unallocated::find(conn, a_id)?.ok_or_else(|| {
+                    invalid_target("unallocated_deposit_id", "an unallocated deposit")
+                })?;
+                let entry = return_unallocated(
+                    conn,
+                    &u,
+                    &a,
+                    owned,
+                    Resolver {
+                        by: operator_id,
+                        note,
+                    },
+                    currency,
+                    now,
+                )?;
+                ("unallocated_deposit", a.id, entry)
+            }
             (_, Target::Withdrawal(_)) => {
                 return Err(wrong_target(
                     "withdrawal_id",
                     "A returned deposit is assigned to a deposit (deposit_id).",
                 ))
             }
-            (_, Target::Deposit(_)) => {
+            (_, Target::Deposit(_) | Target::Unallocated(_)) => {
                 return Err(wrong_target(
                     "deposit_id",
                     "A payout is assigned to a withdrawal (withdrawal_id).",
@@ -244,24 +270,82 @@ fn return_deposit(
     Ok(entry)
 }
 
-/// A deposit just credited whose return the bank reported before it (as
-/// a movement that matched nothing, naming this transaction, reference and
-/// amount): the return is applied now, as the bank's. Returns whether there
-/// was one.
-pub(super) fn settle_early_return(
+/// Sends money still in suspense back as the bank's return `u` of it:
+/// suspense against the unreconciled account (the bank's legs were booked
+/// when each notice came). `owned` holds the leg out of the unreconciled
+/// account. Returns the entry.
+fn return_unallocated(
     conn: &mut AnyConnection,
-    d: &Deposit,
+    u: &Unreconciled,
+    a: &Unallocated,
+    mut owned: Vec<(String, i64)>,
+    resolved: Resolver<'_>,
     currency: &str,
     now: chrono::NaiveDateTime,
-) -> ServiceResult<bool> {
-    let Some(bank_txn_id) = d.bank_txn_id.as_deref() else {
-        return Ok(false);
+) -> ServiceResult<String> {
+    if a.status != "open" {
+        return Err(Refusal::new(
+            RefusalKind::Conflict,
+            "unallocated_not_open",
+            "Only money still in suspense can be matched to its return.",
+        )
+        .with("status", a.status.clone())
+        .into());
+    }
+    if a.amount != u.amount {
+        return Err(Refusal::new(
+            RefusalKind::Invalid,
+            "amount_mismatch",
+            "The bank returned another amount than this transfer brought in.",
+        )
+        .with("unallocated_amount", a.amount)
+        .with("returned_amount", u.amount)
+        .into());
+    }
+    let suspense = ensure_account(conn, AccountKind::UnallocatedDeposits, PLATFORM, currency)?;
+    owned.push((suspense, -a.amount));
+    let entry = post(
+        conn,
+        EntryKind::DepositReturn,
+        &a.id,
+        &format!(
+            "Unallocated transfer {} returned by the bank ({})",
+            a.bank_txn_id, u.bank_txn_id
+        ),
+        &owned_legs(&owned),
+    )?;
+    let how = crate::db::unallocated::Resolution::Returned {
+        bank_txn_id: Some(&u.bank_txn_id),
     };
+    if !Unallocated::resolve(conn, &a.id, &how, &entry, resolved.by, resolved.note, now)? {
+        return Err(already_resolved().into());
+    }
+    Ok(entry)
+}
+
+/// Who resolves, and their note.
+struct Resolver<'a> {
+    by: &'a str,
+    note: Option<&'a str>,
+}
+
+/// An open return the bank reported before the money it returns (a
+/// movement that matched nothing, naming `bank_txn_id` with this reference
+/// and amount), locked with the unreconciled account. Call it before the
+/// money in is posted: the webhook's entries lock the platform's accounts
+/// before the bank's.
+pub(super) fn early_return(
+    conn: &mut AnyConnection,
+    bank_txn_id: &str,
+    reference: &str,
+    amount: i64,
+    currency: &str,
+) -> ServiceResult<Option<Unreconciled>> {
     let Some(u) = Unreconciled::open_return_of(conn, bank_txn_id)? else {
-        return Ok(false);
+        return Ok(None);
     };
-    if u.reference != d.reference || u.amount != d.amount {
-        return Ok(false);
+    if u.reference != reference || u.amount != amount {
+        return Ok(None);
     }
     let account = ensure_account(
         conn,
@@ -269,15 +353,56 @@ pub(super) fn settle_early_return(
         PLATFORM,
         currency,
     )?;
-    let entry = return_deposit(conn, &u, d, vec![(account, u.amount)], currency, now)?;
-    let how = Resolution::Assigned {
-        kind: "deposit",
-        id: &d.id,
+    lock_balance(conn, &account)?;
+    Ok(Some(u))
+}
+
+/// Applies an early return (see [`early_return`]) to the money it returns,
+/// now on the books: a credited deposit, or money in suspense. Resolved by
+/// `bank`.
+pub(super) fn settle_early_return(
+    conn: &mut AnyConnection,
+    u: &Unreconciled,
+    returned: Target<'_>,
+    currency: &str,
+    now: chrono::NaiveDateTime,
+) -> ServiceResult<()> {
+    let account = ensure_account(
+        conn,
+        AccountKind::UnreconciledBankMovements,
+        PLATFORM,
+        currency,
+    )?;
+    let owned = vec![(account, u.amount)];
+    let (kind, id, entry) = match returned {
+        Target::Deposit(id) => {
+            let d = Deposit::find(conn, id)?.ok_or_else(|| not_found("deposit"))?;
+            (
+                "deposit",
+                id,
+                return_deposit(conn, u, &d, owned, currency, now)?,
+            )
+        }
+        Target::Unallocated(id) => {
+            let a = Unallocated::find(conn, id)?.ok_or_else(|| not_found("unallocated deposit"))?;
+            let bank = Resolver {
+                by: "bank",
+                note: None,
+            };
+            let entry = return_unallocated(conn, u, &a, owned, bank, currency, now)?;
+            ("unallocated_deposit", id, entry)
+        }
+        Target::Withdrawal(_) => {
+            return Err(super::ServiceError::Internal(anyhow::anyhow!(
+                "an early deposit return cannot settle a withdrawal"
+            )))
+        }
     };
+    let how = Resolution::Assigned { kind, id };
     if !Unreconciled::resolve(conn, &u.id, &how, &entry, "bank", None, now)? {
         return Err(already_resolved().into());
     }
-    Ok(true)
+    Ok(())
 }
 
 /// Writes the movement off as the platform's loss, with the operator's reason.

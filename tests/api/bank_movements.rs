@@ -557,3 +557,141 @@ async fn a_return_that_arrives_before_its_deposit_is_applied_when_the_deposit_co
     .assert_problem(422, "email_not_verified");
     bank.agrees(&app, &operator).await;
 }
+
+/// A return that arrives before the money it returns, when that money then
+/// matches nothing: the two are matched when the money lands in suspense;
+/// and an operator can match a return to money in suspense by hand.
+#[tokio::test]
+async fn a_return_before_unmatched_money_is_matched_to_it_in_suspense() {
+    let app = spawn_app().await;
+    let operator = app.operator().await;
+    let mut bank = Bank(0);
+    let early = bank
+        .tell(
+            &app,
+            json!({"bank_txn_id": "BACK-9", "kind": "deposit_returned",
+                   "original_bank_txn_id": "IN-9", "reference": "no such", "amount": 4_200}),
+        )
+        .await;
+    assert_eq!(early["outcome"], "unmatched");
+    let late = bank
+        .tell(
+            &app,
+            json!({"bank_txn_id": "IN-9", "kind": "deposit", "reference": "no such",
+                   "amount": 4_200}),
+        )
+        .await;
+    assert_eq!(late["outcome"], "unmatched");
+    let books = bank.agrees(&app, &operator).await;
+    assert_eq!(balance_of(&books, "unallocated_deposits"), 0);
+    assert_eq!(balance_of(&books, "unreconciled_bank_movements"), 0);
+    let id = late["unallocated_deposit_id"].as_str().unwrap();
+    let list = app
+        .get(
+            "/api/v1/operator/unallocated-deposits?status=returned",
+            Some(&operator.token),
+        )
+        .await;
+    assert_eq!(list.body["items"][0]["id"], id, "{}", list.body);
+    assert_eq!(list.body["items"][0]["return_bank_txn_id"], "BACK-9");
+
+    // By hand: money in first (to suspense), then a return quoting another
+    // reference, which the operator matches to it.
+    let money = bank
+        .tell(
+            &app,
+            json!({"bank_txn_id": "IN-10", "kind": "deposit", "reference": "who?",
+                   "amount": 3_000}),
+        )
+        .await;
+    let back = bank
+        .tell(
+            &app,
+            json!({"bank_txn_id": "BACK-10", "kind": "deposit_returned",
+                   "original_bank_txn_id": "IN-10", "reference": "WHO", "amount": 3_000}),
+        )
+        .await;
+    assert_eq!(back["outcome"], "reference_mismatch");
+    let movement = back["unreconciled_movement_id"].as_str().unwrap();
+    let path = format!("/api/v1/operator/unreconciled-movements/{movement}/assign");
+    app.post_keyed(
+        &path,
+        Some(&operator.token),
+        "nul",
+        json!({"unallocated_deposit_id": "a\u{0}b"}),
+    )
+    .await
+    .assert_problem(422, "invalid_field");
+    let matched = app
+        .post_keyed(
+            &path,
+            Some(&operator.token),
+            "match",
+            json!({"unallocated_deposit_id": money["unallocated_deposit_id"]}),
+        )
+        .await;
+    assert_eq!(matched.status, 200, "{}", matched.body);
+    assert_eq!(matched.body["assigned_kind"], "unallocated_deposit");
+    let books = bank.agrees(&app, &operator).await;
+    assert_eq!(balance_of(&books, "unallocated_deposits"), 0);
+    assert_eq!(balance_of(&books, "unreconciled_bank_movements"), 0);
+}
+
+/// Notifications an older release recorded and booked nothing for (money
+/// out that matched nothing, a deposit returned after it was spent) fail
+/// verify-ledger until they are booked, which the next start (or `crowdfund
+/// migrate`) does, once.
+#[tokio::test]
+async fn notifications_an_older_release_left_unbooked_are_booked_at_the_next_start() {
+    let app = spawn_app().await;
+    let operator = app.operator().await;
+    let investor = app.investor(&operator, 0).await;
+    let mut bank = Bank(0);
+    let d = deposit(&app, &mut bank, &investor, 20_000, "OLD-IN").await;
+    let w = withdraw(&app, &investor, 20_000).await;
+    assert_eq!(w.status, 201, "{}", w.body);
+    // As the release before this one recorded them: a short payout and the
+    // deposit's return, each a bank_events row and nothing else.
+    let payout = json!({"bank_txn_id": "OLD-OUT", "kind": "withdrawal",
+                        "reference": w.body["reference"], "amount": 19_000});
+    let returned = json!({"bank_txn_id": "OLD-BACK", "kind": "deposit_returned",
+                          "original_bank_txn_id": "OLD-IN", "reference": d["reference"],
+                          "amount": 20_000});
+    for (note, outcome) in [
+        (&payout, "amount_mismatch"),
+        (&returned, "return_uncovered"),
+    ] {
+        app.execute(&format!(
+            "INSERT INTO bank_events (bank_txn_id, kind, reference, amount, outcome, raw_body, received_at) \
+             VALUES ('{}', '{}', '{}', {}, '{outcome}', '{}', CURRENT_TIMESTAMP)",
+            note["bank_txn_id"].as_str().unwrap(),
+            note["kind"].as_str().unwrap(),
+            note["reference"].as_str().unwrap(),
+            note["amount"],
+            note
+        ));
+        bank.0 -= note["amount"].as_i64().unwrap();
+    }
+    let (ok, report) = app.verify_ledger();
+    assert!(!ok, "{report}");
+    assert_eq!(report["violations"][0]["invariant"], "bank_events_booked");
+
+    let out = app.cli(&["migrate"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("2 bank notification(s)"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let books = bank.agrees(&app, &operator).await;
+    assert_eq!(balance_of(&books, "unreconciled_bank_movements"), -19_000);
+    assert_eq!(owed(&app, &investor).await, 20_000);
+    // Once: the next run finds nothing.
+    let again = app.cli(&["migrate"]);
+    assert!(!String::from_utf8_lossy(&again.stdout).contains("bank notification"));
+    bank.agrees(&app, &operator).await;
+}

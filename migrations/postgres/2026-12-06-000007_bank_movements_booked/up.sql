@@ -33,8 +33,9 @@ CREATE TABLE unreconciled_movements (
     deposit_id           TEXT REFERENCES deposits (id),
     status               TEXT NOT NULL CHECK (status IN ('open', 'assigned', 'written_off')),
     entry_id             TEXT NOT NULL REFERENCES journal_entries (id),
-    -- assigned: the withdrawal or deposit it was the bank's side of.
-    assigned_kind        TEXT CHECK (assigned_kind IN ('withdrawal', 'deposit')),
+    -- assigned: the withdrawal, deposit or unallocated deposit it was the
+    -- bank's side of.
+    assigned_kind        TEXT CHECK (assigned_kind IN ('withdrawal', 'deposit', 'unallocated_deposit')),
     assigned_id          TEXT,
     resolved_entry_id    TEXT REFERENCES journal_entries (id),
     resolved_by          TEXT,

@@ -47,7 +47,7 @@ CREATE TABLE unreconciled_movements (
     deposit_id           TEXT REFERENCES deposits (id),
     status               TEXT NOT NULL CHECK (status IN ('open', 'assigned', 'written_off')),
     entry_id             TEXT NOT NULL REFERENCES journal_entries (id),
-    assigned_kind        TEXT CHECK (assigned_kind IN ('withdrawal', 'deposit')),
+    assigned_kind        TEXT CHECK (assigned_kind IN ('withdrawal', 'deposit', 'unallocated_deposit')),
     assigned_id          TEXT,
     resolved_entry_id    TEXT REFERENCES journal_entries (id),
     resolved_by          TEXT,
