@@ -163,6 +163,19 @@ fn has_encoded_control(s: &str) -> bool {
         .any(char::is_control)
 }
 
+/// An identifier named in a request body (an id, a bank transaction id, a
+/// reference): 1 to 100 printable characters, or 422 `invalid_field`. A
+/// control character would reach the database, which refuses some outright.
+pub fn check_identifier(field: &str, value: &str) -> Result<(), ApiError> {
+    if value.trim().is_empty() || value.len() > 100 || value.chars().any(char::is_control) {
+        return Err(ApiError::invalid_field(
+            field,
+            format!("{field} must be 1 to 100 printable characters"),
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::has_encoded_control;

@@ -14,6 +14,7 @@ use super::blocking::with_conn;
 use super::extractors::OperatorUser;
 use super::idempotency::{self, IdempotencyKey};
 use super::pagination::check_limit;
+use super::problems::check_identifier;
 use super::AppState;
 
 #[derive(Deserialize)]
@@ -53,18 +54,6 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(page))
 }
 
-/// An id named in a request body: 1 to 100 printable characters (a control
-/// character would reach the database, which refuses some outright).
-pub(super) fn check_id(field: &str, id: &str) -> Result<(), ApiError> {
-    if id.is_empty() || id.len() > 100 || id.chars().any(char::is_control) {
-        return Err(ApiError::invalid_field(
-            field,
-            format!("{field} must be 1 to 100 printable characters"),
-        ));
-    }
-    Ok(())
-}
-
 /// An operator's note on a resolution: optional, at most 500 characters.
 pub(super) fn check_note(note: &Option<String>) -> Result<(), ApiError> {
     match note {
@@ -93,7 +82,7 @@ pub async fn credit(
     let id = path.into_inner();
     let body = body.into_inner();
     check_note(&body.note)?;
-    check_id("investor_id", &body.investor_id)?;
+    check_identifier("investor_id", &body.investor_id)?;
     let fingerprint = idempotency::fingerprint(
         &req,
         &json!({"investor_id": body.investor_id, "note": body.note}),
@@ -152,12 +141,7 @@ pub async fn mark_returned(
     let body = body.into_inner();
     check_note(&body.note)?;
     if let Some(t) = &body.bank_txn_id {
-        if t.trim().is_empty() || t.len() > 100 || t.chars().any(char::is_control) {
-            return Err(ApiError::invalid_field(
-                "bank_txn_id",
-                "bank_txn_id must be 1 to 100 printable characters",
-            ));
-        }
+        check_identifier("bank_txn_id", t)?;
     }
     let fingerprint = idempotency::fingerprint(
         &req,

@@ -15,7 +15,8 @@ use super::blocking::with_conn;
 use super::extractors::OperatorUser;
 use super::idempotency::{self, IdempotencyKey};
 use super::pagination::check_limit;
-use super::unallocated::{check_id, check_note};
+use super::problems::check_identifier;
+use super::unallocated::check_note;
 use super::AppState;
 
 #[derive(Deserialize)]
@@ -89,7 +90,7 @@ pub async fn assign(
     }
     for (field, id) in named {
         if let Some(id) = id {
-            check_id(field, id)?;
+            check_identifier(field, id)?;
         }
     }
     let fingerprint = idempotency::fingerprint(

@@ -17,6 +17,7 @@ use crate::error::ApiError;
 use crate::services::bank::{self, BankNotification, BankTxnKind};
 
 use super::audit::{self, Entry};
+use super::problems::check_identifier;
 use super::AppState;
 
 pub const SIGNATURE_HEADER: &str = "X-Bank-Signature";
@@ -74,24 +75,14 @@ pub async fn bank(
             format!("Not a bank notification: {e}"),
         )
     })?;
-    let bounded = |field: &'static str, v: &str| {
-        if v.trim().is_empty() || v.len() > 100 || v.chars().any(char::is_control) {
-            Err(ApiError::invalid_field(
-                field,
-                format!("{field} must be 1 to 100 printable characters"),
-            ))
-        } else {
-            Ok(())
-        }
-    };
-    bounded("bank_txn_id", &n.bank_txn_id)?;
-    bounded("reference", &n.reference)?;
+    check_identifier("bank_txn_id", &n.bank_txn_id)?;
+    check_identifier("reference", &n.reference)?;
     let kind = match (n.kind.as_str(), n.original_bank_txn_id) {
         ("deposit", None) => BankTxnKind::Deposit,
         ("withdrawal", None) => BankTxnKind::Withdrawal,
         ("withdrawal_returned", None) => BankTxnKind::WithdrawalReturned,
         ("deposit_returned", Some(original)) => {
-            bounded("original_bank_txn_id", &original)?;
+            check_identifier("original_bank_txn_id", &original)?;
             BankTxnKind::DepositReturned {
                 original_bank_txn_id: original,
             }

@@ -695,3 +695,61 @@ async fn notifications_an_older_release_left_unbooked_are_booked_at_the_next_sta
     assert!(!String::from_utf8_lossy(&again.stdout).contains("bank notification"));
     bank.agrees(&app, &operator).await;
 }
+
+/// Operators racing to resolve the same movement (assigning it, writing it
+/// off, each with their own key) resolve it once; the books equal the bank.
+#[tokio::test]
+async fn concurrent_resolutions_of_one_movement_resolve_it_once() {
+    let app = spawn_app().await;
+    let operator = app.operator().await;
+    let investor = app.investor(&operator, 0).await;
+    let mut bank = Bank(0);
+    deposit(&app, &mut bank, &investor, 30_000, "IN-R").await;
+    let w = withdraw(&app, &investor, 30_000).await;
+    let short = bank
+        .tell(
+            &app,
+            json!({"bank_txn_id": "OUT-R", "kind": "withdrawal",
+                   "reference": w.body["reference"], "amount": 29_000}),
+        )
+        .await;
+    let id = short["unreconciled_movement_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let attempts = (0..8).map(|i| {
+        let (app, operator, id, w) = (&app, &operator, id.clone(), &w);
+        async move {
+            let (path, body) = if i % 2 == 0 {
+                ("assign", json!({"withdrawal_id": w.body["id"]}))
+            } else {
+                ("write-off", json!({"reason": "race"}))
+            };
+            app.post_keyed(
+                &format!("/api/v1/operator/unreconciled-movements/{id}/{path}"),
+                Some(&operator.token),
+                &format!("race-{i}"),
+                body,
+            )
+            .await
+        }
+    });
+    let replies = futures_util::future::join_all(attempts).await;
+    let won: Vec<_> = replies.iter().filter(|r| r.status == 200).collect();
+    assert_eq!(
+        won.len(),
+        1,
+        "{:?}",
+        replies.iter().map(|r| &r.body).collect::<Vec<_>>()
+    );
+    for r in replies.iter().filter(|r| r.status != 200) {
+        r.assert_problem(409, "already_resolved");
+    }
+    let books = bank.agrees(&app, &operator).await;
+    assert_eq!(balance_of(&books, "unreconciled_bank_movements"), 0);
+    if won[0].body["status"] == "assigned" {
+        assert_eq!(app.available(&investor).await, 1_000);
+    } else {
+        assert_eq!(balance_of(&books, "bank_write_offs"), -29_000);
+    }
+}
