@@ -48,29 +48,14 @@ impl Deposit {
         conn: &mut AnyConnection,
         reference: &str,
     ) -> QueryResult<Option<Self>> {
-        // `as_select` fixes its backend at first use, so each arm builds its own query.
         let query = deposits::table.filter(deposits::reference.eq(reference));
-        match conn {
-            AnyConnection::Postgresql(c) => query
-                .select(Self::as_select())
-                .for_update()
-                .first(c)
-                .optional(),
-            AnyConnection::Sqlite(c) => query.select(Self::as_select()).first(c).optional(),
-        }
+        super::first_locked!(conn, query.select(Self::as_select()))
     }
 
     /// Finds a deposit by id, locking it on PostgreSQL.
     pub fn find(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<Self>> {
         let query = deposits::table.find(id);
-        match conn {
-            AnyConnection::Postgresql(c) => query
-                .select(Self::as_select())
-                .for_update()
-                .first(c)
-                .optional(),
-            AnyConnection::Sqlite(c) => query.select(Self::as_select()).first(c).optional(),
-        }
+        super::first_locked!(conn, query.select(Self::as_select()))
     }
 
     /// The deposit that the bank transaction `bank_txn_id` credited, locked
@@ -80,14 +65,7 @@ impl Deposit {
         bank_txn_id: &str,
     ) -> QueryResult<Option<Self>> {
         let query = deposits::table.filter(deposits::bank_txn_id.eq(bank_txn_id));
-        match conn {
-            AnyConnection::Postgresql(c) => query
-                .select(Self::as_select())
-                .for_update()
-                .first(c)
-                .optional(),
-            AnyConnection::Sqlite(c) => query.select(Self::as_select()).first(c).optional(),
-        }
+        super::first_locked!(conn, query.select(Self::as_select()))
     }
 
     /// Marks a confirmed deposit returned to its sender; exactly one caller wins.
@@ -202,16 +180,8 @@ impl Withdrawal {
         conn: &mut AnyConnection,
         reference: &str,
     ) -> QueryResult<Option<Self>> {
-        // `as_select` fixes its backend at first use, so each arm builds its own query.
         let query = withdrawals::table.filter(withdrawals::reference.eq(reference));
-        match conn {
-            AnyConnection::Postgresql(c) => query
-                .select(Self::as_select())
-                .for_update()
-                .first(c)
-                .optional(),
-            AnyConnection::Sqlite(c) => query.select(Self::as_select()).first(c).optional(),
-        }
+        super::first_locked!(conn, query.select(Self::as_select()))
     }
 
     pub fn mark_paid(
@@ -263,14 +233,7 @@ impl Withdrawal {
     /// Finds a withdrawal by id, locking it on PostgreSQL.
     pub fn find(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<Self>> {
         let query = withdrawals::table.find(id);
-        match conn {
-            AnyConnection::Postgresql(c) => query
-                .select(Self::as_select())
-                .for_update()
-                .first(c)
-                .optional(),
-            AnyConnection::Sqlite(c) => query.select(Self::as_select()).first(c).optional(),
-        }
+        super::first_locked!(conn, query.select(Self::as_select()))
     }
 
     /// Marks a pending (rejected) or paid (returned) withdrawal returned;
@@ -456,10 +419,7 @@ pub fn lock_unbooked_event(
     let query = bank_events::table
         .find(bank_txn_id)
         .select(bank_events::raw_body);
-    let raw: Option<String> = match conn {
-        AnyConnection::Postgresql(c) => query.for_update().first(c).optional()?,
-        AnyConnection::Sqlite(c) => query.first(c).optional()?,
-    };
+    let raw: Option<String> = super::first_locked!(conn, query)?;
     if raw.is_none() || transfer_exists(conn, bank_txn_id)? {
         return Ok(None);
     }

@@ -58,6 +58,21 @@ mod write_gate;
 
 pub use connection::AnyConnection;
 
+/// The first row of `query` (a selection), or None; on PostgreSQL locked
+/// `FOR UPDATE` until the transaction ends, so that two transactions acting
+/// on the same row queue (on SQLite the write transaction holds the whole
+/// database). A macro, not a function: `as_select` fixes its backend at
+/// first use, so each arm builds the query anew.
+macro_rules! first_locked {
+    ($conn:expr, $query:expr) => {
+        match $conn {
+            $crate::db::AnyConnection::Postgresql(c) => $query.for_update().first(c).optional(),
+            $crate::db::AnyConnection::Sqlite(c) => $query.first(c).optional(),
+        }
+    };
+}
+pub(crate) use first_locked;
+
 /// The backend type of [`AnyConnection`], for boxed queries.
 pub type Backend = <AnyConnection as diesel::Connection>::Backend;
 pub use faults::Fault;

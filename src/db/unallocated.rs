@@ -69,14 +69,7 @@ impl Unallocated {
     /// two resolutions of it queue (the second sees it resolved).
     pub fn find(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<Self>> {
         let query = unallocated_deposits::table.find(id);
-        match conn {
-            AnyConnection::Postgresql(c) => query
-                .select(Self::as_select())
-                .for_update()
-                .first(c)
-                .optional(),
-            AnyConnection::Sqlite(c) => query.select(Self::as_select()).first(c).optional(),
-        }
+        super::first_locked!(conn, query.select(Self::as_select()))
     }
 
     /// The row the bank transaction `bank_txn_id` brought in, locked as [`Self::find`].
@@ -86,14 +79,7 @@ impl Unallocated {
     ) -> QueryResult<Option<Self>> {
         let query =
             unallocated_deposits::table.filter(unallocated_deposits::bank_txn_id.eq(bank_txn_id));
-        match conn {
-            AnyConnection::Postgresql(c) => query
-                .select(Self::as_select())
-                .for_update()
-                .first(c)
-                .optional(),
-            AnyConnection::Sqlite(c) => query.select(Self::as_select()).first(c).optional(),
-        }
+        super::first_locked!(conn, query.select(Self::as_select()))
     }
 
     /// Resolves an open row; false when it was not open.

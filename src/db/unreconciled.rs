@@ -81,14 +81,7 @@ impl Unreconciled {
     /// resolutions of it queue (the second sees it resolved).
     pub fn find(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<Self>> {
         let query = unreconciled_movements::table.find(id);
-        match conn {
-            AnyConnection::Postgresql(c) => query
-                .select(Self::as_select())
-                .for_update()
-                .first(c)
-                .optional(),
-            AnyConnection::Sqlite(c) => query.select(Self::as_select()).first(c).optional(),
-        }
+        super::first_locked!(conn, query.select(Self::as_select()))
     }
 
     /// The open return, reported by the bank before the money it returns,
@@ -102,14 +95,7 @@ impl Unreconciled {
             .filter(unreconciled_movements::status.eq("open"))
             .filter(unreconciled_movements::original_bank_txn_id.eq(original_bank_txn_id))
             .order(unreconciled_movements::id.asc());
-        match conn {
-            AnyConnection::Postgresql(c) => query
-                .select(Self::as_select())
-                .for_update()
-                .first(c)
-                .optional(),
-            AnyConnection::Sqlite(c) => query.select(Self::as_select()).first(c).optional(),
-        }
+        super::first_locked!(conn, query.select(Self::as_select()))
     }
 
     /// Resolves an open row; false when it was not open.
