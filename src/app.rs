@@ -27,6 +27,7 @@ use crate::jobs::{spawn_periodic, Shutdown, Threads};
 use crate::mail::Relay;
 use crate::pipeline::Pipeline;
 use crate::services::deadlines;
+use crate::stream::{self, Hub};
 
 /// How long the background threads get to end their pass once the server
 /// has stopped (a mail relay may be mid-send, each SMTP command allowed 10 s).
@@ -38,6 +39,7 @@ pub struct Application {
     shutdown: Shutdown,
     threads: Threads,
     database_url: DatabaseUrl,
+    hub: Hub,
 }
 
 impl Application {
@@ -81,11 +83,20 @@ impl Application {
         )
         .context("cannot open the database for the write pipeline")?;
         let pipeline = Pipeline::start(writer_pool, config.clone(), config.pipeline, &mut threads)?;
+        let hub = Hub::new(config.streams);
+        stream::source::spawn(
+            &config.database_url,
+            timeouts,
+            hub.clone(),
+            shutdown.clone(),
+            &mut threads,
+        )?;
         let state = AppState {
             pool: pool.clone(),
             pipeline,
             jwt: JwtKeys::new(&config.jwt_keys, config.access_token_ttl),
             revocations,
+            hub: hub.clone(),
             config,
         };
         let server = HttpServer::new(move || {
@@ -131,6 +142,7 @@ impl Application {
             shutdown,
             threads,
             database_url,
+            hub,
         })
     }
 
@@ -143,6 +155,7 @@ impl Application {
         StopHandle {
             server: self.server.handle(),
             shutdown: self.shutdown.clone(),
+            hub: self.hub.clone(),
         }
     }
 
@@ -175,10 +188,12 @@ impl Application {
             shutdown,
             threads,
             database_url,
+            hub,
             ..
         } = self;
         let _jobs = StopJobsOnDrop(shutdown.clone());
         let served = server.await;
+        hub.close();
         shutdown.trigger();
         let wound_down =
             actix_web::rt::task::spawn_blocking(move || wind_down(threads, &database_url)).await;
@@ -264,6 +279,7 @@ impl StopSignals {
 pub struct StopHandle {
     server: actix_web::dev::ServerHandle,
     shutdown: Shutdown,
+    hub: Hub,
 }
 
 impl StopHandle {
@@ -271,6 +287,7 @@ impl StopHandle {
     /// on the write pipeline is still committed or not, whole), the
     /// background jobs after their current pass.
     pub fn stop(&self) {
+        self.hub.close();
         self.shutdown.trigger();
         // The command is sent when `stop` is called; the future only waits
         // for the server to confirm, which nobody here needs.
@@ -280,8 +297,10 @@ impl StopHandle {
     /// Stops cleanly: no new connections are accepted and requests in
     /// flight are answered (for up to `SHUTDOWN_TIMEOUT_SECS`); then the
     /// background jobs end after their current pass (they run meanwhile:
-    /// the requests still need the list of ended sessions).
+    /// the requests still need the list of ended sessions). Live streams
+    /// end at once: they would never finish on their own.
     pub fn drain(&self) {
+        self.hub.close();
         drop(self.server.stop(true));
     }
 }

@@ -78,6 +78,8 @@ pub struct Config {
     pub retention_interval: Duration,
     /// What one client may hold of the HTTP server.
     pub http: HttpLimits,
+    /// The live progress streams.
+    pub streams: StreamSettings,
 }
 
 /// Bounds on what clients may hold of the HTTP server, so that slow or
@@ -401,6 +403,26 @@ impl Config {
             max_connections: ranged(vars, "MAX_CONNECTIONS", 2_048, 1..=1_000_000)?,
             workers: ranged(vars, "HTTP_WORKERS", cores, 1..=256)?,
         };
+        let streams = StreamSettings {
+            max_clients: ranged(vars, "STREAM_MAX_CLIENTS", 1_500, 0..=1_000_000)?,
+            event_interval: Duration::from_millis(ranged(
+                vars,
+                "STREAM_EVENT_INTERVAL_MS",
+                250,
+                10..=60_000,
+            )?),
+            heartbeat: Duration::from_secs(ranged(vars, "STREAM_HEARTBEAT_SECS", 15, 1..=3_600)?),
+        };
+        if streams.max_clients >= http.max_connections {
+            return Err(ConfigError::new(
+                "STREAM_MAX_CLIENTS",
+                format!(
+                    "must be below MAX_CONNECTIONS ({}): streams hold a connection each, \
+                     and other requests need some",
+                    http.max_connections
+                ),
+            ));
+        }
         let pipeline = WritePathSettings {
             writers: ranged(vars, "WRITE_WRITERS", 2, 1..=64)?,
             max_batch: ranged(vars, "WRITE_BATCH_MAX", 512, 1..=10_000)?,
@@ -434,6 +456,7 @@ impl Config {
             retention,
             retention_interval,
             http,
+            streams,
         })
     }
 }
@@ -585,6 +608,20 @@ fn load_or_create_secret(path: &Path) -> Result<Vec<u8>, String> {
             .map_err(|e| format!("cannot read {}: {e}", path.display())),
         Err(e) => Err(format!("cannot create {}: {e}", path.display())),
     }
+}
+
+/// The live progress streams (see `crate::stream`).
+#[derive(Debug, Clone, Copy)]
+pub struct StreamSettings {
+    /// Streams one server holds open at once; one more is refused (503
+    /// `too_many_streams`). Zero turns the streams off.
+    pub max_clients: usize,
+    /// The shortest time between two events of one offering: a hot
+    /// offering's changes in between are sent as one (its latest figures).
+    pub event_interval: Duration,
+    /// A comment line sent after this long without an event, so that
+    /// proxies keep the connection open and clients see it is alive.
+    pub heartbeat: Duration,
 }
 
 /// How the write pipeline forms its batches (see `crate::pipeline`).

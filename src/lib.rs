@@ -31,4 +31,5 @@ pub mod ledger;
 pub mod mail;
 pub mod pipeline;
 pub mod services;
+pub mod stream;
 pub mod telemetry;

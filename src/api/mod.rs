@@ -26,6 +26,7 @@ pub mod security_headers;
 mod settlement;
 mod state;
 mod statements;
+mod streams;
 mod subscriptions;
 mod unallocated;
 mod unreconciled;

@@ -23,7 +23,7 @@ fn naive(t: DateTime<Utc>) -> NaiveDateTime {
     t.naive_utc().trunc_subsecs(6)
 }
 
-fn viewer(user: &AuthUser) -> Viewer {
+pub(super) fn viewer(user: &AuthUser) -> Viewer {
     Viewer {
         user_id: user.id.clone(),
         role: user.role,

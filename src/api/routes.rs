@@ -8,7 +8,7 @@ use actix_web::{web, FromRequest, Handler, Resource, Responder};
 
 use super::{
     audit, auth, health, ledger, me, offerings, openapi, profiles, reconciliation, settlement,
-    statements, subscriptions, unallocated, unreconciled, users, wallet, webhooks,
+    statements, streams, subscriptions, unallocated, unreconciled, users, wallet, webhooks,
 };
 
 /// Something routes can be declared to: the real service config, or a list.
@@ -82,7 +82,14 @@ fn declare<S: RouteSink>(s: &mut S) {
 
     s.add(Method::GET, "/api/v1/offerings", offerings::list);
     s.add(Method::POST, "/api/v1/offerings", offerings::create);
+    // Before `/offerings/{id}`, which would take `events` for an id.
+    s.add(Method::GET, "/api/v1/offerings/events", streams::catalogue);
     s.add(Method::GET, "/api/v1/offerings/{id}", offerings::get_one);
+    s.add(
+        Method::GET,
+        "/api/v1/offerings/{id}/events",
+        streams::offering,
+    );
     s.add(Method::PATCH, "/api/v1/offerings/{id}", offerings::patch);
     s.add(
         Method::POST,

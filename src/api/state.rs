@@ -16,6 +16,8 @@ pub struct AppState {
     pub jwt: JwtKeys,
     /// Sessions whose access tokens are refused.
     pub revocations: Arc<Revocations>,
+    /// The live progress streams' fan-out.
+    pub hub: crate::stream::Hub,
 }
 
 impl AppState {

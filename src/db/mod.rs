@@ -39,6 +39,7 @@ pub mod offerings;
 pub mod page;
 mod pool;
 pub mod profiles;
+pub mod progress;
 pub mod rate_limits;
 pub mod raw;
 pub mod retention;

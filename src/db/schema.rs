@@ -143,6 +143,8 @@ diesel::table! {
         approved_at -> Nullable<Timestamp>,
         closed_at -> Nullable<Timestamp>,
         fee_bps -> Nullable<Integer>,
+        version -> BigInt,
+        change_seq -> BigInt,
     }
 }
 

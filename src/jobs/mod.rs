@@ -19,7 +19,7 @@ impl Shutdown {
     }
 
     /// Sleeps for `period`; returns true when shutdown was triggered meanwhile.
-    fn wait(&self, period: Duration) -> bool {
+    pub fn wait(&self, period: Duration) -> bool {
         let (flag, signal) = &*self.0;
         let Ok(guard) = flag.lock() else { return true };
         match signal.wait_timeout_while(guard, period, |stopped| !*stopped) {

@@ -3,10 +3,16 @@
 //! Several servers may relay from one outbox. Each claims a batch for a
 //! lease and renews it while it works through the batch; a relay that dies
 //! leaves its claim to run out, and another relay sends what it had not.
-//! Each message is marked sent right after the mail server accepted it, so
-//! a relay killed mid-batch leaves at most the one message it was sending
-//! to be sent again (under the same Message-ID, by which receivers drop a
-//! duplicate). Exactly once cannot be had across a crash between the mail
+//!
+//! Messages the mail server accepted are marked sent together, one write
+//! for up to [`MARK_EVERY`] of them and at least every [`MARK_WITHIN`]
+//! (and before each renewal and at the end of a batch): a write per message
+//! would cost a launch a second transaction per subscription, against the
+//! same database the subscriptions are committed to. The guarantee: a relay
+//! killed mid-batch leaves at most the messages accepted since its last
+//! mark — at most [`MARK_EVERY`], sent within [`MARK_WITHIN`] — to be sent
+//! once more, under the same Message-ID, by which receivers drop a
+//! duplicate. Exactly once cannot be had across a crash between the mail
 //! server's "accepted" and the mark.
 
 use std::time::{Duration, Instant};
@@ -21,6 +27,10 @@ use super::Transport;
 
 /// Messages claimed at once.
 const BATCH: i64 = 100;
+/// The most accepted messages marked sent in one write.
+pub const MARK_EVERY: usize = 50;
+/// The longest an accepted message waits for its mark.
+pub const MARK_WITHIN: Duration = Duration::from_millis(250);
 
 pub struct Relay {
     pool: DbPool,
@@ -56,11 +66,13 @@ impl Relay {
             }
             let claimed = batch.len();
             let mut renewed = Instant::now();
+            let mut accepted = Accepted::default();
             let mut queue: Vec<OutboxMessage> = batch.into_iter().rev().collect();
             while let Some(message) = queue.pop() {
                 // Renewed well before it runs out, so that no other relay
                 // takes a message over while this one may still send it.
                 if renewed.elapsed() > self.lease / 3 {
+                    sent += accepted.mark(&mut conn, &self.instance)?;
                     let mut ids: Vec<String> = queue.iter().map(|m| m.id.clone()).collect();
                     ids.push(message.id.clone());
                     let held = renew(&mut conn, &ids, &self.instance, self.lease)?;
@@ -71,7 +83,7 @@ impl Relay {
                     }
                 }
                 match self.transport.send(&self.from, &message) {
-                    Ok(()) => sent += mark_sent(&mut conn, &[message.id], &self.instance)?,
+                    Ok(()) => accepted.push(message.id),
                     Err(e) => {
                         tracing::warn!(id = %message.id, attempt = message.attempts + 1,
                             error = %e.message, "email not sent");
@@ -85,10 +97,43 @@ impl Relay {
                         )?;
                     }
                 }
+                if accepted.due() {
+                    sent += accepted.mark(&mut conn, &self.instance)?;
+                }
             }
+            sent += accepted.mark(&mut conn, &self.instance)?;
             if (claimed as i64) < BATCH {
                 return Ok(sent);
             }
         }
+    }
+}
+
+/// Messages the mail server accepted, not yet marked sent.
+#[derive(Default)]
+struct Accepted {
+    ids: Vec<String>,
+    oldest: Option<Instant>,
+}
+
+impl Accepted {
+    fn push(&mut self, id: String) {
+        self.oldest.get_or_insert_with(Instant::now);
+        self.ids.push(id);
+    }
+
+    fn due(&self) -> bool {
+        self.ids.len() >= MARK_EVERY || self.oldest.is_some_and(|t| t.elapsed() >= MARK_WITHIN)
+    }
+
+    /// Marks them sent in one write; how many were marked.
+    fn mark(&mut self, conn: &mut crate::db::AnyConnection, instance: &str) -> anyhow::Result<usize> {
+        if self.ids.is_empty() {
+            return Ok(0);
+        }
+        let marked = mark_sent(conn, &self.ids, instance)?;
+        self.ids.clear();
+        self.oldest = None;
+        Ok(marked)
     }
 }

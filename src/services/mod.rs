@@ -7,6 +7,7 @@ pub mod deadlines;
 pub mod error;
 pub mod offerings;
 pub mod profiles;
+pub mod progress;
 pub mod rate_limits;
 pub mod receivables;
 pub mod sessions;

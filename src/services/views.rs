@@ -28,6 +28,63 @@ pub struct Progress {
     pub closes_at: DateTime<Utc>,
 }
 
+impl Progress {
+    pub fn new(
+        raised: i64,
+        target_amount: i64,
+        price_per_share: i64,
+        investor_count: i64,
+        closes_at: NaiveDateTime,
+    ) -> Self {
+        Self {
+            raised,
+            target_amount,
+            percent: ((raised as i128 * 100) / target_amount.max(1) as i128) as i64,
+            investor_count,
+            remaining_shares: (target_amount - raised) / price_per_share.max(1),
+            closes_at: utc(closes_at),
+        }
+    }
+}
+
+/// One committed state of an offering's progress, as its live streams send
+/// it (`event: progress`).
+#[derive(Debug, Clone, Serialize)]
+pub struct ProgressEvent {
+    pub offering_id: String,
+    pub status: String,
+    /// How many times the offering's figures or status have changed: the id
+    /// of the offering's own stream's events.
+    pub version: i64,
+    /// The change's number among all offerings' changes: the id of the
+    /// catalogue stream's events.
+    pub sequence: i64,
+    #[serde(flatten)]
+    pub progress: Progress,
+    /// Who may follow a draft or an offering in review (besides operators).
+    #[serde(skip)]
+    pub sponsor_id: String,
+}
+
+impl ProgressEvent {
+    pub fn new(row: crate::db::progress::ProgressRow, investor_count: i64) -> Self {
+        Self {
+            progress: Progress::new(
+                row.raised,
+                row.target_amount,
+                row.price_per_share,
+                investor_count,
+                row.closes_at,
+            ),
+            offering_id: row.id,
+            status: row.status,
+            version: row.version,
+            sequence: row.change_seq,
+            sponsor_id: row.sponsor_id,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct OfferingView {
     pub id: String,
@@ -56,16 +113,14 @@ pub struct OfferingView {
 
 impl OfferingView {
     pub fn new(o: Offering, investor_count: i64, currency: &str) -> Self {
-        let percent = ((o.raised as i128 * 100) / o.target_amount.max(1) as i128) as i64;
         Self {
-            progress: Progress {
-                raised: o.raised,
-                target_amount: o.target_amount,
-                percent,
+            progress: Progress::new(
+                o.raised,
+                o.target_amount,
+                o.price_per_share,
                 investor_count,
-                remaining_shares: (o.target_amount - o.raised) / o.price_per_share.max(1),
-                closes_at: utc(o.closes_at),
-            },
+                o.closes_at,
+            ),
             id: o.id,
             sponsor_id: o.sponsor_id,
             title: o.title,

@@ -7,6 +7,7 @@
 mod helpers;
 mod private_postgres;
 mod smtp_sink;
+mod sse;
 
 mod auth;
 mod backstops;
@@ -40,6 +41,7 @@ mod seed;
 mod sessions;
 mod settlement;
 mod slow_clients;
+mod streams;
 mod subscriptions;
 mod user_admin;
 mod verification;
