@@ -32,9 +32,10 @@ pub async fn offering(
     // Listening before reading: nothing committed after the read is missed.
     let live = state.hub.listen();
     let viewer = user.0.as_ref().map(viewer);
-    let current =
-        with_conn(&state, move |conn| Ok(progress::of_offering(conn, &id, viewer.as_ref())?))
-            .await?;
+    let current = with_conn(&state, move |conn| {
+        Ok(progress::of_offering(conn, &id, viewer.as_ref())?)
+    })
+    .await?;
     Ok(respond(&state, seat, live, target, vec![current], last))
 }
 
@@ -47,7 +48,14 @@ pub async fn catalogue(
     let seat = seat(&state, &Target::Catalogue)?;
     let live = state.hub.listen();
     let current = with_conn(&state, move |conn| Ok(progress::catalogue(conn, last)?)).await?;
-    Ok(respond(&state, seat, live, Target::Catalogue, current, last))
+    Ok(respond(
+        &state,
+        seat,
+        live,
+        Target::Catalogue,
+        current,
+        last,
+    ))
 }
 
 fn respond(
@@ -59,7 +67,15 @@ fn respond(
     last: Option<i64>,
 ) -> impl Responder {
     let heartbeat = state.hub.settings().heartbeat;
-    let events = follow::events(seat, &state.hub, live, target, current, last, state.pool.clone());
+    let events = follow::events(
+        seat,
+        &state.hub,
+        live,
+        target,
+        current,
+        last,
+        state.pool.clone(),
+    );
     Sse::from_stream(events)
         .with_keep_alive(heartbeat)
         .with_retry_duration(std::time::Duration::from_millis(RETRY_MS))

@@ -53,9 +53,9 @@ pub fn catalogue(
 ) -> QueryResult<Vec<(ProgressRow, i64)>> {
     let rows: Vec<ProgressRow> = offerings::table
         .filter(
-            offerings::status.eq_any(statuses).or(offerings::status
-                .eq_any(also_statuses)
-                .and(
+            offerings::status
+                .eq_any(statuses)
+                .or(offerings::status.eq_any(also_statuses).and(
                     offerings::change_seq
                         .gt(after)
                         .or(offerings::updated_at.ge(updated_since)),

@@ -127,7 +127,11 @@ impl Accepted {
     }
 
     /// Marks them sent in one write; how many were marked.
-    fn mark(&mut self, conn: &mut crate::db::AnyConnection, instance: &str) -> anyhow::Result<usize> {
+    fn mark(
+        &mut self,
+        conn: &mut crate::db::AnyConnection,
+        instance: &str,
+    ) -> anyhow::Result<usize> {
         if self.ids.is_empty() {
             return Ok(0);
         }

@@ -128,7 +128,11 @@ pub fn create(
 
 /// Loads an offering the viewer may see, or answers 404 (existence is not
 /// revealed): drafts and offerings in review only to their sponsor and operators.
-pub(crate) fn visible(conn: &mut AnyConnection, id: &str, viewer: Option<&Viewer>) -> ServiceResult<Offering> {
+pub(crate) fn visible(
+    conn: &mut AnyConnection,
+    id: &str,
+    viewer: Option<&Viewer>,
+) -> ServiceResult<Offering> {
     let offering = Offering::find(conn, id)?.ok_or_else(|| not_found("offering"))?;
     let public = status_of(&offering)?.is_public();
     let privileged =

@@ -34,7 +34,10 @@ pub fn of_offering(
 
 /// Every open offering, and when `after` is given (a returning client's
 /// last event id), every public offering that changed since.
-pub fn catalogue(conn: &mut AnyConnection, after: Option<i64>) -> ServiceResult<Vec<ProgressEvent>> {
+pub fn catalogue(
+    conn: &mut AnyConnection,
+    after: Option<i64>,
+) -> ServiceResult<Vec<ProgressEvent>> {
     let others: Vec<&str> = OfferingStatus::ALL
         .iter()
         .filter(|s| s.is_public() && !is_catalogue(s.as_str()))

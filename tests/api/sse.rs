@@ -95,7 +95,11 @@ impl SseStream {
     }
 
     /// Events until one satisfies `done` (returned last), within `within`.
-    pub async fn until(&mut self, within: Duration, done: impl Fn(&SseEvent) -> bool) -> Vec<SseEvent> {
+    pub async fn until(
+        &mut self,
+        within: Duration,
+        done: impl Fn(&SseEvent) -> bool,
+    ) -> Vec<SseEvent> {
         let deadline = tokio::time::Instant::now() + within;
         let mut events = Vec::new();
         loop {

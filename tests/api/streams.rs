@@ -36,8 +36,17 @@ fn events_path(offering: &str) -> String {
 /// The figures an event carries, as `GET /offerings/{id}` shows them.
 fn assert_matches_offering(event: &Value, offering: &Value) {
     let progress = &offering["progress"];
-    for field in ["raised", "target_amount", "investor_count", "remaining_shares", "percent"] {
-        assert_eq!(event[field], progress[field], "{field}: {event} vs {offering}");
+    for field in [
+        "raised",
+        "target_amount",
+        "investor_count",
+        "remaining_shares",
+        "percent",
+    ] {
+        assert_eq!(
+            event[field], progress[field],
+            "{field}: {event} vs {offering}"
+        );
     }
     assert_eq!(event["status"], offering["status"]);
 }
@@ -61,7 +70,8 @@ async fn a_stream_sends_the_figures_then_every_commit_up_to_funded() {
     assert_eq!(stream.retry, Some(2_000));
 
     // Ten investors buy two shares each, all at once: the round is funded.
-    let investors: Vec<Person> = join_all((0..10).map(|_| app.investor(&operator, 5 * PRICE))).await;
+    let investors: Vec<Person> =
+        join_all((0..10).map(|_| app.investor(&operator, 5 * PRICE))).await;
     let replies = join_all(
         investors
             .iter()
@@ -97,7 +107,9 @@ async fn a_dropped_stream_resumes_from_last_event_id_without_a_gap() {
 
     // Committed while the client was away.
     for i in 0..3 {
-        let r = app.subscribe(&investor, &offering, json!(1), format!("away-{i}")).await;
+        let r = app
+            .subscribe(&investor, &offering, json!(1), format!("away-{i}"))
+            .await;
         assert_eq!(r.status, 201, "{}", r.body);
     }
     let mut back = open(&app, &events_path(&offering), None, seen.id.as_deref()).await;
@@ -109,7 +121,10 @@ async fn a_dropped_stream_resumes_from_last_event_id_without_a_gap() {
 
     // Resuming from the latest id: nothing is sent again, the next change is.
     let mut current = open(&app, &events_path(&offering), None, caught_up.id.as_deref()).await;
-    assert!(matches!(current.next(Duration::from_millis(700)).await, Next::TimedOut));
+    assert!(matches!(
+        current.next(Duration::from_millis(700)).await,
+        Next::TimedOut
+    ));
     let r = app.subscribe(&investor, &offering, json!(1), "later").await;
     assert_eq!(r.status, 201);
     let next = current.event(WAIT).await;
@@ -125,7 +140,11 @@ async fn a_dropped_stream_resumes_from_last_event_id_without_a_gap() {
         .await;
     let id = sub.body["items"][0]["id"].as_str().unwrap().to_string();
     let cancelled = app
-        .post(format!("/api/v1/subscriptions/{id}/cancel"), Some(&investor.token), json!({}))
+        .post(
+            format!("/api/v1/subscriptions/{id}/cancel"),
+            Some(&investor.token),
+            json!({}),
+        )
         .await;
     assert_eq!(cancelled.status, 200, "{}", cancelled.body);
     let after_cancel = current.event(WAIT).await;
@@ -159,12 +178,19 @@ async fn the_catalogue_stream_announces_offerings_opening_and_leaving() {
     assert_eq!(catalogue.status, 200);
     let listed = catalogue.event(WAIT).await;
     assert_eq!(listed.data["offering_id"], first.as_str());
-    assert_eq!(listed.id_number(), listed.data["sequence"].as_i64().unwrap());
+    assert_eq!(
+        listed.id_number(),
+        listed.data["sequence"].as_i64().unwrap()
+    );
 
     // A new offering opens: the catalogue hears of it.
     let sponsor = app.sponsor().await;
     let second = app
-        .open_offering(&sponsor, &operator, json!({"price_per_share": PRICE, "target_amount": PRICE}))
+        .open_offering(
+            &sponsor,
+            &operator,
+            json!({"price_per_share": PRICE, "target_amount": PRICE}),
+        )
         .await;
     let opened = catalogue
         .until(WAIT, |e| e.data["offering_id"] == second.as_str())
@@ -222,7 +248,10 @@ async fn heartbeats_keep_an_idle_stream_alive() {
     let (_, offering) = launch(&app, 10).await;
     let mut stream = open(&app, &events_path(&offering), None, None).await;
     stream.event(WAIT).await;
-    assert!(matches!(stream.next(Duration::from_millis(2_500)).await, Next::TimedOut));
+    assert!(matches!(
+        stream.next(Duration::from_millis(2_500)).await,
+        Next::TimedOut
+    ));
     assert!(stream.comments >= 2, "heartbeats seen: {}", stream.comments);
 }
 
@@ -230,9 +259,7 @@ async fn heartbeats_keep_an_idle_stream_alive() {
 async fn a_stopping_server_ends_its_streams_and_exits_without_waiting_for_them() {
     let app = spawn_app().await;
     let (_, offering) = launch(&app, 10).await;
-    let mut process = app
-        .spawn_process(&[("SHUTDOWN_TIMEOUT_SECS", "60")])
-        .await;
+    let mut process = app.spawn_process(&[("SHUTDOWN_TIMEOUT_SECS", "60")]).await;
     let on_process = TestApp::of_process(&process, app_vars(&app));
     let mut stream = open(&on_process, &events_path(&offering), None, None).await;
     stream.event(WAIT).await;
@@ -270,7 +297,9 @@ async fn a_subscription_on_one_server_reaches_a_stream_on_another() {
     let mut stream = open(&other, &events_path(&offering), None, None).await;
     let first = stream.event(WAIT).await;
     assert_eq!(first.data["raised"], 0);
-    let r = app.subscribe(&investor, &offering, json!(10), "whole").await;
+    let r = app
+        .subscribe(&investor, &offering, json!(10), "whole")
+        .await;
     assert_eq!(r.status, 201, "{}", r.body);
     let events = stream.until(WAIT, |e| e.data["status"] == "funded").await;
     assert_eq!(events.last().unwrap().data["raised"], 10 * PRICE);

@@ -6,7 +6,7 @@
 //! cargo run --release --example load -- [--backend sqlite|postgres]
 //!     [--pg-admin-url postgres://postgres@127.0.0.1:5432/postgres]
 //!     [--seconds 10] [--connections 16] [--investors 64] [--servers 1]
-//!     [--mail off|on]
+//!     [--mail on|off] [--stream-clients 0]
 //! ```
 //!
 //! It starts the servers as child processes of this program (the same
@@ -26,12 +26,19 @@
 //! Email verification is the one step done directly in the database (the
 //! mailed link is tested elsewhere); everything else goes through HTTP.
 //!
-//! Every subscription queues its confirmation email in its transaction. By
-//! default the servers' mail relays wait until after the run to deliver them
-//! (`--mail on` delivers during it): the embedded default transport writes
-//! one file per email, and creating tens of thousands of files in one folder
-//! costs this machine's filesystem as much CPU as the write path itself,
-//! which would measure the disk, not the subscribe path.
+//! Every subscription queues its confirmation email in its transaction, and
+//! the servers' mail relays deliver them during the run, as in production
+//! (with the embedded default transport: one `.eml` file per email).
+//! `--mail off` holds the relays back until after the run, to see what mail
+//! costs.
+//!
+//! `--stream-clients N` adds a third run: the hot offering again (a fresh
+//! one), with N clients following its live progress (`GET
+//! /offerings/{id}/events`, spread over the servers). After the run one
+//! investor buys what is left of it, and every client must receive the
+//! `funded` event with the figures the ledger holds; it prints how long
+//! after that last subscription's answer the clients had the event, and
+//! the throughput of the run against the hot run without streams.
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -45,6 +52,8 @@ use diesel::{Connection, RunQueryDsl};
 use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
 use sha2::Sha256;
+
+mod streams;
 
 const JWT_SECRET: &str = "load-generator-secret-0123456789abcdef";
 const BANK_SECRET: &str = "load-generator-bank-secret";
@@ -60,6 +69,8 @@ struct Args {
     servers: usize,
     /// Whether the servers' mail relays deliver during the run.
     mail: bool,
+    /// Clients following the hot offering's live progress (a third run).
+    stream_clients: usize,
 }
 
 fn parse_args() -> Result<Args> {
@@ -71,7 +82,8 @@ fn parse_args() -> Result<Args> {
         connections: 16,
         investors: 64,
         servers: 1,
-        mail: false,
+        mail: true,
+        stream_clients: 0,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -83,7 +95,12 @@ fn parse_args() -> Result<Args> {
             "--connections" => args.connections = value.parse()?,
             "--investors" => args.investors = value.parse()?,
             "--servers" => args.servers = value.parse()?,
-            "--mail" => args.mail = value == "on",
+            "--mail" => match value.as_str() {
+                "on" => args.mail = true,
+                "off" => args.mail = false,
+                _ => bail!("--mail is on or off"),
+            },
+            "--stream-clients" => args.stream_clients = value.parse()?,
             other => bail!("unknown flag {other}"),
         }
     }
@@ -152,11 +169,21 @@ async fn run(args: &Args, database: &Database, servers: &[Server]) -> Result<()>
             investors.push(investor?);
         }
     }
-    let hot = vec![api.open_offering(&sponsor, &operator).await?];
+    let hot = vec![api.open_offering(&sponsor, &operator, UNREACHABLE).await?];
     let mut spread = Vec::new();
     for _ in 0..16 {
-        spread.push(api.open_offering(&sponsor, &operator).await?);
+        spread.push(api.open_offering(&sponsor, &operator, UNREACHABLE).await?);
     }
+    // The streamed run's offering, and the investor who funds it after.
+    let streamed = match args.stream_clients {
+        0 => None,
+        _ => Some((
+            api.open_offering(&sponsor, &operator, STREAMED_TARGET)
+                .await?,
+            api.funded_investor(&database.url, &operator, STREAMED_TARGET)
+                .await?,
+        )),
+    };
 
     let rss: Vec<String> = servers
         .iter()
@@ -193,6 +220,33 @@ async fn run(args: &Args, database: &Database, servers: &[Server]) -> Result<()>
         eprintln!("  resident after it: {}", rss.join(", "));
         rows.push((name, result));
     }
+    let mut streamed_report = None;
+    if let Some((offering, closer)) = &streamed {
+        let name = "hot, streamed";
+        eprintln!(
+            "load: one hot offering followed by {} stream clients ({} s)",
+            args.stream_clients, args.seconds
+        );
+        let followers = streams::follow(&api.bases, offering, args.stream_clients).await?;
+        let result = fire(
+            &api,
+            &investors,
+            std::slice::from_ref(offering),
+            args,
+            "streamed",
+        )
+        .await;
+        let rss: Vec<String> = servers
+            .iter()
+            .map(|s| format!("{} MB", s.rss_kb("VmRSS") / 1024))
+            .collect();
+        eprintln!("  resident after it: {}", rss.join(", "));
+        let (answered_at, target) = api.fund_the_rest(closer, offering).await?;
+        let seen = followers.finish(Duration::from_secs(60)).await;
+        let figures = api.get(&format!("/api/v1/offerings/{offering}")).await?;
+        streamed_report = Some(StreamedReport::new(&seen, answered_at, target, &figures));
+        rows.push((name, result));
+    }
     let rss: Vec<String> = servers
         .iter()
         .map(|s| format!("{} MB", s.rss_kb("VmHWM") / 1024))
@@ -206,7 +260,11 @@ async fn run(args: &Args, database: &Database, servers: &[Server]) -> Result<()>
         args.connections,
         args.investors,
         args.seconds,
-        if args.mail { "on" } else { "after the run" }
+        if args.mail {
+            "delivering"
+        } else {
+            "after the run"
+        }
     );
     println!(
         "database alone: {ceiling:.0} tx/s ({})",
@@ -234,6 +292,35 @@ async fn run(args: &Args, database: &Database, servers: &[Server]) -> Result<()>
             println!("{name}: not accepted: {:?}", r.codes);
         }
     }
+    let sent = count(
+        &database.url,
+        "SELECT COUNT(*) AS n FROM outbox WHERE sent_at IS NOT NULL",
+    )?;
+    let waiting = count(
+        &database.url,
+        "SELECT COUNT(*) AS n FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL",
+    )?;
+    println!("mail: {sent} delivered by the end of the runs, {waiting} waiting");
+    if let Some(report) = &streamed_report {
+        let hot = rows[0].1.rate();
+        let with = rows.last().map_or(0.0, |(_, r)| r.rate());
+        println!(
+            "streams: {} clients | {} got `funded` with the ledger's figures, {} did not | \
+             funded event after the last answer: p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms | \
+             events per client: {:.1} | throughput with streams {:.2}x without",
+            report.clients,
+            report.matched,
+            report.clients - report.matched,
+            report.latency_ms(0.50),
+            report.latency_ms(0.99),
+            report.latency_ms(1.0),
+            report.events_per_client,
+            with / hot.max(1e-9)
+        );
+        for problem in report.problems.iter().take(5) {
+            println!("  stream problem: {problem}");
+        }
+    }
     println!("peak RSS per server: {}", rss.join(", "));
     let mut conn = establish(&database.url)?;
     let report = crowdfund::ledger::invariants::check(&mut conn)?;
@@ -248,7 +335,87 @@ async fn run(args: &Args, database: &Database, servers: &[Server]) -> Result<()>
     if !report.ok {
         bail!("the ledger is broken");
     }
+    if streamed_report.is_some_and(|r| r.matched != r.clients) {
+        bail!("some stream clients did not get the final figures");
+    }
     Ok(())
+}
+
+/// No run reaches it: subscriptions are never refused for a full round.
+const UNREACHABLE: i64 = PRICE * 1_000_000_000;
+/// The streamed run's offering: its rest is bought after the run.
+const STREAMED_TARGET: i64 = PRICE * 10_000_000;
+
+/// What the stream clients of the streamed run saw.
+struct StreamedReport {
+    clients: usize,
+    /// Clients whose last event was `funded` with the offering's figures.
+    matched: usize,
+    /// From the funding subscription's answer to each client's event, in ms.
+    latencies_ms: Vec<f64>,
+    events_per_client: f64,
+    problems: Vec<String>,
+}
+
+impl StreamedReport {
+    fn new(seen: &[streams::Seen], answered_at: Instant, target: i64, offering: &Value) -> Self {
+        let mut report = StreamedReport {
+            clients: seen.len(),
+            matched: 0,
+            latencies_ms: Vec::new(),
+            events_per_client: seen.iter().map(|s| s.events as f64).sum::<f64>()
+                / seen.len().max(1) as f64,
+            problems: Vec::new(),
+        };
+        let progress = &offering["progress"];
+        for s in seen {
+            let Some(last) = &s.last else {
+                report
+                    .problems
+                    .push(s.error.clone().unwrap_or_else(|| "no event".into()));
+                continue;
+            };
+            let same = last["status"] == "funded"
+                && last["status"] == offering["status"]
+                && last["raised"] == target
+                && last["raised"] == progress["raised"]
+                && last["investor_count"] == progress["investor_count"];
+            if same {
+                report.matched += 1;
+            } else {
+                report.problems.push(format!(
+                    "last event {last} vs the offering {progress} ({:?})",
+                    s.error
+                ));
+            }
+            if let Some(at) = s.funded_at {
+                report
+                    .latencies_ms
+                    .push(at.saturating_duration_since(answered_at).as_secs_f64() * 1e3);
+            }
+        }
+        report.latencies_ms.sort_by(f64::total_cmp);
+        report
+    }
+
+    fn latency_ms(&self, p: f64) -> f64 {
+        if self.latencies_ms.is_empty() {
+            return f64::NAN;
+        }
+        let i = ((self.latencies_ms.len() as f64 - 1.0) * p).round() as usize;
+        self.latencies_ms[i]
+    }
+}
+
+/// `SELECT COUNT(*) AS n ...` on the benchmark's database.
+fn count(url: &str, sql: &str) -> Result<i64> {
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let mut conn = establish(url)?;
+    Ok(diesel::sql_query(sql).get_result::<Count>(&mut *conn)?.n)
 }
 
 /// A connection set up as the server sets up its own (backend by URL scheme).
@@ -380,6 +547,20 @@ impl Api {
         Ok(body)
     }
 
+    async fn get(&self, path: &str) -> Result<Value> {
+        let resp = self
+            .client
+            .get(format!("{}{}", self.bases[0], path))
+            .send()
+            .await?;
+        let status = resp.status();
+        let body: Value = resp.json().await.unwrap_or(Value::Null);
+        if !status.is_success() {
+            bail!("{path}: {status} {body}");
+        }
+        Ok(body)
+    }
+
     async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Result<Value> {
         self.call(0, reqwest::Method::POST, path, token, body).await
     }
@@ -477,7 +658,12 @@ impl Api {
         Ok(investor)
     }
 
-    async fn open_offering(&self, sponsor: &Person, operator: &Person) -> Result<String> {
+    async fn open_offering(
+        &self,
+        sponsor: &Person,
+        operator: &Person,
+        target: i64,
+    ) -> Result<String> {
         let closes_at = (chrono::Utc::now() + chrono::TimeDelta::days(30)).to_rfc3339();
         let draft = self
             .post(
@@ -485,7 +671,7 @@ impl Api {
                 Some(&sponsor.token),
                 json!({"title": "Hot Launch", "summary": "Load", "description": "Load test",
                        "security_type": "common_equity", "price_per_share": PRICE,
-                       "target_amount": PRICE * 1_000_000_000, "min_subscription": PRICE,
+                       "target_amount": target, "min_subscription": PRICE,
                        "closes_at": closes_at}),
             )
             .await?;
@@ -503,6 +689,25 @@ impl Api {
         )
         .await?;
         Ok(id)
+    }
+
+    /// Buys what is left of `offering` as `investor`; returns when the
+    /// answer came, and the offering's target.
+    async fn fund_the_rest(&self, investor: &Person, offering: &str) -> Result<(Instant, i64)> {
+        let figures = self.get(&format!("/api/v1/offerings/{offering}")).await?;
+        let target = figures["target_amount"].as_i64().context("no target")?;
+        let raised = figures["progress"]["raised"]
+            .as_i64()
+            .context("no raised")?;
+        self.call(
+            0,
+            reqwest::Method::POST,
+            &format!("/api/v1/offerings/{offering}/subscriptions"),
+            Some(&investor.token),
+            json!({"shares": (target - raised) / PRICE}),
+        )
+        .await?;
+        Ok((Instant::now(), target))
     }
 
     /// One share; returns the status and the problem's code (None when the
@@ -591,11 +796,14 @@ impl Server {
             .env("REGISTER_RATE_LIMIT_PER_ADDRESS", "off")
             .env("REGISTER_RATE_LIMIT_PER_EMAIL", "off")
             // The emails are queued either way; with --mail off they are
-            // delivered after the run instead of during it.
+            // delivered after the run instead of during it. 1000 ms is the
+            // default.
             .env(
                 "MAIL_RELAY_INTERVAL_MS",
                 if mail { "1000" } else { "3600000" },
             )
+            .env("STREAM_MAX_CLIENTS", "10000")
+            .env("MAX_CONNECTIONS", "12000")
             .env(
                 "RUST_LOG",
                 std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()),
