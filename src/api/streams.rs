@@ -36,6 +36,9 @@ pub async fn offering(
         Ok(progress::of_offering(conn, &id, viewer.as_ref())?)
     })
     .await?;
+    // An id past the offering's version was not this database's (one
+    // restored from a backup, say): the client is sent the figures.
+    let last = last.filter(|version| *version <= current.version);
     Ok(respond(&state, seat, live, target, vec![current], last))
 }
 

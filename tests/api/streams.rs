@@ -157,6 +157,10 @@ async fn a_bad_last_event_id_is_refused_and_drafts_stay_private() {
     let (_, offering) = launch(&app, 10).await;
     let bad = open(&app, &events_path(&offering), None, Some("seven")).await;
     assert_eq!(bad.status, 400);
+    // An id this offering never had: the client is sent the figures.
+    let mut foreign = open(&app, &events_path(&offering), None, Some("999999")).await;
+    assert_eq!(foreign.status, 200);
+    assert_eq!(foreign.event(WAIT).await.data["raised"], 0);
     let unknown = open(&app, &events_path("no-such-offering"), None, None).await;
     assert_eq!(unknown.status, 404);
 
