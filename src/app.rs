@@ -418,6 +418,8 @@ fn cors(origins: &[String]) -> Cors {
             header::CONTENT_TYPE,
             header::ACCEPT,
             header::HeaderName::from_static("idempotency-key"),
+            // Sent by a reconnecting EventSource (live progress).
+            header::HeaderName::from_static("last-event-id"),
             request_id::X_REQUEST_ID,
         ])
         .expose_headers([
