@@ -21,6 +21,26 @@ pub struct SmtpSink {
 struct Stall {
     on: AtomicBool,
     stalled: AtomicUsize,
+    /// Messages still accepted before stalling begins (None: no limit).
+    budget: Mutex<Option<usize>>,
+}
+
+impl Stall {
+    /// Whether the message just read is left unanswered.
+    fn now(&self) -> bool {
+        if self.on.load(Ordering::SeqCst) {
+            return true;
+        }
+        let mut budget = self.budget.lock().expect("lock");
+        match budget.as_mut() {
+            Some(0) => true,
+            Some(left) => {
+                *left -= 1;
+                false
+            }
+            None => false,
+        }
+    }
 }
 
 impl SmtpSink {
@@ -56,7 +76,16 @@ impl SmtpSink {
 
     /// From now on, messages are received but never answered (or kept).
     pub fn stall(&self, on: bool) {
+        if !on {
+            *self.stall.budget.lock().expect("lock") = None;
+        }
         self.stall.on.store(on, Ordering::SeqCst);
+    }
+
+    /// Accepts `accepted` more messages, then stalls as [`Self::stall`]
+    /// (until `stall(false)`).
+    pub fn stall_after(&self, accepted: usize) {
+        *self.stall.budget.lock().expect("lock") = Some(accepted);
     }
 
     /// How many messages were left unanswered.
@@ -121,7 +150,7 @@ async fn session(
                 }
                 data.push_str(line.strip_prefix('.').unwrap_or(&line));
             }
-            if stall.on.load(Ordering::SeqCst) {
+            if stall.now() {
                 stall.stalled.fetch_add(1, Ordering::SeqCst);
                 // Until the sender hangs up: then the message was never accepted.
                 while lines.read_line(&mut line).await? > 0 {}
