@@ -29,6 +29,7 @@ mod mail;
 mod names;
 mod offerings;
 mod openapi;
+mod optional_auth;
 mod passwords;
 mod pipeline;
 mod profiles;
