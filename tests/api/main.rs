@@ -32,6 +32,7 @@ mod openapi;
 mod optional_auth;
 mod passwords;
 mod pipeline;
+mod portfolio;
 mod profiles;
 mod rate_limits;
 mod request_id;
