@@ -26,6 +26,7 @@ mod ledger;
 mod lifecycle;
 mod lockout;
 mod mail;
+mod metrics;
 mod names;
 mod offerings;
 mod openapi;
