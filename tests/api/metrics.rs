@@ -4,9 +4,9 @@
 //! pools, the outbox backlog and the jobs, and stopping with the server.
 //!
 //! The recorder is one per process, shared by every server this test binary
-//! starts: counters are asserted on what they gained during the test, and the
-//! gauges read at scrape time under [`SCRAPES`], so that two of these tests
-//! never sample at once.
+//! starts: counters are asserted on what they gained during the test, and
+//! scrapes are taken one at a time ([`SCRAPES`]), so that the gauges a
+//! scrape sets from its server's pools and database are the ones it renders.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -92,6 +92,7 @@ fn parse(text: &str) -> Vec<(String, BTreeMap<String, String>, f64)> {
 }
 
 async fn scrape(app: &TestApp) -> Scrape {
+    let _alone = SCRAPES.lock().await;
     let base = app.metrics_address.as_ref().expect("metrics are on");
     let resp = app
         .client
@@ -237,7 +238,6 @@ async fn subscriptions_are_counted_by_outcome_and_the_write_path_measured() {
 
 #[tokio::test]
 async fn pools_outbox_and_jobs_are_read_at_scrape_time() {
-    let _alone = SCRAPES.lock().await;
     let started = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
