@@ -63,6 +63,11 @@ impl Application {
             .with_context(|| format!("cannot listen on {}", config.bind_addr))?;
         let port = listener.local_addr()?.port();
 
+        // Before the jobs start, so that their first pass is recorded.
+        let recorder = match config.metrics_bind_addr {
+            Some(_) => Some(crate::metrics::recorder::install()?),
+            None => None,
+        };
         let shutdown = Shutdown::default();
         let mut threads = Threads::default();
         let mut pools = Pools::default();
@@ -88,15 +93,16 @@ impl Application {
         )
         .context("cannot open the database for the write pipeline")?;
         pools.add("write_path", &writer_pool);
-        let metrics = match config.metrics_bind_addr {
-            Some(addr) => Some(MetricsServer::start(
+        let metrics = match (config.metrics_bind_addr, recorder) {
+            (Some(addr), Some(recorder)) => Some(MetricsServer::start(
                 addr,
+                recorder,
                 &config.database_url,
                 pools,
                 &shutdown,
                 &mut threads,
             )?),
-            None => None,
+            _ => None,
         };
         let counted = metrics.is_some();
         let pipeline = Pipeline::start(writer_pool, config.clone(), config.pipeline, &mut threads)?;

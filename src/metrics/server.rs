@@ -38,18 +38,18 @@ struct Scrape {
 }
 
 impl MetricsServer {
-    /// Installs the recorder (once per process), binds `addr` and builds the
-    /// server; it serves once [`MetricsServer::run`] is awaited. `pools`
-    /// are the application's pools, sampled at each scrape; the backlog is
-    /// read on a connection of the metrics' own.
+    /// Binds `addr` and builds the server rendering `handle` (see
+    /// [`super::recorder::install`]); it serves once [`MetricsServer::run`]
+    /// is awaited. `pools` are the application's pools, sampled at each
+    /// scrape; the backlog is read on a connection of the metrics' own.
     pub fn start(
         addr: SocketAddr,
+        handle: PrometheusHandle,
         database_url: &DatabaseUrl,
         mut pools: Pools,
         shutdown: &Shutdown,
         threads: &mut Threads,
     ) -> anyhow::Result<Self> {
-        let handle = super::recorder::install()?;
         let db = build_pool_with(database_url, 1, QUERY_TIMEOUTS)
             .context("cannot open the database for the metrics")?;
         pools.add("metrics", &db);

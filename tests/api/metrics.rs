@@ -92,14 +92,13 @@ fn parse(text: &str) -> Vec<(String, BTreeMap<String, String>, f64)> {
 }
 
 async fn scrape(app: &TestApp) -> Scrape {
-    let _alone = SCRAPES.lock().await;
     let base = app.metrics_address.as_ref().expect("metrics are on");
-    let resp = app
-        .client
-        .get(format!("{base}/metrics"))
-        .send()
-        .await
-        .unwrap();
+    scrape_at(&app.client, base).await
+}
+
+async fn scrape_at(client: &reqwest::Client, base: &str) -> Scrape {
+    let _alone = SCRAPES.lock().await;
+    let resp = client.get(format!("{base}/metrics")).send().await.unwrap();
     assert_eq!(resp.status(), 200);
     let content_type = resp.headers()["content-type"].to_str().unwrap().to_string();
     assert!(
@@ -398,4 +397,70 @@ async fn the_metrics_server_stops_with_the_application() {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+#[tokio::test]
+async fn a_server_process_records_its_jobs_from_the_start_and_stops_its_metrics_on_sigterm() {
+    // A process of its own: the recorder is installed there by this server
+    // alone, so the jobs' first passes (retention's next is in an hour)
+    // show only if it was installed before they started.
+    let mut app = spawn_app().await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap()
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut process = app
+        .spawn_process(&[("METRICS_BIND_ADDR", addr.as_str())])
+        .await;
+    app.hand_over_to(&process);
+    let base = format!("http://{addr}");
+    assert_eq!(app.get("/api/v1/offerings", None).await.status, 200);
+    let jobs = [
+        "sweeper",
+        "retention",
+        "ledger-sealer",
+        "mail-relay",
+        "session-revocations",
+    ];
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let s = loop {
+        let s = scrape_at(&app.client, &base).await;
+        let ran = jobs.iter().all(|job| {
+            s.find(
+                "crowdfund_job_last_success_timestamp_seconds",
+                &[("job", job)],
+            )
+            .is_some()
+        });
+        if ran || Instant::now() > deadline {
+            break s;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    for job in jobs {
+        let ran = s.find(
+            "crowdfund_job_last_success_timestamp_seconds",
+            &[("job", job)],
+        );
+        assert!(ran.is_some(), "{job}:\n{}", s.text);
+    }
+    let listed = [
+        ("method", "GET"),
+        ("route", "/api/v1/offerings"),
+        ("status", "200"),
+    ];
+    assert_eq!(s.value("crowdfund_http_requests_total", &listed), 1.0);
+
+    process.signal("TERM");
+    let status = process.exited_within(Duration::from_secs(30)).await;
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "{status:?}\n{}",
+        process.log()
+    );
+    assert!(tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .is_err());
+    assert!(process.complaints().is_empty(), "{}", process.log());
 }
