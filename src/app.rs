@@ -25,6 +25,8 @@ use crate::db::{
 };
 use crate::jobs::{spawn_periodic, Shutdown, Threads};
 use crate::mail::Relay;
+use crate::metrics::pools::Pools;
+use crate::metrics::MetricsServer;
 use crate::pipeline::Pipeline;
 use crate::services::deadlines;
 use crate::stream::{self, Hub};
@@ -40,6 +42,8 @@ pub struct Application {
     threads: Threads,
     database_url: DatabaseUrl,
     hub: Hub,
+    /// Serves `/metrics` when `METRICS_BIND_ADDR` is set.
+    metrics: Option<MetricsServer>,
 }
 
 impl Application {
@@ -61,14 +65,22 @@ impl Application {
             .with_context(|| format!("cannot listen on {}", config.bind_addr))?;
         let port = listener.local_addr()?.port();
 
+        // Before the jobs start, so that their first pass is recorded.
+        let recorder = match config.metrics_bind_addr {
+            Some(_) => Some(crate::metrics::recorder::install()?),
+            None => None,
+        };
         let shutdown = Shutdown::default();
         let mut threads = Threads::default();
+        let mut pools = Pools::default();
+        pools.add("requests", &pool);
         // The background jobs have connections of their own: a busy request
         // pool never starves them, nor they it.
         let jobs_pool = build_pool_with(&config.database_url, 3, timeouts)
             .context("cannot open the database for the background jobs")?;
-        start_jobs(&config, &jobs_pool, &shutdown, &mut threads)?;
-        let revocations = watch_revocations(&config, &shutdown, &mut threads)?;
+        pools.add("jobs", &jobs_pool);
+        start_jobs(&config, &jobs_pool, &shutdown, &mut threads, &mut pools)?;
+        let revocations = watch_revocations(&config, &shutdown, &mut threads, &mut pools)?;
         let database_url = config.database_url.clone();
         let drain_within = config.shutdown_timeout.as_secs();
         let http = config.http;
@@ -82,6 +94,19 @@ impl Application {
             timeouts,
         )
         .context("cannot open the database for the write pipeline")?;
+        pools.add("write_path", &writer_pool);
+        let metrics = match (config.metrics_bind_addr, recorder) {
+            (Some(addr), Some(recorder)) => Some(MetricsServer::start(
+                addr,
+                recorder,
+                &config.database_url,
+                pools,
+                &shutdown,
+                &mut threads,
+            )?),
+            _ => None,
+        };
+        let counted = metrics.is_some();
         let pipeline = Pipeline::start(writer_pool, config.clone(), config.pipeline, &mut threads)?;
         let hub = Hub::new(config.streams);
         stream::source::spawn(
@@ -111,6 +136,11 @@ impl Application {
                 // body, inside the headers every answer carries.
                 .wrap(actix_web::middleware::from_fn(body_deadline::limit))
                 .wrap(actix_web::middleware::from_fn(security_headers::add))
+                // Counts every answer, whichever layer gave it.
+                .wrap(actix_web::middleware::Condition::new(
+                    counted,
+                    actix_web::middleware::from_fn(crate::metrics::http::record),
+                ))
                 // Outermost: the id exists before the log span opens, and goes
                 // on every answer.
                 .wrap(actix_web::middleware::from_fn(request_id::assign))
@@ -143,11 +173,17 @@ impl Application {
             threads,
             database_url,
             hub,
+            metrics,
         })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The metrics server's port, when `METRICS_BIND_ADDR` is set.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(MetricsServer::port)
     }
 
     /// Stops this application from elsewhere (see [`StopHandle`]).
@@ -189,11 +225,31 @@ impl Application {
             threads,
             database_url,
             hub,
+            metrics,
             ..
         } = self;
         let _jobs = StopJobsOnDrop(shutdown.clone());
-        let served = server.await;
-        hub.close();
+        let metrics_stop = metrics.as_ref().map(MetricsServer::handle);
+        let api = async move {
+            let served = server.await;
+            hub.close();
+            // The metrics stay up while the requests in flight drain, and
+            // stop with the API.
+            if let Some(stop) = metrics_stop {
+                stop.stop(true).await;
+            }
+            served
+        };
+        let metrics = async move {
+            match metrics {
+                Some(metrics) => metrics.run().await,
+                None => Ok(()),
+            }
+        };
+        let (served, metrics_served) = tokio::join!(api, metrics);
+        if let Err(e) = metrics_served {
+            tracing::warn!(error = %e, "the metrics server failed");
+        }
         shutdown.trigger();
         let wound_down =
             actix_web::rt::task::spawn_blocking(move || wind_down(threads, &database_url)).await;
@@ -318,10 +374,12 @@ fn start_jobs(
     pool: &DbPool,
     shutdown: &Shutdown,
     threads: &mut Threads,
+    pools: &mut Pools,
 ) -> anyhow::Result<()> {
     let instance = uuid::Uuid::new_v4().to_string();
     let relay_pool = build_pool_relaxed(&config.database_url, 1, config.database_timeouts)
         .context("cannot open the database for the mail relay")?;
+    pools.add("mail_relay", &relay_pool);
     let relay = Relay::new(relay_pool, &config.mail, instance)
         .context("cannot set up the mail transport")?;
     spawn_periodic(
@@ -383,12 +441,14 @@ fn watch_revocations(
     config: &Config,
     shutdown: &Shutdown,
     threads: &mut Threads,
+    pools: &mut Pools,
 ) -> anyhow::Result<Arc<Revocations>> {
     // Refused as stale after ten missed polls, and never in under 30 s.
     let staleness = (config.revocation_poll * 10).max(std::time::Duration::from_secs(30));
     let revocations = Arc::new(Revocations::new(config.access_token_ttl, staleness));
     let pool = build_pool_with(&config.database_url, 1, config.database_timeouts)
         .context("cannot open the database for the session revocations")?;
+    pools.add("revocations", &pool);
     {
         let mut conn = pool.get().context("cannot connect to the database")?;
         revocations

@@ -42,6 +42,8 @@ pub struct Config {
     pub database_url: DatabaseUrl,
     pub database_pool_size: u32,
     pub bind_addr: SocketAddr,
+    /// Where the Prometheus metrics are served (`/metrics`); none by default.
+    pub metrics_bind_addr: Option<SocketAddr>,
     /// The access-token keys: the first signs, all verify.
     pub jwt_keys: KeyRing,
     pub access_token_ttl: Duration,
@@ -129,6 +131,7 @@ impl std::fmt::Debug for Config {
         f.debug_struct("Config")
             .field("database", &self.database_url.backend_name())
             .field("bind_addr", &self.bind_addr)
+            .field("metrics_bind_addr", &self.metrics_bind_addr)
             .field("public_base_url", &self.public_base_url)
             .field("mail", &self.mail)
             .field("cors_allowed_origins", &self.cors_allowed_origins)
@@ -170,6 +173,7 @@ impl Config {
             None => DatabaseUrl::Sqlite(data_dir.join("crowdfund.db").display().to_string()),
         };
         let bind_addr = parse_or(vars, "BIND_ADDR", "127.0.0.1:8080".parse().ok())?;
+        let metrics_bind_addr = metrics_addr(vars, bind_addr)?;
         let jwt_keys = match (vars.get("JWT_KEYS"), vars.get("JWT_SECRET")) {
             (Some(_), Some(_)) => {
                 return Err(ConfigError::new(
@@ -434,6 +438,7 @@ impl Config {
             database_url,
             database_pool_size,
             bind_addr,
+            metrics_bind_addr,
             jwt_keys,
             access_token_ttl,
             refresh_token_ttl,
@@ -473,6 +478,22 @@ fn parse_or<T: std::str::FromStr>(
             .map_err(|_| ConfigError::new(name, format!("cannot parse {raw:?}"))),
         None => default.ok_or_else(|| ConfigError::new(name, "is required")),
     }
+}
+
+/// `METRICS_BIND_ADDR`: off when unset; never the API's own address.
+fn metrics_addr(vars: &impl Vars, api: SocketAddr) -> Result<Option<SocketAddr>, ConfigError> {
+    const NAME: &str = "METRICS_BIND_ADDR";
+    if vars.get(NAME).is_none() {
+        return Ok(None);
+    }
+    let addr: SocketAddr = parse_or(vars, NAME, None)?;
+    if addr == api && addr.port() != 0 {
+        return Err(ConfigError::new(
+            NAME,
+            "must differ from BIND_ADDR: the metrics have an address of their own",
+        ));
+    }
+    Ok(Some(addr))
 }
 
 /// A whole number within `range`.
@@ -678,6 +699,9 @@ mod tests {
             ("REQUEST_HEADER_TIMEOUT_MS", "soon"),
             ("MAX_CONNECTIONS", "0"),
             ("HTTP_WORKERS", "0"),
+            ("METRICS_BIND_ADDR", "metrics.local"),
+            // The API's own address (BIND_ADDR's default).
+            ("METRICS_BIND_ADDR", "127.0.0.1:8080"),
         ] {
             let err = Config::from_vars(&with(&[SECRET, (var, value)])).unwrap_err();
             assert_eq!(err.var, var, "{value}");
@@ -719,6 +743,10 @@ mod tests {
         assert!(matches!(config.database_url, DatabaseUrl::Sqlite(_)));
         assert_eq!(config.currency, "USD");
         assert!(config.trusted_proxies.is_empty());
+        assert_eq!(config.metrics_bind_addr, None);
+        let config =
+            Config::from_vars(&with(&[SECRET, ("METRICS_BIND_ADDR", "0.0.0.0:9100")])).unwrap();
+        assert_eq!(config.metrics_bind_addr, "0.0.0.0:9100".parse().ok());
     }
 
     #[test]

@@ -11,6 +11,7 @@
 //! - `pipeline`: the group-committed write path (subscriptions);
 //! - `db`: connections, pool, schema, migrations;
 //! - `jobs`: background loops started by the server;
+//! - `metrics`: Prometheus metrics and the server that exposes them;
 //! - `backup`: copying a SQLite database out and back in, checked.
 
 // Unit tests may unwrap: a panic there is a failed test. (The library itself
@@ -29,6 +30,7 @@ pub mod error;
 pub mod jobs;
 pub mod ledger;
 pub mod mail;
+pub mod metrics;
 pub mod pipeline;
 pub mod services;
 pub mod stream;

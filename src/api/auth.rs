@@ -13,7 +13,7 @@ use crate::services::sessions;
 use crate::services::sign_in;
 
 use super::blocking::with_conn;
-use super::extractors::{AuthUser, ClientIp};
+use super::extractors::{ClientIp, MaybeUser};
 use super::AppState;
 
 impl From<FieldError> for ApiError {
@@ -144,15 +144,17 @@ pub struct TokenBody {
 }
 
 /// Open to anyone with the link; a caller signed in to the same account
-/// keeps their session when this first verification ends the others.
+/// keeps their session when this first verification ends the others (an
+/// access token that no longer works is refused, not ignored: see
+/// [`MaybeUser`]).
 pub async fn verify_email(
     req: HttpRequest,
     state: web::Data<AppState>,
-    user: Option<AuthUser>,
+    user: MaybeUser,
     body: web::Json<TokenBody>,
 ) -> Result<HttpResponse, ApiError> {
     let token = body.into_inner().token;
-    let caller = user.map(|u| Caller {
+    let caller = user.0.map(|u| Caller {
         user_id: u.id,
         session_id: u.session_id,
         request_id: super::audit::request_id(&req),

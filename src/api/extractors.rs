@@ -132,8 +132,15 @@ impl FromRequest for ClientIp {
     }
 }
 
-/// A caller who may or may not be signed in (public pages that show more to
-/// owners). A token that is present but invalid is still refused.
+/// A caller who may or may not be signed in, on a public route that looks
+/// at who calls (the catalogue, an offering, verifying an email).
+///
+/// The one rule for optional authentication: no `Authorization` header is
+/// an anonymous caller; a header that is there is checked exactly as on a
+/// protected route, and one that is malformed, invalid, expired or of an
+/// ended session is refused (401 with `WWW-Authenticate`, the same codes).
+/// A client whose credentials stopped working learns it, rather than being
+/// shown the anonymous view (a sponsor would no longer see their drafts).
 pub struct MaybeUser(pub Option<AuthUser>);
 
 impl FromRequest for MaybeUser {

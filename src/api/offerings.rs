@@ -286,8 +286,11 @@ pub struct ListQuery {
     cursor: Option<String>,
 }
 
+/// The catalogue is the same for every caller; a caller's token is still
+/// checked, by the rule every public route follows (see [`MaybeUser`]).
 pub async fn list(
     state: web::Data<AppState>,
+    _caller: MaybeUser,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();

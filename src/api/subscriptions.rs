@@ -31,18 +31,24 @@ pub async fn subscribe(
     body: web::Json<SubscribeBody>,
 ) -> Result<HttpResponse, ApiError> {
     let fingerprint = idempotency::fingerprint(&req, &json!({"shares": body.shares}));
-    let shares = Shares::parse(body.shares)?;
-    let reply = state
-        .pipeline
-        .subscribe(SubscribeRequest {
-            investor_id: investor.0.id.clone(),
-            offering_id: path.into_inner(),
-            shares,
-            key: key.0,
-            fingerprint,
-            actor: audit::actor(&req, &investor.0),
-        })
-        .await?;
+    let request = Shares::parse(body.shares).map(|shares| SubscribeRequest {
+        investor_id: investor.0.id.clone(),
+        offering_id: path.into_inner(),
+        shares,
+        key: key.0,
+        fingerprint,
+        actor: audit::actor(&req, &investor.0),
+    });
+    let reply = match request {
+        Ok(request) => state.pipeline.subscribe(request).await,
+        Err(refused) => Err(ApiError::from(refused)),
+    };
+    crate::metrics::subscriptions::outcome(match &reply {
+        Ok(reply) if reply.replayed => "replayed",
+        Ok(reply) => reply.code.unwrap_or("accepted"),
+        Err(error) => error.code,
+    });
+    let reply = reply?;
     Ok(idempotency::respond(
         reply.status,
         reply.body,

@@ -80,7 +80,7 @@ pub use faults::Fault;
 pub use migrations::{run_migrations, schema_state, MigrationError, SchemaState};
 pub use pool::{
     build_pool, build_pool_relaxed, build_pool_untested, build_pool_with, CheckoutError,
-    ConnectionManager, DbPool, PooledConn, Timeouts,
+    ConnectionManager, DbPool, PoolUsage, PooledConn, Timeouts,
 };
 pub use startup::{wait_for_database, StartupError};
 pub use transaction::{read_snapshot, write_transaction};

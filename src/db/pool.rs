@@ -55,6 +55,28 @@ impl DbPool {
         }
     }
 
+    /// A connection if one comes free within `wait`: for work that should
+    /// rather be skipped than queue (a metrics scrape).
+    pub fn get_within(&self, wait: Duration) -> Result<PooledConn, CheckoutError> {
+        self.pool.get_timeout(wait).map_err(|error| {
+            if self.health.unreachable() {
+                CheckoutError::Unreachable(error.to_string())
+            } else {
+                CheckoutError::Exhausted
+            }
+        })
+    }
+
+    /// How many connections the pool may hold, holds, and holds idle now.
+    pub fn usage(&self) -> PoolUsage {
+        let state = self.pool.state();
+        PoolUsage {
+            max: self.pool.max_size(),
+            open: state.connections,
+            idle: state.idle_connections,
+        }
+    }
+
     /// After a request on `conn` failed as if the database were away: if
     /// the connection is dead, puts a new one in its place (the pool keeps
     /// the slot). For pools that do not test connections on checkout.
@@ -67,6 +89,21 @@ impl DbPool {
         if let Ok(fresh) = self.manager.connect() {
             *conn = fresh;
         }
+    }
+}
+
+/// A pool's connections at one moment ([`DbPool::usage`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolUsage {
+    pub max: u32,
+    pub open: u32,
+    pub idle: u32,
+}
+
+impl PoolUsage {
+    /// Connections checked out now.
+    pub fn in_use(&self) -> u32 {
+        self.open.saturating_sub(self.idle)
     }
 }
 

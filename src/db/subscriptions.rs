@@ -6,7 +6,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 
-use super::schema::subscriptions;
+use super::schema::{offerings, subscriptions};
 use super::{AnyConnection, Backend};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -177,6 +177,47 @@ impl Subscription {
         if let Some(offering) = offering_id {
             query = query.filter(subscriptions::offering_id.eq(offering.to_string()));
         }
+        if let Some(before) = before_id {
+            query = query.filter(subscriptions::id.lt(before.to_string()));
+        }
+        query.load(conn)
+    }
+}
+
+/// What an investor's portfolio shows of the offering beside each of their
+/// subscriptions.
+#[derive(Debug, Clone, Queryable)]
+pub struct OfferingBrief {
+    pub title: String,
+    pub status: String,
+    pub security_type: String,
+    pub price_per_share: i64,
+}
+
+impl Subscription {
+    /// A page of the investor's subscriptions, newest first, each with its
+    /// offering's brief (one query).
+    pub fn page_of_investor(
+        conn: &mut AnyConnection,
+        investor_id: &str,
+        before_id: Option<&str>,
+        limit: i64,
+    ) -> QueryResult<Vec<(Subscription, OfferingBrief)>> {
+        let mut query = subscriptions::table
+            .inner_join(offerings::table)
+            .filter(subscriptions::investor_id.eq(investor_id.to_string()))
+            .select((
+                Subscription::as_select(),
+                (
+                    offerings::title,
+                    offerings::status,
+                    offerings::security_type,
+                    offerings::price_per_share,
+                ),
+            ))
+            .order_by(subscriptions::id.desc())
+            .limit(limit)
+            .into_boxed::<Backend>();
         if let Some(before) = before_id {
             query = query.filter(subscriptions::id.lt(before.to_string()));
         }

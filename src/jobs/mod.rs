@@ -79,7 +79,7 @@ where
         .name(name.to_string())
         .spawn(move || loop {
             match tick() {
-                Ok(()) => {}
+                Ok(()) => crate::metrics::jobs::succeeded(name),
                 // Logged once per outage by the pool (see `db::health`).
                 Err(e) if is_unreachable(&e) => {
                     tracing::debug!(job = name, error = %e, "background job waits for the database");

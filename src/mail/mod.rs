@@ -1,6 +1,7 @@
 //! Email: written to the outbox inside the transaction of the event that causes
 //! it, then sent by the relay with retries and backoff.
 
+pub mod backlog;
 pub mod outbox;
 pub mod relay;
 pub mod subject;

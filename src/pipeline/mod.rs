@@ -59,6 +59,8 @@ pub struct Reply {
     pub body: String,
     /// The answer of an earlier request with the same key.
     pub replayed: bool,
+    /// The problem's code when this (first) answer is a refusal.
+    pub code: Option<&'static str>,
 }
 
 struct Job {

@@ -357,6 +357,7 @@ fn run_in_transaction(
             status: 201,
             body,
             replayed: false,
+            code: None,
         }));
     }
     let answers: Vec<(&str, &str, u16, &str)> = first_with_key
@@ -429,6 +430,7 @@ fn refusal_answer(refusal: Refusal) -> Reply {
         status: error.status.as_u16(),
         body: error.body().to_string(),
         replayed: false,
+        code: Some(error.code),
     }
 }
 
@@ -440,6 +442,7 @@ fn claim_answer(claim: Claim) -> Reply {
                 status,
                 body,
                 replayed: true,
+                code: None,
             }
         }
         Claim::Mismatch => ApiError::idempotency_mismatch(),
@@ -449,5 +452,6 @@ fn claim_answer(claim: Claim) -> Reply {
         status: error.status.as_u16(),
         body: error.body().to_string(),
         replayed: false,
+        code: Some(error.code),
     }
 }

@@ -40,6 +40,7 @@ pub(super) fn spawn(
             let mut held = Vec::new();
             while let Some(batch) = next_batch(&queue, &settings, std::mem::take(&mut held)) {
                 let size = batch.len();
+                crate::metrics::write_path::batch_formed(size);
                 let started = Instant::now();
                 let outcome = catch_unwind(AssertUnwindSafe(|| writer.process(batch)));
                 tracing::debug!(size, micros = started.elapsed().as_micros() as u64, "batch");
@@ -96,8 +97,12 @@ impl Writer {
     /// later batch.
     fn process(&mut self, batch: Vec<Job>) -> Vec<Job> {
         let requests: Vec<&SubscribeRequest> = batch.iter().map(|j| &j.request).collect();
+        let started = Instant::now();
         match self.run(&requests) {
-            Ok(outcomes) => answer(batch, outcomes),
+            Ok(outcomes) => {
+                crate::metrics::write_path::batch_committed(started.elapsed());
+                answer(batch, outcomes)
+            }
             // Retried one by one, so that one bad request cannot fail the
             // rest; not when the database is busy or away (503): that would
             // only multiply the wait.

@@ -22,6 +22,10 @@ pub struct HoldingView {
     pub shares: i64,
     pub price_per_share: i64,
     pub amount: i64,
+    /// What the investor paid for these shares: the sum of their settled
+    /// subscriptions in the round (the platform's fee is the sponsor's, so
+    /// nothing is added on top).
+    pub cost_basis: i64,
     pub acquired_at: DateTime<Utc>,
 }
 
@@ -86,6 +90,7 @@ pub fn mine(
                 shares,
                 price_per_share,
                 amount,
+                cost_basis: amount,
                 acquired_at: utc(at),
             },
         )

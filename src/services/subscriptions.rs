@@ -18,7 +18,7 @@ use crate::mail::templates;
 
 use super::error::{not_found, Refusal, RefusalKind, ServiceResult};
 use super::offerings::{id_cursor, next_id_cursor};
-use super::views::{utc, Page, SubscriptionView};
+use super::views::{utc, Page, PortfolioSubscriptionView, SubscriptionView};
 
 fn conflict(code: &'static str, detail: impl Into<String>) -> Refusal {
     Refusal::new(RefusalKind::Conflict, code, detail)
@@ -146,17 +146,17 @@ pub fn list_mine(
     investor_id: &str,
     cursor: Option<&str>,
     limit: Option<i64>,
-) -> ServiceResult<Page<SubscriptionView>> {
+) -> ServiceResult<Page<PortfolioSubscriptionView>> {
     let limit = limit.unwrap_or(DEFAULT_LIMIT);
     let before = id_cursor(cursor, "my-subscriptions")?;
-    let mut rows = Subscription::page(conn, Some(investor_id), None, before.as_deref(), limit + 1)?;
+    let mut rows = Subscription::page_of_investor(conn, investor_id, before.as_deref(), limit + 1)?;
     let more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
-    let next_cursor = next_id_cursor(&rows, more, "my-subscriptions", |s| &s.id);
+    let next_cursor = next_id_cursor(&rows, more, "my-subscriptions", |(s, _)| &s.id);
     Ok(Page {
         items: rows
             .into_iter()
-            .map(|s| SubscriptionView::new(s, None))
+            .map(|(s, offering)| PortfolioSubscriptionView::new(s, offering))
             .collect(),
         next_cursor,
     })

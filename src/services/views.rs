@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::Serialize;
 
 use crate::db::offerings::Offering;
-use crate::db::subscriptions::Subscription;
+use crate::db::subscriptions::{OfferingBrief, Subscription};
 
 pub fn utc(t: NaiveDateTime) -> DateTime<Utc> {
     t.and_utc()
@@ -157,6 +157,28 @@ pub struct SubscriptionView {
     pub offering_status: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// One of an investor's own subscriptions, with what a portfolio screen
+/// shows of its offering (`offering_status` as it is now).
+#[derive(Debug, Clone, Serialize)]
+pub struct PortfolioSubscriptionView {
+    #[serde(flatten)]
+    pub subscription: SubscriptionView,
+    pub offering_title: String,
+    pub security_type: String,
+    pub price_per_share: i64,
+}
+
+impl PortfolioSubscriptionView {
+    pub fn new(s: Subscription, offering: OfferingBrief) -> Self {
+        Self {
+            subscription: SubscriptionView::new(s, Some(offering.status)),
+            offering_title: offering.title,
+            security_type: offering.security_type,
+            price_per_share: offering.price_per_share,
+        }
+    }
 }
 
 impl SubscriptionView {

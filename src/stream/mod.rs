@@ -21,27 +21,14 @@ use std::sync::Arc;
 use tokio::sync::{broadcast, watch};
 
 use crate::config::StreamSettings;
+/// Which stream a client follows (a label of the stream metrics).
+pub use crate::metrics::StreamKind;
+use crate::metrics::{stream_client_connected, stream_client_disconnected};
 use crate::services::views::ProgressEvent;
 
 /// Events a slow stream may fall behind by before it is sent the current
 /// figures instead (read again from the database).
 const BACKLOG: usize = 1024;
-
-/// Which stream a client follows (a label of the stream metrics).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StreamKind {
-    Offering,
-    Catalogue,
-}
-
-impl StreamKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Offering => "offering",
-            Self::Catalogue => "catalogue",
-        }
-    }
-}
 
 /// The in-process fan-out of one server; cheap to clone.
 #[derive(Clone)]
@@ -84,7 +71,7 @@ impl Hub {
                 (n < max).then_some(n + 1)
             })
             .ok()?;
-        metrics::gauge!("crowdfund_stream_clients", "stream" => kind.as_str()).increment(1.0);
+        stream_client_connected(kind);
         Some(Seat {
             hub: self.clone(),
             kind,
@@ -143,6 +130,6 @@ impl Seat {
 impl Drop for Seat {
     fn drop(&mut self) {
         self.hub.0.clients.fetch_sub(1, Ordering::AcqRel);
-        metrics::gauge!("crowdfund_stream_clients", "stream" => self.kind.as_str()).decrement(1.0);
+        stream_client_disconnected(self.kind);
     }
 }

@@ -167,8 +167,7 @@ impl Source {
         for (row, investor_count) in rows {
             let event = ProgressEvent::new(row, investor_count);
             if let Some(since) = self.pending.get(&event.offering_id) {
-                metrics::histogram!("crowdfund_stream_commit_to_event_seconds")
-                    .record(now.duration_since(*since).as_secs_f64());
+                crate::metrics::stream_event_latency(now.duration_since(*since));
             }
             self.hub.publish(event);
         }

@@ -25,6 +25,8 @@ pub const LOOPBACK: &str = "127.0.0.1/32,::1/128";
 
 pub struct TestApp {
     pub address: String,
+    /// The metrics server's, when `METRICS_BIND_ADDR` is set.
+    pub metrics_address: Option<String>,
     pub client: reqwest::Client,
     pub mail_dir: PathBuf,
     pub pool: DbPool,
@@ -196,11 +198,15 @@ async fn start(
     let database_url = config.database_url.clone();
     let app = Application::build(config).expect("application starts");
     let port = app.port();
+    let metrics_address = app
+        .metrics_port()
+        .map(|port| format!("http://127.0.0.1:{port}"));
     let stop = app.stop_handle();
     tokio::spawn(app.run_until_stopped());
     let pool = build_pool(&database_url, 4).expect("test pool");
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
+        metrics_address,
         client: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(Duration::from_secs(60))
@@ -491,6 +497,7 @@ impl TestApp {
         let config = Config::from_vars(&lookup).expect("test configuration");
         TestApp {
             address: process.address.clone(),
+            metrics_address: None,
             client: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .timeout(Duration::from_secs(60))
