@@ -64,7 +64,7 @@ pub async fn catalogue(
 fn respond(
     state: &AppState,
     seat: Seat,
-    live: tokio::sync::broadcast::Receiver<std::sync::Arc<crate::services::views::ProgressEvent>>,
+    live: tokio::sync::broadcast::Receiver<std::sync::Arc<crate::stream::Published>>,
     target: Target,
     current: Vec<crate::services::views::ProgressEvent>,
     last: Option<i64>,

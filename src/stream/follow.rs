@@ -21,7 +21,7 @@ use crate::db::{progress, DbPool};
 use crate::services::progress::{catalogue, is_public};
 use crate::services::views::ProgressEvent;
 
-use super::{Hub, Seat, StreamKind};
+use super::{Hub, Published, Seat, StreamKind};
 
 /// What a stream follows.
 #[derive(Debug, Clone)]
@@ -39,7 +39,7 @@ pub enum Target {
 pub fn events(
     seat: Seat,
     hub: &Hub,
-    live: broadcast::Receiver<Arc<ProgressEvent>>,
+    live: broadcast::Receiver<Arc<Published>>,
     target: Target,
     first: Vec<ProgressEvent>,
     last_event_id: Option<i64>,
@@ -53,7 +53,10 @@ pub fn events(
         target,
         live,
         closing: hub.closing(),
-        queue: first.into_iter().map(Arc::new).collect(),
+        queue: first
+            .into_iter()
+            .map(|e| Arc::new(Published::new(e)))
+            .collect(),
         sent,
         last_sequence: last_event_id.unwrap_or(0),
         pool,
@@ -67,10 +70,10 @@ pub fn events(
 
 struct Follower {
     target: Target,
-    live: broadcast::Receiver<Arc<ProgressEvent>>,
+    live: broadcast::Receiver<Arc<Published>>,
     closing: watch::Receiver<bool>,
     /// Events to send before listening again.
-    queue: VecDeque<Arc<ProgressEvent>>,
+    queue: VecDeque<Arc<Published>>,
     /// The last version sent of each offering.
     sent: HashMap<String, i64>,
     /// The highest change number sent (the catalogue's resume point).
@@ -102,7 +105,8 @@ impl Follower {
                         // A database error ends the stream; the client comes
                         // back with its Last-Event-ID.
                         let current = self.read_current().await?;
-                        self.queue.extend(current.into_iter().map(Arc::new));
+                        self.queue
+                            .extend(current.into_iter().map(|e| Arc::new(Published::new(e))));
                     }
                     Err(RecvError::Closed) => return None,
                 },
@@ -112,7 +116,8 @@ impl Follower {
 
     /// The SSE event for `event` if this client follows it and has not had
     /// this version yet.
-    fn accept(&mut self, event: &ProgressEvent) -> Option<sse::Event> {
+    fn accept(&mut self, published: &Published) -> Option<sse::Event> {
+        let event = &published.event;
         let id = match &self.target {
             Target::Offering(id) if *id == event.offering_id => event.version,
             Target::Catalogue if is_public(&event.status) => event.sequence,
@@ -124,7 +129,7 @@ impl Follower {
         }
         self.sent.insert(event.offering_id.clone(), event.version);
         self.last_sequence = self.last_sequence.max(event.sequence);
-        let data = sse::Data::new_json(event).ok()?;
+        let data = sse::Data::new(published.json.clone());
         Some(sse::Event::Data(data.event("progress").id(id.to_string())))
     }
 

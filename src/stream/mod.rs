@@ -35,7 +35,7 @@ const BACKLOG: usize = 1024;
 pub struct Hub(Arc<Inner>);
 
 struct Inner {
-    events: broadcast::Sender<Arc<ProgressEvent>>,
+    events: broadcast::Sender<Arc<Published>>,
     clients: AtomicUsize,
     settings: StreamSettings,
     closing: watch::Sender<bool>,
@@ -89,14 +89,14 @@ impl Hub {
     }
 
     /// Every event published from now on.
-    pub fn listen(&self) -> broadcast::Receiver<Arc<ProgressEvent>> {
+    pub fn listen(&self) -> broadcast::Receiver<Arc<Published>> {
         self.0.events.subscribe()
     }
 
     /// Hands committed figures to every stream listening.
     pub fn publish(&self, event: ProgressEvent) {
         // An error means nobody listens: nothing to do.
-        let _ = self.0.events.send(Arc::new(event));
+        let _ = self.0.events.send(Arc::new(Published::new(event)));
     }
 
     /// Set once the server stops: every stream then ends.
@@ -112,6 +112,20 @@ impl Hub {
 
     pub fn is_closed(&self) -> bool {
         *self.0.closing.borrow()
+    }
+}
+
+/// An event with its JSON, written once for all the streams that send it.
+pub struct Published {
+    pub event: ProgressEvent,
+    pub json: bytestring::ByteString,
+}
+
+impl Published {
+    pub fn new(event: ProgressEvent) -> Self {
+        // A struct of strings and integers always serializes.
+        let json = serde_json::to_string(&event).unwrap_or_default().into();
+        Self { event, json }
     }
 }
 
