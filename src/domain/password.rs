@@ -106,7 +106,7 @@ fn repeated(chars: &[char]) -> bool {
     let n = chars.len();
     n >= 2
         && (1..=n / 2)
-            .filter(|unit| n % unit == 0)
+            .filter(|unit| n.is_multiple_of(*unit))
             .any(|unit| chars.chunks(unit).all(|c| c == &chars[..unit]))
 }
 
