@@ -7,8 +7,8 @@ use actix_web::http::Method;
 use actix_web::{web, FromRequest, Handler, Resource, Responder};
 
 use super::{
-    audit, auth, health, ledger, me, offerings, openapi, problems, profiles, reconciliation,
-    settlement, statements, subscriptions, unallocated, unreconciled, users, wallet, webhooks,
+    audit, auth, health, ledger, me, offerings, openapi, profiles, reconciliation, settlement,
+    statements, subscriptions, unallocated, unreconciled, users, wallet, webhooks,
 };
 
 /// Something routes can be declared to: the real service config, or a list.
@@ -217,12 +217,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     let mut resources = Resources(Vec::new());
     declare(&mut resources);
     for (path, resource) in resources.0 {
+        use super::problems::{json_config_with_limit, OFFERING_JSON_LIMIT};
         let resource = match path {
             // Offerings carry long free text: room for every field at its
             // longest (see `problems::OFFERING_JSON_LIMIT`).
-            "/api/v1/offerings" | "/api/v1/offerings/{id}" => resource.app_data(
-                problems::json_config_with_limit(problems::OFFERING_JSON_LIMIT),
-            ),
+            "/api/v1/offerings" | "/api/v1/offerings/{id}" => {
+                resource.app_data(json_config_with_limit(OFFERING_JSON_LIMIT))
+            }
             _ => resource,
         };
         cfg.service(resource);
