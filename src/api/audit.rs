@@ -15,6 +15,7 @@ use crate::services::views::Page;
 use super::blocking::with_conn;
 use super::extractors::{AuthUser, OperatorUser};
 use super::pagination::check_limit;
+use super::query::Query;
 use super::AppState;
 
 /// The signed-in user as an audit actor, with the request's id.
@@ -84,27 +85,18 @@ pub struct AuditQuery {
 pub async fn list(
     state: web::Data<AppState>,
     _operator: OperatorUser,
-    query: web::Query<AuditQuery>,
+    query: Query<AuditQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
     let limit = check_limit(q.limit)?;
-    for t in [q.since, q.until].into_iter().flatten() {
-        use chrono::Datelike;
-        if !(1900..=9999).contains(&t.year()) {
-            return Err(ApiError::bad_request(
-                "invalid_query",
-                "since and until must be in years 1900 to 9999",
-            ));
-        }
-    }
     let page = with_conn(&state, move |conn| {
         let filter = AuditFilter {
             action: q.action,
             actor_id: q.actor_id,
             subject_type: q.subject_type,
             subject_id: q.subject_id,
-            since: q.since.map(|t| t.naive_utc()),
-            until: q.until.map(|t| t.naive_utc()),
+            since: q.since.map(within_years),
+            until: q.until.map(within_years),
             before_id: id_cursor(q.cursor.as_deref(), "audit")?,
         };
         let mut rows = audit::page(conn, &filter, limit + 1)?;
@@ -118,4 +110,20 @@ pub async fn list(
     })
     .await?;
     Ok(HttpResponse::Ok().json(page))
+}
+
+/// A bound of the filter, moved into 1900-01-01..=9999-12-31 UTC. Every
+/// RFC 3339 time is a valid bound (with its offset, from year -1 to
+/// 10000), but times are compared as text on SQLite, where years outside
+/// four digits sort wrongly; no record lies outside that range, so moving
+/// a bound to its edge matches the same records.
+fn within_years(t: DateTime<Utc>) -> chrono::NaiveDateTime {
+    use chrono::NaiveDate;
+    let first = NaiveDate::from_ymd_opt(1900, 1, 1).and_then(|d| d.and_hms_opt(0, 0, 0));
+    let last = NaiveDate::from_ymd_opt(9999, 12, 31)
+        .and_then(|d| d.and_hms_micro_opt(23, 59, 59, 999_999));
+    match (first, last) {
+        (Some(first), Some(last)) => t.naive_utc().clamp(first, last),
+        _ => t.naive_utc(),
+    }
 }

@@ -16,6 +16,7 @@ use super::audit::{self, Entry};
 use super::blocking::with_conn;
 use super::extractors::{AuthUser, MaybeUser, OperatorUser, SponsorUser};
 use super::pagination::{check_limit, PageQuery};
+use super::query::Query;
 use super::AppState;
 
 fn naive(t: DateTime<Utc>) -> NaiveDateTime {
@@ -38,10 +39,15 @@ pub struct CreateBody {
     #[serde(default)]
     description: String,
     security_type: String,
+    #[serde(deserialize_with = "super::json_int::exact")]
     price_per_share: i64,
+    #[serde(deserialize_with = "super::json_int::exact")]
     target_amount: i64,
+    #[serde(default, deserialize_with = "super::json_int::optional")]
     min_raise: Option<i64>,
+    #[serde(default, deserialize_with = "super::json_int::optional")]
     min_subscription: Option<i64>,
+    #[serde(default, deserialize_with = "super::json_int::optional")]
     max_per_investor: Option<i64>,
     opens_at: Option<DateTime<Utc>>,
     closes_at: DateTime<Utc>,
@@ -94,13 +100,15 @@ pub struct PatchBody {
     summary: Option<String>,
     description: Option<String>,
     security_type: Option<String>,
+    #[serde(default, deserialize_with = "super::json_int::optional")]
     price_per_share: Option<i64>,
+    #[serde(default, deserialize_with = "super::json_int::optional")]
     target_amount: Option<i64>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "super::json_int::present")]
     min_raise: Option<Option<i64>>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "super::json_int::present")]
     min_subscription: Option<Option<i64>>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "super::json_int::present")]
     max_per_investor: Option<Option<i64>>,
     #[serde(default, deserialize_with = "present")]
     opens_at: Option<Option<DateTime<Utc>>>,
@@ -291,7 +299,7 @@ pub struct ListQuery {
 pub async fn list(
     state: web::Data<AppState>,
     _caller: MaybeUser,
-    query: web::Query<ListQuery>,
+    query: Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
     let status = match q.status.as_deref() {
@@ -336,7 +344,7 @@ pub async fn list(
 pub async fn list_mine(
     state: web::Data<AppState>,
     sponsor: SponsorUser,
-    query: web::Query<PageQuery>,
+    query: Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
     let limit = q.limit()?;
@@ -358,7 +366,7 @@ pub async fn subscribers(
     state: web::Data<AppState>,
     user: AuthUser,
     path: web::Path<String>,
-    query: web::Query<PageQuery>,
+    query: Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
     let limit = q.limit()?;

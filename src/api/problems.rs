@@ -11,12 +11,21 @@ use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::error::{problem_body, ApiError, PROBLEM_JSON};
 
-/// Largest JSON body accepted anywhere.
+/// Largest JSON body accepted, but for offerings.
 pub const JSON_LIMIT: usize = 64 * 1024;
 
+/// Largest offering (create or patch): every field at its longest (20,000
+/// characters of description and 1,200 of title and summary), even when
+/// each character is written as a JSON escaped surrogate pair (12 bytes).
+pub const OFFERING_JSON_LIMIT: usize = 256 * 1024;
+
 pub fn json_config() -> web::JsonConfig {
+    json_config_with_limit(JSON_LIMIT)
+}
+
+pub fn json_config_with_limit(limit: usize) -> web::JsonConfig {
     web::JsonConfig::default()
-        .limit(JSON_LIMIT)
+        .limit(limit)
         .error_handler(|err, _req| json_error(err).into())
 }
 
@@ -39,13 +48,12 @@ fn json_error(err: JsonPayloadError) -> ApiError {
             "unsupported_media_type",
             "Send the body as application/json.",
         ),
-        JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => {
-            ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                format!("The body is larger than {JSON_LIMIT} bytes."),
-            )
-        }
+        JsonPayloadError::Overflow { limit }
+        | JsonPayloadError::OverflowKnownLength { limit, .. } => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("The body is larger than {limit} bytes."),
+        ),
         JsonPayloadError::Deserialize(e) if e.is_data() => ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_body",

@@ -13,6 +13,7 @@ use super::audit;
 use super::blocking::with_conn;
 use super::extractors::{InvestorUser, OperatorUser};
 use super::pagination::check_limit;
+use super::query::Query;
 use super::AppState;
 
 #[derive(Deserialize)]
@@ -20,10 +21,12 @@ use super::AppState;
 pub struct ProfileBody {
     legal_name: String,
     country: String,
+    #[serde(deserialize_with = "super::json_int::exact")]
     annual_income: i64,
+    #[serde(deserialize_with = "super::json_int::exact")]
     net_worth: i64,
     accredited: bool,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::json_int::exact")]
     external_investments_12m: i64,
 }
 
@@ -86,7 +89,7 @@ pub struct KycQuery {
 pub async fn list_kyc(
     state: web::Data<AppState>,
     _operator: OperatorUser,
-    query: web::Query<KycQuery>,
+    query: Query<KycQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
     let status = match q.status.as_deref() {

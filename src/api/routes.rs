@@ -223,7 +223,16 @@ fn declare<S: RouteSink>(s: &mut S) {
 pub fn configure(cfg: &mut web::ServiceConfig) {
     let mut resources = Resources(Vec::new());
     declare(&mut resources);
-    for (_, resource) in resources.0 {
+    for (path, resource) in resources.0 {
+        use super::problems::{json_config_with_limit, OFFERING_JSON_LIMIT};
+        let resource = match path {
+            // Offerings carry long free text: room for every field at its
+            // longest (see `problems::OFFERING_JSON_LIMIT`).
+            "/api/v1/offerings" | "/api/v1/offerings/{id}" => {
+                resource.app_data(json_config_with_limit(OFFERING_JSON_LIMIT))
+            }
+            _ => resource,
+        };
         cfg.service(resource);
     }
 }

@@ -14,6 +14,7 @@ use super::blocking::with_conn;
 use super::extractors::{AuthUser, InvestorUser, OperatorUser};
 use super::idempotency::{self, IdempotencyKey};
 use super::pagination::PageQuery;
+use super::query::Query;
 use super::AppState;
 
 pub async fn settle(
@@ -61,7 +62,7 @@ pub async fn refund(
 pub async fn my_holdings(
     state: web::Data<AppState>,
     investor: InvestorUser,
-    query: web::Query<PageQuery>,
+    query: Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
     let limit = q.limit()?;
@@ -81,7 +82,7 @@ pub async fn cap_table(
     state: web::Data<AppState>,
     user: AuthUser,
     path: web::Path<String>,
-    query: web::Query<PageQuery>,
+    query: Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
     let limit = q.limit()?;

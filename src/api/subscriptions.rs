@@ -14,11 +14,13 @@ use super::blocking::with_conn;
 use super::extractors::InvestorUser;
 use super::idempotency::{self, IdempotencyKey};
 use super::pagination::PageQuery;
+use super::query::Query;
 use super::AppState;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SubscribeBody {
+    #[serde(deserialize_with = "super::json_int::exact")]
     shares: i64,
 }
 
@@ -84,7 +86,7 @@ pub async fn cancel(
 pub async fn list_mine(
     state: web::Data<AppState>,
     investor: InvestorUser,
-    query: web::Query<PageQuery>,
+    query: Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
     let limit = q.limit()?;

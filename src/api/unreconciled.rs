@@ -16,6 +16,7 @@ use super::extractors::OperatorUser;
 use super::idempotency::{self, IdempotencyKey};
 use super::pagination::check_limit;
 use super::problems::check_identifier;
+use super::query::Query;
 use super::unallocated::check_note;
 use super::AppState;
 
@@ -30,7 +31,7 @@ pub struct ListQuery {
 pub async fn list(
     state: web::Data<AppState>,
     _operator: OperatorUser,
-    query: web::Query<ListQuery>,
+    query: Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
     let limit = check_limit(q.limit)?;

@@ -15,6 +15,7 @@ use super::blocking::with_conn;
 use super::extractors::{AuthUser, InvestorUser};
 use super::idempotency::{self, IdempotencyKey};
 use super::pagination::PageQuery;
+use super::query::Query;
 use super::AppState;
 
 fn account_holder(user: &AuthUser) -> Result<(), ApiError> {
@@ -37,7 +38,7 @@ pub async fn account(state: web::Data<AppState>, user: AuthUser) -> Result<HttpR
 pub async fn transactions(
     state: web::Data<AppState>,
     user: AuthUser,
-    query: web::Query<PageQuery>,
+    query: Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     account_holder(&user)?;
     let q = query.into_inner();
@@ -58,6 +59,7 @@ pub async fn transactions(
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AmountBody {
+    #[serde(deserialize_with = "super::json_int::exact")]
     amount: i64,
 }
 
@@ -89,7 +91,7 @@ pub async fn deposit(
 pub async fn deposits(
     state: web::Data<AppState>,
     investor: InvestorUser,
-    query: web::Query<PageQuery>,
+    query: Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
     let limit = q.limit()?;
@@ -110,7 +112,7 @@ pub async fn deposits(
 pub async fn withdrawals(
     state: web::Data<AppState>,
     user: AuthUser,
-    query: web::Query<PageQuery>,
+    query: Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     account_holder(&user)?;
     let q = query.into_inner();

@@ -26,6 +26,7 @@ pub const SIGNATURE_HEADER: &str = "X-Bank-Signature";
 struct Notification {
     bank_txn_id: String,
     reference: String,
+    #[serde(deserialize_with = "super::json_int::exact")]
     amount: i64,
     kind: String,
     /// For `deposit_returned`: the bank's id of the transfer sent back.

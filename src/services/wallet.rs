@@ -109,13 +109,15 @@ pub fn statement(
     cursor: Option<&str>,
     limit: i64,
 ) -> ServiceResult<Page<StatementLine>> {
+    // The cursor is checked first: a bad one is refused alike with or
+    // without an account.
+    let before = id_cursor(cursor, "statement")?;
     let Some(account) = find_account(conn, own_account_kind(role)?, user_id)?.map(|a| a.id) else {
         return Ok(Page {
             items: Vec::new(),
             next_cursor: None,
         });
     };
-    let before = id_cursor(cursor, "statement")?;
     let mut query = postings::table
         .inner_join(journal_entries::table)
         .filter(postings::account_id.eq(account))

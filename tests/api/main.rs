@@ -16,6 +16,7 @@ mod bank_returns;
 mod books;
 mod client_ip;
 mod concurrency;
+mod contract;
 mod deadlines;
 mod errors;
 mod fast_clock;
