@@ -1,5 +1,4 @@
 DROP TRIGGER offerings_progress_changed ON offerings;
 DROP FUNCTION offering_progress_changed();
-DROP INDEX offerings_change_seq_idx;
 DROP SEQUENCE offering_change_seq;
 ALTER TABLE offerings DROP COLUMN change_seq, DROP COLUMN version;

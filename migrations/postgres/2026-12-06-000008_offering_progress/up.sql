@@ -11,7 +11,11 @@ ALTER TABLE offerings
     ADD COLUMN version BIGINT NOT NULL DEFAULT 0,
     ADD COLUMN change_seq BIGINT NOT NULL DEFAULT 0;
 CREATE SEQUENCE offering_change_seq;
-CREATE INDEX offerings_change_seq_idx ON offerings (change_seq);
+-- No index on change_seq: the hot offering's row is updated by every batch,
+-- and an update that changes no indexed column stays a heap-only (HOT)
+-- update, with no new index entries. The few reads by change_seq (a server
+-- catching up after its listening connection was lost, a catalogue client
+-- coming back) scan a table of offerings, not of subscriptions.
 
 CREATE FUNCTION offering_progress_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
