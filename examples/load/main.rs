@@ -224,8 +224,14 @@ async fn run(
     ] {
         eprintln!("load: {name} ({} s)", args.seconds);
         let cpu_before: Vec<f64> = servers.iter().map(Server::cpu_seconds).collect();
+        let threads_before = servers[0].cpu_by_thread();
         let own_before = own_cpu_seconds();
         let result = fire(&api, &investors, offerings, args, phase).await;
+        print_thread_cpu(
+            &threads_before,
+            &servers[0].cpu_by_thread(),
+            result.accepted,
+        );
         let server_cpu: f64 = servers
             .iter()
             .zip(cpu_before)
@@ -266,7 +272,7 @@ async fn run(
             .collect();
         eprintln!("  resident after it: {}", rss.join(", "));
         let (answered_at, target) = api.fund_the_rest(closer, offering).await?;
-        let seen = followers.finish(Duration::from_secs(60)).await;
+        let seen = followers.finish(Duration::from_secs(60));
         let figures = api.get(&format!("/api/v1/offerings/{offering}")).await?;
         streamed_report = Some(StreamedReport::new(&seen, answered_at, target, &figures));
         rows.push((name, result));
@@ -773,6 +779,26 @@ impl Api {
     }
 }
 
+/// The first server's CPU per accepted subscription, by thread, where it went.
+fn print_thread_cpu(
+    before: &std::collections::BTreeMap<String, f64>,
+    after: &std::collections::BTreeMap<String, f64>,
+    accepted: u64,
+) {
+    let mut spent: Vec<(String, f64)> = after
+        .iter()
+        .map(|(name, cpu)| (name.clone(), cpu - before.get(name).copied().unwrap_or(0.0)))
+        .filter(|(_, cpu)| *cpu > 0.0)
+        .collect();
+    spent.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let parts: Vec<String> = spent
+        .iter()
+        .take(6)
+        .map(|(name, cpu)| format!("{name} {:.0} us", cpu * 1e6 / accepted.max(1) as f64))
+        .collect();
+    eprintln!("  by thread: {}", parts.join(", "));
+}
+
 fn own_cpu_seconds() -> f64 {
     proc_cpu_seconds("/proc/self/stat")
 }
@@ -871,6 +897,19 @@ impl Server {
     /// CPU time (user + system) the child has used, in seconds.
     fn cpu_seconds(&self) -> f64 {
         proc_cpu_seconds(&format!("/proc/{}/stat", self.child.id()))
+    }
+
+    /// CPU seconds by thread name (threads of one name summed).
+    fn cpu_by_thread(&self) -> std::collections::BTreeMap<String, f64> {
+        let mut by_name = std::collections::BTreeMap::new();
+        let dir = format!("/proc/{}/task", self.child.id());
+        for task in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let path = task.path();
+            let name = std::fs::read_to_string(path.join("comm")).unwrap_or_default();
+            let cpu = proc_cpu_seconds(&path.join("stat").to_string_lossy());
+            *by_name.entry(name.trim().to_string()).or_insert(0.0) += cpu;
+        }
+        by_name
     }
 
     /// The child's resident set (`VmRSS`) or its peak (`VmHWM`), in kB.

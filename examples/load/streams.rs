@@ -21,29 +21,57 @@ pub struct Seen {
 }
 
 pub struct Followers {
-    tasks: Vec<tokio::task::JoinHandle<Seen>>,
+    results: std::sync::mpsc::Receiver<Vec<Seen>>,
+    count: usize,
 }
 
 /// Opens `count` streams on `offering`, spread over the servers, and waits
-/// until each has its first event.
+/// until each has its first event. The clients run on a thread and runtime
+/// of their own: reading a thousand streams must not hold up the
+/// subscribers' requests in this program, only compete for the cores.
 pub async fn follow(bases: &[String], offering: &str, count: usize) -> Result<Followers> {
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(0)
-        .build()?;
     let ready = Arc::new(AtomicUsize::new(0));
-    let mut tasks = Vec::with_capacity(count);
-    for n in 0..count {
-        let url = format!(
-            "{}/api/v1/offerings/{offering}/events",
-            bases[n % bases.len()]
-        );
-        let (client, ready) = (client.clone(), ready.clone());
-        tasks.push(tokio::spawn(async move { read(client, url, ready).await }));
-        if n % 50 == 49 {
-            // Connecting a thousand at once would fill the listen queue.
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
+    let (send, results) = std::sync::mpsc::channel();
+    let urls: Vec<String> = (0..count)
+        .map(|n| {
+            format!(
+                "{}/api/v1/offerings/{offering}/events",
+                bases[n % bases.len()]
+            )
+        })
+        .collect();
+    let counter = ready.clone();
+    std::thread::Builder::new()
+        .name("stream-clients".into())
+        .spawn(move || {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            let seen = runtime.block_on(async move {
+                let client = reqwest::Client::builder().build().unwrap_or_default();
+                let mut tasks = Vec::with_capacity(urls.len());
+                for (n, url) in urls.into_iter().enumerate() {
+                    let (client, ready) = (client.clone(), counter.clone());
+                    tasks.push(tokio::spawn(read(client, url, ready)));
+                    if n % 50 == 49 {
+                        // Connecting a thousand at once would fill the listen queue.
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                    }
+                }
+                let mut seen = Vec::with_capacity(tasks.len());
+                for task in tasks {
+                    seen.push(task.await.unwrap_or_else(|e| Seen {
+                        error: Some(e.to_string()),
+                        ..Seen::default()
+                    }));
+                }
+                seen
+            });
+            let _ = send.send(seen);
+        })?;
     let deadline = Instant::now() + Duration::from_secs(60);
     while ready.load(Ordering::Acquire) < count {
         if Instant::now() > deadline {
@@ -54,32 +82,22 @@ pub async fn follow(bases: &[String], offering: &str, count: usize) -> Result<Fo
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    Ok(Followers { tasks })
+    Ok(Followers { results, count })
 }
 
 impl Followers {
-    /// Waits (up to `within`) for every client to finish, and returns what each saw.
-    pub async fn finish(self, within: Duration) -> Vec<Seen> {
-        let mut seen = Vec::with_capacity(self.tasks.len());
-        let deadline = tokio::time::Instant::now() + within;
-        for task in self.tasks {
-            let abort = task.abort_handle();
-            match tokio::time::timeout_at(deadline, task).await {
-                Ok(Ok(s)) => seen.push(s),
-                Ok(Err(e)) => seen.push(Seen {
-                    error: Some(e.to_string()),
+    /// Waits (up to `within`) for every client to have its `funded` event,
+    /// and returns what each saw.
+    pub fn finish(self, within: Duration) -> Vec<Seen> {
+        match self.results.recv_timeout(within) {
+            Ok(seen) => seen,
+            Err(_) => (0..self.count)
+                .map(|_| Seen {
+                    error: Some("not every client had the funded event in time".into()),
                     ..Seen::default()
-                }),
-                Err(_) => {
-                    abort.abort();
-                    seen.push(Seen {
-                        error: Some("no funded event in time".into()),
-                        ..Seen::default()
-                    });
-                }
-            }
+                })
+                .collect(),
         }
-        seen
     }
 }
 
@@ -99,11 +117,13 @@ async fn read(client: reqwest::Client, url: String, ready: Arc<AtomicUsize>) -> 
         }
     };
     let mut buffer = String::new();
+    let mut last_data = String::new();
     loop {
         match response.chunk().await {
             Ok(Some(bytes)) => buffer.push_str(&String::from_utf8_lossy(&bytes)),
             Ok(None) => {
                 seen.error.get_or_insert_with(|| "the stream ended".into());
+                seen.last = serde_json::from_str::<Value>(&last_data).ok();
                 return seen;
             }
             Err(e) => {
@@ -121,19 +141,18 @@ async fn read(client: reqwest::Client, url: String, ready: Arc<AtomicUsize>) -> 
             if data.is_empty() {
                 continue;
             }
-            let Ok(value) = serde_json::from_str::<Value>(&data) else {
-                continue;
-            };
             seen.events += 1;
             if seen.events == 1 {
                 ready.fetch_add(1, Ordering::AcqRel);
             }
-            let funded = value["status"] == "funded";
-            seen.last = Some(value);
-            if funded {
+            // Parsed only when it is the last: the figures of the others
+            // are not checked, and parsing every one costs this program.
+            if data.contains("\"status\":\"funded\"") {
                 seen.funded_at = Some(Instant::now());
+                seen.last = serde_json::from_str::<Value>(&data).ok();
                 return seen;
             }
+            last_data = data;
         }
     }
 }

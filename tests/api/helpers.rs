@@ -466,6 +466,16 @@ impl TestApp {
         )
     }
 
+    /// This app's test configuration, for a server process or a client of
+    /// one ([`TestApp::of_process`]).
+    pub fn test_vars(&self) -> HashMap<String, String> {
+        test_vars(
+            &self.database_url_string(),
+            self.mail_dir.parent().expect("the test folder"),
+            &[],
+        )
+    }
+
     pub fn database_url_string(&self) -> String {
         self.vars["DATABASE_URL"].clone()
     }

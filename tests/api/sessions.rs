@@ -358,7 +358,7 @@ async fn a_server_whose_clock_runs_fast_still_sees_revocations_made_elsewhere() 
     let Some(process) = fast_server(&app, dir.path()).await else {
         return;
     };
-    let fast = TestApp::of_process(&process, app_vars(&app));
+    let fast = TestApp::of_process(&process, app.test_vars());
     let email = unique_email("skew");
     let (_, access, refresh_token) = app.signed_up(&email, "investor").await;
     // The fast server has polled since it started, and takes the token.
@@ -377,14 +377,6 @@ async fn a_server_whose_clock_runs_fast_still_sees_revocations_made_elsewhere() 
         .assert_problem(401, "session_revoked");
 }
 
-fn app_vars(app: &TestApp) -> std::collections::HashMap<String, String> {
-    crate::helpers::test_vars(
-        &app.database_url_string(),
-        app.mail_dir.parent().expect("the test folder"),
-        &[],
-    )
-}
-
 /// PostgreSQL: an Idempotency-Key claimed and not yet answered (as an older
 /// release left its claims, committed before the work) is not taken for
 /// abandoned by a server whose clock runs fast: claims are stamped and aged
@@ -400,7 +392,7 @@ async fn a_server_whose_clock_runs_fast_does_not_take_over_a_key_in_progress() {
     let Some(process) = fast_server(&app, dir.path()).await else {
         return;
     };
-    let fast = TestApp::of_process(&process, app_vars(&app));
+    let fast = TestApp::of_process(&process, app.test_vars());
     let operator = app.operator().await;
     let investor = app.investor(&operator, 0).await;
     let first = app

@@ -264,7 +264,7 @@ async fn a_stopping_server_ends_its_streams_and_exits_without_waiting_for_them()
     let app = spawn_app().await;
     let (_, offering) = launch(&app, 10).await;
     let mut process = app.spawn_process(&[("SHUTDOWN_TIMEOUT_SECS", "60")]).await;
-    let on_process = TestApp::of_process(&process, app_vars(&app));
+    let on_process = TestApp::of_process(&process, app.test_vars());
     let mut stream = open(&on_process, &events_path(&offering), None, None).await;
     stream.event(WAIT).await;
     process.signal("TERM");
@@ -278,14 +278,6 @@ async fn a_stopping_server_ends_its_streams_and_exits_without_waiting_for_them()
         "the server exits cleanly, without waiting out the drain: {status:?}\n{}",
         process.log()
     );
-}
-
-fn app_vars(app: &TestApp) -> std::collections::HashMap<String, String> {
-    crate::helpers::test_vars(
-        &app.database_url_string(),
-        app.mail_dir.parent().expect("the test folder"),
-        &[],
-    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
