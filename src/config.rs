@@ -408,7 +408,14 @@ impl Config {
             workers: ranged(vars, "HTTP_WORKERS", cores, 1..=256)?,
         };
         let streams = StreamSettings {
-            max_clients: ranged(vars, "STREAM_MAX_CLIENTS", 1_500, 0..=1_000_000)?,
+            // By default 1,500, or three quarters of the connections when
+            // fewer are allowed: streams must leave room for requests.
+            max_clients: ranged(
+                vars,
+                "STREAM_MAX_CLIENTS",
+                1_500.min(http.max_connections * 3 / 4),
+                0..=1_000_000,
+            )?,
             event_interval: Duration::from_millis(ranged(
                 vars,
                 "STREAM_EVENT_INTERVAL_MS",
@@ -716,6 +723,23 @@ mod tests {
             let err = Config::from_vars(&with(&[("JWT_KEYS", keys)])).unwrap_err();
             assert_eq!(err.var, "JWT_KEYS", "{keys}");
         }
+    }
+
+    #[test]
+    fn streams_leave_room_for_requests() {
+        let config = Config::from_vars(&with(&[SECRET])).unwrap();
+        assert_eq!(config.streams.max_clients, 1_500);
+        // A small MAX_CONNECTIONS lowers the default with it.
+        let config = Config::from_vars(&with(&[SECRET, ("MAX_CONNECTIONS", "8")])).unwrap();
+        assert_eq!(config.streams.max_clients, 6);
+        // Set explicitly at or past it: refused, naming the variable.
+        let err = Config::from_vars(&with(&[
+            SECRET,
+            ("MAX_CONNECTIONS", "8"),
+            ("STREAM_MAX_CLIENTS", "8"),
+        ]))
+        .unwrap_err();
+        assert_eq!(err.var, "STREAM_MAX_CLIENTS");
     }
 
     #[test]
