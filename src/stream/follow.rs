@@ -45,9 +45,16 @@ pub fn events(
     last_event_id: Option<i64>,
     pool: DbPool,
 ) -> impl Stream<Item = Result<sse::Event, Infallible>> {
+    // The id is a version on an offering's stream, a change number on the
+    // catalogue's.
     let mut sent = HashMap::new();
-    if let (Target::Offering(id), Some(version)) = (&target, last_event_id) {
-        sent.insert(id.clone(), version);
+    let mut last_sequence = 0;
+    match (&target, last_event_id) {
+        (Target::Offering(id), Some(version)) => {
+            sent.insert(id.clone(), version);
+        }
+        (Target::Catalogue, Some(sequence)) => last_sequence = sequence,
+        (_, None) => {}
     }
     let follower = Follower {
         target,
@@ -58,7 +65,7 @@ pub fn events(
             .map(|e| Arc::new(Published::new(e)))
             .collect(),
         sent,
-        last_sequence: last_event_id.unwrap_or(0),
+        last_sequence,
         pool,
         _seat: seat,
     };
