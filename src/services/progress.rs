@@ -25,11 +25,9 @@ pub fn of_offering(
     viewer: Option<&Viewer>,
 ) -> ServiceResult<ProgressEvent> {
     let offering = visible(conn, id, viewer)?;
-    let mut rows = progress::read(conn, &[offering.id])?;
-    match rows.pop() {
-        Some((row, count)) => Ok(ProgressEvent::new(row, count)),
-        None => Err(super::error::not_found("offering")),
-    }
+    ProgressEvent::all(progress::read(conn, &[offering.id])?)
+        .pop()
+        .ok_or_else(|| super::error::not_found("offering"))
 }
 
 /// Every open offering, and when `after` is given (a returning client's
@@ -38,33 +36,26 @@ pub fn catalogue(
     conn: &mut AnyConnection,
     after: Option<i64>,
 ) -> ServiceResult<Vec<ProgressEvent>> {
+    let open = [OfferingStatus::Open.as_str()];
     let others: Vec<&str> = OfferingStatus::ALL
         .iter()
-        .filter(|s| s.is_public() && !is_catalogue(s.as_str()))
+        .filter(|s| s.is_public() && **s != OfferingStatus::Open)
         .map(|s| s.as_str())
         .collect();
     let now = crate::db::clock(conn)?;
     let slack = chrono::TimeDelta::from_std(CATALOGUE_RESUME_SLACK).unwrap_or_default();
     let rows = match after {
-        Some(seq) => progress::catalogue(conn, &["open"], &others, seq, now - slack)?,
+        Some(seq) => progress::catalogue(conn, &open, &others, seq, now - slack)?,
         // A new client is sent the catalogue only.
-        None => progress::catalogue(conn, &["open"], &[], i64::MAX, now)?,
+        None => progress::catalogue(conn, &open, &[], i64::MAX, now)?,
     };
-    Ok(rows
-        .into_iter()
-        .map(|(row, count)| ProgressEvent::new(row, count))
-        .collect())
-}
-
-/// Whether an offering in this status is in the open catalogue.
-pub fn is_catalogue(status: &str) -> bool {
-    status == OfferingStatus::Open.as_str()
+    Ok(ProgressEvent::all(rows))
 }
 
 /// Whether anyone may follow an offering in this status on the catalogue
 /// stream (it left the catalogue in public: funded, failed, closed...).
 pub fn is_public(status: &str) -> bool {
-    OfferingStatus::ALL
-        .iter()
-        .any(|s| s.as_str() == status && s.is_public())
+    status
+        .parse::<OfferingStatus>()
+        .is_ok_and(OfferingStatus::is_public)
 }

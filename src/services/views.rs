@@ -83,6 +83,13 @@ impl ProgressEvent {
             sponsor_id: row.sponsor_id,
         }
     }
+
+    /// The events of rows read with their investor counts.
+    pub fn all(rows: Vec<(crate::db::progress::ProgressRow, i64)>) -> Vec<Self> {
+        rows.into_iter()
+            .map(|(row, count)| Self::new(row, count))
+            .collect()
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]

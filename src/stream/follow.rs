@@ -147,11 +147,9 @@ impl Follower {
         let read = actix_web::rt::task::spawn_blocking(move || {
             let mut conn = pool.get().ok()?;
             match target {
-                Target::Offering(id) => progress::read(&mut conn, &[id]).ok().map(|rows| {
-                    rows.into_iter()
-                        .map(|(row, count)| ProgressEvent::new(row, count))
-                        .collect()
-                }),
+                Target::Offering(id) => progress::read(&mut conn, &[id])
+                    .ok()
+                    .map(ProgressEvent::all),
                 Target::Catalogue => catalogue(&mut conn, Some(after)).ok(),
             }
         });

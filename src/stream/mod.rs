@@ -78,11 +78,6 @@ impl Hub {
         })
     }
 
-    /// Streams open now.
-    pub fn clients(&self) -> usize {
-        self.0.clients.load(Ordering::Acquire)
-    }
-
     /// Whether any stream is open (else nothing needs reading).
     pub fn has_listeners(&self) -> bool {
         self.0.events.receiver_count() > 0
@@ -133,12 +128,6 @@ impl Published {
 pub struct Seat {
     hub: Hub,
     kind: StreamKind,
-}
-
-impl Seat {
-    pub fn kind(&self) -> StreamKind {
-        self.kind
-    }
 }
 
 impl Drop for Seat {

@@ -164,8 +164,7 @@ impl Source {
             None => progress::read(&mut *self.pool.get()?, &ids)?,
         };
         let now = Instant::now();
-        for (row, investor_count) in rows {
-            let event = ProgressEvent::new(row, investor_count);
+        for event in ProgressEvent::all(rows) {
             if let Some(since) = self.pending.get(&event.offering_id) {
                 crate::metrics::stream_event_latency(now.duration_since(*since));
             }
