@@ -123,6 +123,9 @@ pub struct MailConfig {
     /// How long a relay's claim on a message lasts unless renewed: how soon
     /// another server sends what a killed one had claimed.
     pub lease: Duration,
+    /// Messages each relay sends at once (each sender with its own SMTP
+    /// connection).
+    pub senders: usize,
 }
 
 impl std::fmt::Debug for Config {
@@ -246,6 +249,7 @@ impl Config {
                 Some(30_000u64),
             )?),
             lease: Duration::from_secs(ranged(vars, "MAIL_LEASE_SECS", 120, 1..=86_400)?),
+            senders: ranged(vars, "MAIL_SENDERS", 8, 1..=64)?,
         };
         let bank_webhook_secret = vars.get("BANK_WEBHOOK_SECRET").map(String::into_bytes);
         let cors_allowed_origins = vars

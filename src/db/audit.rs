@@ -64,27 +64,35 @@ pub fn record_many(
     records: &[NewRecord<'_>],
     at: NaiveDateTime,
 ) -> QueryResult<()> {
-    use diesel::sql_types::{Nullable, Text, Timestamp};
-    for chunk in records.chunks(500) {
-        let mut q = super::raw::boxed(conn, format!(
-            "INSERT INTO audit_log (id, at, actor_id, actor_role, action, subject_type, subject_id, \
-             request_id, details) VALUES {}",
-            super::raw::value_rows(chunk.len(), 9, 1)
-        ));
-        for r in chunk {
-            q = q
-                .bind::<Text, _>(new_id())
-                .bind::<Timestamp, _>(at)
-                .bind::<Nullable<Text>, _>(r.actor.id.clone())
-                .bind::<Text, _>(r.actor.role.clone())
-                .bind::<Text, _>(r.action.to_string())
-                .bind::<Text, _>(r.subject_type.to_string())
-                .bind::<Text, _>(r.subject_id.to_string())
-                .bind::<Nullable<Text>, _>(r.actor.request_id.clone())
-                .bind::<Text, _>(r.details.to_string());
-        }
-        q.execute(conn)?;
+    use super::prepared::{Column, Statement};
+    if records.is_empty() {
+        return Ok(());
     }
+    let rows: Vec<_> = records
+        .iter()
+        .map(|r| {
+            (
+                new_id(),
+                &r.actor.id,
+                &r.actor.role,
+                r.action,
+                r.subject_type,
+                r.subject_id,
+                &r.actor.request_id,
+                r.details.to_string(),
+            )
+        })
+        .collect();
+    Statement::new(conn)
+        .sql(
+            "INSERT INTO audit_log (id, actor_id, actor_role, action, subject_type, subject_id, \
+             request_id, details, at) SELECT ",
+        )
+        .columns(&[Column::Text; 8])
+        .sql(", ")
+        .timestamp(at)
+        .from_rows(&rows)?
+        .execute(conn)?;
     Ok(())
 }
 

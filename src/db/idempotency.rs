@@ -149,7 +149,7 @@ pub fn claim_many(
     keys: &[BatchKey<'_>],
     at: NaiveDateTime,
 ) -> QueryResult<HashSet<(String, String)>> {
-    use diesel::sql_types::{Text, Timestamp};
+    use diesel::sql_types::Text;
     #[derive(QueryableByName)]
     struct Claimed {
         #[diesel(sql_type = Text)]
@@ -157,30 +157,33 @@ pub fn claim_many(
         #[diesel(sql_type = Text)]
         idem_key: String,
     }
+    use super::prepared::{Column, Statement};
+    if keys.is_empty() {
+        return Ok(HashSet::new());
+    }
     let mut sorted: Vec<&BatchKey<'_>> = keys.iter().collect();
     sorted.sort_by_key(|k| (k.user_id, k.key));
-    let mut claimed = HashSet::new();
-    for chunk in sorted.chunks(500) {
-        let mut q = super::raw::boxed(
-            conn,
-            format!(
+    let rows: Vec<(&str, &str, &str)> = sorted
+        .iter()
+        .map(|k| (k.user_id, k.key, k.request_hash))
+        .collect();
+    let claimed: Vec<Claimed> = Statement::new(conn)
+        .sql(
             "INSERT INTO idempotency_keys (user_id, idem_key, request_hash, locked_at, created_at) \
-             VALUES {} ON CONFLICT (user_id, idem_key) DO NOTHING RETURNING user_id, idem_key",
-            super::raw::value_rows(chunk.len(), 5, 1)
-        ),
-        );
-        for k in chunk {
-            q = q
-                .bind::<Text, _>(k.user_id.to_string())
-                .bind::<Text, _>(k.key.to_string())
-                .bind::<Text, _>(k.request_hash.to_string())
-                .bind::<Timestamp, _>(at)
-                .bind::<Timestamp, _>(at);
-        }
-        let rows: Vec<Claimed> = q.load(conn)?;
-        claimed.extend(rows.into_iter().map(|r| (r.user_id, r.idem_key)));
-    }
-    Ok(claimed)
+             SELECT ",
+        )
+        .columns(&[Column::Text; 3])
+        .sql(", ")
+        .timestamp(at)
+        .sql(", ")
+        .timestamp(at)
+        .from_rows(&rows)?
+        .sql(" ON CONFLICT (user_id, idem_key) DO NOTHING RETURNING user_id, idem_key")
+        .load(conn)?;
+    Ok(claimed
+        .into_iter()
+        .map(|r| (r.user_id, r.idem_key))
+        .collect())
 }
 
 /// Lets go of keys that [`claim_many`] claimed in this transaction, for
@@ -227,23 +230,22 @@ pub fn complete_many(
     conn: &mut AnyConnection,
     responses: &[(&str, &str, u16, &str)],
 ) -> QueryResult<()> {
-    use diesel::sql_types::{Integer, Text};
-    for chunk in responses.chunks(500) {
-        let mut q = super::raw::boxed(conn, format!(
-            "WITH answer (user_id, idem_key, status_code, response_body) AS (VALUES {}) \
-             UPDATE idempotency_keys SET status_code = answer.status_code, \
-             response_body = answer.response_body FROM answer \
-             WHERE idempotency_keys.user_id = answer.user_id AND idempotency_keys.idem_key = answer.idem_key",
-            super::raw::value_rows(chunk.len(), 4, 1)
-        ));
-        for (user_id, key, status, body) in chunk {
-            q = q
-                .bind::<Text, _>(user_id.to_string())
-                .bind::<Text, _>(key.to_string())
-                .bind::<Integer, _>(i32::from(*status))
-                .bind::<Text, _>(body.to_string());
-        }
-        q.execute(conn)?;
+    use super::prepared::{Column, Statement};
+    if responses.is_empty() {
+        return Ok(());
     }
+    Statement::new(conn)
+        .sql("WITH answer (user_id, idem_key, status_code, response_body) AS (")
+        .rows(
+            &[Column::Text, Column::Text, Column::Integer, Column::Text],
+            &responses,
+        )?
+        .sql(
+            ") UPDATE idempotency_keys SET status_code = answer.status_code, \
+             response_body = answer.response_body FROM answer \
+             WHERE idempotency_keys.user_id = answer.user_id \
+             AND idempotency_keys.idem_key = answer.idem_key",
+        )
+        .execute(conn)?;
     Ok(())
 }

@@ -38,6 +38,7 @@ mod migrations;
 pub mod offerings;
 pub mod page;
 mod pool;
+pub mod prepared;
 pub mod profiles;
 pub mod progress;
 pub mod rate_limits;
@@ -106,7 +107,8 @@ pub fn clock(conn: &mut AnyConnection) -> diesel::QueryResult<chrono::NaiveDateT
     }
     match conn {
         AnyConnection::Postgresql(_) => {
-            raw::sql("SELECT CAST(clock_timestamp() AT TIME ZONE 'UTC' AS TIMESTAMP) AS now")
+            prepared::Statement::new(conn)
+                .sql("SELECT CAST(clock_timestamp() AT TIME ZONE 'UTC' AS TIMESTAMP) AS now")
                 .get_result::<Now>(conn)
                 .map(|n| n.now.trunc_subsecs(6))
         }

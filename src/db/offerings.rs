@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use chrono::NaiveDateTime;
 use diesel::expression_methods::AggregateExpressionMethods;
 use diesel::prelude::*;
-use diesel::sql_types::{Text, Timestamp};
+use diesel::sql_types::Text;
 
 use super::page::{Cursor, SortKey};
 use super::schema::{offerings, subscriptions};
@@ -254,28 +254,32 @@ impl Offering {
             let ids: Vec<&str> = amounts.iter().map(|(id, _)| *id).collect();
             Self::find_many(conn, &ids, true)?;
         }
-        let now_at = amounts.len() * 2 + 1;
-        let mut q = super::raw::boxed(
-            conn,
-            format!(
-                "WITH delta (id, amount) AS (VALUES {rows}) \
-             UPDATE offerings SET raised = offerings.raised + delta.amount, \
-             status = CASE WHEN offerings.raised + delta.amount = offerings.target_amount \
-                      THEN 'funded' ELSE offerings.status END, \
-             closed_at = CASE WHEN offerings.raised + delta.amount = offerings.target_amount \
-                         THEN ${now_at} ELSE offerings.closed_at END, \
-             updated_at = ${now_at} \
-             FROM delta WHERE offerings.id = delta.id AND offerings.status = 'open' \
-             AND offerings.closes_at > ${now_at} \
-             AND offerings.raised + delta.amount <= offerings.target_amount \
-             RETURNING offerings.id, offerings.raised, offerings.status",
-                rows = super::raw::value_rows(amounts.len(), 2, 1)
-            ),
-        );
-        for (id, amount) in amounts {
-            q = q.bind::<Text, _>(id.to_string()).bind::<BigInt, _>(*amount);
-        }
-        let changed: Vec<Changed> = q.bind::<Timestamp, _>(now).load(conn)?;
+        let changed: Vec<Changed> = super::prepared::Statement::new(conn)
+            .sql("WITH delta (id, amount) AS (")
+            .rows(
+                &[super::prepared::Column::Text, super::prepared::Column::BigInt],
+                &amounts,
+            )?
+            .sql(
+                ") UPDATE offerings SET raised = offerings.raised + delta.amount, \
+                 status = CASE WHEN offerings.raised + delta.amount = offerings.target_amount \
+                          THEN 'funded' ELSE offerings.status END, \
+                 closed_at = CASE WHEN offerings.raised + delta.amount = offerings.target_amount \
+                             THEN ",
+            )
+            .timestamp(now)
+            .sql(" ELSE offerings.closed_at END, updated_at = ")
+            .timestamp(now)
+            .sql(
+                " FROM delta WHERE offerings.id = delta.id AND offerings.status = 'open' \
+                 AND offerings.closes_at > ",
+            )
+            .timestamp(now)
+            .sql(
+                " AND offerings.raised + delta.amount <= offerings.target_amount \
+                 RETURNING offerings.id, offerings.raised, offerings.status",
+            )
+            .load(conn)?;
         Ok(changed
             .into_iter()
             .map(|c| (c.id, (c.raised, c.status)))

@@ -26,35 +26,36 @@ pub struct Subscription {
 /// Statuses that count as money committed by the investor.
 pub const COMMITTED: [&str; 2] = ["active", "settled"];
 
-/// Rows per multi-row INSERT.
-const ROWS_PER_INSERT: usize = 500;
-
 impl Subscription {
-    /// Inserts these new (active) subscriptions, many rows per statement.
+    /// Inserts these new (active) subscriptions, one statement for those
+    /// that share their times.
     pub fn insert_many(conn: &mut AnyConnection, rows: &[Subscription]) -> QueryResult<()> {
-        use diesel::sql_types::{Text, Timestamp};
-        for chunk in rows.chunks(ROWS_PER_INSERT) {
-            let mut q = super::raw::boxed(
-                conn,
-                format!(
-                "INSERT INTO subscriptions (id, offering_id, investor_id, shares, amount, status, \
-                 entry_id, created_at, updated_at) VALUES {}",
-                super::raw::value_rows(chunk.len(), 9, 1)
-            ),
-            );
-            for s in chunk {
-                q = q
-                    .bind::<Text, _>(s.id.clone())
-                    .bind::<Text, _>(s.offering_id.clone())
-                    .bind::<Text, _>(s.investor_id.clone())
-                    .bind::<BigInt, _>(s.shares)
-                    .bind::<BigInt, _>(s.amount)
-                    .bind::<Text, _>(s.status.clone())
-                    .bind::<Text, _>(s.entry_id.clone())
-                    .bind::<Timestamp, _>(s.created_at)
-                    .bind::<Timestamp, _>(s.updated_at);
-            }
-            q.execute(conn)?;
+        use super::prepared::{Column, Statement};
+        // Rows of one batch share their times (the batch's clock).
+        for group in rows.chunk_by(|a, b| (a.created_at, a.updated_at) == (b.created_at, b.updated_at)) {
+            let values: Vec<_> = group
+                .iter()
+                .map(|s| {
+                    let status = s.status.as_str();
+                    (&s.id, &s.offering_id, &s.investor_id, s.shares, s.amount, status, &s.entry_id)
+                })
+                .collect();
+            let Some(first) = group.first() else {
+                continue;
+            };
+            let t = Column::Text;
+            Statement::new(conn)
+                .sql(
+                    "INSERT INTO subscriptions (id, offering_id, investor_id, shares, amount, \
+                     status, entry_id, created_at, updated_at) SELECT ",
+                )
+                .columns(&[t, t, t, Column::BigInt, Column::BigInt, t, t])
+                .sql(", ")
+                .timestamp(first.created_at)
+                .sql(", ")
+                .timestamp(first.updated_at)
+                .from_rows(&values)?
+                .execute(conn)?;
         }
         Ok(())
     }

@@ -171,9 +171,6 @@ struct BatchEntry {
     legs: Vec<(String, i64)>,
 }
 
-/// Rows per multi-row INSERT: well under both backends' limits on bound values.
-const ROWS_PER_INSERT: usize = 500;
-
 impl JournalBatch {
     /// Adds one balanced entry; returns its id.
     pub fn push(
@@ -205,51 +202,40 @@ impl JournalBatch {
         conn: &mut AnyConnection,
         at: NaiveDateTime,
     ) -> QueryResult<BalanceChanges> {
-        use diesel::sql_types::{BigInt, Text, Timestamp};
-        for chunk in self.entries.chunks(ROWS_PER_INSERT) {
-            let mut q = raw::boxed(conn, format!(
-                "INSERT INTO journal_entries (id, kind, reference_id, description, created_at) VALUES {}",
-                raw::value_rows(chunk.len(), 5, 1)
-            ));
-            for e in chunk {
-                q = q
-                    .bind::<Text, _>(e.id.clone())
-                    .bind::<Text, _>(e.kind.as_str())
-                    .bind::<Text, _>(e.reference_id.clone())
-                    .bind::<Text, _>(e.description.clone())
-                    .bind::<Timestamp, _>(at);
-            }
-            q.execute(conn)?;
+        use crate::db::prepared::{Column, Statement};
+        if self.entries.is_empty() {
+            return Ok(BalanceChanges::default());
         }
-        let postings: Vec<(&str, &str, i64)> = self
+        let entries: Vec<(&str, &str, &str, &str)> = self
             .entries
             .iter()
-            .flat_map(|e| {
-                e.legs
-                    .iter()
-                    .map(|(a, amount)| (e.id.as_str(), a.as_str(), *amount))
+            .map(|e| {
+                let kind = e.kind.as_str();
+                (e.id.as_str(), kind, e.reference_id.as_str(), e.description.as_str())
             })
             .collect();
+        Statement::new(conn)
+            .sql("INSERT INTO journal_entries (id, kind, reference_id, description, created_at) SELECT ")
+            .columns(&[Column::Text; 4])
+            .sql(", ")
+            .timestamp(at)
+            .from_rows(&entries)?
+            .execute(conn)?;
         let mut changes = BalanceChanges::default();
-        for chunk in postings.chunks(ROWS_PER_INSERT) {
-            let mut q = raw::boxed(
-                conn,
-                format!(
-                    "INSERT INTO postings (id, entry_id, account_id, amount, created_at) VALUES {}",
-                    raw::value_rows(chunk.len(), 5, 1)
-                ),
-            );
-            for (entry, account, amount) in chunk {
-                q = q
-                    .bind::<Text, _>(new_id())
-                    .bind::<Text, _>(entry.to_string())
-                    .bind::<Text, _>(account.to_string())
-                    .bind::<BigInt, _>(*amount)
-                    .bind::<Timestamp, _>(at);
-                *changes.0.entry(account.to_string()).or_default() += amount;
+        let mut postings = Vec::new();
+        for e in &self.entries {
+            for (account, amount) in &e.legs {
+                postings.push((new_id(), e.id.as_str(), account.as_str(), *amount));
+                *changes.0.entry(account.clone()).or_default() += amount;
             }
-            q.execute(conn)?;
         }
+        Statement::new(conn)
+            .sql("INSERT INTO postings (id, entry_id, account_id, amount, created_at) SELECT ")
+            .columns(&[Column::Text, Column::Text, Column::Text, Column::BigInt])
+            .sql(", ")
+            .timestamp(at)
+            .from_rows(&postings)?
+            .execute(conn)?;
         Ok(changes)
     }
 }
@@ -276,40 +262,33 @@ impl BalanceChanges {
             .into_iter()
             .filter(|(_, delta)| *delta != 0)
             .partition(|(id, _)| hot.contains(id));
-        for chunk in cold.chunks(ROWS_PER_INSERT) {
-            apply_chunk(conn, chunk)?;
-        }
+        apply_changes(conn, &cold)?;
         if hot_changes.len() > 1 {
             let ids: Vec<&str> = hot_changes.iter().map(|(id, _)| id.as_str()).collect();
             super::accounts::lock_in_order(conn, &ids)?;
         }
-        for chunk in hot_changes.chunks(ROWS_PER_INSERT) {
-            apply_chunk(conn, chunk)?;
-        }
+        apply_changes(conn, &hot_changes)?;
         Ok(())
     }
 }
 
 /// One statement for many accounts.
-fn apply_chunk(conn: &mut AnyConnection, changes: &[(String, i64)]) -> Result<(), LedgerError> {
-    use diesel::sql_types::{BigInt, Text};
+fn apply_changes(conn: &mut AnyConnection, changes: &[(String, i64)]) -> Result<(), LedgerError> {
+    use crate::db::prepared::{Column, Statement};
     if changes.is_empty() {
         return Ok(());
     }
-    let mut q = raw::boxed(
-        conn,
-        format!(
-            "WITH change (account_id, delta) AS (VALUES {}) \
-         UPDATE ledger_accounts SET balance = balance + change.delta FROM change \
-         WHERE ledger_accounts.id = change.account_id AND {}",
-            raw::value_rows(changes.len(), 2, 1),
-            super::accounts::balance_allowed("ledger_accounts.balance + change.delta")
-        ),
-    );
-    for (id, delta) in changes {
-        q = q.bind::<Text, _>(id.clone()).bind::<BigInt, _>(*delta);
-    }
-    let changed = q.execute(conn)?;
+    let changed = Statement::new(conn)
+        .sql("WITH change (account_id, delta) AS (")
+        .rows(&[Column::Text, Column::BigInt], &changes)?
+        .sql(
+            ") UPDATE ledger_accounts SET balance = balance + change.delta FROM change \
+             WHERE ledger_accounts.id = change.account_id AND ",
+        )
+        .sql(super::accounts::balance_allowed(
+            "ledger_accounts.balance + change.delta",
+        ))
+        .execute(conn)?;
     if changed != changes.len() {
         return Err(LedgerError::InsufficientFunds {
             account_id: changes

@@ -40,31 +40,32 @@ pub fn enqueue(conn: &mut AnyConnection, email: &Email) -> QueryResult<String> {
     Ok(id)
 }
 
-/// Queues many emails in one statement per 500; same contract as [`enqueue`].
+/// Queues many emails in one statement; same contract as [`enqueue`].
 pub fn enqueue_many(
     conn: &mut AnyConnection,
     emails: &[Email],
     at: NaiveDateTime,
 ) -> QueryResult<()> {
-    use diesel::sql_types::{Integer, Text, Timestamp};
-    for chunk in emails.chunks(500) {
-        let mut q = crate::db::raw::boxed(conn, format!(
-            "INSERT INTO outbox (id, recipient, subject, body_text, created_at, attempts, next_attempt_at) \
-             VALUES {}",
-            crate::db::raw::value_rows(chunk.len(), 7, 1)
-        ));
-        for email in chunk {
-            q = q
-                .bind::<Text, _>(new_id())
-                .bind::<Text, _>(email.to.clone())
-                .bind::<Text, _>(email.subject.clone())
-                .bind::<Text, _>(email.body.clone())
-                .bind::<Timestamp, _>(at)
-                .bind::<Integer, _>(0)
-                .bind::<Timestamp, _>(at);
-        }
-        q.execute(conn)?;
+    use crate::db::prepared::{Column, Statement};
+    if emails.is_empty() {
+        return Ok(());
     }
+    let rows: Vec<(String, &str, &str, &str)> = emails
+        .iter()
+        .map(|e| (new_id(), e.to.as_str(), e.subject.as_str(), e.body.as_str()))
+        .collect();
+    Statement::new(conn)
+        .sql(
+            "INSERT INTO outbox (id, recipient, subject, body_text, created_at, attempts, \
+             next_attempt_at) SELECT ",
+        )
+        .columns(&[Column::Text; 4])
+        .sql(", ")
+        .timestamp(at)
+        .sql(", 0, ")
+        .timestamp(at)
+        .from_rows(&rows)?
+        .execute(conn)?;
     Ok(())
 }
 

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use lettre::message::{header::ContentType, Mailbox};
+use lettre::transport::smtp::PoolConfig;
 use lettre::{FileTransport, Message, SmtpTransport, Transport as _};
 
 use crate::config::MailConfig;
@@ -26,8 +27,11 @@ impl Transport {
     pub fn from_config(config: &MailConfig) -> anyhow::Result<Self> {
         match &config.smtp_url {
             Some(url) => {
+                // A connection per sender, kept open between messages.
+                let pool = PoolConfig::new().max_size(config.senders as u32);
                 let transport = SmtpTransport::from_url(url)?
                     .timeout(Some(Duration::from_secs(10)))
+                    .pool_config(pool)
                     .build();
                 Ok(Transport::Smtp(Box::new(transport)))
             }
