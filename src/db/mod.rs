@@ -106,12 +106,10 @@ pub fn clock(conn: &mut AnyConnection) -> diesel::QueryResult<chrono::NaiveDateT
         now: chrono::NaiveDateTime,
     }
     match conn {
-        AnyConnection::Postgresql(_) => {
-            prepared::Statement::new(conn)
-                .sql("SELECT CAST(clock_timestamp() AT TIME ZONE 'UTC' AS TIMESTAMP) AS now")
-                .get_result::<Now>(conn)
-                .map(|n| n.now.trunc_subsecs(6))
-        }
+        AnyConnection::Postgresql(_) => prepared::Statement::new(conn)
+            .sql("SELECT CAST(clock_timestamp() AT TIME ZONE 'UTC' AS TIMESTAMP) AS now")
+            .get_result::<Now>(conn)
+            .map(|n| n.now.trunc_subsecs(6)),
         AnyConnection::Sqlite(_) => Ok(now()),
     }
 }

@@ -257,7 +257,10 @@ impl Offering {
         let changed: Vec<Changed> = super::prepared::Statement::new(conn)
             .sql("WITH delta (id, amount) AS (")
             .rows(
-                &[super::prepared::Column::Text, super::prepared::Column::BigInt],
+                &[
+                    super::prepared::Column::Text,
+                    super::prepared::Column::BigInt,
+                ],
                 &amounts,
             )?
             .sql(

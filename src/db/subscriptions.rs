@@ -32,12 +32,22 @@ impl Subscription {
     pub fn insert_many(conn: &mut AnyConnection, rows: &[Subscription]) -> QueryResult<()> {
         use super::prepared::{Column, Statement};
         // Rows of one batch share their times (the batch's clock).
-        for group in rows.chunk_by(|a, b| (a.created_at, a.updated_at) == (b.created_at, b.updated_at)) {
+        for group in
+            rows.chunk_by(|a, b| (a.created_at, a.updated_at) == (b.created_at, b.updated_at))
+        {
             let values: Vec<_> = group
                 .iter()
                 .map(|s| {
                     let status = s.status.as_str();
-                    (&s.id, &s.offering_id, &s.investor_id, s.shares, s.amount, status, &s.entry_id)
+                    (
+                        &s.id,
+                        &s.offering_id,
+                        &s.investor_id,
+                        s.shares,
+                        s.amount,
+                        status,
+                        &s.entry_id,
+                    )
                 })
                 .collect();
             let Some(first) = group.first() else {

@@ -211,7 +211,12 @@ impl JournalBatch {
             .iter()
             .map(|e| {
                 let kind = e.kind.as_str();
-                (e.id.as_str(), kind, e.reference_id.as_str(), e.description.as_str())
+                (
+                    e.id.as_str(),
+                    kind,
+                    e.reference_id.as_str(),
+                    e.description.as_str(),
+                )
             })
             .collect();
         Statement::new(conn)
