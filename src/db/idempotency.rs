@@ -235,6 +235,7 @@ pub fn complete_many(
         return Ok(());
     }
     Statement::new(conn)
+        .planned_each_run()
         .sql("WITH answer (user_id, idem_key, status_code, response_body) AS (")
         .rows(
             &[Column::Text, Column::Text, Column::Integer, Column::Text],

@@ -255,6 +255,7 @@ impl Offering {
             Self::find_many(conn, &ids, true)?;
         }
         let changed: Vec<Changed> = super::prepared::Statement::new(conn)
+            .planned_each_run()
             .sql("WITH delta (id, amount) AS (")
             .rows(
                 &[

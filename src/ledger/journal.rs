@@ -284,6 +284,7 @@ fn apply_changes(conn: &mut AnyConnection, changes: &[(String, i64)]) -> Result<
         return Ok(());
     }
     let changed = Statement::new(conn)
+        .planned_each_run()
         .sql("WITH change (account_id, delta) AS (")
         .rows(&[Column::Text, Column::BigInt], &changes)?
         .sql(
