@@ -149,6 +149,7 @@ pub fn claim_many(
     keys: &[BatchKey<'_>],
     at: NaiveDateTime,
 ) -> QueryResult<HashSet<(String, String)>> {
+    use super::prepared::{Column, Statement};
     use diesel::sql_types::Text;
     #[derive(QueryableByName)]
     struct Claimed {
@@ -157,7 +158,6 @@ pub fn claim_many(
         #[diesel(sql_type = Text)]
         idem_key: String,
     }
-    use super::prepared::{Column, Statement};
     if keys.is_empty() {
         return Ok(HashSet::new());
     }

@@ -380,3 +380,71 @@ async fn a_stuck_lock_times_out_with_a_503_and_changes_nothing() {
     assert_eq!(app.available(&investor).await, 8 * PRICE);
     app.assert_books_balance(&operator).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_batch_writes_every_character_of_its_rows_as_given() {
+    // A batch's rows travel to the database as one JSON array: text that
+    // looks like JSON, SQL, placeholders or escapes must come back as sent.
+    let app = spawn_app_with(&[("WRITE_BATCH_WINDOW_US", "500000"), ("WRITE_WRITERS", "1")]).await;
+    let operator = app.operator().await;
+    let sponsor = app.sponsor().await;
+    let title = r#"Quote "q" back\slash 'apos' 😀 [1,"x"] {"k":null} ?1 $1 \u0041"#;
+    let offering = app
+        .open_offering(
+            &sponsor,
+            &operator,
+            json!({"title": title, "price_per_share": PRICE, "target_amount": 100 * PRICE}),
+        )
+        .await;
+    let mut investors = Vec::new();
+    for _ in 0..3 {
+        investors.push(app.investor(&operator, 10 * PRICE).await);
+    }
+    let replies = join_all(investors.iter().enumerate().map(|(i, who)| {
+        let app = &app;
+        let offering = &offering;
+        async move {
+            let key = format!(r#"k"{i}\'"#);
+            subscribe_at(app, &app.address, who, offering, 1 + i as i64, &key)
+                .await
+                .expect("answered")
+        }
+    }))
+    .await;
+    for reply in &replies {
+        assert_eq!(reply.status, 201, "{}", reply.body);
+    }
+
+    let literal = title.replace('\'', "''");
+    assert_eq!(
+        app.count(&format!(
+            "journal_entries WHERE description LIKE 'Subscription for _ shares of {literal}' \
+             ESCAPE '!'"
+        )),
+        3
+    );
+    assert_eq!(
+        app.count(&format!(
+            "outbox WHERE subject = 'Subscription confirmed: {literal}'"
+        )),
+        3
+    );
+    assert_eq!(
+        app.count("audit_log WHERE action = 'subscription.created'"),
+        3
+    );
+    // The saved answers replay byte for byte, under keys with quotes and a
+    // backslash in them.
+    for (i, (who, first)) in investors.iter().zip(&replies).enumerate() {
+        let key = format!(r#"k"{i}\'"#);
+        let again = subscribe_at(&app, &app.address, who, &offering, 1 + i as i64, &key)
+            .await
+            .expect("answered");
+        assert_eq!(again.status, 201, "{}", again.body);
+        assert_eq!(again.body, first.body);
+        assert_eq!(again.headers.get("idempotent-replayed").unwrap(), "true");
+    }
+    // Amounts are integers as sent: 1 + 2 + 3 shares.
+    let now = app.offering(&offering).await;
+    assert_eq!(now["progress"]["raised"], 6 * PRICE, "{now}");
+}
