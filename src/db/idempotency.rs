@@ -239,7 +239,7 @@ pub fn complete_many(
         .sql("WITH answer (user_id, idem_key, status_code, response_body) AS (")
         .rows(
             &[Column::Text, Column::Text, Column::Integer, Column::Text],
-            &responses,
+            responses,
         )?
         .sql(
             ") UPDATE idempotency_keys SET status_code = answer.status_code, \

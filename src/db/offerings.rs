@@ -262,7 +262,7 @@ impl Offering {
                     super::prepared::Column::Text,
                     super::prepared::Column::BigInt,
                 ],
-                &amounts,
+                amounts,
             )?
             .sql(
                 ") UPDATE offerings SET raised = offerings.raised + delta.amount, \

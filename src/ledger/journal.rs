@@ -286,7 +286,7 @@ fn apply_changes(conn: &mut AnyConnection, changes: &[(String, i64)]) -> Result<
     let changed = Statement::new(conn)
         .planned_each_run()
         .sql("WITH change (account_id, delta) AS (")
-        .rows(&[Column::Text, Column::BigInt], &changes)?
+        .rows(&[Column::Text, Column::BigInt], changes)?
         .sql(
             ") UPDATE ledger_accounts SET balance = balance + change.delta FROM change \
              WHERE ledger_accounts.id = change.account_id AND ",
