@@ -82,6 +82,17 @@ pub struct Config {
     pub http: HttpLimits,
     /// The live progress streams.
     pub streams: StreamSettings,
+    /// Offering documents.
+    pub documents: DocumentSettings,
+}
+
+/// Offering documents: how large, and how long a signed link lasts.
+#[derive(Clone, Copy, Debug)]
+pub struct DocumentSettings {
+    /// The largest file accepted, in bytes.
+    pub max_bytes: u64,
+    /// How long a signed link to a restricted document opens it.
+    pub link_ttl: chrono::TimeDelta,
 }
 
 /// Bounds on what clients may hold of the HTTP server, so that slow or
@@ -473,6 +484,20 @@ impl Config {
             retention_interval,
             http,
             streams,
+            documents: DocumentSettings {
+                max_bytes: ranged(
+                    vars,
+                    "DOCUMENT_MAX_BYTES",
+                    50 * 1024 * 1024,
+                    1_024..=1024 * 1024 * 1024,
+                )?,
+                link_ttl: chrono::TimeDelta::seconds(ranged(
+                    vars,
+                    "DOCUMENT_LINK_TTL_SECS",
+                    300,
+                    10..=86_400,
+                )?),
+            },
         })
     }
 }

@@ -33,5 +33,6 @@ pub mod mail;
 pub mod metrics;
 pub mod pipeline;
 pub mod services;
+pub mod storage;
 pub mod stream;
 pub mod telemetry;

@@ -7,6 +7,8 @@ mod auth;
 mod blocking;
 pub mod body_deadline;
 pub mod client_ip;
+mod content;
+mod documents;
 pub mod extractors;
 mod health;
 mod idempotency;

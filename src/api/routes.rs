@@ -7,7 +7,7 @@ use actix_web::http::Method;
 use actix_web::{web, FromRequest, Handler, Resource, Responder};
 
 use super::{
-    audit, auth, health, ledger, me, offerings, openapi, profiles, reconciliation, settlement,
+    audit, auth, documents, health, ledger, me, offerings, openapi, profiles, reconciliation, settlement,
     statements, streams, subscriptions, unallocated, unreconciled, users, wallet, webhooks,
 };
 
@@ -91,6 +91,36 @@ fn declare<S: RouteSink>(s: &mut S) {
         streams::offering,
     );
     s.add(Method::PATCH, "/api/v1/offerings/{id}", offerings::patch);
+    s.add(
+        Method::GET,
+        "/api/v1/offerings/{id}/documents",
+        documents::list,
+    );
+    s.add(
+        Method::POST,
+        "/api/v1/offerings/{id}/documents",
+        documents::create,
+    );
+    s.add(
+        Method::GET,
+        "/api/v1/offerings/{id}/documents/{document_id}",
+        documents::get_one,
+    );
+    s.add(
+        Method::POST,
+        "/api/v1/offerings/{id}/documents/{document_id}/versions",
+        documents::create_version,
+    );
+    s.add(
+        Method::POST,
+        "/api/v1/offerings/{id}/documents/{document_id}/links",
+        documents::create_link,
+    );
+    s.add(
+        Method::GET,
+        "/api/v1/offerings/{id}/documents/{document_id}/versions/{version}/content",
+        documents::content,
+    );
     s.add(
         Method::POST,
         "/api/v1/offerings/{id}/submit",

@@ -2,6 +2,7 @@
 
 pub mod jwt;
 pub mod key_ring;
+pub mod links;
 pub mod opaque;
 pub mod password;
 pub mod revocations;

@@ -30,7 +30,9 @@
 pub mod audit;
 pub mod bank;
 mod connection;
+pub mod documents;
 pub mod faults;
+pub mod files;
 mod health;
 pub mod idempotency;
 pub mod job_failures;

@@ -38,6 +38,22 @@ pub struct Offering {
     /// The platform fee fixed at approval (None: approved before it was
     /// recorded, or not approved yet).
     pub fee_bps: Option<i32>,
+    /// How many document versions have been published on the offering
+    /// (see [`crate::db::documents`]).
+    pub documents_revision: i64,
+}
+
+/// An offering as [`Offering::add_raised`] left it.
+#[derive(Debug, QueryableByName)]
+pub struct Raised {
+    #[diesel(sql_type = Text)]
+    pub id: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub raised: i64,
+    #[diesel(sql_type = Text)]
+    pub status: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub documents_revision: i64,
 }
 
 #[derive(Debug, Insertable, AsChangeset)]
@@ -236,17 +252,7 @@ impl Offering {
         conn: &mut AnyConnection,
         amounts: &[(&str, i64)],
         now: NaiveDateTime,
-    ) -> QueryResult<HashMap<String, (i64, String)>> {
-        use diesel::sql_types::BigInt;
-        #[derive(QueryableByName)]
-        struct Changed {
-            #[diesel(sql_type = Text)]
-            id: String,
-            #[diesel(sql_type = BigInt)]
-            raised: i64,
-            #[diesel(sql_type = Text)]
-            status: String,
-        }
+    ) -> QueryResult<HashMap<String, Raised>> {
         if amounts.is_empty() {
             return Ok(HashMap::new());
         }
@@ -254,7 +260,7 @@ impl Offering {
             let ids: Vec<&str> = amounts.iter().map(|(id, _)| *id).collect();
             Self::find_many(conn, &ids, true)?;
         }
-        let changed: Vec<Changed> = super::prepared::Statement::new(conn)
+        let changed: Vec<Raised> = super::prepared::Statement::new(conn)
             .planned_each_run()
             .sql("WITH delta (id, amount) AS (")
             .rows(
@@ -281,13 +287,11 @@ impl Offering {
             .timestamp(now)
             .sql(
                 " AND offerings.raised + delta.amount <= offerings.target_amount \
-                 RETURNING offerings.id, offerings.raised, offerings.status",
+                 RETURNING offerings.id, offerings.raised, offerings.status, \
+                 offerings.documents_revision",
             )
             .load(conn)?;
-        Ok(changed
-            .into_iter()
-            .map(|c| (c.id, (c.raised, c.status)))
-            .collect())
+        Ok(changed.into_iter().map(|c| (c.id.clone(), c)).collect())
     }
 
     /// Takes `amount` off `raised` while the offering is still open and its

@@ -145,6 +145,7 @@ diesel::table! {
         fee_bps -> Nullable<Integer>,
         version -> BigInt,
         change_seq -> BigInt,
+        documents_revision -> BigInt,
     }
 }
 
@@ -190,6 +191,7 @@ diesel::table! {
         entry_id -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        documents_revision -> BigInt,
     }
 }
 
@@ -255,7 +257,59 @@ diesel::table! {
 diesel::joinable!(user_tokens -> users (user_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(investor_profiles -> users (user_id));
+diesel::table! {
+    stored_files (id) {
+        id -> Text,
+        storage -> Text,
+        chunk_size -> Integer,
+        size -> BigInt,
+        sha256 -> Nullable<Text>,
+        created_at -> Timestamp,
+        completed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    stored_file_chunks (file_id, seq) {
+        file_id -> Text,
+        seq -> Integer,
+        size -> Integer,
+        sha256 -> Text,
+        bytes -> Nullable<Binary>,
+    }
+}
+
+diesel::table! {
+    offering_documents (id) {
+        id -> Text,
+        offering_id -> Text,
+        kind -> Text,
+        visibility -> Text,
+        current_version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    document_versions (document_id, version) {
+        document_id -> Text,
+        version -> Integer,
+        file_id -> Text,
+        file_name -> Text,
+        content_type -> Text,
+        size -> BigInt,
+        sha256 -> Text,
+        offering_revision -> BigInt,
+        amendment -> Bool,
+        uploaded_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(subscriptions -> offerings (offering_id));
+diesel::joinable!(document_versions -> offering_documents (document_id));
+diesel::joinable!(offering_documents -> offerings (offering_id));
 diesel::joinable!(postings -> journal_entries (entry_id));
 diesel::joinable!(postings -> ledger_accounts (account_id));
 diesel::allow_tables_to_appear_in_same_query!(
@@ -280,6 +334,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     unallocated_deposits,
     bank_transfers,
     job_failures,
+    stored_files,
+    stored_file_chunks,
+    offering_documents,
+    document_versions,
 );
 
 diesel::table! {

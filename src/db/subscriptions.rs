@@ -21,6 +21,9 @@ pub struct Subscription {
     pub entry_id: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// The offering's documents revision the investor subscribed under:
+    /// which version of each document was in force.
+    pub documents_revision: i64,
 }
 
 /// Statuses that count as money committed by the investor.
@@ -47,6 +50,7 @@ impl Subscription {
                         s.amount,
                         status,
                         &s.entry_id,
+                        s.documents_revision,
                     )
                 })
                 .collect();
@@ -57,9 +61,9 @@ impl Subscription {
             Statement::new(conn)
                 .sql(
                     "INSERT INTO subscriptions (id, offering_id, investor_id, shares, amount, \
-                     status, entry_id, created_at, updated_at) SELECT ",
+                     status, entry_id, documents_revision, created_at, updated_at) SELECT ",
                 )
-                .columns(&[t, t, t, Column::BigInt, Column::BigInt, t, t])
+                .columns(&[t, t, t, Column::BigInt, Column::BigInt, t, t, Column::BigInt])
                 .sql(", ")
                 .timestamp(first.created_at)
                 .sql(", ")

@@ -1,6 +1,7 @@
 //! Pure rules and validated values. Nothing here knows about HTTP or SQL.
 
 mod display_name;
+pub mod document;
 mod email;
 pub mod kyc;
 pub mod limits;

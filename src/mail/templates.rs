@@ -239,3 +239,34 @@ mod tests {
         assert_eq!(money(-100_000, "USD"), "-1,000.00 USD");
     }
 }
+
+/// A document of a round the investor is in has a new version.
+pub struct Amendment<'a> {
+    pub to: &'a str,
+    pub offering_title: &'a str,
+    /// How the kind reads in a sentence ("offering memorandum").
+    pub document_kind: &'a str,
+    pub file_name: &'a str,
+    pub version: i32,
+    pub documents_url: &'a str,
+}
+
+pub fn document_amended(a: &Amendment<'_>) -> Email {
+    Email {
+        to: a.to.to_string(),
+        subject: format!("Document amended: {}", a.offering_title),
+        body: format!(
+            "The sponsor of {title} has published a new version of its {kind}:\n\n\
+             {file} (version {version})\n\n\
+             Read it before the round closes: the documents of the offering are at\n\n\
+             {url}\n\n\
+             Your subscription stands as it is; the versions in force when you\n\
+             subscribed are listed with it in your portfolio.\n",
+            title = a.offering_title,
+            kind = a.document_kind,
+            file = a.file_name,
+            version = a.version,
+            url = a.documents_url,
+        ),
+    }
+}

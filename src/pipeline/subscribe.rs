@@ -315,6 +315,7 @@ fn run_in_transaction(
             entry_id,
             created_at: now,
             updated_at: now,
+            documents_revision: offering.documents_revision,
         });
         *totals.entry(r.offering_id.as_str()).or_default() += a.amount;
         last_accepted.insert(r.offering_id.as_str(), a.index);
@@ -390,17 +391,21 @@ fn run_in_transaction(
     let deadline_check = clock(conn)?;
     let changed = Offering::add_raised(conn, &totals, deadline_check)?;
     for (offering_id, _) in &totals {
-        let (Some((raised, status)), Some(expected)) = (
+        let (Some(now_is), Some(expected)) = (
             changed.get(*offering_id),
             state.offerings.get_mut(*offering_id),
         ) else {
             return Err(BatchError::Contended);
         };
-        if *status != expected.status {
+        // A document published since the offering was read: the
+        // subscriptions would name versions no longer in force.
+        if now_is.status != expected.status
+            || now_is.documents_revision != expected.documents_revision
+        {
             return Err(BatchError::Contended);
         }
-        expected.raised = *raised;
-        if status == "funded" {
+        expected.raised = now_is.raised;
+        if now_is.status == "funded" {
             notify_closed(conn, expected, "funded", &config.currency)?;
         }
     }

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod bank;
 pub mod deadlines;
+pub mod documents;
 pub mod error;
 pub mod offerings;
 pub mod profiles;

@@ -1,0 +1,134 @@
+//! Receiving a file: chunk by chunk into storage, hashed and inspected as it
+//! arrives.
+
+use actix_web::web::{self, Bytes};
+use futures_util::{Stream, StreamExt};
+use sha2::{Digest, Sha256};
+
+use crate::db::{files, new_id, now, DbPool};
+use crate::domain::document::{FileType, Inspector};
+
+use super::{StorageError, CHUNK_SIZE, DATABASE};
+
+/// A file stored whole, not yet named by anything.
+#[derive(Debug, Clone)]
+pub struct StoredFile {
+    pub id: String,
+    pub size: i64,
+    pub sha256: String,
+    pub file_type: FileType,
+}
+
+/// Stores the body as a new file, at most `limit` bytes. Refused bytes,
+/// a body over the limit or a broken one leave nothing behind (what was
+/// written is deleted; what a crash leaves is pruned later).
+pub async fn upload<S, E>(pool: &DbPool, body: S, limit: u64) -> Result<StoredFile, StorageError>
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin,
+    E: std::fmt::Display,
+{
+    let id = new_id();
+    let created = {
+        let (pool, id) = (pool.clone(), id.clone());
+        web::block(move || -> Result<(), StorageError> {
+            let mut conn = pool.get()?;
+            files::create(&mut conn, &id, DATABASE, CHUNK_SIZE as i32, now())?;
+            Ok(())
+        })
+        .await
+    };
+    created.map_err(|e| StorageError::Internal(e.into()))??;
+    let result = receive(pool, &id, body, limit).await;
+    if result.is_err() {
+        let (pool, file) = (pool.clone(), id.clone());
+        // Best effort: the retention job removes what this misses.
+        let removed = web::block(move || -> Result<(), StorageError> {
+            let mut conn = pool.get()?;
+            files::delete(&mut conn, &file)?;
+            Ok(())
+        })
+        .await;
+        let error = match removed {
+            Ok(Ok(())) => None,
+            Ok(Err(e)) => Some(e.to_string()),
+            Err(e) => Some(e.to_string()),
+        };
+        if let Some(error) = error {
+            tracing::warn!(file = %id, %error, "could not remove a refused upload");
+        }
+    }
+    result
+}
+
+async fn receive<S, E>(
+    pool: &DbPool,
+    id: &str,
+    mut body: S,
+    limit: u64,
+) -> Result<StoredFile, StorageError>
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin,
+    E: std::fmt::Display,
+{
+    let mut inspector = Inspector::default();
+    let mut whole = Sha256::new();
+    let mut buffer: Vec<u8> = Vec::with_capacity(CHUNK_SIZE);
+    let mut size: u64 = 0;
+    let mut seq: i32 = 0;
+    while let Some(piece) = body.next().await {
+        let piece = piece.map_err(|e| StorageError::Payload(e.to_string()))?;
+        size += piece.len() as u64;
+        if size > limit {
+            return Err(StorageError::TooLarge { limit });
+        }
+        inspector.feed(&piece).map_err(StorageError::Refused)?;
+        whole.update(&piece);
+        let mut rest: &[u8] = &piece;
+        while !rest.is_empty() {
+            let take = (CHUNK_SIZE - buffer.len()).min(rest.len());
+            buffer.extend_from_slice(&rest[..take]);
+            rest = &rest[take..];
+            if buffer.len() == CHUNK_SIZE {
+                buffer = write_chunk(pool, id, seq, buffer).await?;
+                seq += 1;
+            }
+        }
+    }
+    let file_type = inspector.finish().map_err(StorageError::Refused)?;
+    if !buffer.is_empty() {
+        write_chunk(pool, id, seq, buffer).await?;
+    }
+    Ok(StoredFile {
+        id: id.to_string(),
+        size: size as i64,
+        sha256: hex::encode(whole.finalize()),
+        file_type,
+    })
+}
+
+/// Writes one chunk and hands its buffer back, emptied, for the next.
+async fn write_chunk(
+    pool: &DbPool,
+    id: &str,
+    seq: i32,
+    buffer: Vec<u8>,
+) -> Result<Vec<u8>, StorageError> {
+    let (pool, id) = (pool.clone(), id.to_string());
+    web::block(move || -> Result<Vec<u8>, StorageError> {
+        let hash = hex::encode(Sha256::digest(&buffer));
+        let mut conn = pool.get()?;
+        files::put_chunk(
+            &mut conn,
+            &id,
+            seq,
+            buffer.len() as i32,
+            &hash,
+            Some(&buffer),
+        )?;
+        let mut buffer = buffer;
+        buffer.clear();
+        Ok(buffer)
+    })
+    .await
+    .map_err(|e| StorageError::Internal(e.into()))?
+}
