@@ -23,7 +23,7 @@ fn wants_csv(req: &HttpRequest) -> bool {
         .is_some_and(|v| v.contains("text/csv"))
 }
 
-fn csv_bytes<'a>(records: impl IntoIterator<Item = &'a [String; 11]>) -> Result<Bytes, ApiError> {
+fn csv_bytes<'a>(records: impl IntoIterator<Item = &'a [String; 12]>) -> Result<Bytes, ApiError> {
     let mut writer = csv::Writer::from_writer(Vec::new());
     for record in records {
         writer
@@ -59,7 +59,7 @@ pub async fn report(
     let settlement_entry = summary.settlement.as_ref().map(|s| s.entry_id.clone());
 
     let (head, tail) = if csv {
-        let header: [String; 11] = CSV_HEADER.map(String::from);
+        let header: [String; 12] = CSV_HEADER.map(String::from);
         (csv_bytes([&header])?, csv_bytes(&summary.csv_records())?)
     } else {
         let mut text = serde_json::to_string(&summary).map_err(ApiError::internal)?;
@@ -103,7 +103,7 @@ pub async fn report(
                         };
                         let next = match lines.last() {
                             Some(last) if lines.len() as i64 == PAGE => Stage::Lines {
-                                after: last.subscription_id.clone(),
+                                after: last.row.subscription_id.clone(),
                                 first: false,
                             },
                             _ => Stage::Tail,
@@ -129,7 +129,7 @@ pub async fn report(
 
 fn encode(lines: &[Line], csv: bool, first: bool) -> Result<Bytes, actix_web::Error> {
     if csv {
-        let records: Vec<[String; 11]> = lines.iter().map(Line::csv_record).collect();
+        let records: Vec<[String; 12]> = lines.iter().map(Line::csv_record).collect();
         return csv_bytes(&records).map_err(actix_web::Error::from);
     }
     let mut out = String::with_capacity(lines.len() * 256);

@@ -1,6 +1,7 @@
 //! Pruning what only needs keeping for a while: answered Idempotency-Keys,
 //! sent emails, the bank's raw notifications, rate-limit counts and the
-//! sign-in records of addresses not seen for a long time. In bounded batches, each
+//! sign-in records of addresses not seen for a long time, abandoned
+//! uploads. In bounded batches, each
 //! its own short transaction, so pruning never holds a lock for long; safe
 //! on every instance at once (a row deleted by one is simply not found by
 //! the others). The ledger, the audit log and everything money depends on
@@ -35,7 +36,13 @@ pub struct Pruned {
     pub bank_events: usize,
     pub rate_limit_windows: usize,
     pub sign_in_addresses: usize,
+    /// Uploads that nothing names (refused, dropped, or cut off by a crash).
+    pub abandoned_files: usize,
 }
+
+/// An upload that no document version names this long after it started is
+/// abandoned: no upload takes a day.
+const ABANDONED_FILE_AFTER: Duration = Duration::from_secs(24 * 3600);
 
 /// Rate-limit windows are dropped this long after they started (twice the
 /// longest window a limit may have).
@@ -149,5 +156,18 @@ pub fn prune(
             &SIGN_IN_ADDRESSES,
             cutoff(now, SIGN_IN_ADDRESS_KEEP),
         )?,
+        abandoned_files: prune_abandoned_files(conn, cutoff(now, ABANDONED_FILE_AFTER))?,
     })
+}
+
+/// Deletes abandoned uploads, a file per transaction (a file's chunks can
+/// be many megabytes).
+fn prune_abandoned_files(conn: &mut AnyConnection, before: NaiveDateTime) -> QueryResult<usize> {
+    /// Files per run: the rest wait for the next.
+    const FILES_PER_RUN: i64 = 100;
+    let ids = super::files::abandoned(conn, before, FILES_PER_RUN)?;
+    for id in &ids {
+        super::files::delete(conn, id)?;
+    }
+    Ok(ids.len())
 }

@@ -441,11 +441,11 @@ pub fn link(
     })
 }
 
-/// The versions in force at each of these revisions of an offering.
+/// The versions of the offering's documents in force at a revision.
 pub fn in_force(
     conn: &mut AnyConnection,
     offering_id: &str,
-) -> ServiceResult<impl Fn(i64) -> Vec<InForce>> {
+) -> diesel::QueryResult<impl Fn(i64) -> Vec<InForce>> {
     let history = documents::history(conn, offering_id)?;
     Ok(move |revision: i64| {
         let mut latest: Vec<InForce> = Vec::new();

@@ -304,8 +304,17 @@ fn summary_in_snapshot(
     })
 }
 
-#[derive(Debug, Clone, Serialize, QueryableByName)]
+/// One subscription of the round, as the report lists it.
+#[derive(Debug, Clone, Serialize)]
 pub struct Line {
+    #[serde(flatten)]
+    pub row: LineRow,
+    /// The version of each document in force when it was made.
+    pub documents: Vec<super::documents::InForce>,
+}
+
+#[derive(Debug, Clone, Serialize, QueryableByName)]
+pub struct LineRow {
     #[diesel(sql_type = Text)]
     pub subscription_id: String,
     #[diesel(sql_type = Text)]
@@ -325,6 +334,8 @@ pub struct Line {
     /// The entry that moved it out: cancellation, refund or settlement.
     #[diesel(sql_type = Nullable<Text>)]
     pub closing_entry_id: Option<String>,
+    #[diesel(sql_type = BigInt)]
+    pub documents_revision: i64,
 }
 
 fn as_utc<S: serde::Serializer>(t: &NaiveDateTime, s: S) -> Result<S::Ok, S::Error> {
@@ -339,9 +350,9 @@ pub fn lines(
     after_id: &str,
     limit: i64,
 ) -> QueryResult<Vec<Line>> {
-    let mut lines: Vec<Line> = sql(
+    let mut rows: Vec<LineRow> = sql(
         "SELECT s.id AS subscription_id, s.investor_id, s.shares, s.amount, s.status, s.created_at, \
-                s.entry_id AS subscription_entry_id, \
+                s.entry_id AS subscription_entry_id, s.documents_revision, \
                 (SELECT MIN(e.id) FROM journal_entries e \
                   WHERE e.reference_id = s.id AND e.kind IN ('cancellation', 'refund')) AS closing_entry_id \
          FROM subscriptions s WHERE s.offering_id = $1 AND s.id > $2 ORDER BY s.id LIMIT $3",
@@ -351,15 +362,22 @@ pub fn lines(
     .bind::<BigInt, _>(limit)
     .load(conn)?;
     if let Some(entry) = settlement_entry {
-        for line in lines.iter_mut().filter(|l| l.status == "settled") {
-            line.closing_entry_id = Some(entry.to_string());
+        for row in rows.iter_mut().filter(|l| l.status == "settled") {
+            row.closing_entry_id = Some(entry.to_string());
         }
     }
-    Ok(lines)
+    let in_force = super::documents::in_force(conn, offering_id)?;
+    Ok(rows
+        .into_iter()
+        .map(|row| Line {
+            documents: in_force(row.documents_revision),
+            row,
+        })
+        .collect())
 }
 
 /// CSV header shared by the subscription lines and the summary lines.
-pub const CSV_HEADER: [&str; 11] = [
+pub const CSV_HEADER: [&str; 12] = [
     "line_type",
     "subscription_id",
     "investor_id",
@@ -371,31 +389,40 @@ pub const CSV_HEADER: [&str; 11] = [
     "closing_entry_id",
     "figure",
     "value",
+    "documents",
 ];
 
 impl Line {
-    pub fn csv_record(&self) -> [String; 11] {
+    pub fn csv_record(&self) -> [String; 12] {
+        let r = &self.row;
+        // `document id:version`, space-separated.
+        let documents: Vec<String> = self
+            .documents
+            .iter()
+            .map(|d| format!("{}:{}", d.document_id, d.version))
+            .collect();
         [
             "subscription".into(),
-            self.subscription_id.clone(),
-            self.investor_id.clone(),
-            self.shares.to_string(),
-            self.amount.to_string(),
-            self.status.clone(),
-            utc(self.created_at).to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-            self.subscription_entry_id.clone(),
-            self.closing_entry_id.clone().unwrap_or_default(),
+            r.subscription_id.clone(),
+            r.investor_id.clone(),
+            r.shares.to_string(),
+            r.amount.to_string(),
+            r.status.clone(),
+            utc(r.created_at).to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+            r.subscription_entry_id.clone(),
+            r.closing_entry_id.clone().unwrap_or_default(),
             String::new(),
             String::new(),
+            documents.join(" "),
         ]
     }
 }
 
 impl Summary {
     /// The summary as CSV rows (`line_type`, then `figure` and `value`).
-    pub fn csv_records(&self) -> Vec<[String; 11]> {
+    pub fn csv_records(&self) -> Vec<[String; 12]> {
         let row = |kind: &str, figure: String, value: String| {
-            let mut r: [String; 11] = Default::default();
+            let mut r: [String; 12] = Default::default();
             r[0] = kind.to_string();
             r[9] = figure;
             r[10] = value;

@@ -153,11 +153,19 @@ pub fn list_mine(
     let more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
     let next_cursor = next_id_cursor(&rows, more, "my-subscriptions", |(s, _)| &s.id);
-    Ok(Page {
-        items: rows
-            .into_iter()
-            .map(|(s, offering)| PortfolioSubscriptionView::new(s, offering))
-            .collect(),
-        next_cursor,
-    })
+    // The versions in force, worked out once per offering of the page.
+    let mut histories = std::collections::HashMap::new();
+    let mut items = Vec::with_capacity(rows.len());
+    for (s, offering) in rows {
+        if !histories.contains_key(&s.offering_id) {
+            let history = super::documents::in_force(conn, &s.offering_id)?;
+            histories.insert(s.offering_id.clone(), history);
+        }
+        let documents = histories
+            .get(&s.offering_id)
+            .map(|in_force| in_force(s.documents_revision))
+            .unwrap_or_default();
+        items.push(PortfolioSubscriptionView::new(s, offering, documents));
+    }
+    Ok(Page { items, next_cursor })
 }

@@ -162,6 +162,9 @@ pub struct SubscriptionView {
     /// The offering's status right after this subscription (or when listed).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub offering_status: Option<String>,
+    /// How many document versions the offering had published when the
+    /// subscription was made (see `documents` in the portfolio).
+    pub documents_revision: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -175,11 +178,19 @@ pub struct PortfolioSubscriptionView {
     pub offering_title: String,
     pub security_type: String,
     pub price_per_share: i64,
+    /// The version of each of the offering's documents in force when the
+    /// subscription was made.
+    pub documents: Vec<super::documents::InForce>,
 }
 
 impl PortfolioSubscriptionView {
-    pub fn new(s: Subscription, offering: OfferingBrief) -> Self {
+    pub fn new(
+        s: Subscription,
+        offering: OfferingBrief,
+        documents: Vec<super::documents::InForce>,
+    ) -> Self {
         Self {
+            documents,
             subscription: SubscriptionView::new(s, Some(offering.status)),
             offering_title: offering.title,
             security_type: offering.security_type,
@@ -198,6 +209,7 @@ impl SubscriptionView {
             amount: s.amount,
             status: s.status,
             offering_status,
+            documents_revision: s.documents_revision,
             created_at: utc(s.created_at),
             updated_at: utc(s.updated_at),
         }

@@ -18,6 +18,7 @@ mod client_ip;
 mod concurrency;
 mod contract;
 mod deadlines;
+mod documents;
 mod errors;
 mod fast_clock;
 mod faults;

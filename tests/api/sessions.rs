@@ -329,7 +329,7 @@ async fn a_refresh_racing_a_password_reset_does_not_outlive_it() {
 
 /// A server whose clock runs ten minutes ahead (twice the poll's overlap)
 /// is a process of its own with the clock shim preloaded.
-async fn fast_server(
+pub(crate) async fn fast_server(
     app: &TestApp,
     dir: &std::path::Path,
 ) -> Option<crate::helpers::ServerProcess> {
