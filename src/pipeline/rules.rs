@@ -225,6 +225,7 @@ mod tests {
             submitted_at: None,
             approved_at: None,
             fee_bps: None,
+            documents_revision: 0,
             closed_at: None,
         }
     }

@@ -709,3 +709,129 @@ async fn subscriptions_racing_an_amendment_name_the_versions_they_were_made_unde
     eprintln!("{before} of {} subscribed before the amendment", investors.len());
     app.assert_books_balance(&operator).await;
 }
+
+/// Kilobytes of a process's memory: (resident now, peak resident).
+fn memory_kb(pid: u32) -> (u64, u64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap()
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+/// A PDF of exactly `size` bytes whose body is pseudo-random, as compressed
+/// streams are (deterministic: the same file every run).
+fn large_pdf(size: usize) -> Vec<u8> {
+    let (head, tail) = (b"%PDF-1.7\n".as_slice(), b"\n%%EOF\n".as_slice());
+    let mut bytes = Vec::with_capacity(size);
+    bytes.extend_from_slice(head);
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    while bytes.len() < size - tail.len() {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let take = (size - tail.len() - bytes.len()).min(8);
+        bytes.extend_from_slice(&x.to_le_bytes()[..take]);
+    }
+    bytes.extend_from_slice(tail);
+    bytes
+}
+
+/// The largest file the configuration allows (50 MiB, the default) goes in
+/// and comes out whole, and the server never holds it: its peak memory
+/// grows by a small fraction of the file. The server is a process of its
+/// own, so that its memory is its alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_largest_file_streams_in_and_out_without_the_server_holding_it() {
+    const LIMIT: usize = 50 * 1024 * 1024;
+    let app = spawn_app().await;
+    let operator = app.operator().await;
+    let sponsor = app.sponsor().await;
+    let draft = app.draft(&sponsor, json!({})).await;
+    let offering = draft.body["id"].as_str().unwrap().to_string();
+    let server = app
+        .spawn_process(&[("DOCUMENT_MAX_BYTES", &LIMIT.to_string())])
+        .await;
+    let pid = server.child.id();
+    let to_server = |path: &str| format!("{}{path}", server.address);
+    let upload = |path: String, bytes: Vec<u8>| {
+        app.client
+            .post(to_server(&path))
+            .bearer_auth(&sponsor.token)
+            .body(bytes)
+            .send()
+    };
+
+    // Warm up on a small file: pools, caches and prepared statements.
+    let small = upload(
+        format!("/api/v1/offerings/{offering}/documents?kind=other&name=small.pdf"),
+        pdf("warm up"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(small.status(), 201);
+    let (_, before) = memory_kb(pid);
+
+    let file = large_pdf(LIMIT);
+    let expected = sha256(&file);
+    let created = upload(
+        format!("/api/v1/offerings/{offering}/documents?kind=pitch_deck&name=Deck.pdf"),
+        file,
+    )
+    .await
+    .unwrap();
+    let created = crate::helpers::read(created).await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert_eq!(created.body["current"]["size"], LIMIT);
+    assert_eq!(created.body["current"]["sha256"], expected);
+    let doc = created.body["id"].as_str().unwrap().to_string();
+    let (_, after_upload) = memory_kb(pid);
+
+    open(&app, &sponsor, &operator, &offering).await;
+    let mut response = app
+        .client
+        .get(to_server(&content_path(&offering, &doc, 1)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let mut hasher = Sha256::new();
+    let mut received = 0;
+    while let Some(piece) = response.chunk().await.unwrap() {
+        received += piece.len();
+        hasher.update(&piece);
+    }
+    assert_eq!(received, LIMIT);
+    assert_eq!(hex::encode(hasher.finalize()), expected);
+    let (_, after_download) = memory_kb(pid);
+
+    // One byte over the limit is refused, and leaves nothing behind.
+    let over = upload(
+        format!("/api/v1/offerings/{offering}/documents?kind=other&name=over.pdf"),
+        large_pdf(LIMIT + 1),
+    )
+    .await
+    .unwrap();
+    crate::helpers::read(over)
+        .await
+        .assert_problem(413, "file_too_large");
+    assert_eq!(app.count("stored_files"), 2);
+
+    let grew_in = after_upload.saturating_sub(before);
+    let grew_out = after_download.saturating_sub(before);
+    eprintln!(
+        "peak memory: {before} kB before, +{grew_in} kB after a {} kB upload, \
+         +{grew_out} kB after its download",
+        LIMIT / 1024
+    );
+    // A server that buffered the file would grow by at least its size.
+    assert!(
+        (grew_out as usize) * 1024 < LIMIT / 4,
+        "the server's peak memory grew by {grew_out} kB for a {} kB file",
+        LIMIT / 1024
+    );
+}
