@@ -27,10 +27,13 @@ pub fn part(headers: &HeaderMap, etag: &str, size: u64) -> Part {
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
     {
-        if tags.split(',').map(str::trim).any(|t| t == "*" || weak_eq(t, etag)) {
+        if tags
+            .split(',')
+            .map(str::trim)
+            .any(|t| t == "*" || weak_eq(t, etag))
+        {
             return Part::NotModified;
         }
-        return Part::Whole;
     }
     let Some(range) = headers.get(header::RANGE).and_then(|v| v.to_str().ok()) else {
         return Part::Whole;

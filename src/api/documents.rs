@@ -23,14 +23,11 @@ use super::pagination::PageQuery;
 use super::query::Query;
 use super::AppState;
 
+/// 422 whatever the refusal: the request is well formed (its Content-Type
+/// is not read), what it carries is not an acceptable document.
 impl From<document::Refused> for ApiError {
     fn from(r: document::Refused) -> Self {
-        let status = if r.code == "unsupported_file_type" {
-            StatusCode::UNSUPPORTED_MEDIA_TYPE
-        } else {
-            StatusCode::UNPROCESSABLE_ENTITY
-        };
-        ApiError::new(status, r.code, r.detail)
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, r.code, r.detail)
     }
 }
 
@@ -291,9 +288,11 @@ pub async fn create_link(
             &offering_id,
             &document_id,
             version,
-            &keys,
-            config.documents.link_ttl,
-            &config.public_base_url,
+            &service::LinkSettings {
+                keys: &keys,
+                ttl: config.documents.link_ttl,
+                base_url: &config.public_base_url,
+            },
         )?)
     })
     .await?;
@@ -330,10 +329,12 @@ pub async fn content(
             key,
             signature,
         }),
+        // Part of a link opens nothing.
         _ => {
-            return Err(ApiError::bad_request(
-                "invalid_query",
-                "a signed link carries expires, key and signature together",
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "invalid_link",
+                "A signed link carries expires, key and signature together.",
             ))
         }
     };
@@ -397,7 +398,10 @@ pub async fn content(
     );
     Ok(builder
         .insert_header((header::CONTENT_TYPE, v.content_type.clone()))
-        .insert_header((header::CONTENT_DISPOSITION, content::disposition(&v.file_name)))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            content::disposition(&v.file_name),
+        ))
         .no_chunking(range.len())
         .streaming(stream))
 }

@@ -7,8 +7,9 @@ use actix_web::http::Method;
 use actix_web::{web, FromRequest, Handler, Resource, Responder};
 
 use super::{
-    audit, auth, documents, health, ledger, me, offerings, openapi, profiles, reconciliation, settlement,
-    statements, streams, subscriptions, unallocated, unreconciled, users, wallet, webhooks,
+    audit, auth, documents, health, ledger, me, offerings, openapi, profiles, reconciliation,
+    settlement, statements, streams, subscriptions, unallocated, unreconciled, users, wallet,
+    webhooks,
 };
 
 /// Something routes can be declared to: the real service config, or a list.

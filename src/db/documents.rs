@@ -165,13 +165,19 @@ pub fn version(
         .optional()
 }
 
-/// What each version of the offering's documents began at, for working
-/// out which were in force at a revision: (document, kind, version,
-/// file name, revision), oldest first.
-pub fn history(
-    conn: &mut AnyConnection,
-    offering_id: &str,
-) -> QueryResult<Vec<(String, String, i32, String, i64)>> {
+/// A version and the offering's revision it began.
+#[derive(Debug, Clone, Queryable)]
+pub struct Began {
+    pub document_id: String,
+    pub kind: String,
+    pub version: i32,
+    pub file_name: String,
+    pub revision: i64,
+}
+
+/// When each version of the offering's documents began, oldest first: what
+/// works out which were in force at a revision.
+pub fn history(conn: &mut AnyConnection, offering_id: &str) -> QueryResult<Vec<Began>> {
     document_versions::table
         .inner_join(offering_documents::table)
         .filter(offering_documents::offering_id.eq(offering_id))

@@ -63,7 +63,16 @@ impl Subscription {
                     "INSERT INTO subscriptions (id, offering_id, investor_id, shares, amount, \
                      status, entry_id, documents_revision, created_at, updated_at) SELECT ",
                 )
-                .columns(&[t, t, t, Column::BigInt, Column::BigInt, t, t, Column::BigInt])
+                .columns(&[
+                    t,
+                    t,
+                    t,
+                    Column::BigInt,
+                    Column::BigInt,
+                    t,
+                    t,
+                    Column::BigInt,
+                ])
                 .sql(", ")
                 .timestamp(first.created_at)
                 .sql(", ")

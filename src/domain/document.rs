@@ -65,13 +65,16 @@ impl DocumentKind {
     }
 
     pub fn parse(s: &str) -> Result<Self, Refused> {
-        Self::ALL.into_iter().find(|k| k.as_str() == s).ok_or_else(|| {
-            Refused::new(
-                "invalid_document_kind",
-                "kind must be offering_memorandum, financial_statements, pitch_deck, \
+        Self::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| {
+                Refused::new(
+                    "invalid_document_kind",
+                    "kind must be offering_memorandum, financial_statements, pitch_deck, \
                  subscription_agreement or other",
-            )
-        })
+                )
+            })
     }
 }
 

@@ -227,19 +227,6 @@ pub fn unallocated_credited(to: &str, reference: &str, amount: i64, currency: &s
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::money;
-
-    #[test]
-    fn money_is_grouped_with_two_decimals() {
-        assert_eq!(money(0, "USD"), "0.00 USD");
-        assert_eq!(money(5, "USD"), "0.05 USD");
-        assert_eq!(money(123_456_789, "EUR"), "1,234,567.89 EUR");
-        assert_eq!(money(-100_000, "USD"), "-1,000.00 USD");
-    }
-}
-
 /// A document of a round the investor is in has a new version.
 pub struct Amendment<'a> {
     pub to: &'a str,
@@ -268,5 +255,18 @@ pub fn document_amended(a: &Amendment<'_>) -> Email {
             version = a.version,
             url = a.documents_url,
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::money;
+
+    #[test]
+    fn money_is_grouped_with_two_decimals() {
+        assert_eq!(money(0, "USD"), "0.00 USD");
+        assert_eq!(money(5, "USD"), "0.05 USD");
+        assert_eq!(money(123_456_789, "EUR"), "1,234,567.89 EUR");
+        assert_eq!(money(-100_000, "USD"), "-1,000.00 USD");
     }
 }

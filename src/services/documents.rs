@@ -111,11 +111,7 @@ fn document_view(
     urls: &Urls<'_>,
 ) -> DocumentView {
     let current = version_view(&d, current, urls);
-    let versions = versions.map(|vs| {
-        vs.into_iter()
-            .map(|v| version_view(&d, v, urls))
-            .collect()
-    });
+    let versions = versions.map(|vs| vs.into_iter().map(|v| version_view(&d, v, urls)).collect());
     DocumentView {
         current,
         versions,
@@ -392,15 +388,20 @@ pub fn download(
 
 /// A signed link to a version (the current one by default), for the
 /// offering's sponsor, operators, and investors whose identity is verified.
+/// What signing a link takes.
+pub struct LinkSettings<'a> {
+    pub keys: &'a KeyRing,
+    pub ttl: chrono::TimeDelta,
+    pub base_url: &'a str,
+}
+
 pub fn link(
     conn: &mut AnyConnection,
     viewer: &Viewer,
     offering_id: &str,
     document_id: &str,
     version: Option<i32>,
-    keys: &KeyRing,
-    ttl: chrono::TimeDelta,
-    base_url: &str,
+    settings: &LinkSettings<'_>,
 ) -> ServiceResult<LinkView> {
     let offering = visible(conn, offering_id, Some(viewer))?;
     if viewer.role == Role::Investor {
@@ -426,13 +427,17 @@ pub fn link(
         documents::find(conn, offering_id, document_id)?.ok_or_else(|| not_found("document"))?;
     let version = version.unwrap_or(document.current_version);
     documents::version(conn, document_id, version)?.ok_or_else(|| not_found("version"))?;
-    let expires_at = Utc::now() + ttl;
-    let signed = links::sign(keys, &link_subject(document_id, version), expires_at.timestamp())
-        .ok_or_else(|| ServiceError::Internal(anyhow::anyhow!("the signing key was refused")))?;
+    let expires_at = Utc::now() + settings.ttl;
+    let signed = links::sign(
+        settings.keys,
+        &link_subject(document_id, version),
+        expires_at.timestamp(),
+    )
+    .ok_or_else(|| ServiceError::Internal(anyhow::anyhow!("the signing key was refused")))?;
     Ok(LinkView {
         url: format!(
             "{}?expires={}&key={}&signature={}",
-            content_url(base_url, offering_id, document_id, version),
+            content_url(settings.base_url, offering_id, document_id, version),
             signed.expires,
             signed.key,
             signed.signature
@@ -449,17 +454,20 @@ pub fn in_force(
     let history = documents::history(conn, offering_id)?;
     Ok(move |revision: i64| {
         let mut latest: Vec<InForce> = Vec::new();
-        for (document_id, kind, version, file_name, began) in &history {
-            if *began > revision {
+        for began in &history {
+            if began.revision > revision {
                 break;
             }
             let entry = InForce {
-                document_id: document_id.clone(),
-                kind: kind.clone(),
-                version: *version,
-                file_name: file_name.clone(),
+                document_id: began.document_id.clone(),
+                kind: began.kind.clone(),
+                version: began.version,
+                file_name: began.file_name.clone(),
             };
-            match latest.iter_mut().find(|e| e.document_id == *document_id) {
+            match latest
+                .iter_mut()
+                .find(|e| e.document_id == began.document_id)
+            {
                 Some(e) => *e = entry,
                 None => latest.push(entry),
             }

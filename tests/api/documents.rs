@@ -22,7 +22,8 @@ pub fn pdf(text: &str) -> Vec<u8> {
 }
 
 fn png() -> Vec<u8> {
-    let mut bytes = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x02\0\0\0\x90wS\xde".to_vec();
+    let mut bytes =
+        b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x02\0\0\0\x90wS\xde".to_vec();
     bytes.extend_from_slice(b"\0\0\0\0IEND\xAE\x42\x60\x82");
     bytes
 }
@@ -129,13 +130,18 @@ async fn a_document_is_what_its_bytes_are_and_each_upload_is_a_new_version() {
         .await
         .assert_problem(422, "active_content");
     let executable = [b"\x7fELF\x02\x01\x01\0".as_slice(), &[0u8; 120]].concat();
-    app.add_document(&sponsor, &offering, "kind=other&name=report.pdf", executable)
-        .await
-        .assert_problem(415, "unsupported_file_type");
+    app.add_document(
+        &sponsor,
+        &offering,
+        "kind=other&name=report.pdf",
+        executable,
+    )
+    .await
+    .assert_problem(422, "unsupported_file_type");
     let windows = [b"MZ\x90\0\x03\0\0\0".as_slice(), &pdf("inside")].concat();
     app.add_document(&sponsor, &offering, "kind=other&name=setup.pdf", windows)
         .await
-        .assert_problem(415, "unsupported_file_type");
+        .assert_problem(422, "unsupported_file_type");
     let appended = [pdf("x").as_slice(), b"PK\x03\x04 a zip after the end"].concat();
     app.add_document(&sponsor, &offering, "kind=other&name=x.pdf", appended)
         .await
@@ -233,7 +239,9 @@ async fn a_document_is_what_its_bytes_are_and_each_upload_is_a_new_version() {
             )
             .await;
         assert_eq!(link.status, 201, "{}", link.body);
-        let got = app.fetch(link.body["url"].as_str().unwrap(), None, &[]).await;
+        let got = app
+            .fetch(link.body["url"].as_str().unwrap(), None, &[])
+            .await;
         assert_eq!(got.status(), 200);
         assert_eq!(got.bytes().await.unwrap().to_vec(), bytes);
     }
@@ -339,7 +347,11 @@ async fn a_public_document_downloads_with_its_type_name_etag_and_ranges() {
         .await;
     assert_eq!(stale.status(), 200);
     let beyond = app
-        .fetch(&path, None, &[("Range", &format!("bytes={}-", bytes.len()))])
+        .fetch(
+            &path,
+            None,
+            &[("Range", &format!("bytes={}-", bytes.len()))],
+        )
         .await;
     assert_eq!(beyond.status(), 416);
     assert_eq!(
@@ -456,7 +468,7 @@ async fn a_restricted_document_opens_only_through_a_signed_link_until_it_expires
         .assert_problem(403, "invalid_link");
     crate::helpers::read(app.fetch(&format!("{path}?expires=1"), None, &[]).await)
         .await
-        .assert_problem(400, "invalid_query");
+        .assert_problem(403, "invalid_link");
 
     // Expired: a server of the same deployment whose clock is ten minutes
     // on (the default lifetime is five) refuses the very same link.
@@ -496,7 +508,8 @@ async fn documents_freeze_in_review_and_amendments_reach_each_investor_once() {
         )
         .await;
     let memo = memo.body["id"].as_str().unwrap().to_string();
-    let next_version = format!("/api/v1/offerings/{offering}/documents/{memo}/versions?name=Memo.pdf");
+    let next_version =
+        format!("/api/v1/offerings/{offering}/documents/{memo}/versions?name=Memo.pdf");
     let submitted = app
         .post(
             &format!("/api/v1/offerings/{offering}/submit"),
@@ -546,12 +559,7 @@ async fn documents_freeze_in_review_and_amendments_reach_each_investor_once() {
     assert_eq!(amended.status, 201, "{}", amended.body);
     assert_eq!(amended.body["current"]["amendment"], true);
     let deck = app
-        .add_document(
-            &sponsor,
-            &offering,
-            "kind=pitch_deck&name=Deck.png",
-            png(),
-        )
+        .add_document(&sponsor, &offering, "kind=pitch_deck&name=Deck.png", png())
         .await;
     assert_eq!(deck.status, 201, "{}", deck.body);
     let deck = deck.body["id"].as_str().unwrap().to_string();
@@ -567,7 +575,9 @@ async fn documents_freeze_in_review_and_amendments_reach_each_investor_once() {
     assert_eq!(notices(&b), 0, "B cancelled");
     assert_eq!(notices(&c), 0, "C never subscribed");
     let mail = app.wait_for_email(&a.email, "Document amended").await;
-    assert!(mail.body.contains(&format!("/api/v1/offerings/{offering}/documents")));
+    assert!(mail
+        .body
+        .contains(&format!("/api/v1/offerings/{offering}/documents")));
 
     // C subscribes under the new versions; A's stay under the old.
     let s = app.subscribe(&c, &offering, json!(1), "c1").await;
@@ -587,7 +597,12 @@ async fn documents_freeze_in_review_and_amendments_reach_each_investor_once() {
                         .as_array()
                         .unwrap()
                         .iter()
-                        .map(|d| (d["document_id"].as_str().unwrap().to_string(), d["version"].as_i64().unwrap()))
+                        .map(|d| {
+                            (
+                                d["document_id"].as_str().unwrap().to_string(),
+                                d["version"].as_i64().unwrap(),
+                            )
+                        })
                         .collect::<Vec<_>>()
                 })
                 .collect::<Vec<_>>()
@@ -671,7 +686,9 @@ async fn subscriptions_racing_an_amendment_name_the_versions_they_were_made_unde
         let offering = offering.clone();
         async move {
             tokio::time::sleep(std::time::Duration::from_millis(5 * i as u64)).await;
-            let s = app.subscribe(inv, &offering, json!(1), format!("k{i}")).await;
+            let s = app
+                .subscribe(inv, &offering, json!(1), format!("k{i}"))
+                .await;
             assert_eq!(s.status, 201, "{}", s.body);
         }
     });
@@ -706,7 +723,10 @@ async fn subscriptions_racing_an_amendment_name_the_versions_they_were_made_unde
             v => panic!("version {v}"),
         }
     }
-    eprintln!("{before} of {} subscribed before the amendment", investors.len());
+    eprintln!(
+        "{before} of {} subscribed before the amendment",
+        investors.len()
+    );
     app.assert_books_balance(&operator).await;
 }
 
