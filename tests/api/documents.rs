@@ -487,27 +487,35 @@ async fn a_restricted_document_opens_only_through_a_signed_link_until_it_expires
         .assert_problem(403, "link_expired");
 }
 
-#[tokio::test]
-async fn documents_freeze_in_review_and_amendments_reach_each_investor_once() {
-    let app = spawn_app().await;
-    let operator = app.operator().await;
-    let sponsor = app.sponsor().await;
+/// A draft of `shares` shares at [`PRICE`] with a memorandum (version 1):
+/// (offering id, document id).
+async fn draft_with_memorandum(app: &TestApp, sponsor: &Person, shares: i64) -> (String, String) {
     let draft = app
         .draft(
-            &sponsor,
-            json!({"price_per_share": PRICE, "target_amount": 100 * PRICE}),
+            sponsor,
+            json!({"price_per_share": PRICE, "target_amount": shares * PRICE}),
         )
         .await;
+    assert_eq!(draft.status, 201, "{}", draft.body);
     let offering = draft.body["id"].as_str().unwrap().to_string();
     let memo = app
         .add_document(
-            &sponsor,
+            sponsor,
             &offering,
             "kind=offering_memorandum&name=Memo.pdf",
             pdf("v1"),
         )
         .await;
-    let memo = memo.body["id"].as_str().unwrap().to_string();
+    assert_eq!(memo.status, 201, "{}", memo.body);
+    (offering, memo.body["id"].as_str().unwrap().to_string())
+}
+
+#[tokio::test]
+async fn documents_freeze_in_review_and_amendments_reach_each_investor_once() {
+    let app = spawn_app().await;
+    let operator = app.operator().await;
+    let sponsor = app.sponsor().await;
+    let (offering, memo) = draft_with_memorandum(&app, &sponsor, 100).await;
     let next_version =
         format!("/api/v1/offerings/{offering}/documents/{memo}/versions?name=Memo.pdf");
     let submitted = app
@@ -660,22 +668,7 @@ async fn subscriptions_racing_an_amendment_name_the_versions_they_were_made_unde
     let app = spawn_app().await;
     let operator = app.operator().await;
     let sponsor = app.sponsor().await;
-    let draft = app
-        .draft(
-            &sponsor,
-            json!({"price_per_share": PRICE, "target_amount": 1_000 * PRICE}),
-        )
-        .await;
-    let offering = draft.body["id"].as_str().unwrap().to_string();
-    let memo = app
-        .add_document(
-            &sponsor,
-            &offering,
-            "kind=offering_memorandum&name=Memo.pdf",
-            pdf("v1"),
-        )
-        .await;
-    let memo = memo.body["id"].as_str().unwrap().to_string();
+    let (offering, memo) = draft_with_memorandum(&app, &sponsor, 1_000).await;
     open(&app, &sponsor, &operator, &offering).await;
     let mut investors = Vec::new();
     for _ in 0..24 {
