@@ -98,7 +98,7 @@ async fn the_report_of_a_settled_round_agrees_to_the_cent_in_json_and_csv() {
     let rows: Vec<&str> = csv.lines().collect();
     assert_eq!(
         rows[0],
-        "line_type,subscription_id,investor_id,shares,amount,status,created_at,subscription_entry_id,closing_entry_id,figure,value"
+        "line_type,subscription_id,investor_id,shares,amount,status,created_at,subscription_entry_id,closing_entry_id,figure,value,documents"
     );
     assert_eq!(
         rows.iter()
