@@ -106,9 +106,12 @@ async fn the_report_of_a_settled_round_agrees_to_the_cent_in_json_and_csv() {
             .count(),
         3
     );
-    assert!(rows.contains(&"total,,,,,,,,,fee,500"), "{csv}");
-    assert!(rows.contains(&"total,,,,,,,,,sponsor_payout,9500"), "{csv}");
-    assert!(rows.contains(&"total,,,,,,,,,escrow_balance,0"), "{csv}");
+    assert!(rows.contains(&"total,,,,,,,,,fee,500,"), "{csv}");
+    assert!(
+        rows.contains(&"total,,,,,,,,,sponsor_payout,9500,"),
+        "{csv}"
+    );
+    assert!(rows.contains(&"total,,,,,,,,,escrow_balance,0,"), "{csv}");
     assert!(!csv.contains("discrepancy"), "{csv}");
 
     // Operators only; unknown offerings are 404.
