@@ -90,21 +90,10 @@ async fn receive(
     }
     let file = storage::upload(&state.pool, payload, limit).await?;
     if let Err(refused) = document::check_extension(name, file.file_type) {
-        discard(state, file.id).await;
+        storage::discard(&state.pool, &file.id).await;
         return Err(refused.into());
     }
     Ok(file)
-}
-
-async fn discard(state: &AppState, file_id: String) {
-    let removed = with_conn(state, move |conn| {
-        crate::db::files::delete(conn, &file_id)?;
-        Ok(())
-    })
-    .await;
-    if let Err(e) = removed {
-        tracing::warn!(error = %e, "could not remove a refused upload");
-    }
 }
 
 async fn publish(
@@ -151,7 +140,7 @@ async fn publish(
             ))
             .json(view)),
         Err(e) => {
-            discard(&state, file_id).await;
+            storage::discard(&state.pool, &file_id).await;
             Err(e)
         }
     }
@@ -402,6 +391,6 @@ pub async fn content(
             header::CONTENT_DISPOSITION,
             content::disposition(&v.file_name),
         ))
-        .no_chunking(range.len())
+        .no_chunking(range.size())
         .streaming(stream))
 }

@@ -160,7 +160,7 @@ pub fn publish(
     base_url: &str,
 ) -> ServiceResult<DocumentView> {
     let now = now();
-    let view = write_transaction(conn, |conn| -> ServiceResult<DocumentView> {
+    write_transaction(conn, |conn| -> ServiceResult<DocumentView> {
         let offering = documents::begin_revision(conn, offering_id, sponsor_id)?
             .ok_or_else(|| not_found("offering"))?;
         let status: OfferingStatus = offering
@@ -224,8 +224,7 @@ pub fn publish(
             public_offering: status.is_public(),
         };
         Ok(document_view(document, v, None, &urls))
-    })?;
-    Ok(view)
+    })
 }
 
 fn notify_amendment(

@@ -12,7 +12,7 @@ mod download;
 mod upload;
 
 pub use download::{download, ByteRange};
-pub use upload::{upload, StoredFile};
+pub use upload::{discard, upload, StoredFile};
 
 use crate::db::CheckoutError;
 use crate::domain::document::Refused;

@@ -40,24 +40,27 @@ where
     created.map_err(|e| StorageError::Internal(e.into()))??;
     let result = receive(pool, &id, body, limit).await;
     if result.is_err() {
-        let (pool, file) = (pool.clone(), id.clone());
-        // Best effort: the retention job removes what this misses.
-        let removed = web::block(move || -> Result<(), StorageError> {
-            let mut conn = pool.get()?;
-            files::delete(&mut conn, &file)?;
-            Ok(())
-        })
-        .await;
-        let error = match removed {
-            Ok(Ok(())) => None,
-            Ok(Err(e)) => Some(e.to_string()),
-            Err(e) => Some(e.to_string()),
-        };
-        if let Some(error) = error {
-            tracing::warn!(file = %id, %error, "could not remove a refused upload");
-        }
+        discard(pool, &id).await;
     }
     result
+}
+
+/// Removes a file that nothing names (an upload refused at any stage).
+/// Best effort: what this misses, the retention job removes a day later.
+pub async fn discard(pool: &DbPool, file_id: &str) {
+    let (pool, file) = (pool.clone(), file_id.to_string());
+    let removed = web::block(move || -> Result<(), StorageError> {
+        let mut conn = pool.get()?;
+        files::delete(&mut conn, &file)?;
+        Ok(())
+    })
+    .await;
+    let error = match removed {
+        Ok(Ok(())) => return,
+        Ok(Err(e)) => e.to_string(),
+        Err(e) => e.to_string(),
+    };
+    tracing::warn!(file = %file_id, %error, "could not remove a refused upload");
 }
 
 async fn receive<S, E>(
