@@ -391,6 +391,7 @@ fn start_jobs(
     )?;
     let sweeper_pool = pool.clone();
     let currency = config.currency.clone();
+    let base_url = config.public_base_url.clone();
     spawn_periodic(
         "sweeper",
         config.sweep_interval,
@@ -400,6 +401,7 @@ fn start_jobs(
             let mut conn = sweeper_pool.get()?;
             deadlines::close_expired(&mut conn, &currency)?;
             deadlines::refund_closed(&mut conn, &currency)?;
+            crate::services::updates::publish_due(&mut conn, &base_url)?;
             Ok(())
         },
     )?;

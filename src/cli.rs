@@ -231,6 +231,8 @@ fn sweep(config: &Config) -> anyhow::Result<()> {
         println!("{id} refunded");
     }
     println!("{} offering(s) refunded", refunded.len());
+    let published = crate::services::updates::publish_due(&mut conn, &config.public_base_url)?;
+    println!("{published} scheduled update(s) published");
     Ok(())
 }
 

@@ -319,6 +319,11 @@ impl Config {
                 "VERIFICATION_RATE_LIMIT_PER_EMAIL",
                 limits.verification_per_email,
             )?,
+            posts_per_account: limit(
+                vars,
+                "POST_RATE_LIMIT_PER_ACCOUNT",
+                limits.posts_per_account,
+            )?,
         };
         let policy = LockoutPolicy::default();
         let lockout = LockoutPolicy {

@@ -19,7 +19,7 @@ use super::pagination::{check_limit, PageQuery};
 use super::query::Query;
 use super::AppState;
 
-fn naive(t: DateTime<Utc>) -> NaiveDateTime {
+pub(super) fn naive(t: DateTime<Utc>) -> NaiveDateTime {
     use chrono::SubsecRound;
     t.naive_utc().trunc_subsecs(6)
 }

@@ -15,10 +15,15 @@ impl From<ServiceError> for ApiError {
                     RefusalKind::NotFound => StatusCode::NOT_FOUND,
                     RefusalKind::Forbidden => StatusCode::FORBIDDEN,
                     RefusalKind::Conflict => StatusCode::CONFLICT,
+                    RefusalKind::TooMany => StatusCode::TOO_MANY_REQUESTS,
                 };
+                let retry_after = r.figures.get("retry_after").and_then(|v| v.as_u64());
                 let mut error = ApiError::new(status, r.code, r.detail);
                 error.extra = r.figures;
-                error
+                match retry_after {
+                    Some(secs) => error.retry_after(secs),
+                    None => error,
+                }
             }
             ServiceError::Database(e) => ApiError::from(e),
             ServiceError::Internal(e) => ApiError::internal(e),

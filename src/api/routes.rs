@@ -7,9 +7,9 @@ use actix_web::http::Method;
 use actix_web::{web, FromRequest, Handler, Resource, Responder};
 
 use super::{
-    audit, auth, documents, health, ledger, me, offerings, openapi, profiles, reconciliation,
-    settlement, statements, streams, subscriptions, unallocated, unreconciled, users, wallet,
-    webhooks,
+    audit, auth, documents, health, ledger, me, offerings, openapi, profiles, questions,
+    reconciliation, settlement, statements, streams, subscriptions, unallocated, unreconciled,
+    updates, users, wallet, webhooks,
 };
 
 /// Something routes can be declared to: the real service config, or a list.
@@ -122,6 +122,32 @@ fn declare<S: RouteSink>(s: &mut S) {
         "/api/v1/offerings/{id}/documents/{document_id}/versions/{version}/content",
         documents::content,
     );
+    s.add(Method::GET, "/api/v1/offerings/{id}/updates", updates::list);
+    s.add(
+        Method::POST,
+        "/api/v1/offerings/{id}/updates",
+        updates::create,
+    );
+    s.add(
+        Method::GET,
+        "/api/v1/offerings/{id}/updates/{update_id}",
+        updates::get_one,
+    );
+    s.add(
+        Method::GET,
+        "/api/v1/offerings/{id}/questions",
+        questions::list,
+    );
+    s.add(
+        Method::POST,
+        "/api/v1/offerings/{id}/questions",
+        questions::ask,
+    );
+    s.add(
+        Method::POST,
+        "/api/v1/offerings/{id}/questions/{question_id}/replies",
+        questions::reply,
+    );
     s.add(
         Method::POST,
         "/api/v1/offerings/{id}/submit",
@@ -165,6 +191,16 @@ fn declare<S: RouteSink>(s: &mut S) {
         Method::POST,
         "/api/v1/operator/offerings/{id}/reject",
         offerings::reject,
+    );
+    s.add(
+        Method::POST,
+        "/api/v1/operator/offerings/{id}/posts/{post_id}/hide",
+        questions::hide,
+    );
+    s.add(
+        Method::POST,
+        "/api/v1/operator/offerings/{id}/posts/{post_id}/restore",
+        questions::restore,
     );
     s.add(
         Method::GET,
@@ -259,7 +295,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         let resource = match path {
             // Offerings carry long free text: room for every field at its
             // longest (see `problems::OFFERING_JSON_LIMIT`).
-            "/api/v1/offerings" | "/api/v1/offerings/{id}" => {
+            "/api/v1/offerings" | "/api/v1/offerings/{id}" | "/api/v1/offerings/{id}/updates" => {
                 resource.app_data(json_config_with_limit(OFFERING_JSON_LIMIT))
             }
             _ => resource,

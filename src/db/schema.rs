@@ -307,13 +307,48 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    offering_updates (id) {
+        id -> Text,
+        offering_id -> Text,
+        author_id -> Text,
+        title -> Text,
+        body -> Text,
+        body_format -> Text,
+        audience -> Text,
+        publish_at -> Timestamp,
+        published_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    offering_posts (id) {
+        id -> Text,
+        offering_id -> Text,
+        question_id -> Nullable<Text>,
+        author_id -> Text,
+        body -> Text,
+        from_sponsor -> Bool,
+        paid_promoter -> Bool,
+        sponsor_affiliated -> Bool,
+        hidden_at -> Nullable<Timestamp>,
+        hidden_by -> Nullable<Text>,
+        hidden_reason -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(subscriptions -> offerings (offering_id));
+diesel::joinable!(offering_updates -> offerings (offering_id));
 diesel::joinable!(document_versions -> offering_documents (document_id));
 diesel::joinable!(offering_documents -> offerings (offering_id));
 diesel::joinable!(postings -> journal_entries (entry_id));
 diesel::joinable!(postings -> ledger_accounts (account_id));
 diesel::allow_tables_to_appear_in_same_query!(
     users,
+    offering_updates,
+    offering_posts,
     user_tokens,
     refresh_tokens,
     investor_profiles,

@@ -8,6 +8,7 @@ pub mod limits;
 pub mod money;
 pub mod offering;
 mod password;
+pub mod rich_text;
 mod role;
 pub mod statement;
 pub mod text;

@@ -8,6 +8,6 @@ pub mod subject;
 pub mod templates;
 pub mod transport;
 
-pub use outbox::{enqueue, Email};
+pub use outbox::{enqueue, enqueue_with_id, Email};
 pub use relay::Relay;
 pub use transport::Transport;

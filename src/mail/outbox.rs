@@ -40,6 +40,22 @@ pub fn enqueue(conn: &mut AnyConnection, email: &Email) -> QueryResult<String> {
     Ok(id)
 }
 
+/// Queues `email` under a chosen id: queued again (a retried request,
+/// another server doing the same work), it is still one message.
+pub fn enqueue_with_id(conn: &mut AnyConnection, id: &str, email: &Email) -> QueryResult<usize> {
+    use diesel::sql_types::{Text, Timestamp};
+    crate::db::raw::sql(
+        "INSERT INTO outbox (id, recipient, subject, body_text, created_at, attempts, next_attempt_at) \
+         VALUES ($1, $2, $3, $4, $5, 0, $5) ON CONFLICT (id) DO NOTHING",
+    )
+    .bind::<Text, _>(id)
+    .bind::<Text, _>(&email.to)
+    .bind::<Text, _>(&email.subject)
+    .bind::<Text, _>(&email.body)
+    .bind::<Timestamp, _>(now())
+    .execute(conn)
+}
+
 /// Queues many emails in one statement; same contract as [`enqueue`].
 pub fn enqueue_many(
     conn: &mut AnyConnection,
@@ -69,26 +85,40 @@ pub fn enqueue_many(
     Ok(())
 }
 
-/// Queues the same email to every investor with an active subscription in
-/// `offering_id`, in one statement however many they are. Each message's id
-/// is `{id_prefix}{investor id}`, so one notice is never queued twice to the
-/// same investor.
-pub fn enqueue_to_active_investors(
+/// Which of an offering's investors a notice goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Investors {
+    /// Those with a subscription still active (their money in escrow).
+    Active,
+    /// Those who have invested: a subscription active or settled into shares.
+    Committed,
+}
+
+/// Queues the same email to every such investor of `offering_id`, in one
+/// statement however many they are. Each message's id is
+/// `{id_prefix}{investor id}`: one row per notice and person, however many
+/// subscriptions or roles they hold and however often it is queued.
+pub fn enqueue_to_investors(
     conn: &mut AnyConnection,
     offering_id: &str,
+    which: Investors,
     id_prefix: &str,
-    subject: &str,
-    body: &str,
+    email: (&str, &str),
     at: NaiveDateTime,
 ) -> QueryResult<usize> {
     use diesel::sql_types::{Text, Timestamp};
-    crate::db::raw::sql(
+    let (subject, body) = email;
+    let statuses = match which {
+        Investors::Active => "s.status = 'active'",
+        Investors::Committed => "s.status IN ('active', 'settled')",
+    };
+    crate::db::raw::sql(format!(
         "INSERT INTO outbox (id, recipient, subject, body_text, created_at, attempts, next_attempt_at) \
          SELECT $1 || u.id, u.email, $2, $3, $4, 0, $4 FROM users u \
          WHERE u.id IN (SELECT s.investor_id FROM subscriptions s \
-                        WHERE s.offering_id = $5 AND s.status = 'active') \
-         ON CONFLICT (id) DO NOTHING",
-    )
+                        WHERE s.offering_id = $5 AND {statuses}) \
+         ON CONFLICT (id) DO NOTHING"
+    ))
     .bind::<Text, _>(id_prefix)
     .bind::<Text, _>(subject)
     .bind::<Text, _>(body)

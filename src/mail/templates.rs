@@ -258,6 +258,60 @@ pub fn document_amended(a: &Amendment<'_>) -> Email {
     }
 }
 
+/// A sponsor's update, to the offering's investors.
+pub struct UpdateNotice<'a> {
+    pub offering_title: &'a str,
+    pub title: &'a str,
+    /// As the sponsor wrote it (plain text or Markdown, readable as text).
+    pub body: &'a str,
+    pub url: &'a str,
+}
+
+pub fn offering_update(u: &UpdateNotice<'_>) -> Email {
+    Email {
+        to: String::new(),
+        subject: format!("{}: {}", u.offering_title, u.title),
+        body: format!(
+            "The sponsor of {offering} has posted an update.\n\n\
+             {title}\n\n\
+             {body}\n\n\
+             Read it online: {url}\n\n\
+             You receive this because you invested in {offering}.\n",
+            offering = u.offering_title,
+            title = u.title,
+            body = u.body,
+            url = u.url,
+        ),
+    }
+}
+
+/// A question on the sponsor's offering, to the sponsor.
+pub fn new_question(to: &str, offering_title: &str, question: &str, url: &str) -> Email {
+    Email {
+        to: to.to_string(),
+        subject: format!("New question on {offering_title}"),
+        body: format!(
+            "Someone has asked a question about {offering_title}:\n\n\
+             {question}\n\n\
+             Everyone can read it, and your answer, at {url}\n\n\
+             Answer in public: a reply from your account is marked as the sponsor's.\n"
+        ),
+    }
+}
+
+/// The sponsor's answer, to whoever asked.
+pub fn question_answered(to: &str, offering_title: &str, answer: &str, url: &str) -> Email {
+    Email {
+        to: to.to_string(),
+        subject: format!("The sponsor of {offering_title} answered your question"),
+        body: format!(
+            "The sponsor of {offering_title} has answered your question:\n\n\
+             {answer}\n\n\
+             The whole thread is at {url}\n"
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::money;

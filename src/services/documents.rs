@@ -13,7 +13,7 @@ use crate::db::profiles::InvestorProfile;
 use crate::db::{files, new_id, now, write_transaction, AnyConnection};
 use crate::domain::document::{DocumentKind, Visibility};
 use crate::domain::{OfferingStatus, Role};
-use crate::mail::outbox::enqueue_to_active_investors;
+use crate::mail::outbox::{enqueue_to_investors, Investors};
 use crate::storage::StoredFile;
 
 use super::error::{not_found, Refusal, RefusalKind, ServiceError, ServiceResult};
@@ -247,12 +247,12 @@ fn notify_amendment(
         documents_url: &documents_path(base_url, &d.offering_id),
     });
     // One message per investor and amendment, whatever else they are.
-    enqueue_to_active_investors(
+    enqueue_to_investors(
         conn,
         &d.offering_id,
+        Investors::Active,
         &format!("amendment:{}:{}:", d.id, v.version),
-        &email.subject,
-        &email.body,
+        (&email.subject, &email.body),
         now,
     )?;
     Ok(())

@@ -18,6 +18,9 @@ pub enum RefusalKind {
     Forbidden,
     /// The state of things does not allow it (409).
     Conflict,
+    /// Too many of these from the caller for now (429); the refusal carries
+    /// `retry_after` (seconds).
+    TooMany,
 }
 
 #[derive(Debug, Clone)]

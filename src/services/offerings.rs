@@ -10,6 +10,7 @@ use crate::db::users::User;
 use crate::db::{new_id, now, write_transaction, AnyConnection};
 use crate::domain::{OfferingStatus, OfferingTerms, Role};
 use crate::ledger::{ensure_account, AccountKind};
+use crate::mail::outbox::Investors;
 use crate::mail::{enqueue, templates};
 
 use super::error::{not_found, Refusal, RefusalKind, ServiceError, ServiceResult};
@@ -71,7 +72,7 @@ fn terms_of(o: &Offering) -> OfferingTerms {
     }
 }
 
-fn status_of(o: &Offering) -> ServiceResult<OfferingStatus> {
+pub(crate) fn status_of(o: &Offering) -> ServiceResult<OfferingStatus> {
     o.status.parse().map_err(|_| {
         ServiceError::Internal(anyhow::anyhow!(
             "offering {} has status {:?}",
@@ -381,12 +382,12 @@ pub fn notify_closed(
     currency: &str,
 ) -> ServiceResult<()> {
     let notice = templates::offering_closed_investor("", &offering.title, status);
-    crate::mail::outbox::enqueue_to_active_investors(
+    crate::mail::outbox::enqueue_to_investors(
         conn,
         &offering.id,
+        Investors::Active,
         &format!("closed-{}-", offering.id),
-        &notice.subject,
-        &notice.body,
+        (&notice.subject, &notice.body),
         crate::db::now(),
     )?;
     if let Some(sponsor) = User::find(conn, &offering.sponsor_id)? {

@@ -71,6 +71,8 @@ pub struct RateLimits {
     pub password_reset_per_email: Option<Limit>,
     pub verification_per_address: Option<Limit>,
     pub verification_per_email: Option<Limit>,
+    /// Questions and replies, per account.
+    pub posts_per_account: Option<Limit>,
 }
 
 impl Default for RateLimits {
@@ -83,6 +85,7 @@ impl Default for RateLimits {
             password_reset_per_email: Some(Limit::per(3, 3600)),
             verification_per_address: Some(Limit::per(10, 3600)),
             verification_per_email: Some(Limit::per(3, 3600)),
+            posts_per_account: Some(Limit::per(20, 3600)),
         }
     }
 }
@@ -105,6 +108,10 @@ pub enum Attempt<'a> {
         client_ip: &'a str,
         email: &'a Email,
     },
+    /// A question or reply on an offering.
+    Post {
+        account_id: &'a str,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -125,6 +132,13 @@ impl RateLimits {
     /// The buckets an attempt counts against, with their limits.
     fn buckets(&self, attempt: Attempt<'_>) -> Vec<(String, Limit)> {
         let (action, ip, email, per_ip, per_email) = match attempt {
+            Attempt::Post { account_id } => {
+                return self
+                    .posts_per_account
+                    .map(|limit| (format!("post:account:{account_id}"), limit))
+                    .into_iter()
+                    .collect();
+            }
             Attempt::Login { client_ip } => {
                 ("login", client_ip, None, self.login_per_address, None)
             }

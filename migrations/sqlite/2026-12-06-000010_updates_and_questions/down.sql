@@ -1,0 +1,2 @@
+DROP TABLE offering_posts;
+DROP TABLE offering_updates;
