@@ -402,6 +402,8 @@ fn start_jobs(
             deadlines::close_expired(&mut conn, &currency)?;
             deadlines::refund_closed(&mut conn, &currency)?;
             crate::services::updates::publish_due(&mut conn, &base_url)?;
+            crate::services::material_changes::remind_due(&mut conn, &base_url)?;
+            crate::services::material_changes::lapse_due(&mut conn, &currency)?;
             Ok(())
         },
     )?;

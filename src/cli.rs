@@ -233,6 +233,9 @@ fn sweep(config: &Config) -> anyhow::Result<()> {
     println!("{} offering(s) refunded", refunded.len());
     let published = crate::services::updates::publish_due(&mut conn, &config.public_base_url)?;
     println!("{published} scheduled update(s) published");
+    crate::services::material_changes::remind_due(&mut conn, &config.public_base_url)?;
+    let lapsed = crate::services::material_changes::lapse_due(&mut conn, &config.currency)?;
+    println!("{lapsed} subscription(s) not reconfirmed cancelled");
     Ok(())
 }
 

@@ -84,6 +84,18 @@ pub struct Config {
     pub streams: StreamSettings,
     /// Offering documents.
     pub documents: DocumentSettings,
+    /// Reconfirmations after a material change.
+    pub reconfirmation: ReconfirmationSettings,
+}
+
+/// How long investors have to reconfirm after a material change, by which
+/// calendar, and when they are reminded.
+#[derive(Clone, Debug)]
+pub struct ReconfirmationSettings {
+    pub calendar: crate::domain::calendar::Calendar,
+    pub business_days: u32,
+    /// The reminder goes this long before the deadline.
+    pub reminder_before: chrono::TimeDelta,
 }
 
 /// Offering documents: how large, and how long a signed link lasts.
@@ -489,6 +501,20 @@ impl Config {
             retention_interval,
             http,
             streams,
+            reconfirmation: ReconfirmationSettings {
+                calendar: match vars.get("BUSINESS_HOLIDAYS") {
+                    Some(raw) => crate::domain::calendar::Calendar::parse(&raw)
+                        .map_err(|e| ConfigError::new("BUSINESS_HOLIDAYS", e))?,
+                    None => crate::domain::calendar::Calendar::default(),
+                },
+                business_days: ranged(vars, "RECONFIRMATION_BUSINESS_DAYS", 5, 1..=30)?,
+                reminder_before: chrono::TimeDelta::hours(ranged(
+                    vars,
+                    "RECONFIRMATION_REMINDER_HOURS",
+                    24,
+                    1..=240,
+                )?),
+            },
             documents: DocumentSettings {
                 max_bytes: ranged(
                     vars,

@@ -14,6 +14,7 @@ mod health;
 mod idempotency;
 mod json_int;
 mod ledger;
+mod material_changes;
 mod me;
 mod offerings;
 mod openapi;

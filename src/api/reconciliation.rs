@@ -7,7 +7,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use futures_util::stream;
 
 use crate::error::ApiError;
-use crate::services::reconciliation::{self, Line, CSV_HEADER};
+use crate::services::reconciliation::{self, Line, CSV_COLUMNS, CSV_HEADER};
 
 use super::blocking::with_conn;
 use super::extractors::OperatorUser;
@@ -23,7 +23,9 @@ fn wants_csv(req: &HttpRequest) -> bool {
         .is_some_and(|v| v.contains("text/csv"))
 }
 
-fn csv_bytes<'a>(records: impl IntoIterator<Item = &'a [String; 12]>) -> Result<Bytes, ApiError> {
+fn csv_bytes<'a>(
+    records: impl IntoIterator<Item = &'a [String; CSV_COLUMNS]>,
+) -> Result<Bytes, ApiError> {
     let mut writer = csv::Writer::from_writer(Vec::new());
     for record in records {
         writer
@@ -59,7 +61,7 @@ pub async fn report(
     let settlement_entry = summary.settlement.as_ref().map(|s| s.entry_id.clone());
 
     let (head, tail) = if csv {
-        let header: [String; 12] = CSV_HEADER.map(String::from);
+        let header: [String; CSV_COLUMNS] = CSV_HEADER.map(String::from);
         (csv_bytes([&header])?, csv_bytes(&summary.csv_records())?)
     } else {
         let mut text = serde_json::to_string(&summary).map_err(ApiError::internal)?;
@@ -129,7 +131,7 @@ pub async fn report(
 
 fn encode(lines: &[Line], csv: bool, first: bool) -> Result<Bytes, actix_web::Error> {
     if csv {
-        let records: Vec<[String; 12]> = lines.iter().map(Line::csv_record).collect();
+        let records: Vec<[String; CSV_COLUMNS]> = lines.iter().map(Line::csv_record).collect();
         return csv_bytes(&records).map_err(actix_web::Error::from);
     }
     let mut out = String::with_capacity(lines.len() * 256);

@@ -7,9 +7,9 @@ use actix_web::http::Method;
 use actix_web::{web, FromRequest, Handler, Resource, Responder};
 
 use super::{
-    audit, auth, documents, health, ledger, me, offerings, openapi, profiles, questions,
-    reconciliation, settlement, statements, streams, subscriptions, unallocated, unreconciled,
-    updates, users, wallet, webhooks,
+    audit, auth, documents, health, ledger, material_changes, me, offerings, openapi, profiles,
+    questions, reconciliation, settlement, statements, streams, subscriptions, unallocated,
+    unreconciled, updates, users, wallet, webhooks,
 };
 
 /// Something routes can be declared to: the real service config, or a list.
@@ -122,6 +122,16 @@ fn declare<S: RouteSink>(s: &mut S) {
         "/api/v1/offerings/{id}/documents/{document_id}/versions/{version}/content",
         documents::content,
     );
+    s.add(
+        Method::POST,
+        "/api/v1/offerings/{id}/documents/{document_id}/versions/{version}/material",
+        material_changes::declare,
+    );
+    s.add(
+        Method::GET,
+        "/api/v1/offerings/{id}/material-changes",
+        material_changes::list,
+    );
     s.add(Method::GET, "/api/v1/offerings/{id}/updates", updates::list);
     s.add(
         Method::POST,
@@ -172,6 +182,11 @@ fn declare<S: RouteSink>(s: &mut S) {
         Method::POST,
         "/api/v1/subscriptions/{id}/cancel",
         subscriptions::cancel,
+    );
+    s.add(
+        Method::POST,
+        "/api/v1/subscriptions/{id}/reconfirm",
+        material_changes::reconfirm,
     );
 
     s.add(Method::POST, "/api/v1/webhooks/bank", webhooks::bank);

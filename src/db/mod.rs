@@ -36,6 +36,7 @@ pub mod files;
 mod health;
 pub mod idempotency;
 pub mod job_failures;
+pub mod material_changes;
 mod migrations;
 pub mod offerings;
 pub mod page;
@@ -101,6 +102,12 @@ pub fn now() -> chrono::NaiveDateTime {
 /// time, so that several application servers with different clocks agree on
 /// when an offering's deadline passed; on SQLite (embedded, one machine) the
 /// local clock.
+///
+/// On PostgreSQL the setting `crowdfund.clock_offset` (an interval, unset in
+/// production) is added: a drill or a test moves the clock of new
+/// connections with `ALTER DATABASE ... SET crowdfund.clock_offset = '8 days'`,
+/// and every deadline (offerings, reconfirmations, scheduled updates, leases)
+/// follows. On SQLite the clock is the server process's own.
 pub fn clock(conn: &mut AnyConnection) -> diesel::QueryResult<chrono::NaiveDateTime> {
     use chrono::SubsecRound;
     use diesel::RunQueryDsl;
@@ -111,7 +118,11 @@ pub fn clock(conn: &mut AnyConnection) -> diesel::QueryResult<chrono::NaiveDateT
     }
     match conn {
         AnyConnection::Postgresql(_) => prepared::Statement::new(conn)
-            .sql("SELECT CAST(clock_timestamp() AT TIME ZONE 'UTC' AS TIMESTAMP) AS now")
+            .sql(
+                "SELECT CAST(clock_timestamp() AT TIME ZONE 'UTC' AS TIMESTAMP) \
+                 + COALESCE(CAST(NULLIF(current_setting('crowdfund.clock_offset', true), '') \
+                                 AS INTERVAL), INTERVAL '0 seconds') AS now",
+            )
             .get_result::<Now>(conn)
             .map(|n| n.now.trunc_subsecs(6)),
         AnyConnection::Sqlite(_) => Ok(now()),

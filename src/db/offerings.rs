@@ -319,6 +319,42 @@ impl Offering {
         .map(|n| n == 1)
     }
 
+    /// Takes `amount` off the raised amount of an open or funded offering
+    /// after a material change cost it a subscription; returns its status
+    /// after. A round funded before its deadline (its target reached) is
+    /// open again; one funded at its deadline that falls below its minimum
+    /// has failed. None when the offering is neither open nor funded.
+    pub fn release_raised(
+        conn: &mut AnyConnection,
+        id: &str,
+        amount: i64,
+        now: NaiveDateTime,
+    ) -> QueryResult<Option<String>> {
+        use diesel::sql_types::{BigInt, Timestamp};
+        #[derive(QueryableByName)]
+        struct After {
+            #[diesel(sql_type = Text)]
+            status: String,
+        }
+        let after: Option<After> = crate::db::raw::sql(
+            "UPDATE offerings SET raised = raised - $1, \
+             status = CASE WHEN status = 'funded' AND closes_at > $2 THEN 'open' \
+                           WHEN status = 'funded' AND raised - $1 < min_raise THEN 'failed' \
+                           ELSE status END, \
+             closed_at = CASE WHEN status = 'funded' AND closes_at > $2 THEN NULL \
+                              ELSE closed_at END, \
+             updated_at = $2 \
+             WHERE id = $3 AND status IN ('open', 'funded') AND raised >= $1 \
+             RETURNING status",
+        )
+        .bind::<BigInt, _>(amount)
+        .bind::<Timestamp, _>(now)
+        .bind::<Text, _>(id)
+        .get_result(conn)
+        .optional()?;
+        Ok(after.map(|a| a.status))
+    }
+
     /// Open offerings whose deadline has passed.
     pub fn due_for_closing(
         conn: &mut AnyConnection,

@@ -192,6 +192,9 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         documents_revision -> BigInt,
+        reconfirmation -> Nullable<Text>,
+        material_change_id -> Nullable<Text>,
+        reconfirm_by -> Nullable<Timestamp>,
     }
 }
 
@@ -339,6 +342,21 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    material_changes (id) {
+        id -> Text,
+        offering_id -> Text,
+        document_id -> Text,
+        version -> Integer,
+        reason -> Text,
+        declared_by -> Text,
+        declared_at -> Timestamp,
+        deadline -> Timestamp,
+        remind_at -> Timestamp,
+        reminded_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(subscriptions -> offerings (offering_id));
 diesel::joinable!(offering_updates -> offerings (offering_id));
 diesel::joinable!(document_versions -> offering_documents (document_id));
@@ -347,6 +365,7 @@ diesel::joinable!(postings -> journal_entries (entry_id));
 diesel::joinable!(postings -> ledger_accounts (account_id));
 diesel::allow_tables_to_appear_in_same_query!(
     users,
+    material_changes,
     offering_updates,
     offering_posts,
     user_tokens,

@@ -24,6 +24,12 @@ pub struct Subscription {
     /// The offering's documents revision the investor subscribed under:
     /// which version of each document was in force.
     pub documents_revision: i64,
+    /// After a material change: `awaiting`, `reconfirmed` or `lapsed`.
+    pub reconfirmation: Option<String>,
+    /// The latest material change the investor was asked about.
+    pub material_change_id: Option<String>,
+    /// The deadline of that reconfirmation.
+    pub reconfirm_by: Option<NaiveDateTime>,
 }
 
 /// Statuses that count as money committed by the investor.
@@ -150,6 +156,30 @@ impl Subscription {
         )
         .set((
             subscriptions::status.eq(to),
+            subscriptions::updated_at.eq(now),
+        ))
+        .execute(conn)
+        .map(|n| n == 1)
+    }
+
+    /// Ends an awaited reconfirmation by cancelling: `declined` (by the
+    /// investor) or `lapsed` (at the deadline). False when the subscription
+    /// no longer awaits (reconfirmed, or ended by another transaction).
+    pub fn end_awaiting(
+        conn: &mut AnyConnection,
+        id: &str,
+        reconfirmation: &str,
+        now: NaiveDateTime,
+    ) -> QueryResult<bool> {
+        diesel::update(
+            subscriptions::table
+                .find(id)
+                .filter(subscriptions::status.eq("active"))
+                .filter(subscriptions::reconfirmation.eq("awaiting")),
+        )
+        .set((
+            subscriptions::status.eq("cancelled"),
+            subscriptions::reconfirmation.eq(reconfirmation),
             subscriptions::updated_at.eq(now),
         ))
         .execute(conn)

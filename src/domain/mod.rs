@@ -1,5 +1,6 @@
 //! Pure rules and validated values. Nothing here knows about HTTP or SQL.
 
+pub mod calendar;
 mod display_name;
 pub mod document;
 mod email;

@@ -85,45 +85,56 @@ pub fn enqueue_many(
     Ok(())
 }
 
-/// Which of an offering's investors a notice goes to.
+/// Which investors a notice goes to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Investors {
-    /// Those with a subscription still active (their money in escrow).
-    Active,
-    /// Those who have invested: a subscription active or settled into shares.
-    Committed,
+pub enum Investors<'a> {
+    /// The offering's investors with a subscription still active (their
+    /// money in escrow).
+    Active { offering_id: &'a str },
+    /// Those who have invested in the offering: a subscription active or
+    /// settled into shares.
+    Committed { offering_id: &'a str },
+    /// Those whose subscription awaits reconfirmation of this material change.
+    Awaiting { material_change_id: &'a str },
 }
 
-/// Queues the same email to every such investor of `offering_id`, in one
-/// statement however many they are. Each message's id is
-/// `{id_prefix}{investor id}`: one row per notice and person, however many
-/// subscriptions or roles they hold and however often it is queued.
+/// Queues the same email to every such investor, in one statement however
+/// many they are. Each message's id is `{id_prefix}{investor id}`: one row
+/// per notice and person, however many subscriptions or roles they hold
+/// and however often it is queued.
 pub fn enqueue_to_investors(
     conn: &mut AnyConnection,
-    offering_id: &str,
-    which: Investors,
+    who: Investors<'_>,
     id_prefix: &str,
     email: (&str, &str),
     at: NaiveDateTime,
 ) -> QueryResult<usize> {
     use diesel::sql_types::{Text, Timestamp};
     let (subject, body) = email;
-    let statuses = match which {
-        Investors::Active => "s.status = 'active'",
-        Investors::Committed => "s.status IN ('active', 'settled')",
+    let (filter, key) = match who {
+        Investors::Active { offering_id } => {
+            ("s.offering_id = $5 AND s.status = 'active'", offering_id)
+        }
+        Investors::Committed { offering_id } => (
+            "s.offering_id = $5 AND s.status IN ('active', 'settled')",
+            offering_id,
+        ),
+        Investors::Awaiting { material_change_id } => (
+            "s.material_change_id = $5 AND s.status = 'active' AND s.reconfirmation = 'awaiting'",
+            material_change_id,
+        ),
     };
     crate::db::raw::sql(format!(
         "INSERT INTO outbox (id, recipient, subject, body_text, created_at, attempts, next_attempt_at) \
          SELECT $1 || u.id, u.email, $2, $3, $4, 0, $4 FROM users u \
-         WHERE u.id IN (SELECT s.investor_id FROM subscriptions s \
-                        WHERE s.offering_id = $5 AND {statuses}) \
+         WHERE u.id IN (SELECT s.investor_id FROM subscriptions s WHERE {filter}) \
          ON CONFLICT (id) DO NOTHING"
     ))
     .bind::<Text, _>(id_prefix)
     .bind::<Text, _>(subject)
     .bind::<Text, _>(body)
     .bind::<Timestamp, _>(at)
-    .bind::<Text, _>(offering_id)
+    .bind::<Text, _>(key)
     .execute(conn)
 }
 

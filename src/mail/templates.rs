@@ -131,6 +131,73 @@ pub fn subscription_cancelled(
     }
 }
 
+/// Not reconfirmed after a material change: cancelled and refunded.
+pub fn subscription_lapsed(
+    to: &str,
+    offering_title: &str,
+    shares: i64,
+    amount: i64,
+    currency: &str,
+) -> Email {
+    Email {
+        to: to.to_string(),
+        subject: format!("Subscription cancelled, not reconfirmed: {offering_title}"),
+        body: format!(
+            "The terms of {offering_title} changed materially and your subscription for\n\
+             {shares} shares was not reconfirmed by its deadline, so it is cancelled.\n\
+             {} is back in your account.\n",
+            money(amount, currency)
+        ),
+    }
+}
+
+/// A material change, to each investor whose subscription awaits their
+/// reconfirmation: the notice, and (`reminder`) the reminder.
+pub struct MaterialNotice<'a> {
+    pub offering_title: &'a str,
+    pub document_kind: &'a str,
+    pub file_name: &'a str,
+    pub version: i32,
+    pub reason: &'a str,
+    /// The deadline, written out (UTC).
+    pub deadline: &'a str,
+    pub documents_url: &'a str,
+    pub reminder: bool,
+}
+
+pub fn material_change(n: &MaterialNotice<'_>) -> Email {
+    let subject = if n.reminder {
+        format!(
+            "Reminder: reconfirm your investment in {} by {}",
+            n.offering_title, n.deadline
+        )
+    } else {
+        format!("Reconfirm your investment in {}", n.offering_title)
+    };
+    Email {
+        to: String::new(),
+        subject,
+        body: format!(
+            "The terms of {title} have changed materially: its {kind} was amended\n\
+             ({file}, version {version}).\n\n\
+             What changed: {reason}\n\n\
+             Read the amended documents at\n\n\
+             {url}\n\n\
+             Your subscription stands only if you reconfirm it by {deadline}\n\
+             (POST /api/v1/subscriptions/{{id}}/reconfirm, or in the app). If you do\n\
+             not, it is cancelled at that time and your money returned to your\n\
+             account. You may also cancel it yourself until then.\n",
+            title = n.offering_title,
+            kind = n.document_kind,
+            file = n.file_name,
+            version = n.version,
+            reason = n.reason,
+            url = n.documents_url,
+            deadline = n.deadline,
+        ),
+    }
+}
+
 pub fn offering_closed_investor(to: &str, offering_title: &str, status: &str) -> Email {
     let (subject, text) = match status {
         "funded" => (

@@ -316,6 +316,9 @@ fn run_in_transaction(
             created_at: now,
             updated_at: now,
             documents_revision: offering.documents_revision,
+            reconfirmation: None,
+            material_change_id: None,
+            reconfirm_by: None,
         });
         *totals.entry(r.offering_id.as_str()).or_default() += a.amount;
         last_accepted.insert(r.offering_id.as_str(), a.index);

@@ -249,8 +249,9 @@ fn notify_amendment(
     // One message per investor and amendment, whatever else they are.
     enqueue_to_investors(
         conn,
-        &d.offering_id,
-        Investors::Active,
+        Investors::Active {
+            offering_id: &d.offering_id,
+        },
         &format!("amendment:{}:{}:", d.id, v.version),
         (&email.subject, &email.body),
         now,

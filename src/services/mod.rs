@@ -6,6 +6,7 @@ pub mod bank;
 pub mod deadlines;
 pub mod documents;
 pub mod error;
+pub mod material_changes;
 pub mod offerings;
 pub mod profiles;
 pub mod progress;

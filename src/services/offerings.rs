@@ -384,8 +384,9 @@ pub fn notify_closed(
     let notice = templates::offering_closed_investor("", &offering.title, status);
     crate::mail::outbox::enqueue_to_investors(
         conn,
-        &offering.id,
-        Investors::Active,
+        Investors::Active {
+            offering_id: &offering.id,
+        },
         &format!("closed-{}-", offering.id),
         (&notice.subject, &notice.body),
         crate::db::now(),

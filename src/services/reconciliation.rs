@@ -69,6 +69,9 @@ pub struct Summary {
     pub min_raise: i64,
     pub raised: i64,
     pub subscription_count: i64,
+    /// Active subscriptions awaiting reconfirmation of a material change:
+    /// the round cannot settle while there are any.
+    pub awaiting_reconfirmation: i64,
     pub active: StatusTotal,
     pub settled: StatusTotal,
     pub refunded: StatusTotal,
@@ -292,6 +295,7 @@ fn summary_in_snapshot(
         min_raise: o.min_raise,
         raised: o.raised,
         subscription_count: active.count + settled.count + refunded.count + cancelled.count,
+        awaiting_reconfirmation: crate::db::material_changes::awaiting(conn, offering_id)?,
         active,
         settled,
         refunded,
@@ -336,10 +340,21 @@ pub struct LineRow {
     pub closing_entry_id: Option<String>,
     #[diesel(sql_type = BigInt)]
     pub documents_revision: i64,
+    /// After a material change: awaiting, reconfirmed, declined or lapsed.
+    #[diesel(sql_type = Nullable<Text>)]
+    pub reconfirmation: Option<String>,
+    /// The reconfirmation's deadline.
+    #[diesel(sql_type = Nullable<Timestamp>)]
+    #[serde(serialize_with = "as_utc_opt")]
+    pub reconfirm_by: Option<NaiveDateTime>,
 }
 
 fn as_utc<S: serde::Serializer>(t: &NaiveDateTime, s: S) -> Result<S::Ok, S::Error> {
     utc(*t).serialize(s)
+}
+
+fn as_utc_opt<S: serde::Serializer>(t: &Option<NaiveDateTime>, s: S) -> Result<S::Ok, S::Error> {
+    t.map(utc).serialize(s)
 }
 
 /// The next `limit` subscription lines after `after_id`, in id order.
@@ -353,6 +368,7 @@ pub fn lines(
     let mut rows: Vec<LineRow> = sql(
         "SELECT s.id AS subscription_id, s.investor_id, s.shares, s.amount, s.status, s.created_at, \
                 s.entry_id AS subscription_entry_id, s.documents_revision, \
+                s.reconfirmation, s.reconfirm_by, \
                 (SELECT MIN(e.id) FROM journal_entries e \
                   WHERE e.reference_id = s.id AND e.kind IN ('cancellation', 'refund')) AS closing_entry_id \
          FROM subscriptions s WHERE s.offering_id = $1 AND s.id > $2 ORDER BY s.id LIMIT $3",
@@ -376,8 +392,11 @@ pub fn lines(
         .collect())
 }
 
+/// How many columns the CSV has.
+pub const CSV_COLUMNS: usize = 14;
+
 /// CSV header shared by the subscription lines and the summary lines.
-pub const CSV_HEADER: [&str; 12] = [
+pub const CSV_HEADER: [&str; CSV_COLUMNS] = [
     "line_type",
     "subscription_id",
     "investor_id",
@@ -390,10 +409,12 @@ pub const CSV_HEADER: [&str; 12] = [
     "figure",
     "value",
     "documents",
+    "reconfirmation",
+    "reconfirm_by",
 ];
 
 impl Line {
-    pub fn csv_record(&self) -> [String; 12] {
+    pub fn csv_record(&self) -> [String; CSV_COLUMNS] {
         let r = &self.row;
         // `document id:version`, space-separated.
         let documents: Vec<String> = self
@@ -414,15 +435,19 @@ impl Line {
             String::new(),
             String::new(),
             documents.join(" "),
+            r.reconfirmation.clone().unwrap_or_default(),
+            r.reconfirm_by
+                .map(|t| utc(t).to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
+                .unwrap_or_default(),
         ]
     }
 }
 
 impl Summary {
     /// The summary as CSV rows (`line_type`, then `figure` and `value`).
-    pub fn csv_records(&self) -> Vec<[String; 12]> {
+    pub fn csv_records(&self) -> Vec<[String; CSV_COLUMNS]> {
         let row = |kind: &str, figure: String, value: String| {
-            let mut r: [String; 12] = Default::default();
+            let mut r: [String; CSV_COLUMNS] = Default::default();
             r[0] = kind.to_string();
             r[9] = figure;
             r[10] = value;
@@ -435,6 +460,11 @@ impl Summary {
                 "total",
                 "subscriptions".into(),
                 self.subscription_count.to_string(),
+            ),
+            row(
+                "total",
+                "awaiting_reconfirmation".into(),
+                self.awaiting_reconfirmation.to_string(),
             ),
         ];
         for (name, t) in [

@@ -95,6 +95,7 @@ pub fn settle(
                 "Only a funded offering can be settled.",
             ));
         }
+        super::material_changes::ensure_none_awaiting(conn, offering_id)?;
         if gross != offering.raised || gross <= 0 {
             return Err(ServiceError::Internal(anyhow::anyhow!(
                 "escrow of offering {offering_id} holds {gross}, raised is {}",

@@ -26,13 +26,11 @@ fn conflict(code: &'static str, detail: impl Into<String>) -> Refusal {
 
 /// Cancels the investor's own active subscription while the offering is open
 /// and the cancellation window has not closed; the money returns at once.
+/// A subscription awaiting reconfirmation after a material change may be
+/// cancelled (declined) until its deadline, whether the round is open or
+/// funded and whatever the window.
 ///
-/// One transaction in the lock order of [`crate::db`]: the investor's cash
-/// account, then the new rows (entry, postings, email), then the offering's
-/// escrow, the subscription and the offering — the hot rows, held only for
-/// the last few statements. Once the escrow is held, a settlement or refund
-/// of this round has either committed (and the checks below see it) or not
-/// begun. Times are the database's clock.
+/// Times are the database's clock; see [`release`] for the transaction.
 pub fn cancel(
     conn: &mut AnyConnection,
     investor_id: &str,
@@ -55,89 +53,175 @@ pub fn cancel(
         }
         let offering =
             Offering::find(conn, &sub.offering_id)?.ok_or_else(|| not_found("offering"))?;
-        let cutoff = offering
-            .closes_at
-            .checked_sub_signed(rules.cancellation_cutoff)
-            .unwrap_or(NaiveDateTime::MIN);
-        let window_closed = |detail: &str| {
-            conflict("cancellation_window_closed", detail.to_string())
-                .with("offering_status", offering.status.clone())
-                .with("cancellable_until", utc(cutoff).to_rfc3339())
+        let awaiting = sub.reconfirmation.as_deref() == Some(AWAITING)
+            && sub.reconfirm_by.is_some_and(|by| now < by);
+        let how = if awaiting {
+            Release::Declined
+        } else {
+            let cutoff = offering
+                .closes_at
+                .checked_sub_signed(rules.cancellation_cutoff)
+                .unwrap_or(NaiveDateTime::MIN);
+            let window_closed = |detail: &str| {
+                conflict("cancellation_window_closed", detail.to_string())
+                    .with("offering_status", offering.status.clone())
+                    .with("cancellable_until", utc(cutoff).to_rfc3339())
+            };
+            if offering.status != "open" {
+                return Err(window_closed(
+                    "The offering is no longer open; subscriptions can no longer be cancelled.",
+                )
+                .into());
+            }
+            if now >= cutoff {
+                return Err(
+                    window_closed("Cancellations close before the offering's deadline.").into(),
+                );
+            }
+            Release::Cancelled {
+                cutoff: rules.cancellation_cutoff,
+            }
         };
-        if offering.status != "open" {
-            return Err(window_closed(
-                "The offering is no longer open; subscriptions can no longer be cancelled.",
-            )
-            .into());
-        }
-        if now >= cutoff {
-            return Err(
-                window_closed("Cancellations close before the offering's deadline.").into(),
-            );
-        }
-        let investor = User::find(conn, investor_id)?.ok_or_else(|| not_found("investor"))?;
+        let released = release(conn, sub, &offering, how, now, currency)?;
+        Ok(SubscriptionView::new(
+            released.subscription,
+            Some(released.offering_status),
+        ))
+    })
+}
 
-        // (1) The investor.
-        let cash = ensure_account(conn, AccountKind::InvestorCash, investor_id, currency)?;
-        lock_balance(conn, &cash)?;
-        // (2) The new rows, before any hot lock.
-        let escrow = ensure_account(conn, AccountKind::OfferingEscrow, &offering.id, currency)?;
-        let mut journal = JournalBatch::default();
-        journal.push(
-            EntryKind::Cancellation,
-            subscription_id,
-            format!(
-                "Cancellation of {} shares of {}",
-                sub.shares, offering.title
-            ),
-            &[
-                Leg {
-                    account_id: &cash,
-                    amount: sub.amount,
-                },
-                Leg {
-                    account_id: &escrow,
-                    amount: -sub.amount,
-                },
-            ],
-        )?;
-        let changes = journal.insert(conn, now)?;
-        enqueue(
-            conn,
-            &templates::subscription_cancelled(
-                &investor.email,
-                &offering.title,
-                sub.shares,
-                sub.amount,
-                currency,
-            ),
-        )?;
-        // (3) The hot rows: escrow, subscription, offering; each change is
-        // conditional, and any that does not apply rolls everything back.
-        lock_balance(conn, &escrow)?;
-        if !Subscription::transition(conn, subscription_id, "active", "cancelled", now)? {
-            return Err(conflict(
-                "subscription_not_active",
-                "The subscription was changed meanwhile.",
-            )
-            .into());
-        }
-        changes.apply(conn, &BTreeSet::from([escrow]))?;
-        if !Offering::subtract_raised(
-            conn,
-            &offering.id,
+/// A subscription awaiting reconfirmation.
+pub const AWAITING: &str = "awaiting";
+
+/// Why an active subscription's money goes back to its investor.
+#[derive(Debug, Clone, Copy)]
+pub enum Release {
+    /// The investor cancelled within the window (the offering open, its
+    /// deadline further than `cutoff`).
+    Cancelled { cutoff: chrono::TimeDelta },
+    /// The investor cancelled instead of reconfirming a material change.
+    Declined,
+    /// Not reconfirmed by the deadline: cancelled by the sweeper.
+    Lapsed,
+}
+
+/// A released subscription and its offering's status after it.
+pub struct Released {
+    pub subscription: Subscription,
+    pub offering_status: String,
+}
+
+/// Cancels `sub` and returns its money to the investor: a cancellation
+/// entry (escrow to cash), the email, the subscription, the offering's
+/// raised amount. Inside the caller's transaction, in the lock order of
+/// [`crate::db`]: the investor's cash account, then the new rows, then the
+/// offering's escrow, the subscription and the offering — the hot rows,
+/// held only for the last few statements. Once the escrow is held, a
+/// settlement or refund of this round has either committed (and the
+/// conditional changes below see it) or not begun; any change that does
+/// not apply rolls everything back.
+///
+/// Released after a material change (declined or lapsed), a round funded
+/// before its deadline opens again for the amount; one funded at its
+/// deadline that falls below its minimum fails (and is refunded).
+pub fn release(
+    conn: &mut AnyConnection,
+    sub: Subscription,
+    offering: &Offering,
+    how: Release,
+    now: NaiveDateTime,
+    currency: &str,
+) -> ServiceResult<Released> {
+    let investor = User::find(conn, &sub.investor_id)?.ok_or_else(|| not_found("investor"))?;
+    let changed_meanwhile = || {
+        conflict(
+            "subscription_not_active",
+            "The subscription was changed meanwhile.",
+        )
+    };
+    // (1) The investor.
+    let cash = ensure_account(conn, AccountKind::InvestorCash, &sub.investor_id, currency)?;
+    lock_balance(conn, &cash)?;
+    // (2) The new rows, before any hot lock.
+    let escrow = ensure_account(conn, AccountKind::OfferingEscrow, &offering.id, currency)?;
+    let mut journal = JournalBatch::default();
+    journal.push(
+        EntryKind::Cancellation,
+        &sub.id,
+        format!(
+            "Cancellation of {} shares of {}",
+            sub.shares, offering.title
+        ),
+        &[
+            Leg {
+                account_id: &cash,
+                amount: sub.amount,
+            },
+            Leg {
+                account_id: &escrow,
+                amount: -sub.amount,
+            },
+        ],
+    )?;
+    let changes = journal.insert(conn, now)?;
+    let email = match how {
+        Release::Lapsed => templates::subscription_lapsed(
+            &investor.email,
+            &offering.title,
+            sub.shares,
             sub.amount,
-            now,
-            rules.cancellation_cutoff,
-        )? {
-            return Err(window_closed("The offering closed meanwhile.").into());
+            currency,
+        ),
+        Release::Cancelled { .. } | Release::Declined => templates::subscription_cancelled(
+            &investor.email,
+            &offering.title,
+            sub.shares,
+            sub.amount,
+            currency,
+        ),
+    };
+    enqueue(conn, &email)?;
+    // (3) The hot rows: escrow, subscription, offering.
+    lock_balance(conn, &escrow)?;
+    let reconfirmation = match how {
+        Release::Cancelled { .. } => None,
+        Release::Declined => Some("declined"),
+        Release::Lapsed => Some("lapsed"),
+    };
+    let moved = match reconfirmation {
+        None => Subscription::transition(conn, &sub.id, "active", "cancelled", now)?,
+        Some(to) => Subscription::end_awaiting(conn, &sub.id, to, now)?,
+    };
+    if !moved {
+        return Err(changed_meanwhile().into());
+    }
+    changes.apply(conn, &BTreeSet::from([escrow]))?;
+    let offering_status = match how {
+        Release::Cancelled { cutoff } => {
+            if !Offering::subtract_raised(conn, &offering.id, sub.amount, now, cutoff)? {
+                return Err(conflict(
+                    "cancellation_window_closed",
+                    "The offering closed meanwhile.",
+                )
+                .with("offering_status", offering.status.clone())
+                .into());
+            }
+            offering.status.clone()
         }
-        let cancelled = Subscription {
-            status: "cancelled".to_string(),
-            updated_at: now,
-            ..sub
-        };
-        Ok(SubscriptionView::new(cancelled, Some(offering.status)))
+        Release::Declined | Release::Lapsed => {
+            Offering::release_raised(conn, &offering.id, sub.amount, now)?
+                .ok_or_else(changed_meanwhile)?
+        }
+    };
+    let subscription = Subscription {
+        status: "cancelled".to_string(),
+        reconfirmation: reconfirmation.map(str::to_string).or(sub.reconfirmation),
+        updated_at: now,
+        ..sub
+    };
+    Ok(Released {
+        subscription,
+        offering_status,
     })
 }
 

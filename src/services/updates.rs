@@ -155,8 +155,9 @@ fn publish(
     });
     enqueue_to_investors(
         conn,
-        &offering.id,
-        Investors::Committed,
+        Investors::Committed {
+            offering_id: &offering.id,
+        },
         &format!("update:{}:", update.id),
         (&email.subject, &email.body),
         now,

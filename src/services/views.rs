@@ -165,6 +165,12 @@ pub struct SubscriptionView {
     /// How many document versions the offering had published when the
     /// subscription was made (see `documents` in the portfolio).
     pub documents_revision: i64,
+    /// After a material change: `awaiting` (until `reconfirm_by`),
+    /// `reconfirmed`, `declined` or `lapsed`; null when never asked.
+    pub reconfirmation: Option<String>,
+    pub reconfirm_by: Option<DateTime<Utc>>,
+    /// The material change the investor was (last) asked about.
+    pub material_change_id: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -210,6 +216,9 @@ impl SubscriptionView {
             status: s.status,
             offering_status,
             documents_revision: s.documents_revision,
+            reconfirmation: s.reconfirmation,
+            reconfirm_by: s.reconfirm_by.map(utc),
+            material_change_id: s.material_change_id,
             created_at: utc(s.created_at),
             updated_at: utc(s.updated_at),
         }

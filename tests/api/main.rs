@@ -29,6 +29,7 @@ mod ledger;
 mod lifecycle;
 mod lockout;
 mod mail;
+mod material_changes;
 mod metrics;
 mod names;
 mod offerings;
