@@ -54,13 +54,16 @@ pub async fn declare(
     let config = state.config.clone();
     let actor = audit::actor(&req, &user);
     let view = audit::audited(&state, actor, move |conn| {
+        let declaration = service::Declaration {
+            offering_id,
+            document_id,
+            version,
+            reason,
+        };
         let view = service::declare(
             conn,
             &viewer(&user),
-            &offering_id,
-            &document_id,
-            version,
-            &reason,
+            &declaration,
             &config.reconfirmation,
             &config.public_base_url,
         )?;

@@ -123,19 +123,33 @@ fn queue_notice(
     )?)
 }
 
+/// Which version is declared material, and why (in the investors' words).
+#[derive(Debug, Clone)]
+pub struct Declaration {
+    pub offering_id: String,
+    pub document_id: String,
+    pub version: i32,
+    pub reason: String,
+}
+
 /// Declares an amendment (a version published after approval) material,
 /// while the round is open or funded. Returns the change with how many
 /// subscriptions now await reconfirmation. The caller audits it.
 pub fn declare(
     conn: &mut AnyConnection,
     viewer: &Viewer,
-    offering_id: &str,
-    document_id: &str,
-    version: i32,
-    reason: &str,
+    declaration: &Declaration,
     settings: &ReconfirmationSettings,
     base_url: &str,
 ) -> ServiceResult<MaterialChangeView> {
+    let Declaration {
+        offering_id,
+        document_id,
+        version,
+        reason,
+    } = declaration;
+    let (offering_id, document_id, version) =
+        (offering_id.as_str(), document_id.as_str(), *version);
     write_transaction(conn, |conn| -> ServiceResult<MaterialChangeView> {
         declarable(conn, viewer, offering_id)?;
         // The escrow first (the lock order of `crate::db`): a settlement or
@@ -180,7 +194,7 @@ pub fn declare(
             offering_id: offering_id.to_string(),
             document_id: document_id.to_string(),
             version,
-            reason: reason.to_string(),
+            reason: reason.clone(),
             declared_by: viewer.user_id.clone(),
             declared_at: now,
             deadline,

@@ -27,8 +27,8 @@ fn conflict(code: &'static str, detail: impl Into<String>) -> Refusal {
 /// Cancels the investor's own active subscription while the offering is open
 /// and the cancellation window has not closed; the money returns at once.
 /// A subscription awaiting reconfirmation after a material change may be
-/// cancelled (declined) until its deadline, whether the round is open or
-/// funded and whatever the window.
+/// cancelled (declined) whether the round is open or funded and whatever
+/// the window.
 ///
 /// Times are the database's clock; see [`release`] for the transaction.
 pub fn cancel(
@@ -53,9 +53,9 @@ pub fn cancel(
         }
         let offering =
             Offering::find(conn, &sub.offering_id)?.ok_or_else(|| not_found("offering"))?;
-        let awaiting = sub.reconfirmation.as_deref() == Some(AWAITING)
-            && sub.reconfirm_by.is_some_and(|by| now < by);
-        let how = if awaiting {
+        // Awaiting, the investor may cancel whatever the window (past the
+        // deadline too, until the sweeper gets there: the same outcome).
+        let how = if sub.reconfirmation.as_deref() == Some(AWAITING) {
             Release::Declined
         } else {
             let cutoff = offering
