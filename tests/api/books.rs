@@ -98,7 +98,7 @@ async fn the_report_of_a_settled_round_agrees_to_the_cent_in_json_and_csv() {
     let rows: Vec<&str> = csv.lines().collect();
     assert_eq!(
         rows[0],
-        "line_type,subscription_id,investor_id,shares,amount,status,created_at,subscription_entry_id,closing_entry_id,figure,value,documents"
+        "line_type,subscription_id,investor_id,shares,amount,status,created_at,subscription_entry_id,closing_entry_id,figure,value,documents,reconfirmation,reconfirm_by"
     );
     assert_eq!(
         rows.iter()
@@ -106,12 +106,12 @@ async fn the_report_of_a_settled_round_agrees_to_the_cent_in_json_and_csv() {
             .count(),
         3
     );
-    assert!(rows.contains(&"total,,,,,,,,,fee,500,"), "{csv}");
+    assert!(rows.contains(&"total,,,,,,,,,fee,500,,,"), "{csv}");
     assert!(
-        rows.contains(&"total,,,,,,,,,sponsor_payout,9500,"),
+        rows.contains(&"total,,,,,,,,,sponsor_payout,9500,,,"),
         "{csv}"
     );
-    assert!(rows.contains(&"total,,,,,,,,,escrow_balance,0,"), "{csv}");
+    assert!(rows.contains(&"total,,,,,,,,,escrow_balance,0,,,"), "{csv}");
     assert!(!csv.contains("discrepancy"), "{csv}");
 
     // Operators only; unknown offerings are 404.

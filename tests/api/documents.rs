@@ -656,7 +656,13 @@ async fn documents_freeze_in_review_and_amendments_reach_each_investor_once() {
         .text()
         .await
         .unwrap();
-    assert!(csv.lines().next().unwrap().ends_with(",documents"), "{csv}");
+    assert!(
+        csv.lines()
+            .next()
+            .unwrap()
+            .ends_with(",documents,reconfirmation,reconfirm_by"),
+        "{csv}"
+    );
     assert!(csv.contains(&format!("{memo}:2 {deck}:1")), "{csv}");
 }
 
