@@ -116,7 +116,17 @@ impl Application {
             shutdown.clone(),
             &mut threads,
         )?;
+        let objects = match &config.documents.object_store {
+            Some(s3) => {
+                Some(crate::storage::Objects::s3(s3).context("cannot set up the object storage")?)
+            }
+            None => None,
+        };
         let state = AppState {
+            storage: crate::storage::Storage {
+                pool: pool.clone(),
+                objects,
+            },
             pool: pool.clone(),
             pipeline,
             jwt: JwtKeys::new(&config.jwt_keys, config.access_token_ttl),
@@ -409,6 +419,18 @@ fn start_jobs(
     )?;
     let retention_pool = pool.clone();
     let retention = config.retention;
+    // Abandoned uploads in object storage: this job's own client, on a
+    // runtime of its own (see `storage::Objects::s3`).
+    let objects = match &config.documents.object_store {
+        Some(s3) => Some((
+            crate::storage::Objects::s3(s3).context("cannot set up the object storage")?,
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .context("cannot start the retention job's runtime")?,
+        )),
+        None => None,
+    };
     spawn_periodic(
         "retention",
         config.retention_interval,
@@ -420,6 +442,16 @@ fn start_jobs(
             let pruned = crate::db::retention::prune(&mut conn, &retention, now)?;
             if pruned != crate::db::retention::Pruned::default() {
                 tracing::info!(?pruned, "pruned rows past their retention");
+            }
+            if let Some((objects, runtime)) = &objects {
+                let before = now
+                    - chrono::TimeDelta::from_std(crate::db::retention::ABANDONED_FILE_AFTER)
+                        .unwrap_or(chrono::TimeDelta::days(1));
+                let files =
+                    crate::storage::prune_abandoned_objects(objects, runtime, &mut conn, before)?;
+                if files > 0 {
+                    tracing::info!(files, "pruned abandoned uploads from object storage");
+                }
             }
             Ok(())
         },

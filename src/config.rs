@@ -98,13 +98,93 @@ pub struct ReconfirmationSettings {
     pub reminder_before: chrono::TimeDelta,
 }
 
-/// Offering documents: how large, and how long a signed link lasts.
-#[derive(Clone, Copy, Debug)]
+/// Offering documents: how large, how long a signed link lasts, and where
+/// their bytes are kept.
+#[derive(Clone, Debug)]
 pub struct DocumentSettings {
     /// The largest file accepted, in bytes.
     pub max_bytes: u64,
     /// How long a signed link to a restricted document opens it.
     pub link_ttl: chrono::TimeDelta,
+    /// None: in the database.
+    pub object_store: Option<S3Settings>,
+}
+
+/// An S3-compatible bucket for documents' bytes (`DOCUMENT_STORAGE=s3`).
+#[derive(Clone)]
+pub struct S3Settings {
+    pub bucket: String,
+    /// For S3-compatible services (MinIO, moto, R2...); None: AWS itself.
+    pub endpoint: Option<String>,
+    pub region: String,
+    /// Both or neither: without them the usual AWS_* variables and
+    /// instance credentials are used.
+    pub access_key_id: Option<String>,
+    pub secret_access_key: Option<String>,
+    /// Object keys start with this (`documents/` by default).
+    pub prefix: String,
+}
+
+impl std::fmt::Debug for S3Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3Settings")
+            .field("bucket", &self.bucket)
+            .field("endpoint", &self.endpoint)
+            .field("region", &self.region)
+            .field("prefix", &self.prefix)
+            .finish_non_exhaustive()
+    }
+}
+
+fn object_store(vars: &impl Vars) -> Result<Option<S3Settings>, ConfigError> {
+    let kind = vars.get("DOCUMENT_STORAGE").unwrap_or_default();
+    match kind.as_str() {
+        "" | "database" => return Ok(None),
+        "s3" => {}
+        _ => {
+            return Err(ConfigError::new(
+                "DOCUMENT_STORAGE",
+                "must be database or s3",
+            ))
+        }
+    }
+    let bucket = vars
+        .get("S3_BUCKET")
+        .filter(|b| !b.is_empty())
+        .ok_or_else(|| ConfigError::new("S3_BUCKET", "is required when DOCUMENT_STORAGE=s3"))?;
+    let access_key_id = vars.get("S3_ACCESS_KEY_ID").filter(|v| !v.is_empty());
+    let secret_access_key = vars.get("S3_SECRET_ACCESS_KEY").filter(|v| !v.is_empty());
+    if access_key_id.is_some() != secret_access_key.is_some() {
+        return Err(ConfigError::new(
+            "S3_ACCESS_KEY_ID",
+            "S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY go together",
+        ));
+    }
+    let endpoint = vars.get("S3_ENDPOINT").filter(|v| !v.is_empty());
+    if let Some(e) = &endpoint {
+        if !(e.starts_with("http://") || e.starts_with("https://")) {
+            return Err(ConfigError::new(
+                "S3_ENDPOINT",
+                "must be an http:// or https:// URL",
+            ));
+        }
+    }
+    let mut prefix = vars
+        .get("S3_PREFIX")
+        .unwrap_or_else(|| "documents/".to_string());
+    if !prefix.is_empty() && !prefix.ends_with('/') {
+        prefix.push('/');
+    }
+    Ok(Some(S3Settings {
+        bucket,
+        endpoint,
+        region: vars
+            .get("S3_REGION")
+            .unwrap_or_else(|| "us-east-1".to_string()),
+        access_key_id,
+        secret_access_key,
+        prefix,
+    }))
 }
 
 /// Bounds on what clients may hold of the HTTP server, so that slow or
@@ -528,6 +608,7 @@ impl Config {
                     300,
                     10..=86_400,
                 )?),
+                object_store: object_store(vars)?,
             },
         })
     }

@@ -51,6 +51,15 @@ impl From<StorageError> for ApiError {
             ),
             StorageError::Checkout(e) => e.into(),
             StorageError::Database(e) => e.into(),
+            StorageError::ObjectStore(e) => {
+                tracing::warn!(error = %e, "object storage failed");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "storage_unavailable",
+                    "The document store cannot be reached; nothing was kept. Try again.",
+                )
+                .retry_after(5)
+            }
             StorageError::Internal(e) => ApiError::internal(e),
         }
     }
@@ -88,9 +97,9 @@ async fn receive(
     if declared.is_some_and(|n| n > limit) {
         return Err(too_large(limit));
     }
-    let file = storage::upload(&state.pool, payload, limit).await?;
+    let file = storage::upload(&state.storage, payload, limit).await?;
     if let Err(refused) = document::check_extension(name, file.file_type) {
-        storage::discard(&state.pool, &file.id).await;
+        storage::discard(&state.storage, &file.id).await;
         return Err(refused.into());
     }
     Ok(file)
@@ -140,7 +149,7 @@ async fn publish(
             ))
             .json(view)),
         Err(e) => {
-            storage::discard(&state.pool, &file_id).await;
+            storage::discard(&state.storage, &file_id).await;
             Err(e)
         }
     }
@@ -380,7 +389,7 @@ pub async fn content(
         }
     };
     let stream = storage::download(
-        state.pool.clone(),
+        state.storage.clone(),
         v.file_id.clone(),
         found.chunk_size as u64,
         range,

@@ -18,6 +18,8 @@ pub struct AppState {
     pub revocations: Arc<Revocations>,
     /// The live progress streams' fan-out.
     pub hub: crate::stream::Hub,
+    /// Where documents' bytes are kept.
+    pub storage: crate::storage::Storage,
 }
 
 impl AppState {

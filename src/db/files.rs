@@ -108,15 +108,18 @@ pub fn chunk(conn: &mut AnyConnection, file_id: &str, seq: i32) -> QueryResult<O
         .optional()
 }
 
-/// Files that no document version names and that were started before
-/// `before`: uploads that were refused, dropped or cut off by a crash.
+/// Files of this storage kind that no document version names and that
+/// were started before `before`: uploads that were refused, dropped or cut
+/// off by a crash.
 pub fn abandoned(
     conn: &mut AnyConnection,
+    storage: &str,
     before: NaiveDateTime,
     limit: i64,
 ) -> QueryResult<Vec<String>> {
     use super::schema::document_versions;
     stored_files::table
+        .filter(stored_files::storage.eq(storage))
         .filter(stored_files::created_at.lt(before))
         .filter(diesel::dsl::not(diesel::dsl::exists(
             document_versions::table.filter(document_versions::file_id.eq(stored_files::id)),

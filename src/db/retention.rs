@@ -42,7 +42,7 @@ pub struct Pruned {
 
 /// An upload that no document version names this long after it started is
 /// abandoned: no upload takes a day.
-const ABANDONED_FILE_AFTER: Duration = Duration::from_secs(24 * 3600);
+pub const ABANDONED_FILE_AFTER: Duration = Duration::from_secs(24 * 3600);
 
 /// Rate-limit windows are dropped this long after they started (twice the
 /// longest window a limit may have).
@@ -160,12 +160,13 @@ pub fn prune(
     })
 }
 
-/// Deletes abandoned uploads, a file per transaction (a file's chunks can
-/// be many megabytes).
+/// Deletes abandoned uploads kept in the database, a file per transaction
+/// (a file's chunks can be many megabytes); those in object storage are
+/// pruned by `storage::prune_abandoned_objects`.
 fn prune_abandoned_files(conn: &mut AnyConnection, before: NaiveDateTime) -> QueryResult<usize> {
     /// Files per run: the rest wait for the next.
     const FILES_PER_RUN: i64 = 100;
-    let ids = super::files::abandoned(conn, before, FILES_PER_RUN)?;
+    let ids = super::files::abandoned(conn, crate::storage::DATABASE, before, FILES_PER_RUN)?;
     for id in &ids {
         super::files::delete(conn, id)?;
     }

@@ -5,7 +5,9 @@ use actix_web::web::{self, Bytes};
 use futures_util::Stream;
 use sha2::{Digest, Sha256};
 
-use crate::db::{files, DbPool};
+use crate::db::files;
+
+use super::Storage;
 
 /// Bytes `start..=end` of a file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,7 +24,7 @@ impl ByteRange {
 }
 
 struct Cursor {
-    pool: DbPool,
+    storage: Storage,
     file_id: String,
     chunk_size: u64,
     /// The next byte to send, and the last.
@@ -34,13 +36,13 @@ struct Cursor {
 /// or does not match its hash ends the stream with an error (the client
 /// sees the response cut off, never wrong bytes) and is logged.
 pub fn download(
-    pool: DbPool,
+    storage: Storage,
     file_id: String,
     chunk_size: u64,
     range: ByteRange,
 ) -> impl Stream<Item = Result<Bytes, std::io::Error>> {
     let cursor = Cursor {
-        pool,
+        storage,
         file_id,
         chunk_size: chunk_size.max(1),
         next: range.start,
@@ -65,7 +67,7 @@ pub fn download(
 }
 
 async fn read_chunk(c: &Cursor, seq: u64) -> Result<Bytes, std::io::Error> {
-    let (pool, id) = (c.pool.clone(), c.file_id.clone());
+    let (pool, id) = (c.storage.pool.clone(), c.file_id.clone());
     let seq = i32::try_from(seq).map_err(|_| broken(&c.file_id, seq, "is out of range"))?;
     let found = web::block(move || -> Result<Option<files::Chunk>, String> {
         let mut conn = pool.get().map_err(|e| e.to_string())?;
@@ -77,13 +79,27 @@ async fn read_chunk(c: &Cursor, seq: u64) -> Result<Bytes, std::io::Error> {
     let Some(chunk) = found else {
         return Err(broken(&c.file_id, seq as u64, "is missing"));
     };
-    let Some(bytes) = chunk.bytes else {
-        return Err(broken(&c.file_id, seq as u64, "has no bytes"));
+    let bytes = match (chunk.bytes, &c.storage.objects) {
+        (Some(bytes), _) => Bytes::from(bytes),
+        (None, Some(objects)) => objects.get(&c.file_id, seq).await.map_err(|e| {
+            broken(
+                &c.file_id,
+                seq as u64,
+                &format!("could not be read from object storage ({e})"),
+            )
+        })?,
+        (None, None) => {
+            return Err(broken(
+                &c.file_id,
+                seq as u64,
+                "is kept in object storage, which this server is not configured with",
+            ))
+        }
     };
     if bytes.len() != chunk.size as usize || hex::encode(Sha256::digest(&bytes)) != chunk.sha256 {
         return Err(broken(&c.file_id, seq as u64, "does not match its hash"));
     }
-    Ok(Bytes::from(bytes))
+    Ok(bytes)
 }
 
 fn broken(file_id: &str, seq: u64, what: &str) -> std::io::Error {

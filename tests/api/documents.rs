@@ -86,7 +86,7 @@ impl TestApp {
 }
 
 /// The path of a version's content (what `download_url` and links point at).
-fn content_path(offering: &str, document: &str, version: i64) -> String {
+pub fn content_path(offering: &str, document: &str, version: i64) -> String {
     format!("/api/v1/offerings/{offering}/documents/{document}/versions/{version}/content")
 }
 
@@ -367,7 +367,7 @@ async fn a_public_document_downloads_with_its_type_name_etag_and_ranges() {
 }
 
 /// Submits and approves a draft.
-async fn open(app: &TestApp, sponsor: &Person, operator: &Person, offering: &str) {
+pub async fn open(app: &TestApp, sponsor: &Person, operator: &Person, offering: &str) {
     let submitted = app
         .post(
             &format!("/api/v1/offerings/{offering}/submit"),
@@ -744,7 +744,7 @@ fn memory_kb(pid: u32) -> (u64, u64) {
 
 /// A PDF of exactly `size` bytes whose body is pseudo-random, as compressed
 /// streams are (deterministic: the same file every run).
-fn large_pdf(size: usize) -> Vec<u8> {
+pub fn large_pdf(size: usize) -> Vec<u8> {
     let (head, tail) = (b"%PDF-1.7\n".as_slice(), b"\n%%EOF\n".as_slice());
     let mut bytes = Vec::with_capacity(size);
     bytes.extend_from_slice(head);
@@ -766,8 +766,22 @@ fn large_pdf(size: usize) -> Vec<u8> {
 /// own, so that its memory is its alone.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_largest_file_streams_in_and_out_without_the_server_holding_it() {
+    largest_file_round_trip(spawn_app().await, None).await;
+}
+
+/// The same with the bytes in S3-compatible object storage.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_largest_file_streams_through_object_storage_too() {
+    let Some(s3) = crate::s3_server::start().await else {
+        return;
+    };
+    let vars = s3.vars();
+    let overrides: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    largest_file_round_trip(spawn_app_with(&overrides).await, Some(&s3)).await;
+}
+
+async fn largest_file_round_trip(app: TestApp, s3: Option<&crate::s3_server::S3Server>) {
     const LIMIT: usize = 50 * 1024 * 1024;
-    let app = spawn_app().await;
     let operator = app.operator().await;
     let sponsor = app.sponsor().await;
     let draft = app.draft(&sponsor, json!({})).await;
@@ -839,6 +853,19 @@ async fn the_largest_file_streams_in_and_out_without_the_server_holding_it() {
         .await
         .assert_problem(413, "file_too_large");
     assert_eq!(app.count("stored_files"), 2);
+    if let Some(s3) = s3 {
+        // The bytes are in the bucket, one object per chunk, the rows keep
+        // only hashes; the refused upload left no object.
+        assert_eq!(app.count("stored_file_chunks WHERE bytes IS NOT NULL"), 0);
+        assert_eq!(
+            s3.keys("documents/").await.len() as i64,
+            app.count("stored_file_chunks")
+        );
+        assert_eq!(
+            app.count("stored_file_chunks"),
+            1 + (LIMIT / (512 * 1024)) as i64
+        );
+    }
 
     let grew_in = after_upload.saturating_sub(before);
     let grew_out = after_download.saturating_sub(before);
