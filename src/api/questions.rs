@@ -45,24 +45,7 @@ pub async fn ask(
     path: web::Path<String>,
     body: web::Json<PostBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let new = checked(body.into_inner())?;
-    let offering_id = path.into_inner();
-    let config = state.config.clone();
-    let view = with_conn(&state, move |conn| {
-        let posting = Posting {
-            limits: &config.rate_limits,
-            base_url: &config.public_base_url,
-        };
-        Ok(service::ask(
-            conn,
-            &viewer(&user),
-            &offering_id,
-            new,
-            &posting,
-        )?)
-    })
-    .await?;
-    Ok(HttpResponse::Created().json(view))
+    post(state, user, path.into_inner(), None, body.into_inner()).await
 }
 
 /// `POST /offerings/{id}/questions/{question_id}/replies`.
@@ -72,22 +55,37 @@ pub async fn reply(
     path: web::Path<(String, String)>,
     body: web::Json<PostBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let new = checked(body.into_inner())?;
     let (offering_id, question_id) = path.into_inner();
+    post(
+        state,
+        user,
+        offering_id,
+        Some(question_id),
+        body.into_inner(),
+    )
+    .await
+}
+
+/// A question (`question_id` None) or a reply to one.
+async fn post(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    offering_id: String,
+    question_id: Option<String>,
+    body: PostBody,
+) -> Result<HttpResponse, ApiError> {
+    let new = checked(body)?;
     let config = state.config.clone();
     let view = with_conn(&state, move |conn| {
         let posting = Posting {
             limits: &config.rate_limits,
             base_url: &config.public_base_url,
         };
-        Ok(service::reply(
-            conn,
-            &viewer(&user),
-            &offering_id,
-            &question_id,
-            new,
-            &posting,
-        )?)
+        let viewer = viewer(&user);
+        Ok(match &question_id {
+            None => service::ask(conn, &viewer, &offering_id, new, &posting)?,
+            Some(q) => service::reply(conn, &viewer, &offering_id, q, new, &posting)?,
+        })
     })
     .await?;
     Ok(HttpResponse::Created().json(view))

@@ -64,6 +64,11 @@ impl DocumentKind {
         }
     }
 
+    /// How an email names the kind stored as `s` ("document" for any other).
+    pub fn label_of(s: &str) -> &'static str {
+        Self::parse(s).map_or("document", Self::label)
+    }
+
     pub fn parse(s: &str) -> Result<Self, Refused> {
         Self::ALL
             .into_iter()

@@ -235,9 +235,7 @@ fn notify_amendment(
     base_url: &str,
     now: NaiveDateTime,
 ) -> ServiceResult<()> {
-    let kind = DocumentKind::parse(&d.kind)
-        .map(DocumentKind::label)
-        .unwrap_or("document");
+    let kind = DocumentKind::label_of(&d.kind);
     let email = crate::mail::templates::document_amended(&crate::mail::templates::Amendment {
         to: "",
         offering_title,

@@ -203,9 +203,7 @@ pub fn declare(
         };
         material_changes::insert(conn, &change)?;
         material_changes::ask_reconfirmation(conn, &change, amended.offering_revision)?;
-        let kind = DocumentKind::parse(&document.kind)
-            .map(DocumentKind::label)
-            .unwrap_or("document");
+        let kind = DocumentKind::label_of(&document.kind);
         queue_notice(
             conn,
             &Notice {
@@ -348,10 +346,7 @@ pub fn remind_due(conn: &mut AnyConnection, base_url: &str) -> ServiceResult<usi
             };
             let document = documents::find(conn, &change.offering_id, &change.document_id)?;
             let version = documents::version(conn, &change.document_id, change.version)?;
-            let kind = document
-                .and_then(|d| DocumentKind::parse(&d.kind).ok())
-                .map(DocumentKind::label)
-                .unwrap_or("document");
+            let kind = document.map_or("document", |d| DocumentKind::label_of(&d.kind));
             let file_name = version.map(|(v, _)| v.file_name).unwrap_or_default();
             queue_notice(
                 conn,
