@@ -305,6 +305,14 @@ pub struct ContentQuery {
     signature: Option<String>,
 }
 
+/// A version number from the path: not one (or below 1) is no such version.
+pub(super) fn version_number(raw: &str) -> Result<i32, ApiError> {
+    raw.parse()
+        .ok()
+        .filter(|v: &i32| *v >= 1)
+        .ok_or_else(|| ApiError::not_found("No such version."))
+}
+
 /// `GET /offerings/{id}/documents/{document_id}/versions/{version}/content`.
 pub async fn content(
     req: HttpRequest,
@@ -314,11 +322,7 @@ pub async fn content(
     query: Query<ContentQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let (offering_id, document_id, version) = path.into_inner();
-    let version: i32 = version
-        .parse()
-        .ok()
-        .filter(|v| *v >= 1)
-        .ok_or_else(|| ApiError::not_found("No such version."))?;
+    let version = version_number(&version)?;
     let q = query.into_inner();
     let link = match (q.expires, q.key, q.signature) {
         (None, None, None) => None,

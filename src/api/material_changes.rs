@@ -45,11 +45,7 @@ pub async fn declare(
 ) -> Result<HttpResponse, ApiError> {
     sponsor_or_operator(&user)?;
     let (offering_id, document_id, version) = path.into_inner();
-    let version: i32 = version
-        .parse()
-        .ok()
-        .filter(|v| *v >= 1)
-        .ok_or_else(|| ApiError::not_found("No such version."))?;
+    let version = super::documents::version_number(&version)?;
     let reason = text::required("reason", &body.reason, MAX_REASON_CHARS, Lines::Many)?;
     let config = state.config.clone();
     let actor = audit::actor(&req, &user);

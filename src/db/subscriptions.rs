@@ -200,6 +200,22 @@ impl Subscription {
             .get_result(conn)
     }
 
+    /// Whether the account has invested in the offering (holds a committed
+    /// subscription: active, or settled into shares).
+    pub fn has_invested(
+        conn: &mut AnyConnection,
+        offering_id: &str,
+        investor_id: &str,
+    ) -> QueryResult<bool> {
+        diesel::select(diesel::dsl::exists(
+            subscriptions::table
+                .filter(subscriptions::offering_id.eq(offering_id))
+                .filter(subscriptions::investor_id.eq(investor_id))
+                .filter(subscriptions::status.eq_any(COMMITTED)),
+        ))
+        .get_result(conn)
+    }
+
     /// Money of the investor held in escrow (active subscriptions).
     pub fn active_total_of_investor(
         conn: &mut AnyConnection,

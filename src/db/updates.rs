@@ -3,8 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::{offering_updates, subscriptions};
-use super::subscriptions::COMMITTED;
+use super::schema::offering_updates;
 use super::AnyConnection;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -111,20 +110,4 @@ pub fn due(conn: &mut AnyConnection, now: NaiveDateTime, limit: i64) -> QueryRes
         .order(offering_updates::publish_at)
         .limit(limit)
         .load(conn)
-}
-
-/// Whether the account has invested in the offering (holds a committed
-/// subscription: active, or settled into shares).
-pub fn is_investor(
-    conn: &mut AnyConnection,
-    offering_id: &str,
-    user_id: &str,
-) -> QueryResult<bool> {
-    diesel::select(diesel::dsl::exists(
-        subscriptions::table
-            .filter(subscriptions::offering_id.eq(offering_id))
-            .filter(subscriptions::investor_id.eq(user_id))
-            .filter(subscriptions::status.eq_any(COMMITTED)),
-    ))
-    .get_result(conn)
 }

@@ -25,18 +25,7 @@ const MAX_BACKOFF: Duration = Duration::from_secs(3600);
 /// email: if that transaction rolls back, nothing is sent.
 pub fn enqueue(conn: &mut AnyConnection, email: &Email) -> QueryResult<String> {
     let id = new_id();
-    let now = now();
-    diesel::insert_into(outbox::table)
-        .values((
-            outbox::id.eq(&id),
-            outbox::recipient.eq(&email.to),
-            outbox::subject.eq(&email.subject),
-            outbox::body_text.eq(&email.body),
-            outbox::created_at.eq(now),
-            outbox::attempts.eq(0),
-            outbox::next_attempt_at.eq(now),
-        ))
-        .execute(conn)?;
+    enqueue_with_id(conn, &id, email)?;
     Ok(id)
 }
 

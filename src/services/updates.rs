@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use crate::db::offerings::Offering;
 use crate::db::page::{time_value, Cursor};
+use crate::db::subscriptions::Subscription;
 use crate::db::updates::{self, Shown, Update};
 use crate::db::{clock, new_id, write_transaction, AnyConnection};
 use crate::domain::document::Visibility;
@@ -205,7 +206,7 @@ fn shown(
     let privileged = viewer.role == Role::Operator || viewer.user_id == offering.sponsor_id;
     let investor = !privileged
         && viewer.role == Role::Investor
-        && updates::is_investor(conn, &offering.id, &viewer.user_id)?;
+        && Subscription::has_invested(conn, &offering.id, &viewer.user_id)?;
     Ok(Shown {
         investors_only: privileged || investor,
         unpublished: privileged,
