@@ -5,7 +5,7 @@
 //! marked as the sponsor's. Operators hide and restore posts, with a
 //! reason, but never change what was written.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::Serialize;
 
 use crate::db::offerings::Offering;
@@ -132,6 +132,7 @@ fn new_row(
     viewer: &Viewer,
     question_id: Option<String>,
     new: NewPost,
+    now: NaiveDateTime,
 ) -> Post {
     let from_sponsor = viewer.user_id == offering.sponsor_id;
     Post {
@@ -147,7 +148,7 @@ fn new_row(
         hidden_at: None,
         hidden_by: None,
         hidden_reason: None,
-        created_at: crate::db::now(),
+        created_at: now,
     }
 }
 
@@ -170,8 +171,7 @@ pub fn ask(
     let offering = visible(conn, offering_id, Some(viewer))?;
     count_post(conn, &offering, viewer, posting.limits)?;
     write_transaction(conn, |conn| -> ServiceResult<PostView> {
-        let mut post = new_row(&offering, viewer, None, new);
-        post.created_at = clock(conn)?;
+        let post = new_row(&offering, viewer, None, new, clock(conn)?);
         posts::insert(conn, &post)?;
         if !post.from_sponsor {
             if let Some(sponsor) = User::find(conn, &offering.sponsor_id)? {
@@ -213,8 +213,13 @@ pub fn reply(
     }
     count_post(conn, &offering, viewer, posting.limits)?;
     write_transaction(conn, |conn| -> ServiceResult<PostView> {
-        let mut post = new_row(&offering, viewer, Some(question.id.clone()), new);
-        post.created_at = clock(conn)?;
+        let post = new_row(
+            &offering,
+            viewer,
+            Some(question.id.clone()),
+            new,
+            clock(conn)?,
+        );
         posts::insert(conn, &post)?;
         if post.from_sponsor && question.author_id != viewer.user_id {
             if let Some(asker) = User::find(conn, &question.author_id)? {
