@@ -160,6 +160,7 @@ impl Application {
                 .app_data(problems::path_config())
                 .app_data(problems::query_config())
                 .configure(api::configure)
+                .configure(crate::console::configure)
                 .default_service(web::to(problems::route_not_found))
         })
         // Signals are the caller's ([`Application::serve_until_signalled`]):

@@ -12,6 +12,7 @@
 //! - `db`: connections, pool, schema, migrations;
 //! - `jobs`: background loops started by the server;
 //! - `metrics`: Prometheus metrics and the server that exposes them;
+//! - `console`: the operator console's files (a client of the API like any other);
 //! - `backup`: copying a SQLite database out and back in, checked.
 
 // Unit tests may unwrap: a panic there is a failed test. (The library itself
@@ -24,6 +25,7 @@ pub mod auth;
 pub mod backup;
 pub mod cli;
 pub mod config;
+pub mod console;
 pub mod db;
 pub mod domain;
 pub mod error;

@@ -4,7 +4,8 @@
 //! (everything under `/api/v1/auth`, `/api/v1/me` and `/api/v1/operator`,
 //! and any answer to a request that sent credentials), so neither a shared
 //! cache nor the browser's disk keeps it. `Strict-Transport-Security` is
-//! sent when the public URL is https.
+//! sent when the public URL is https. The operator console (`/console`)
+//! gets its own Content-Security-Policy, which lets its own files run.
 
 use std::fmt;
 
@@ -29,6 +30,7 @@ pub async fn add(
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let kind = Kind {
+        console: under(req.path(), crate::console::PREFIX),
         private: PRIVATE_PREFIXES.iter().any(|p| under(req.path(), p))
             || req.headers().contains_key(header::AUTHORIZATION),
         https: req
@@ -47,6 +49,7 @@ pub async fn add(
 /// Which headers an answer gets beyond the fixed ones.
 #[derive(Debug, Clone, Copy)]
 struct Kind {
+    console: bool,
     private: bool,
     https: bool,
 }
@@ -78,14 +81,23 @@ impl ResponseError for Hardened {
     }
 }
 
-fn set(headers: &mut HeaderMap, Kind { private, https }: Kind) {
+fn set(
+    headers: &mut HeaderMap,
+    Kind {
+        console,
+        private,
+        https,
+    }: Kind,
+) {
+    let policy = if console {
+        crate::console::CONTENT_SECURITY_POLICY
+    } else {
+        "default-src 'none'; frame-ancestors 'none'"
+    };
     let fixed = [
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::REFERRER_POLICY, "no-referrer"),
-        (
-            header::CONTENT_SECURITY_POLICY,
-            "default-src 'none'; frame-ancestors 'none'",
-        ),
+        (header::CONTENT_SECURITY_POLICY, policy),
         (header::X_FRAME_OPTIONS, "DENY"),
     ];
     for (name, value) in fixed {

@@ -29,6 +29,28 @@ use serde::Serialize;
 
 use crate::db::AnyConnection;
 
+/// Every invariant [`check`] checks, by the name its violations carry, in
+/// the order above: a report lists them all, so a reader sees each one
+/// passing or failing.
+pub const INVARIANTS: [&str; 16] = [
+    "postings_sum_to_zero",
+    "entry_balances",
+    "balance_matches_postings",
+    "no_negative_balance",
+    "no_positive_balance",
+    "escrow_matches_active_subscriptions",
+    "closed_escrow_is_zero",
+    "raised_within_target",
+    "raised_matches_subscriptions",
+    "seal_chain",
+    "entries_sealed_or_queued",
+    "bank_movements_recorded",
+    "bank_matches_transfers",
+    "bank_events_booked",
+    "suspense_matches_unallocated",
+    "unreconciled_matches_open_movements",
+];
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Violation {
     pub invariant: &'static str,
@@ -56,6 +78,8 @@ pub struct LedgerReport {
     pub accounts_by_kind: Vec<KindTotal>,
     /// What waits for an operator or an investor, by kind.
     pub open_items: Vec<OpenItems>,
+    /// The names of every invariant checked ([`INVARIANTS`]).
+    pub invariants: &'static [&'static str],
     pub violations: Vec<Violation>,
 }
 
@@ -417,6 +441,30 @@ fn check_in_snapshot(conn: &mut AnyConnection) -> QueryResult<LedgerReport> {
         sealed_entries,
         accounts_by_kind,
         open_items,
+        invariants: &INVARIANTS,
         violations,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::INVARIANTS;
+
+    /// Every name a violation can carry is in the list a report shows (and
+    /// nothing else is), read from the sources that raise them.
+    #[test]
+    fn the_list_names_every_invariant_checked() {
+        let sources = [include_str!("invariants.rs"), include_str!("seal.rs")];
+        let mut raised: Vec<&str> = sources
+            .iter()
+            .flat_map(|s| s.split("invariant: \"").skip(1))
+            .filter_map(|rest| rest.split('"').next())
+            .filter(|name| !name.is_empty() && name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'))
+            .collect();
+        raised.sort_unstable();
+        raised.dedup();
+        let mut listed = INVARIANTS.to_vec();
+        listed.sort_unstable();
+        assert_eq!(raised, listed);
+    }
 }

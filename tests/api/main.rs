@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod browser;
 mod helpers;
 mod private_postgres;
 mod smtp_sink;
@@ -16,6 +17,7 @@ mod bank_returns;
 mod books;
 mod client_ip;
 mod concurrency;
+mod console;
 mod contract;
 mod deadlines;
 mod documents;
@@ -35,6 +37,7 @@ mod names;
 mod object_storage;
 mod offerings;
 mod openapi;
+mod operator_queries;
 mod optional_auth;
 mod passwords;
 mod pipeline;
