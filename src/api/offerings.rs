@@ -16,7 +16,7 @@ use super::audit::{self, Entry};
 use super::blocking::with_conn;
 use super::extractors::{AuthUser, MaybeUser, OperatorUser, SponsorUser};
 use super::pagination::{check_limit, PageQuery};
-use super::query::Query;
+use super::query::{search_text, Query};
 use super::AppState;
 
 pub(super) fn naive(t: DateTime<Utc>) -> NaiveDateTime {
@@ -315,13 +315,7 @@ pub async fn list(
             "sort must be closes_at, raised or created_at, with '-' for descending",
         )
     })?;
-    let search = q.q.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
-    if search.as_ref().is_some_and(|s| s.chars().count() > 200) {
-        return Err(ApiError::bad_request(
-            "invalid_query",
-            "q must be at most 200 characters",
-        ));
-    }
+    let search = search_text("q", q.q, 200)?;
     let limit = check_limit(q.limit)?;
     let currency = state.config.currency.clone();
     let page = with_conn(&state, move |conn| {
@@ -334,6 +328,43 @@ pub async fn list(
                 cursor: q.cursor,
                 limit,
             },
+            &currency,
+        )?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatusQuery {
+    status: Option<String>,
+    limit: Option<i64>,
+    cursor: Option<String>,
+}
+
+/// Operators' lists of offerings by status, whatever it is: the review
+/// queue (the default, `in_review`), drafts, or any later status.
+pub async fn list_for_operator(
+    state: web::Data<AppState>,
+    _operator: OperatorUser,
+    query: Query<StatusQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = query.into_inner();
+    let status = match q.status.as_deref() {
+        None => OfferingStatus::InReview,
+        Some(s) => s
+            .parse::<OfferingStatus>()
+            .map_err(|_| ApiError::bad_request("invalid_query", format!("unknown status {s:?}")))?,
+    };
+    let limit = check_limit(q.limit)?;
+    let currency = state.config.currency.clone();
+    let page = with_conn(&state, move |conn| {
+        Ok(offerings::list_by_status(
+            conn,
+            status,
+            q.cursor.as_deref(),
+            limit,
             &currency,
         )?)
     })

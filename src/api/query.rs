@@ -46,6 +46,28 @@ impl<T: DeserializeOwned> FromRequest for Query<T> {
     }
 }
 
+/// A free-text search parameter (`q`, `email`): trimmed, absent when
+/// nothing is left, at most `max_chars` characters (400 `invalid_query`).
+/// Control characters never reach it: a query holding one is refused first,
+/// on every route (400 `invalid_characters`, see
+/// [`super::problems::reject_control_characters`]).
+pub fn search_text(
+    name: &str,
+    value: Option<String>,
+    max_chars: usize,
+) -> Result<Option<String>, ApiError> {
+    let text = value
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty());
+    if text.as_ref().is_some_and(|s| s.chars().count() > max_chars) {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            format!("{name} must be at most {max_chars} characters"),
+        ));
+    }
+    Ok(text)
+}
+
 fn without_empty_values(query: &str) -> String {
     query
         .split('&')

@@ -193,6 +193,11 @@ fn declare<S: RouteSink>(s: &mut S) {
 
     s.add(Method::GET, "/api/v1/operator/kyc", profiles::list_kyc);
     s.add(
+        Method::GET,
+        "/api/v1/operator/offerings",
+        offerings::list_for_operator,
+    );
+    s.add(
         Method::POST,
         "/api/v1/operator/investors/{id}/kyc",
         profiles::decide_kyc,
@@ -233,6 +238,11 @@ fn declare<S: RouteSink>(s: &mut S) {
         settlement::settle,
     );
     s.add(
+        Method::GET,
+        "/api/v1/operator/offerings/{id}/settlement-quote",
+        settlement::quote,
+    );
+    s.add(
         Method::POST,
         "/api/v1/operator/offerings/{id}/refund",
         settlement::refund,
@@ -268,6 +278,7 @@ fn declare<S: RouteSink>(s: &mut S) {
         "/api/v1/operator/unallocated-deposits/{id}/return",
         unallocated::mark_returned,
     );
+    s.add(Method::GET, "/api/v1/operator/users", users::find);
     s.add(Method::GET, "/api/v1/operator/users/{id}", users::get_one);
     s.add(
         Method::GET,

@@ -39,6 +39,27 @@ pub async fn settle(
     .await
 }
 
+/// What settling a funded round would pay out now: computed as settlement
+/// computes it, changing nothing (no Idempotency-Key).
+pub async fn quote(
+    state: web::Data<AppState>,
+    _operator: OperatorUser,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let offering_id = path.into_inner();
+    let config = state.config.clone();
+    let quote = with_conn(&state, move |conn| {
+        Ok(settlement::quote(
+            conn,
+            &offering_id,
+            config.rules.platform_fee_bps,
+            &config.currency,
+        )?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(quote))
+}
+
 pub async fn refund(
     req: HttpRequest,
     state: web::Data<AppState>,

@@ -14,6 +14,8 @@ use crate::services::user_admin::{self, Changed};
 use super::audit::{self, Entry};
 use super::blocking::with_conn;
 use super::extractors::OperatorUser;
+use super::pagination::check_limit;
+use super::query::{search_text, Query};
 use super::AppState;
 
 fn no_such_user() -> ApiError {
@@ -74,6 +76,36 @@ pub async fn get_one(
         .await?
         .ok_or_else(no_such_user)?;
     Ok(HttpResponse::Ok().json(user))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FindQuery {
+    email: Option<String>,
+    limit: Option<i64>,
+    cursor: Option<String>,
+}
+
+/// Accounts whose email contains the text given (any case), by email: every
+/// account without one.
+pub async fn find(
+    state: web::Data<AppState>,
+    _operator: OperatorUser,
+    query: Query<FindQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = query.into_inner();
+    let email = search_text("email", q.email, 200)?;
+    let limit = check_limit(q.limit)?;
+    let page = with_conn(&state, move |conn| {
+        Ok(user_admin::find(
+            conn,
+            email.as_deref(),
+            q.cursor.as_deref(),
+            limit,
+        )?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(page))
 }
 
 pub async fn sign_out(

@@ -129,7 +129,40 @@ pub fn clock(conn: &mut AnyConnection) -> diesel::QueryResult<chrono::NaiveDateT
     }
 }
 
+// SQL `lower(text)`. It folds ASCII letters alike on both backends (SQLite
+// folds nothing else); compare it with text lowered the same way.
+diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
+
+/// The escape character of the patterns [`contains_pattern`] makes: give it
+/// to `.escape(..)` of the LIKE that uses one.
+pub const LIKE_ESCAPE: char = '\\';
+
+/// A LIKE pattern for text that contains `needle` as typed: its `%`, `_`
+/// and [`LIKE_ESCAPE`] match themselves, not any text. With `ESCAPE '\'` it
+/// means the same on SQLite and PostgreSQL.
+pub fn contains_pattern(needle: &str) -> String {
+    let escaped = needle
+        .replace(LIKE_ESCAPE, "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
 /// A new opaque, time-ordered identifier (UUIDv7) for a row.
 pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::contains_pattern;
+
+    #[test]
+    fn like_patterns_take_wildcards_and_the_escape_literally() {
+        assert_eq!(contains_pattern("ada"), "%ada%");
+        assert_eq!(contains_pattern("100%"), "%100\\%%");
+        assert_eq!(contains_pattern("a_b"), "%a\\_b%");
+        assert_eq!(contains_pattern("a\\%"), "%a\\\\\\%%");
+        assert_eq!(contains_pattern(""), "%%");
+    }
 }

@@ -9,7 +9,7 @@ use diesel::sql_types::Text;
 
 use super::page::{Cursor, SortKey};
 use super::schema::{offerings, subscriptions};
-use super::{AnyConnection, Backend};
+use super::{contains_pattern, lower, AnyConnection, Backend, LIKE_ESCAPE};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = offerings)]
@@ -81,8 +81,6 @@ pub struct ListFilter {
     pub cursor: Option<Cursor>,
     pub limit: i64,
 }
-
-diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
 
 impl Offering {
     pub fn insert(
@@ -408,12 +406,12 @@ impl Offering {
             .filter(offerings::status.eq_any(&filter.statuses))
             .into_boxed::<Backend>();
         if let Some(search) = &filter.search {
-            let pattern = format!("%{}%", escape_like(&search.to_lowercase()));
+            let pattern = contains_pattern(&search.to_lowercase());
             query = query.filter(
                 lower(offerings::title)
                     .like(pattern.clone())
-                    .escape('\\')
-                    .or(lower(offerings::summary).like(pattern).escape('\\')),
+                    .escape(LIKE_ESCAPE)
+                    .or(lower(offerings::summary).like(pattern).escape(LIKE_ESCAPE)),
             );
         }
         macro_rules! keyset {
@@ -480,10 +478,4 @@ impl Offering {
             .load(conn)?;
         Ok(rows.into_iter().collect())
     }
-}
-
-fn escape_like(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
 }

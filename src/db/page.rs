@@ -40,7 +40,9 @@ impl Cursor {
         let cursor: Cursor = serde_json::from_slice(&bytes).ok()?;
         let valid_value = match sort.trim_start_matches('-') {
             "raised" => cursor.v.parse::<i64>().is_ok(),
-            "closes_at" | "created_at" | "kyc" | "updates" => parse_time(&cursor.v).is_some(),
+            "closes_at" | "created_at" | "kyc" | "updates" | "operator_offerings" => {
+                parse_time(&cursor.v).is_some()
+            }
             _ => true,
         };
         let clean = |s: &str| !s.chars().any(char::is_control);

@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::schema::users;
-use super::AnyConnection;
+use super::{contains_pattern, lower, AnyConnection, Backend, LIKE_ESCAPE};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = users)]
@@ -47,6 +47,35 @@ impl User {
             .select(User::as_select())
             .first(conn)
             .optional()
+    }
+
+    /// A page of users by (email, id), from after `after` (the last email
+    /// and id seen). With `email_contains`, only those whose email contains
+    /// it, whatever the case of its ASCII letters (emails are ASCII), its `%`
+    /// and `_` matching themselves: the same on SQLite and PostgreSQL.
+    pub fn page_by_email(
+        conn: &mut AnyConnection,
+        email_contains: Option<&str>,
+        after: Option<(String, String)>,
+        limit: i64,
+    ) -> QueryResult<Vec<User>> {
+        let mut query = users::table
+            .select(User::as_select())
+            .order_by((users::email.asc(), users::id.asc()))
+            .limit(limit)
+            .into_boxed::<Backend>();
+        if let Some(needle) = email_contains {
+            let pattern = contains_pattern(&needle.to_ascii_lowercase());
+            query = query.filter(lower(users::email).like(pattern).escape(LIKE_ESCAPE));
+        }
+        if let Some((email, id)) = after {
+            query = query.filter(
+                users::email
+                    .gt(email.clone())
+                    .or(users::email.eq(email).and(users::id.gt(id))),
+            );
+        }
+        query.load(conn)
     }
 
     pub fn insert(conn: &mut AnyConnection, new: &NewUser<'_>) -> QueryResult<usize> {

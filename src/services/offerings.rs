@@ -92,6 +92,23 @@ fn wrong_state(o: &Offering, detail: &str) -> ServiceError {
     .into()
 }
 
+/// The views of these offerings, with their investor counts (one query).
+fn views_of(
+    conn: &mut AnyConnection,
+    rows: Vec<Offering>,
+    currency: &str,
+) -> ServiceResult<Vec<OfferingView>> {
+    let ids: Vec<String> = rows.iter().map(|o| o.id.clone()).collect();
+    let counts = Offering::investor_counts(conn, &ids)?;
+    Ok(rows
+        .into_iter()
+        .map(|o| {
+            let n = counts.get(&o.id).copied().unwrap_or(0);
+            OfferingView::new(o, n, currency)
+        })
+        .collect())
+}
+
 pub fn view_of(
     conn: &mut AnyConnection,
     o: Offering,
@@ -464,15 +481,51 @@ pub fn list_public(
     } else {
         None
     };
-    let ids: Vec<String> = rows.iter().map(|o| o.id.clone()).collect();
-    let counts = Offering::investor_counts(conn, &ids)?;
-    let items = rows
-        .into_iter()
-        .map(|o| {
-            let n = counts.get(&o.id).copied().unwrap_or(0);
-            OfferingView::new(o, n, currency)
+    let items = views_of(conn, rows, currency)?;
+    Ok(Page { items, next_cursor })
+}
+
+/// The cursors' sort of [`list_by_status`].
+const BY_STATUS: &str = "operator_offerings";
+
+/// Offerings in one status, whatever it is (drafts and offerings in review
+/// included), for operators: oldest first by `created_at`, then id. Both
+/// never change, so a page boundary stays put however the offerings
+/// change while an operator pages through.
+pub fn list_by_status(
+    conn: &mut AnyConnection,
+    status: OfferingStatus,
+    cursor: Option<&str>,
+    limit: i64,
+    currency: &str,
+) -> ServiceResult<Page<OfferingView>> {
+    let cursor = match cursor {
+        Some(text) => Some(Cursor::decode(text, BY_STATUS).ok_or_else(invalid_cursor)?),
+        None => None,
+    };
+    let sort = SortKey {
+        column: "created_at",
+        descending: false,
+    };
+    let mut rows = Offering::list(
+        conn,
+        &ListFilter {
+            statuses: vec![status.as_str().to_string()],
+            search: None,
+            sort,
+            cursor,
+            limit: limit + 1,
+        },
+    )?;
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    let next_cursor = more
+        .then(|| {
+            rows.last()
+                .map(|o| Cursor::new(BY_STATUS, time_value(o.created_at), &o.id).encode())
         })
-        .collect();
+        .flatten();
+    let items = views_of(conn, rows, currency)?;
     Ok(Page { items, next_cursor })
 }
 
@@ -522,15 +575,7 @@ pub fn list_mine(
     let more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
     let next_cursor = next_id_cursor(&rows, more, "mine", |o| &o.id);
-    let ids: Vec<String> = rows.iter().map(|o| o.id.clone()).collect();
-    let counts = Offering::investor_counts(conn, &ids)?;
-    let items = rows
-        .into_iter()
-        .map(|o| {
-            let n = counts.get(&o.id).copied().unwrap_or(0);
-            OfferingView::new(o, n, currency)
-        })
-        .collect();
+    let items = views_of(conn, rows, currency)?;
     Ok(Page { items, next_cursor })
 }
 

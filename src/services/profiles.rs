@@ -223,6 +223,30 @@ pub struct KycItem {
     pub kyc_status: String,
     pub kyc_reason: Option<String>,
     pub submitted_at: DateTime<Utc>,
+    /// The figures last approved, still in force (the limit's basis); None
+    /// when none are: never approved, or since rejected or changed in name
+    /// or country. Beside the declared ones, what a review changes.
+    pub approved: Option<ApprovedFigures>,
+}
+
+/// The figures an approval put in force.
+#[derive(Debug, Clone, Serialize)]
+pub struct ApprovedFigures {
+    pub annual_income: i64,
+    pub net_worth: i64,
+    pub accredited: bool,
+    pub external_investments_12m: i64,
+}
+
+impl From<crate::db::profiles::ApprovedBasis> for ApprovedFigures {
+    fn from(b: crate::db::profiles::ApprovedBasis) -> Self {
+        Self {
+            annual_income: b.finances.annual_income,
+            net_worth: b.finances.net_worth,
+            accredited: b.finances.accredited,
+            external_investments_12m: b.external_investments_12m,
+        }
+    }
 }
 
 pub fn list_kyc(
@@ -245,6 +269,7 @@ pub fn list_kyc(
         .into_iter()
         .take(limit as usize)
         .map(|(p, email)| KycItem {
+            approved: p.approved_basis().map(ApprovedFigures::from),
             investor_id: p.user_id,
             email,
             legal_name: p.legal_name,

@@ -43,6 +43,28 @@ pub fn platform_fee(gross: i64, bps: i64) -> i64 {
     (fee as i64).clamp(0, gross)
 }
 
+/// How settlement divides a round's gross.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Split {
+    pub fee_bps: i64,
+    pub fee: i64,
+    pub sponsor_payout: i64,
+}
+
+/// The division of `gross` that settling `offering` makes: at the fee fixed
+/// on it at approval (offerings approved before fees were fixed: at
+/// `default_fee_bps`), by [`platform_fee`]. The one rule of the settlement
+/// and of its quote.
+pub fn split(offering: &Offering, gross: i64, default_fee_bps: i64) -> Split {
+    let fee_bps = offering.fee_bps.map_or(default_fee_bps, i64::from);
+    let fee = platform_fee(gross, fee_bps);
+    Split {
+        fee_bps,
+        fee,
+        sponsor_payout: gross - fee,
+    }
+}
+
 #[derive(Debug, Serialize)]
 pub struct SettlementView {
     pub offering_id: String,
@@ -102,9 +124,11 @@ pub fn settle(
                 offering.raised
             )));
         }
-        let fee_bps = offering.fee_bps.map_or(default_fee_bps, i64::from);
-        let fee = platform_fee(gross, fee_bps);
-        let net = gross - fee;
+        let Split {
+            fee_bps,
+            fee,
+            sponsor_payout: net,
+        } = split(&offering, gross, default_fee_bps);
         let payout = ensure_account(
             conn,
             AccountKind::SponsorPayout,
@@ -207,6 +231,60 @@ pub fn settle(
             subscriptions_settled: settled,
             holders,
             settled_at: utc(now),
+        })
+    })
+}
+
+/// What settling a funded round would do now, without doing it.
+#[derive(Debug, Serialize)]
+pub struct SettlementQuote {
+    pub offering_id: String,
+    /// What settlement pays out of escrow: the offering's `raised`.
+    pub gross: i64,
+    pub fee_bps: i64,
+    pub fee: i64,
+    pub sponsor_payout: i64,
+    pub currency: String,
+    /// Subscriptions awaiting reconfirmation of a material change: while
+    /// any do, settling is refused (`reconfirmations_pending`).
+    pub awaiting_reconfirmation: i64,
+}
+
+/// The settlement of a funded offering as [`settle`] would make it now, by
+/// the same [`split`]; reads only. An offering that does not exist or was
+/// never approved (there is nothing it could ever settle) is not found; any
+/// other status than funded is refused as settling it would be.
+pub fn quote(
+    conn: &mut AnyConnection,
+    offering_id: &str,
+    default_fee_bps: i64,
+    currency: &str,
+) -> ServiceResult<SettlementQuote> {
+    crate::db::read_snapshot(conn, |conn| {
+        let offering = Offering::find(conn, offering_id)?
+            .filter(|o| o.approved_at.is_some())
+            .ok_or_else(|| not_found("offering"))?;
+        if offering.status != "funded" {
+            return Err(wrong_state(
+                &offering,
+                "Only a funded offering can be settled.",
+            ));
+        }
+        let awaiting = crate::db::material_changes::awaiting(conn, offering_id)?;
+        let gross = offering.raised;
+        let Split {
+            fee_bps,
+            fee,
+            sponsor_payout,
+        } = split(&offering, gross, default_fee_bps);
+        Ok(SettlementQuote {
+            offering_id: offering.id,
+            gross,
+            fee_bps,
+            fee,
+            sponsor_payout,
+            currency: currency.to_string(),
+            awaiting_reconfirmation: awaiting,
         })
     })
 }

@@ -6,12 +6,15 @@
 use chrono::NaiveDateTime;
 use diesel::QueryResult;
 
+use crate::db::page::Cursor;
 use crate::db::sessions::Ended;
 use crate::db::tokens::{spend_all_user_tokens, PURPOSE_PASSWORD_RESET, PURPOSE_VERIFY_EMAIL};
 use crate::db::users::User;
 use crate::db::AnyConnection;
 
+use super::error::ServiceResult;
 use super::sessions;
+use super::views::Page;
 
 /// An account as operators see it.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -44,6 +47,39 @@ impl From<User> for UserStatus {
 /// An account as operators see it. `None`: no such user.
 pub fn status(conn: &mut AnyConnection, user_id: &str) -> QueryResult<Option<UserStatus>> {
     Ok(User::find(conn, user_id)?.map(UserStatus::from))
+}
+
+/// The list of users that [`find`] pages through (its cursors' sort).
+const BY_EMAIL: &str = "users_by_email";
+
+/// Accounts as operators see them, by email then id; with `email_contains`
+/// (already trimmed, not empty), those whose email contains it in any case.
+pub fn find(
+    conn: &mut AnyConnection,
+    email_contains: Option<&str>,
+    cursor: Option<&str>,
+    limit: i64,
+) -> ServiceResult<Page<UserStatus>> {
+    let after = match cursor {
+        Some(text) => {
+            let c = Cursor::decode(text, BY_EMAIL).ok_or_else(super::offerings::invalid_cursor)?;
+            Some((c.v, c.id))
+        }
+        None => None,
+    };
+    let mut rows = User::page_by_email(conn, email_contains, after, limit + 1)?;
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    let next_cursor = more
+        .then(|| {
+            rows.last()
+                .map(|u| Cursor::new(BY_EMAIL, u.email.clone(), &u.id).encode())
+        })
+        .flatten();
+    Ok(Page {
+        items: rows.into_iter().map(UserStatus::from).collect(),
+        next_cursor,
+    })
 }
 
 /// The account after the change, and the sessions it ended.
