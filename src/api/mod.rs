@@ -18,6 +18,7 @@ mod material_changes;
 mod me;
 mod offerings;
 mod openapi;
+mod optional_json;
 mod pagination;
 pub mod problems;
 mod profiles;

@@ -14,6 +14,7 @@ use crate::services::user_admin::{self, Changed};
 use super::audit::{self, Entry};
 use super::blocking::with_conn;
 use super::extractors::OperatorUser;
+use super::optional_json::OptionalJson;
 use super::pagination::check_limit;
 use super::query::{search_text, Query};
 use super::AppState;
@@ -108,12 +109,31 @@ pub async fn find(
     Ok(HttpResponse::Ok().json(page))
 }
 
+/// The body of sign-out and enable, both optional: why, for the audit log.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReasonBody {
+    reason: Option<String>,
+}
+
+/// The optional reason, cleaned as a disabling's reason is.
+fn optional_reason(body: OptionalJson<ReasonBody>) -> Result<Option<String>, ApiError> {
+    let reason = body
+        .0
+        .and_then(|b| b.reason)
+        .map(|r| text::clean("reason", &r, 1000, Lines::Many))
+        .transpose()?;
+    Ok(reason.filter(|r| !r.is_empty()))
+}
+
 pub async fn sign_out(
     req: HttpRequest,
     state: web::Data<AppState>,
     operator: OperatorUser,
     path: web::Path<String>,
+    body: OptionalJson<ReasonBody>,
 ) -> Result<HttpResponse, ApiError> {
+    let reason = optional_reason(body)?;
     let id = path.into_inner();
     change(
         &req,
@@ -121,7 +141,7 @@ pub async fn sign_out(
         &operator,
         id,
         "user.signed_out",
-        json!({}),
+        json!({"reason": reason}),
         user_admin::sign_out,
     )
     .await
@@ -165,7 +185,9 @@ pub async fn enable(
     state: web::Data<AppState>,
     operator: OperatorUser,
     path: web::Path<String>,
+    body: OptionalJson<ReasonBody>,
 ) -> Result<HttpResponse, ApiError> {
+    let reason = optional_reason(body)?;
     let id = path.into_inner();
     change(
         &req,
@@ -173,7 +195,7 @@ pub async fn enable(
         &operator,
         id,
         "user.enabled",
-        json!({}),
+        json!({"reason": reason}),
         user_admin::enable,
     )
     .await

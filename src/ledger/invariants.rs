@@ -459,7 +459,9 @@ mod tests {
             .iter()
             .flat_map(|s| s.split("invariant: \"").skip(1))
             .filter_map(|rest| rest.split('"').next())
-            .filter(|name| !name.is_empty() && name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'))
+            .filter(|name| {
+                !name.is_empty() && name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+            })
             .collect();
         raised.sort_unstable();
         raised.dedup();

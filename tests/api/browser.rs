@@ -21,6 +21,8 @@ pub struct Browser {
     pub client: Client,
     driver: Child,
     _profile: tempfile::TempDir,
+    /// Where the browser saves downloads.
+    pub downloads: tempfile::TempDir,
 }
 
 impl Drop for Browser {
@@ -62,6 +64,7 @@ pub async fn launch() -> Option<Browser> {
         .spawn()
         .unwrap();
     let profile = tempfile::tempdir().unwrap();
+    let downloads = tempfile::tempdir().unwrap();
     let mut caps = Capabilities::new();
     caps.insert("browserName".into(), json!("chrome"));
     caps.insert(
@@ -75,6 +78,10 @@ pub async fn launch() -> Option<Browser> {
                 "--window-size=1280,1000", "--force-device-scale-factor=1",
                 format!("--user-data-dir={}", profile.path().display()),
             ],
+            "prefs": {
+                "download.default_directory": downloads.path(),
+                "download.prompt_for_download": false,
+            },
         }),
     );
     // Everything the page logs, errors and CSP violations included.
@@ -92,6 +99,7 @@ pub async fn launch() -> Option<Browser> {
                     client,
                     driver,
                     _profile: profile,
+                    downloads,
                 })
             }
             Err(e) => {
@@ -113,11 +121,17 @@ impl WebDriverCompatibleCommand for BrowserLog {
         base_url: &url::Url,
         session_id: Option<&str>,
     ) -> Result<url::Url, url::ParseError> {
-        base_url.join(&format!("session/{}/se/log", session_id.unwrap_or_default()))
+        base_url.join(&format!(
+            "session/{}/se/log",
+            session_id.unwrap_or_default()
+        ))
     }
 
     fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
-        (http::Method::POST, Some(json!({"type": "browser"}).to_string()))
+        (
+            http::Method::POST,
+            Some(json!({"type": "browser"}).to_string()),
+        )
     }
 }
 
@@ -170,8 +184,8 @@ impl Browser {
 
     /// The page's log since the last call; fails on any error or
     /// Content-Security-Policy report, apart from entries containing one of
-    /// `expected`.
-    pub async fn assert_clean_log(&self, expected: &[&str]) {
+    /// `expected`. Returns every entry.
+    pub async fn assert_clean_log(&self, expected: &[&str]) -> Vec<Value> {
         let log = self.client.issue_cmd(BrowserLog).await.unwrap();
         let entries = log.as_array().cloned().unwrap_or_default();
         let bad: Vec<&Value> = entries
@@ -183,6 +197,21 @@ impl Browser {
             })
             .collect();
         assert!(bad.is_empty(), "the console logged errors: {bad:#?}");
+        entries
+    }
+
+    /// Waits for the browser to finish downloading `name`; returns its text.
+    pub async fn downloaded(&self, name: &str) -> String {
+        let path = self.downloads.path().join(name);
+        let deadline = tokio::time::Instant::now() + WAIT;
+        while !path.exists() {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{name} was never downloaded"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        std::fs::read_to_string(path).unwrap()
     }
 
     /// Saves a screenshot as `<CONSOLE_SCREENSHOTS>/<name>.png` when asked to.

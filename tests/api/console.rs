@@ -31,8 +31,10 @@ async fn fund(app: &TestApp, investor: &Person, amount: i64) -> BankLine {
         reference: deposit.body["reference"].as_str().unwrap().to_string(),
     };
     let reply = app
-        .bank_webhook(&json!({"bank_txn_id": line.bank_txn_id, "reference": line.reference,
-                              "amount": amount, "kind": "deposit"}))
+        .bank_webhook(
+            &json!({"bank_txn_id": line.bank_txn_id, "reference": line.reference,
+                              "amount": amount, "kind": "deposit"}),
+        )
         .await;
     assert_eq!(reply.body["outcome"], "credited", "{}", reply.body);
     line
@@ -40,7 +42,9 @@ async fn fund(app: &TestApp, investor: &Person, amount: i64) -> BankLine {
 
 async fn sign_in(browser: &Browser, app: &TestApp, email: &str) {
     browser.goto(&app.url("/console/")).await;
-    browser.type_into("form.sign-in input[type=email]", email).await;
+    browser
+        .type_into("form.sign-in input[type=email]", email)
+        .await;
     browser
         .type_into("form.sign-in input[type=password]", PASSWORD)
         .await;
@@ -65,7 +69,10 @@ async fn an_operator_runs_a_whole_round_from_the_console() {
 
     // A sponsor's offering waiting for review: 10,000.00 at 10.00 a share.
     let draft = app
-        .draft(&sponsor, json!({"title": "Harbour Bakery", "target_amount": 1_000_000}))
+        .draft(
+            &sponsor,
+            json!({"title": "Harbour Bakery", "target_amount": 1_000_000}),
+        )
         .await;
     assert_eq!(draft.status, 201, "{}", draft.body);
     let offering = draft.body["id"].as_str().unwrap().to_string();
@@ -142,7 +149,12 @@ async fn an_operator_runs_a_whole_round_from_the_console() {
     }
     let everyone: Vec<&Person> = std::iter::once(&newcomer).chain(others.iter()).collect();
     let replies = futures_util::future::join_all(everyone.iter().map(|investor| {
-        app.subscribe(investor, &offering, json!(250), uuid::Uuid::new_v4().to_string())
+        app.subscribe(
+            investor,
+            &offering,
+            json!(250),
+            uuid::Uuid::new_v4().to_string(),
+        )
     }))
     .await;
     for reply in &replies {
@@ -206,6 +218,18 @@ async fn an_operator_runs_a_whole_round_from_the_console() {
     browser.find("main svg.chart path.series").await;
     browser.text_of("main", "Subscriptions (4)").await;
     browser.screenshot("reconciliation").await;
+    browser.click("main button.download").await;
+    let csv = browser
+        .downloaded(&format!("reconciliation-{offering}.csv"))
+        .await;
+    assert!(csv.starts_with("line_type,subscription_id,"), "{csv}");
+    assert_eq!(
+        csv.lines()
+            .filter(|l| l.starts_with("subscription,"))
+            .count(),
+        4
+    );
+    assert!(!csv.contains("discrepancy,"), "{csv}");
     browser.assert_clean_log(&[]).await;
 
     // The bank: money in that matches no deposit, then the statement of
@@ -216,8 +240,10 @@ async fn an_operator_runs_a_whole_round_from_the_console() {
         reference: "NO-SUCH-REFERENCE".into(),
     };
     let reply = app
-        .bank_webhook(&json!({"bank_txn_id": stray.bank_txn_id, "reference": stray.reference,
-                              "amount": stray.amount, "kind": "deposit"}))
+        .bank_webhook(
+            &json!({"bank_txn_id": stray.bank_txn_id, "reference": stray.reference,
+                              "amount": stray.amount, "kind": "deposit"}),
+        )
         .await;
     assert_eq!(reply.body["outcome"], "unmatched", "{}", reply.body);
     bank_lines.push(stray);
@@ -247,7 +273,10 @@ async fn an_operator_runs_a_whole_round_from_the_console() {
         .unwrap();
     browser.click("form.upload button[type=submit]").await;
     browser
-        .text_of(".statement-report", &format!("{} matched", bank_lines.len()))
+        .text_of(
+            ".statement-report",
+            &format!("{} matched", bank_lines.len()),
+        )
         .await;
     browser
         .text_of(".statement-report", "0 unmatched in the statement")
@@ -268,7 +297,10 @@ async fn an_operator_runs_a_whole_round_from_the_console() {
         .type_into("dialog input[type=search]", &newcomer.email)
         .await;
     browser
-        .click(&format!("dialog input[type=radio][value='{}']", newcomer.id))
+        .click(&format!(
+            "dialog input[type=radio][value='{}']",
+            newcomer.id
+        ))
         .await;
     browser.click("dialog .actions button.primary").await;
     browser.text_of("dialog", "Credited to").await;
@@ -281,13 +313,32 @@ async fn an_operator_runs_a_whole_round_from_the_console() {
 
     // Users, the audit log and the ledger, as the README shows them.
     open_page(&browser, "users").await;
-    browser.type_into("form.search input", &newcomer.email).await;
+    browser
+        .type_into("form.search input", &newcomer.email)
+        .await;
     browser.click("form.search button").await;
     browser.text_of("main table", &newcomer.email).await;
     browser.screenshot("users").await;
+    browser.click("main table .actions button:last-child").await;
+    browser
+        .type_into("dialog textarea", "Signed in on a shared computer")
+        .await;
+    browser.click("dialog .actions button.primary").await;
+    browser.text_of("dialog", "Signed out.").await;
+    browser.click("dialog .actions button.primary").await;
+    browser.text_of("main .notice", "signed out").await;
+    assert_eq!(
+        app.count(&format!(
+            "audit_log WHERE action = 'user.signed_out' AND subject_id = '{}'",
+            newcomer.id
+        )),
+        1
+    );
     open_page(&browser, "audit").await;
     browser.text_of("main table", "offering.settled").await;
-    browser.text_of("main table", "unallocated_deposit.credited").await;
+    browser
+        .text_of("main table", "unallocated_deposit.credited")
+        .await;
     browser.screenshot("audit").await;
     // The sealer runs every second here; the page reads its head.
     assert!(
@@ -319,7 +370,9 @@ async fn an_operator_runs_a_whole_round_from_the_console() {
 
 /// On a page that shows the sign-in form already.
 async fn sign_in_here(browser: &Browser, email: &str) {
-    browser.type_into("form.sign-in input[type=email]", email).await;
+    browser
+        .type_into("form.sign-in input[type=email]", email)
+        .await;
     browser
         .type_into("form.sign-in input[type=password]", PASSWORD)
         .await;
@@ -364,6 +417,24 @@ async fn an_investor_gets_nothing_but_the_sign_in_pages_refusal() {
     );
     browser.screenshot("sign-in-refused").await;
     browser.assert_clean_log(&[]).await;
+
+    // The policy is enforced, and a violation is seen: an inline script
+    // does not run and the browser reports it.
+    let ran = browser
+        .run(
+            "const s = document.createElement('script'); s.textContent = 'window.injected = 1'; \
+             document.body.append(s); return window.injected === 1;",
+        )
+        .await;
+    assert_eq!(ran, json!(false));
+    let log = browser.assert_clean_log(&["Content Security Policy"]).await;
+    assert!(
+        log.iter().any(|e| e["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("Content Security Policy")),
+        "{log:#?}"
+    );
 }
 
 #[tokio::test]
@@ -390,6 +461,12 @@ async fn a_session_that_ends_returns_to_sign_in() {
     browser
         .text_of("form.sign-in", "Your session ended. Sign in again.")
         .await;
-    // The refused request is the one error the page may log.
-    browser.assert_clean_log(&["401"]).await;
+    // The refused request is the one error the page may log; that it is
+    // there shows the log is read at all.
+    let log = browser.assert_clean_log(&["401"]).await;
+    assert!(
+        log.iter()
+            .any(|e| e["level"] == "SEVERE" && e["message"].as_str().unwrap_or("").contains("401")),
+        "{log:#?}"
+    );
 }

@@ -307,3 +307,75 @@ async fn wait_for_another(
         .find(|t| t != old)
         .unwrap()
 }
+
+#[tokio::test]
+async fn signing_out_and_enabling_keep_an_optional_reason_and_refuse_a_bad_body() {
+    let app = spawn_app().await;
+    let operator = app.operator().await;
+    let email = unique_email("reasons");
+    let (id, _, _) = app.signed_up(&email, "investor").await;
+    let send = |path: &'static str, body: Option<&'static str>| {
+        let mut request = app
+            .client
+            .post(app.url(&format!("/api/v1/operator/users/{id}/{path}")))
+            .bearer_auth(&operator.token);
+        if let Some(body) = body {
+            request = request
+                .header("content-type", "application/json")
+                .body(body);
+        }
+        async move { crate::helpers::read(request.send().await.unwrap()).await }
+    };
+
+    // With a reason, without a body at all, and with a broken body.
+    let with_reason = send("sign-out", Some(r#"{"reason": "Phone reported stolen"}"#)).await;
+    assert_eq!(with_reason.status, 200, "{}", with_reason.body);
+    assert_eq!(with_reason.body["sessions_ended"], 1);
+    let bare = send("sign-out", None).await;
+    assert_eq!(bare.status, 200, "{}", bare.body);
+    send("sign-out", Some("{\"reason\": "))
+        .await
+        .assert_problem(400, "malformed_json");
+    send("sign-out", Some(r#"{"why": "x"}"#))
+        .await
+        .assert_problem(422, "invalid_body");
+    let disabled = app
+        .post(
+            format!("/api/v1/operator/users/{id}/disable"),
+            Some(&operator.token),
+            json!({"reason": "Checking documents"}),
+        )
+        .await;
+    assert_eq!(disabled.status, 200, "{}", disabled.body);
+    let enabled = send("enable", Some(r#"{"reason": "Documents checked"}"#)).await;
+    assert_eq!(enabled.status, 200, "{}", enabled.body);
+    assert_eq!(enabled.body["user"]["disabled"], false);
+
+    let log = app
+        .get(
+            &format!("/api/v1/operator/audit-log?subject_id={id}"),
+            Some(&operator.token),
+        )
+        .await;
+    let reasons: Vec<(String, serde_json::Value)> = log.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["action"].as_str().unwrap().to_string(),
+                r["details"]["reason"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        reasons,
+        vec![
+            ("user.enabled".into(), json!("Documents checked")),
+            ("user.disabled".into(), json!("Checking documents")),
+            ("user.signed_out".into(), json!(null)),
+            ("user.signed_out".into(), json!("Phone reported stolen")),
+            ("user.email_verified".into(), json!(null)),
+        ]
+    );
+}

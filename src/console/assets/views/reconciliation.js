@@ -22,7 +22,7 @@ export async function render(main, ctx) {
   const path = `/operator/offerings/${encodeURIComponent(id)}/reconciliation`;
   const [report, offering] = await Promise.all([request("GET", path), request("GET", `/offerings/${encodeURIComponent(id)}`)]);
   const c = report.currency;
-  const csv = h("button", { type: "button" }, "Download CSV");
+  const csv = h("button", { type: "button", class: "download" }, "Download CSV");
   const csvProblem = h("span");
   csv.addEventListener("click", () =>
     download(path, `reconciliation-${id}.csv`, "text/csv").catch((err) => fill(csvProblem, alertBox(err))),
