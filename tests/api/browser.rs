@@ -7,6 +7,7 @@
 //! With `CONSOLE_SCREENSHOTS=<dir>` the tests save their screenshots there
 //! (the README's come from `docs/console`).
 
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -27,10 +28,18 @@ pub struct Browser {
 
 impl Drop for Browser {
     fn drop(&mut self) {
-        // Ending chromedriver ends the browser it started.
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
+        // chromedriver runs in a process group of its own, with the browser
+        // it started: end them all, even when the test failed half-way.
+        end_group(&mut self.driver);
     }
+}
+
+fn end_group(driver: &mut Child) {
+    let _ = Command::new("kill")
+        .args(["-KILL", "--", &format!("-{}", driver.id())])
+        .status();
+    let _ = driver.kill();
+    let _ = driver.wait();
 }
 
 fn binary(var: &str, default: &str) -> Option<PathBuf> {
@@ -52,17 +61,6 @@ pub async fn launch() -> Option<Browser> {
         eprintln!("SKIPPED: the console's browser test: {why}");
         return None;
     };
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let driver = Command::new(&chromedriver)
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
     let profile = tempfile::tempdir().unwrap();
     let downloads = tempfile::tempdir().unwrap();
     let mut caps = Capabilities::new();
@@ -86,29 +84,44 @@ pub async fn launch() -> Option<Browser> {
     );
     // Everything the page logs, errors and CSP violations included.
     caps.insert("goog:loggingPrefs".into(), json!({"browser": "ALL"}));
-    let webdriver = format!("http://127.0.0.1:{port}");
-    let mut last = None;
-    for _ in 0..100 {
-        match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-            .capabilities(caps.clone())
-            .connect(&webdriver)
-            .await
-        {
-            Ok(client) => {
+    // The port is picked free and then handed over, so another test may
+    // take it in between: then chromedriver exits, and another port is tried.
+    for _ in 0..5 {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut driver = Command::new(&chromedriver)
+            .arg(format!("--port={port}"))
+            .process_group(0)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let webdriver = format!("http://127.0.0.1:{port}");
+        for _ in 0..100 {
+            if driver.try_wait().unwrap().is_some() {
+                break;
+            }
+            let connected =
+                ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+                    .capabilities(caps.clone())
+                    .connect(&webdriver)
+                    .await;
+            if let Ok(client) = connected {
                 return Some(Browser {
                     client,
                     driver,
                     _profile: profile,
                     downloads,
-                })
+                });
             }
-            Err(e) => {
-                last = Some(e);
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
+        end_group(&mut driver);
     }
-    panic!("chromedriver did not start a session: {last:?}");
+    panic!("chromedriver did not start a session");
 }
 
 /// chromedriver's extension: the browser's log since the last call.

@@ -192,6 +192,14 @@ async fn an_operator_runs_a_whole_round_from_the_console() {
         .await;
     browser.text_of("dialog", "Settled.").await;
     browser.text_of("dialog", "9,500.00").await;
+    // The double click sent one request.
+    let posts = browser
+        .run(
+            "return performance.getEntriesByType('resource') \
+               .filter(e => e.name.endsWith('/settle')).length;",
+        )
+        .await;
+    assert_eq!(posts, json!(1));
     browser.click("dialog .actions button.primary").await;
     assert_eq!(
         app.count(&format!(

@@ -32,7 +32,14 @@ export function currentUser() {
 export async function signIn(email, password) {
   const pair = await send("POST", "/auth/login", { body: { email, password }, auth: false });
   adopt(pair);
-  const me = await request("GET", "/me");
+  let me;
+  try {
+    me = await request("GET", "/me");
+  } catch (err) {
+    // Signed in but unknown: leave nothing behind.
+    await signOut();
+    throw err;
+  }
   if (me.role !== "operator") {
     await signOut();
     throw new ApiProblem(403, {
@@ -62,8 +69,13 @@ function adopt(pair) {
   session = { access: pair.access_token, refresh: pair.refresh_token, user, timer: null };
   // Renew a little before the access token expires, so requests rarely
   // meet an expired one.
-  const inMs = Math.max(5, pair.expires_in - 30) * 1000;
-  session.timer = setTimeout(() => refresh().catch(() => {}), inMs);
+  renewIn(Math.max(5, pair.expires_in - 30) * 1000);
+}
+
+function renewIn(ms) {
+  const current = session;
+  if (current.timer) clearTimeout(current.timer);
+  current.timer = setTimeout(() => refresh().catch(() => {}), ms);
 }
 
 function forget() {
@@ -77,19 +89,37 @@ function end(message) {
   onEnded(message);
 }
 
+/** A refusal of the request itself (not a failure to answer it). */
+export function isRefusal(err) {
+  return err instanceof ApiProblem && err.status >= 400 && err.status < 500 && err.status !== 429;
+}
+
 async function refresh() {
   if (!session) throw new ApiProblem(401, { detail: "You are signed out." });
   if (!refreshing) {
-    const token = session.refresh;
-    refreshing = send("POST", "/auth/refresh", { body: { refresh_token: token }, auth: false })
-      .then((pair) => adopt(pair))
+    // The session this refresh belongs to: if it ends meanwhile (signed
+    // out), the answer is dropped rather than bringing it back.
+    const current = session;
+    const attempt = send("POST", "/auth/refresh", { body: { refresh_token: current.refresh }, auth: false })
+      .then((pair) => {
+        if (session === current) adopt(pair);
+      })
       .catch((err) => {
-        end("Your session ended. Sign in again.");
+        if (session !== current) throw err;
+        if (isRefusal(err)) {
+          // The refresh token was refused: the session is over.
+          end("Your session ended. Sign in again.");
+        } else {
+          // Unreachable, overloaded or failing: the access token may still
+          // work; try again shortly.
+          renewIn(10000);
+        }
         throw err;
       })
       .finally(() => {
-        refreshing = null;
+        if (refreshing === attempt) refreshing = null;
       });
+    refreshing = attempt;
   }
   return refreshing;
 }
@@ -166,19 +196,26 @@ export function newKey() {
 }
 
 /**
- * Keys for one dialog's action whose fields the operator may edit between
- * attempts: the same key while the request is the same (a retry or a double
- * click acts once), a new one when the operator changed what to do.
+ * The Idempotency-Keys of one dialog's action: the same key while the
+ * request is the same and its outcome unknown (a double click or a retry
+ * after a lost answer acts once); a new key when the operator changed what
+ * to do, or after the server refused the request (a refusal changed
+ * nothing, and the old key would only replay it).
  */
-export function keysPerRequest() {
+export function actionKeys() {
   let last = null;
   let key = null;
-  return (body) => {
-    const text = JSON.stringify(body);
-    if (text !== last) {
-      last = text;
-      key = newKey();
-    }
-    return key;
+  return {
+    key(body) {
+      const text = JSON.stringify(body === undefined ? null : body);
+      if (text !== last || key === null) {
+        last = text;
+        key = newKey();
+      }
+      return key;
+    },
+    answered(err) {
+      if (isRefusal(err) && err.code !== "idempotency_in_progress") key = null;
+    },
   };
 }

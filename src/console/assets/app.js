@@ -4,7 +4,7 @@
 // stored).
 
 import { currentUser, signIn, signOut, whenSessionEnds } from "./api.js";
-import { alertBox, field, fill, h, notice } from "./dom.js";
+import { alertBox, closeDialogs, field, fill, h, notice } from "./dom.js";
 import * as audit from "./views/audit.js";
 import * as bank from "./views/bank.js";
 import * as closing from "./views/closing.js";
@@ -33,6 +33,7 @@ function leave() {
   shown += 1;
   for (const cleanup of cleanups) cleanup();
   cleanups = [];
+  closeDialogs();
 }
 
 function showSignIn(message) {
@@ -76,23 +77,34 @@ function showConsole() {
   nav.hidden = false;
   who.hidden = false;
   document.getElementById("who-email").textContent = user.email;
-  if (!PAGES[pageName()]) location.hash = HOME;
-  route();
+  // A new fragment routes through hashchange; the same one, from here.
+  if (pageOf(place().name)) route();
+  else location.hash = HOME;
 }
 
-function pageName() {
-  return location.hash.replace(/^#\//, "").split("/")[0];
+function pageOf(name) {
+  return Object.hasOwn(PAGES, name) ? PAGES[name] : null;
+}
+
+/** The page the fragment names, and its arguments (null if unreadable). */
+function place() {
+  try {
+    const [name, ...args] = location.hash.replace(/^#\//, "").split("/").map(decodeURIComponent);
+    return { name, args };
+  } catch {
+    return { name: null, args: [] };
+  }
 }
 
 function route() {
   if (!currentUser()) return;
-  leave();
-  const [name, ...args] = location.hash.replace(/^#\//, "").split("/").map(decodeURIComponent);
-  const page = PAGES[name];
+  const { name, args } = place();
+  const page = pageOf(name);
   if (!page) {
     location.hash = HOME;
     return;
   }
+  leave();
   for (const link of nav.querySelectorAll("a")) {
     const here = link.getAttribute("href") === `#/${name}`;
     if (here) link.setAttribute("aria-current", "page");

@@ -21,10 +21,19 @@ function el(tag, attrs, text) {
  * label(value) formats the y axis.
  */
 export function stepChart({ points, levels, marks, label, title }) {
-  const times = [...points.map((p) => p.at.getTime()), ...marks.map((m) => m.at.getTime())];
-  const t0 = Math.min(...times);
-  const t1 = Math.max(...times, t0 + 60000);
-  const top = Math.max(1, ...points.map((p) => p.value), ...levels.map((l) => l.value)) * 1.08;
+  // Loops, not Math.min(...xs): a large round has more points than a call
+  // takes arguments.
+  let t0 = Infinity;
+  let t1 = -Infinity;
+  for (const t of [...points.map((p) => p.at.getTime()), ...marks.map((m) => m.at.getTime())]) {
+    t0 = Math.min(t0, t);
+    t1 = Math.max(t1, t);
+  }
+  if (!Number.isFinite(t0)) t0 = t1 = Date.now();
+  t1 = Math.max(t1, t0 + 60000);
+  let top = 1;
+  for (const v of [...points.map((p) => p.value), ...levels.map((l) => l.value)]) top = Math.max(top, v);
+  top *= 1.08;
   const x = (t) => PAD.left + ((t - t0) / (t1 - t0)) * (W - PAD.left - PAD.right);
   const y = (v) => H - PAD.bottom - (v / top) * (H - PAD.top - PAD.bottom);
 

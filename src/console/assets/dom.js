@@ -79,36 +79,48 @@ export function table(columns, rows, rowClass = () => null) {
  * Returns { element, reload }.
  */
 export function pagedList(load, show, empty = "Nothing here.") {
-  const element = h("div", { class: "paged" });
+  const element = h("div", { class: "paged", tabindex: "-1" });
+  const busy = h("p", { class: "loading" }, "Loading…");
+  fill(element, busy);
   // The cursors of the pages before the one shown.
   let trail = [];
   let cursor = null;
+  // Only the newest load may draw: an older answer arriving late (a poll
+  // racing a click) is dropped.
+  let newest = 0;
 
-  async function render() {
-    fill(element, h("p", { class: "loading" }, "Loading…"));
+  async function render(focus = false) {
+    const mine = ++newest;
+    element.setAttribute("aria-busy", "true");
     let page;
     try {
       page = await load(cursor);
     } catch (err) {
-      fill(element, alertBox(err));
+      if (mine === newest) {
+        element.removeAttribute("aria-busy");
+        fill(element, alertBox(err));
+      }
       return;
     }
+    if (mine !== newest) return;
+    element.removeAttribute("aria-busy");
     const previous = h("button", { type: "button", class: "quiet", disabled: trail.length === 0 }, "← Previous page");
     const next = h("button", { type: "button", class: "quiet", disabled: !page.next_cursor }, "Next page →");
     previous.addEventListener("click", () => {
       cursor = trail.pop() ?? null;
-      render();
+      render(true);
     });
     next.addEventListener("click", () => {
       trail.push(cursor);
       cursor = page.next_cursor;
-      render();
+      render(true);
     });
     fill(
       element,
       page.items.length ? show(page.items) : h("p", { class: "empty" }, empty),
       trail.length || page.next_cursor ? h("div", { class: "pager" }, previous, next) : null,
     );
+    if (focus) element.focus();
   }
 
   render();
@@ -119,7 +131,7 @@ export function pagedList(load, show, empty = "Nothing here.") {
       cursor = null;
       return render();
     },
-    refresh: render,
+    refresh: () => render(),
   };
 }
 
@@ -128,9 +140,11 @@ export function pagedList(load, show, empty = "Nothing here.") {
  * `confirm` is the label of the action; `act()` performs it and returns
  * what to show afterwards (or throws an ApiProblem, shown in the dialog).
  * The action button is disabled from the first click until the answer, so a
- * double click acts once.
+ * double click acts once; while the action runs the dialog cannot be closed.
+ * `keys` (api.actionKeys) learns each failure, so that a retry reuses the
+ * Idempotency-Key only when the outcome is unknown.
  */
-export function openDialog({ title, body, confirm, act, danger = false, ready = true }) {
+export function openDialog({ title, body, confirm, act, keys = null, danger = false, ready = true }) {
   const message = h("div", { class: "dialog-message" });
   const go = h("button", { type: "button", class: danger ? "danger" : "primary", disabled: !ready }, confirm);
   const cancel = h("button", { type: "button", class: "quiet" }, "Cancel");
@@ -142,16 +156,23 @@ export function openDialog({ title, body, confirm, act, danger = false, ready = 
     message,
     h("div", { class: "actions" }, cancel, go),
   );
+  let running = false;
   const closed = new Promise((resolve) => {
     dialog.addEventListener("close", () => {
       dialog.remove();
       resolve(dialog.returnValue === "done");
     });
   });
+  // Esc closes a dialog, but not while its action runs.
+  dialog.addEventListener("cancel", (event) => {
+    if (running) event.preventDefault();
+  });
   cancel.addEventListener("click", () => dialog.close("cancel"));
   go.addEventListener("click", async () => {
     if (go.disabled) return;
     go.disabled = true;
+    cancel.disabled = true;
+    running = true;
     fill(message, h("p", { class: "loading" }, "Working…"));
     try {
       const result = await act();
@@ -159,9 +180,12 @@ export function openDialog({ title, body, confirm, act, danger = false, ready = 
       fill(dialog.querySelector(".actions"), h("button", { type: "button", class: "primary", onclick: () => dialog.close("done") }, "Close"));
       dialog.querySelector(".actions button").focus();
     } catch (err) {
+      if (keys) keys.answered(err);
       fill(message, alertBox(err));
-      // Retrying is safe: the action keeps its Idempotency-Key.
       go.disabled = false;
+      cancel.disabled = false;
+    } finally {
+      running = false;
     }
   });
   document.body.append(dialog);
@@ -173,6 +197,11 @@ export function openDialog({ title, body, confirm, act, danger = false, ready = 
       go.disabled = !on;
     },
   };
+}
+
+/** Closes every open dialog (the page it belonged to is gone). */
+export function closeDialogs() {
+  for (const dialog of document.querySelectorAll("dialog")) dialog.close("gone");
 }
 
 /** A labelled form field. */
@@ -201,7 +230,25 @@ export function badge(text, kind = "") {
  * would not do).
  */
 export async function download(path, name, accept) {
-  const blob = await request("GET", path, { accept });
+  save(await request("GET", path, { accept }), name);
+}
+
+/** Downloads a same-origin URL that carries its own authority (a signed link). */
+export async function downloadUrl(url, name) {
+  let response;
+  try {
+    response = await fetch(url);
+  } catch {
+    throw new ApiProblem(0, { detail: "The server could not be reached. Check the connection and try again." });
+  }
+  if (!response.ok) {
+    const body = await response.json().catch(() => ({}));
+    throw new ApiProblem(response.status, body);
+  }
+  save(await response.blob(), name);
+}
+
+function save(blob, name) {
   const url = URL.createObjectURL(blob);
   const link = h("a", { href: url, download: name, hidden: true });
   document.body.append(link);

@@ -3,7 +3,7 @@
 // deposit announced (credit it to an investor, or send it back) and money
 // out that matched no transfer (assign it, or write it off).
 
-import { keysPerRequest, request } from "../api.js";
+import { ApiProblem, actionKeys, request } from "../api.js";
 import { alertBox, badge, field, fill, h, ident, notice, openDialog, pagedList, section, table } from "../dom.js";
 import { count, money, when, words } from "../format.js";
 
@@ -160,7 +160,7 @@ function statementReport(r) {
 
 /** Credit money in suspense to an investor, found by email. */
 function credit(d, status, done) {
-  const keyFor = keysPerRequest();
+  const keys = actionKeys();
   const email = h("input", { type: "search", placeholder: "investor@example.com", maxlength: 200 });
   const matches = h("div", { class: "choices" });
   const note = h("input", { type: "text", maxlength: 500 });
@@ -176,29 +176,36 @@ function credit(d, status, done) {
       field("Note (kept in the audit log)", note),
     ),
     confirm: "Credit",
+    keys,
     ready: false,
     act: async () => {
+      if (!chosen) throw new ApiProblem(0, { detail: "Choose the investor first." });
       const body = { investor_id: chosen.id };
       if (note.value.trim()) body.note = note.value.trim();
-      await request("POST", `/operator/unallocated-deposits/${encodeURIComponent(d.id)}/credit`, { key: keyFor(body), body });
+      await request("POST", `/operator/unallocated-deposits/${encodeURIComponent(d.id)}/credit`, { key: keys.key(body), body });
       fill(status, notice(`${money(d.amount, d.currency)} credited to ${chosen.email}.`));
       done();
       return notice(`Credited to ${chosen.email}.`);
     },
   });
   let timer = null;
+  // Only the newest search may draw its results.
+  let newest = 0;
   email.addEventListener("input", () => {
+    // What was chosen belonged to the old text.
+    chosen = null;
+    dialog.enable(false);
     clearTimeout(timer);
     timer = setTimeout(async () => {
-      chosen = null;
-      dialog.enable(false);
+      const mine = ++newest;
       const text = email.value.trim();
       if (text.length < 2) {
         fill(matches);
         return;
       }
       try {
-        const page = await request("GET", "/operator/users", { query: { email: text, limit: 8 } });
+        const page = await request("GET", "/operator/users", { query: { email: text, limit: 50 } });
+        if (mine !== newest) return;
         const investors = page.items.filter((u) => u.role === "investor");
         fill(
           matches,
@@ -212,9 +219,10 @@ function credit(d, status, done) {
                 return h("label", { class: "choice" }, option, ` ${u.email} · ${u.display_name}`, u.disabled ? badge("disabled", "bad") : null);
               })
             : h("p", { class: "empty" }, "No investor's email contains that."),
+          page.next_cursor ? h("p", { class: "hint" }, "More accounts match: type more of the email.") : null,
         );
       } catch (err) {
-        fill(matches, alertBox(err));
+        if (mine === newest) fill(matches, alertBox(err));
       }
     }, 250);
   });
@@ -222,7 +230,7 @@ function credit(d, status, done) {
 }
 
 function giveBack(d, status, done) {
-  const keyFor = keysPerRequest();
+  const keys = actionKeys();
   const txn = h("input", { type: "text", maxlength: 100 });
   const note = h("input", { type: "text", maxlength: 500 });
   openDialog({
@@ -235,12 +243,13 @@ function giveBack(d, status, done) {
       field("Note", note),
     ),
     confirm: "Record the return",
+    keys,
     danger: true,
     act: async () => {
       const body = {};
       if (txn.value.trim()) body.bank_txn_id = txn.value.trim();
       if (note.value.trim()) body.note = note.value.trim();
-      await request("POST", `/operator/unallocated-deposits/${encodeURIComponent(d.id)}/return`, { key: keyFor(body), body });
+      await request("POST", `/operator/unallocated-deposits/${encodeURIComponent(d.id)}/return`, { key: keys.key(body), body });
       fill(status, notice(`${d.bank_txn_id} returned to its sender.`));
       done();
       return notice("Recorded.");
@@ -249,7 +258,7 @@ function giveBack(d, status, done) {
 }
 
 function assign(m, status, done) {
-  const keyFor = keysPerRequest();
+  const keys = actionKeys();
   const kinds = m.kind === "withdrawal" ? [["withdrawal_id", "A pending withdrawal"]] : [["deposit_id", "A credited deposit"], ["unallocated_deposit_id", "An open unallocated deposit"]];
   const kind = h("select", {}, kinds.map(([value, label]) => h("option", { value }, label)));
   const target = h("input", { type: "text", maxlength: 100, value: m.withdrawal_id || m.deposit_id || "" });
@@ -258,10 +267,11 @@ function assign(m, status, done) {
     title: `Assign ${m.bank_txn_id} (${money(m.amount, m.currency)})`,
     body: h("div", {}, h("p", {}, `The bank quoted “${m.reference || "nothing"}”.`), field("It is the bank's side of", kind), field("Its id", target), field("Note", note)),
     confirm: "Assign",
+    keys,
     act: async () => {
       const body = { [kind.value]: target.value.trim() };
       if (note.value.trim()) body.note = note.value.trim();
-      await request("POST", `/operator/unreconciled-movements/${encodeURIComponent(m.id)}/assign`, { key: keyFor(body), body });
+      await request("POST", `/operator/unreconciled-movements/${encodeURIComponent(m.id)}/assign`, { key: keys.key(body), body });
       fill(status, notice(`${m.bank_txn_id} assigned.`));
       done();
       return notice("Assigned.");
@@ -270,16 +280,17 @@ function assign(m, status, done) {
 }
 
 function writeOff(m, status, done) {
-  const keyFor = keysPerRequest();
-  const reason = h("textarea", { rows: 2, maxlength: 500 });
+  const keys = actionKeys();
+  const reason = h("input", { type: "text", maxlength: 500 });
   openDialog({
     title: `Write off ${m.bank_txn_id} (${money(m.amount, m.currency)})`,
     body: h("div", {}, h("p", {}, "The platform takes the loss. Say why; the audit log keeps it."), field("Reason", reason)),
     confirm: "Write off",
+    keys,
     danger: true,
     act: async () => {
       const body = { reason: reason.value.trim() };
-      await request("POST", `/operator/unreconciled-movements/${encodeURIComponent(m.id)}/write-off`, { key: keyFor(body), body });
+      await request("POST", `/operator/unreconciled-movements/${encodeURIComponent(m.id)}/write-off`, { key: keys.key(body), body });
       fill(status, notice(`${m.bank_txn_id} written off.`));
       done();
       return notice("Written off.");

@@ -4,7 +4,7 @@
 // with one Idempotency-Key, kept for any retry: a double click or a retry
 // after a lost answer settles or refunds once.
 
-import { newKey, request } from "../api.js";
+import { actionKeys, request } from "../api.js";
 import { alertBox, facts, fill, h, notice, openDialog, pagedList, section, table } from "../dom.js";
 import { bps, count, money, when } from "../format.js";
 
@@ -55,15 +55,16 @@ function rounds(items, action) {
 }
 
 async function settle(o, status, done) {
-  const key = newKey();
+  const keys = actionKeys();
   const body = h("div", {}, h("p", { class: "loading" }, "Computing the settlement…"));
   const dialog = openDialog({
     title: `Settle ${o.title}`,
     body,
     confirm: "Settle now",
+    keys,
     ready: false,
     act: async () => {
-      const s = await request("POST", `/operator/offerings/${encodeURIComponent(o.id)}/settle`, { key });
+      const s = await request("POST", `/operator/offerings/${encodeURIComponent(o.id)}/settle`, { key: keys.key() });
       fill(status, notice(`${o.title} settled: ${money(s.sponsor_payout, o.currency)} to the sponsor, fee ${money(s.fee, o.currency)}.`));
       done();
       return h(
@@ -102,7 +103,7 @@ async function settle(o, status, done) {
 }
 
 function refund(o, status, done) {
-  const key = newKey();
+  const keys = actionKeys();
   openDialog({
     title: `Refund ${o.title}`,
     body: h(
@@ -115,9 +116,10 @@ function refund(o, status, done) {
       ]),
     ),
     confirm: "Refund now",
+    keys,
     danger: true,
     act: async () => {
-      const r = await request("POST", `/operator/offerings/${encodeURIComponent(o.id)}/refund`, { key });
+      const r = await request("POST", `/operator/offerings/${encodeURIComponent(o.id)}/refund`, { key: keys.key() });
       fill(status, notice(`${o.title} refunded.`));
       done();
       return notice(`Refunded ${count(r.subscriptions_refunded)} subscriptions, ${money(r.amount_refunded, o.currency)}.`);

@@ -58,7 +58,13 @@ function launch(o, shown) {
   const bar = h("progress", { max: o.target_amount, value: o.progress.raised, "aria-label": `${o.title}: raised` });
   const figures = h("p", { class: "figures" });
   const state = h("span", { class: "state" });
+  // Events carry the offering's version: an older one than drawn is stale.
+  let drawn = -1;
   const draw = (p) => {
+    if (p.version !== undefined) {
+      if (p.version <= drawn) return;
+      drawn = p.version;
+    }
     bar.max = p.target_amount;
     bar.value = p.raised;
     fill(

@@ -48,8 +48,8 @@ export async function render(main) {
             [
               ["Invariant", (v) => v.invariant],
               ["Subject", (v) => v.subject],
-              ["Expected", (v) => String(v.expected)],
-              ["Actual", (v) => String(v.actual)],
+              ["Expected", (v) => count(v.expected)],
+              ["Actual", (v) => count(v.actual)],
               ["Detail", (v) => v.detail],
             ],
             report.violations,

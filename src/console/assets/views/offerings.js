@@ -3,7 +3,7 @@
 // with the reason).
 
 import { request } from "../api.js";
-import { alertBox, download, facts, field, fill, h, ident, notice, pagedList, section } from "../dom.js";
+import { alertBox, download, downloadUrl, facts, field, fill, h, ident, notice, pagedList, section } from "../dom.js";
 import { count, money, when, words } from "../format.js";
 
 export const title = "Offerings in review";
@@ -91,11 +91,24 @@ async function loadDocuments(id, into) {
 function documentItem(offeringId, d) {
   const v = d.current;
   const failed = h("span");
-  const path = `/offerings/${encodeURIComponent(offeringId)}/documents/${encodeURIComponent(d.id)}/versions/${v.version}/content`;
+  const base = `/offerings/${encodeURIComponent(offeringId)}/documents/${encodeURIComponent(d.id)}`;
   const button = h("button", { type: "button", class: "quiet" }, "Download");
-  button.addEventListener("click", () =>
-    download(path, v.file_name, v.content_type).catch((err) => fill(failed, alertBox(err))),
-  );
+  button.addEventListener("click", async () => {
+    fill(failed);
+    try {
+      if (d.visibility === "public") {
+        await download(`${base}/versions/${v.version}/content`, v.file_name, v.content_type);
+      } else {
+        // Restricted documents open only through a signed link; this
+        // server's own link, fetched from this origin.
+        const link = await request("POST", `${base}/links`, { body: { version: v.version } });
+        const url = new URL(link.url, location.href);
+        await downloadUrl(url.pathname + url.search, v.file_name);
+      }
+    } catch (err) {
+      fill(failed, alertBox(err));
+    }
+  });
   return h(
     "li",
     {},

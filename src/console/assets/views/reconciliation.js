@@ -83,14 +83,19 @@ function discrepancies(report) {
     table(
       [
         ["Check", (d) => d.check],
-        ["Expected", (d) => String(d.expected)],
-        ["Actual", (d) => String(d.actual)],
+        ["Expected", (d) => figure(d.check, d.expected, report.currency)],
+        ["Actual", (d) => figure(d.check, d.actual, report.currency)],
         ["Detail", (d) => d.detail],
       ],
       report.discrepancies,
       () => "bad",
     ),
   );
+}
+
+/** A discrepancy's figure: money, but for the one check that counts. */
+function figure(check, value, currency) {
+  return check === "settlement_recorded" ? count(value) : money(value, currency);
 }
 
 /** Cumulative raised by subscription time: every subscription not cancelled. */
