@@ -284,6 +284,11 @@ pub async fn get_one(
     Ok(HttpResponse::Ok().json(view))
 }
 
+fn status_in_query(s: &str) -> Result<OfferingStatus, ApiError> {
+    s.parse::<OfferingStatus>()
+        .map_err(|_| ApiError::bad_request("invalid_query", format!("unknown status {s:?}")))
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
@@ -304,9 +309,7 @@ pub async fn list(
     let q = query.into_inner();
     let status = match q.status.as_deref() {
         None | Some("") => None,
-        Some(s) => Some(s.parse::<OfferingStatus>().map_err(|_| {
-            ApiError::bad_request("invalid_query", format!("unknown status {s:?}"))
-        })?),
+        Some(s) => Some(status_in_query(s)?),
     };
     let sort_text = q.sort.as_deref().unwrap_or("-created_at");
     let sort = SortKey::parse(sort_text, &SORTS).ok_or_else(|| {
@@ -353,9 +356,7 @@ pub async fn list_for_operator(
     let q = query.into_inner();
     let status = match q.status.as_deref() {
         None => OfferingStatus::InReview,
-        Some(s) => s
-            .parse::<OfferingStatus>()
-            .map_err(|_| ApiError::bad_request("invalid_query", format!("unknown status {s:?}")))?,
+        Some(s) => status_in_query(s)?,
     };
     let limit = check_limit(q.limit)?;
     let currency = state.config.currency.clone();

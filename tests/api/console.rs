@@ -42,13 +42,7 @@ async fn fund(app: &TestApp, investor: &Person, amount: i64) -> BankLine {
 
 async fn sign_in(browser: &Browser, app: &TestApp, email: &str) {
     browser.goto(&app.url("/console/")).await;
-    browser
-        .type_into("form.sign-in input[type=email]", email)
-        .await;
-    browser
-        .type_into("form.sign-in input[type=password]", PASSWORD)
-        .await;
-    browser.click("form.sign-in button[type=submit]").await;
+    sign_in_here(browser, email).await;
 }
 
 async fn open_page(browser: &Browser, name: &str) {

@@ -333,6 +333,8 @@ async fn signing_out_and_enabling_keep_an_optional_reason_and_refuse_a_bad_body(
     assert_eq!(with_reason.body["sessions_ended"], 1);
     let bare = send("sign-out", None).await;
     assert_eq!(bare.status, 200, "{}", bare.body);
+    let null = send("sign-out", Some(r#"{"reason": null}"#)).await;
+    assert_eq!(null.status, 200, "{}", null.body);
     send("sign-out", Some("{\"reason\": "))
         .await
         .assert_problem(400, "malformed_json");
@@ -373,6 +375,7 @@ async fn signing_out_and_enabling_keep_an_optional_reason_and_refuse_a_bad_body(
         vec![
             ("user.enabled".into(), json!("Documents checked")),
             ("user.disabled".into(), json!("Checking documents")),
+            ("user.signed_out".into(), json!(null)),
             ("user.signed_out".into(), json!(null)),
             ("user.signed_out".into(), json!("Phone reported stolen")),
             ("user.email_verified".into(), json!(null)),

@@ -204,6 +204,48 @@ export function closeDialogs() {
   for (const dialog of document.querySelectorAll("dialog")) dialog.close("gone");
 }
 
+/**
+ * Approve / reject with a reason, for a review queue's card. `approve()`
+ * and `reject(reason)` perform the decision and return the notice to show
+ * in `status`; `reader` is who reads the reason. Then `done()` (the queue
+ * reloads).
+ */
+export function decision({ reader, maxlength, approve, reject, status, done }) {
+  const reason = h("textarea", { rows: 2, maxlength });
+  const out = h("div");
+  const approveButton = h("button", { type: "button", class: "primary" }, "Approve");
+  const rejectButton = h("button", { type: "button", class: "danger" }, "Reject");
+  const decide = async (act) => {
+    approveButton.disabled = true;
+    rejectButton.disabled = true;
+    try {
+      fill(status, notice(await act()));
+      done();
+    } catch (err) {
+      fill(out, alertBox(err));
+      approveButton.disabled = false;
+      rejectButton.disabled = false;
+    }
+  };
+  approveButton.addEventListener("click", () => decide(approve));
+  rejectButton.addEventListener("click", () => {
+    const text = reason.value.trim();
+    if (!text) {
+      fill(out, h("p", { class: "problem", role: "alert" }, `A rejection needs a reason the ${reader} will read.`));
+      reason.focus();
+      return;
+    }
+    decide(() => reject(text));
+  });
+  return h(
+    "div",
+    { class: "decision" },
+    field(`Reason (required to reject; the ${reader} reads it)`, reason),
+    h("div", { class: "actions" }, approveButton, rejectButton),
+    out,
+  );
+}
+
 /** A labelled form field. */
 export function field(label, input, hint) {
   const id = `f-${Math.random().toString(36).slice(2, 10)}`;

@@ -2,7 +2,7 @@
 // figures last approved, so the reviewer sees exactly what changed.
 
 import { request } from "../api.js";
-import { alertBox, badge, facts, field, fill, h, notice, pagedList, section } from "../dom.js";
+import { badge, decision, facts, fill, h, pagedList, section } from "../dom.js";
 import { money, when } from "../format.js";
 
 export const title = "KYC reviews";
@@ -37,27 +37,10 @@ function review(item, status, done) {
       h("td", {}, changed ? badge("changed", "warn") : ""),
     );
   });
-  const reason = h("textarea", { rows: 2, maxlength: 1000 });
-  const out = h("div");
-  const decide = async (decision) => {
-    const body = { decision, submitted_at: item.submitted_at };
-    if (decision === "rejected") {
-      if (!reason.value.trim()) {
-        fill(out, h("p", { class: "problem", role: "alert" }, "A rejection needs a reason the investor will read."));
-        reason.focus();
-        return;
-      }
-      body.reason = reason.value.trim();
-    }
-    for (const b of card.querySelectorAll("button")) b.disabled = true;
-    try {
-      await request("POST", `/operator/investors/${encodeURIComponent(item.investor_id)}/kyc`, { body });
-      fill(status, notice(`${item.legal_name} (${item.email}): ${decision}.`));
-      done();
-    } catch (err) {
-      fill(out, alertBox(err));
-      for (const b of card.querySelectorAll("button")) b.disabled = false;
-    }
+  const path = `/operator/investors/${encodeURIComponent(item.investor_id)}/kyc`;
+  const decide = async (verdict, reason) => {
+    await request("POST", path, { body: { decision: verdict, submitted_at: item.submitted_at, reason } });
+    return `${item.legal_name} (${item.email}): ${verdict}.`;
   };
   const card = h(
     "article",
@@ -74,14 +57,14 @@ function review(item, status, done) {
       h("thead", {}, h("tr", {}, h("th", {}, ""), h("th", { scope: "col" }, "Declared now"), h("th", { scope: "col" }, "Last approved"), h("th", {}, ""))),
       h("tbody", {}, rows),
     ),
-    field("Reason (required to reject; the investor reads it)", reason),
-    h(
-      "div",
-      { class: "actions" },
-      h("button", { type: "button", class: "primary", onclick: () => decide("approved") }, "Approve"),
-      h("button", { type: "button", class: "danger", onclick: () => decide("rejected") }, "Reject"),
-    ),
-    out,
+    decision({
+      reader: "investor",
+      maxlength: 1000,
+      approve: () => decide("approved"),
+      reject: (reason) => decide("rejected", reason),
+      status,
+      done,
+    }),
   );
   return card;
 }

@@ -3,7 +3,7 @@
 // with the reason).
 
 import { request } from "../api.js";
-import { alertBox, download, downloadUrl, facts, field, fill, h, ident, notice, pagedList, section } from "../dom.js";
+import { alertBox, decision, download, downloadUrl, facts, fill, h, ident, pagedList, section } from "../dom.js";
 import { count, money, when, words } from "../format.js";
 
 export const title = "Offerings in review";
@@ -19,29 +19,11 @@ export function render(main) {
 }
 
 function review(o, status, done) {
-  const reason = h("textarea", { rows: 2, maxlength: 2000 });
-  const out = h("div");
   const documents = h("div", {}, h("p", { class: "loading" }, "Loading documents…"));
   loadDocuments(o.id, documents);
-  const act = async (action) => {
-    const options = {};
-    if (action === "reject") {
-      if (!reason.value.trim()) {
-        fill(out, h("p", { class: "problem", role: "alert" }, "A rejection needs a reason the sponsor will read."));
-        reason.focus();
-        return;
-      }
-      options.body = { reason: reason.value.trim() };
-    }
-    for (const b of card.querySelectorAll("button")) b.disabled = true;
-    try {
-      const after = await request("POST", `/operator/offerings/${encodeURIComponent(o.id)}/${action}`, options);
-      fill(status, notice(`${o.title}: ${words(after.status)}.`));
-      done();
-    } catch (err) {
-      fill(out, alertBox(err));
-      for (const b of card.querySelectorAll("button")) b.disabled = false;
-    }
+  const act = async (action, body) => {
+    const after = await request("POST", `/operator/offerings/${encodeURIComponent(o.id)}/${action}`, { body });
+    return `${o.title}: ${words(after.status)}.`;
   };
   const card = h(
     "article",
@@ -63,14 +45,14 @@ function review(o, status, done) {
     o.description ? h("details", {}, h("summary", {}, "Description"), h("p", { class: "prose" }, o.description)) : null,
     h("h4", {}, "Documents"),
     documents,
-    field("Reason (required to reject; the sponsor reads it)", reason),
-    h(
-      "div",
-      { class: "actions" },
-      h("button", { type: "button", class: "primary", onclick: () => act("approve") }, "Approve"),
-      h("button", { type: "button", class: "danger", onclick: () => act("reject") }, "Reject"),
-    ),
-    out,
+    decision({
+      reader: "sponsor",
+      maxlength: 2000,
+      approve: () => act("approve"),
+      reject: (reason) => act("reject", { reason }),
+      status,
+      done,
+    }),
   );
   return card;
 }
