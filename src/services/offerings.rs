@@ -469,18 +469,14 @@ pub fn list_public(
     )?;
     let more = rows.len() as i64 > q.limit;
     let rows: Vec<Offering> = rows.into_iter().take(q.limit as usize).collect();
-    let next_cursor = if more {
-        rows.last().map(|o| {
-            let value = match q.sort.column {
-                "raised" => o.raised.to_string(),
-                "closes_at" => time_value(o.closes_at),
-                _ => time_value(o.created_at),
-            };
-            Cursor::new(&sort_name, value, &o.id).encode()
-        })
-    } else {
-        None
-    };
+    let next_cursor = next_cursor(&rows, more, &sort_name, |o| {
+        let value = match q.sort.column {
+            "raised" => o.raised.to_string(),
+            "closes_at" => time_value(o.closes_at),
+            _ => time_value(o.created_at),
+        };
+        (value, &o.id)
+    });
     let items = views_of(conn, rows, currency)?;
     Ok(Page { items, next_cursor })
 }
@@ -519,12 +515,9 @@ pub fn list_by_status(
     )?;
     let more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
-    let next_cursor = more
-        .then(|| {
-            rows.last()
-                .map(|o| Cursor::new(BY_STATUS, time_value(o.created_at), &o.id).encode())
-        })
-        .flatten();
+    let next_cursor = next_cursor(&rows, more, BY_STATUS, |o| {
+        (time_value(o.created_at), &o.id)
+    });
     let items = views_of(conn, rows, currency)?;
     Ok(Page { items, next_cursor })
 }
@@ -554,13 +547,20 @@ pub fn next_id_cursor<T>(
     list: &str,
     id: impl Fn(&T) -> &str,
 ) -> Option<String> {
-    if more {
-        items
-            .last()
-            .map(|last| Cursor::new(list, String::new(), id(last)).encode())
-    } else {
-        None
-    }
+    next_cursor(items, more, list, |t| (String::new(), id(t)))
+}
+
+/// The cursor of the page after `items` (None on the last page): the last
+/// item's sort value and id, by `key`.
+pub fn next_cursor<T>(
+    items: &[T],
+    more: bool,
+    list: &str,
+    key: impl Fn(&T) -> (String, &str),
+) -> Option<String> {
+    let last = items.last().filter(|_| more)?;
+    let (value, id) = key(last);
+    Some(Cursor::new(list, value, id).encode())
 }
 
 pub fn list_mine(

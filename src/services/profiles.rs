@@ -283,18 +283,9 @@ pub fn list_kyc(
             submitted_at: utc(p.updated_at),
         })
         .collect();
-    let next_cursor = more
-        .then(|| {
-            items.last().map(|i| {
-                Cursor::new(
-                    "kyc",
-                    time_value(i.submitted_at.naive_utc()),
-                    &i.investor_id,
-                )
-                .encode()
-            })
-        })
-        .flatten();
+    let next_cursor = super::offerings::next_cursor(&items, more, "kyc", |i| {
+        (time_value(i.submitted_at.naive_utc()), &i.investor_id)
+    });
     Ok(Page { items, next_cursor })
 }
 

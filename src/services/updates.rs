@@ -235,10 +235,8 @@ pub fn list(
     let mut rows = updates::list(conn, offering_id, shown, after, limit + 1)?;
     let more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
-    let next_cursor = more
-        .then(|| rows.last())
-        .flatten()
-        .map(|u| Cursor::new(LIST, time_value(u.publish_at), &u.id).encode());
+    let next_cursor =
+        super::offerings::next_cursor(&rows, more, LIST, |u| (time_value(u.publish_at), &u.id));
     Ok(Page {
         items: rows.into_iter().map(UpdateView::new).collect(),
         next_cursor,

@@ -70,12 +70,8 @@ pub fn find(
     let mut rows = User::page_by_email(conn, email_contains, after, limit + 1)?;
     let more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
-    let next_cursor = more
-        .then(|| {
-            rows.last()
-                .map(|u| Cursor::new(BY_EMAIL, u.email.clone(), &u.id).encode())
-        })
-        .flatten();
+    let next_cursor =
+        super::offerings::next_cursor(&rows, more, BY_EMAIL, |u| (u.email.clone(), &u.id));
     Ok(Page {
         items: rows.into_iter().map(UserStatus::from).collect(),
         next_cursor,

@@ -189,7 +189,7 @@ function queryString(query) {
 }
 
 /** A fresh Idempotency-Key: one per action the operator means to take. */
-export function newKey() {
+function newKey() {
   // getRandomValues, unlike randomUUID, works on plain http too.
   const bytes = crypto.getRandomValues(new Uint8Array(16));
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");

@@ -112,13 +112,7 @@ function route() {
   }
   document.title = `${page.title} · crowdfund operator console`;
   fill(main);
-  const ctx = {
-    args,
-    go: (hash) => {
-      location.hash = hash;
-    },
-    onLeave: (fn) => cleanups.push(fn),
-  };
+  const ctx = { args, onLeave: (fn) => cleanups.push(fn) };
   const here = shown;
   Promise.resolve(page.render(main, ctx)).catch((err) => {
     if (here === shown) main.append(alertBox(err));

@@ -37,7 +37,7 @@ export function fill(el, ...children) {
 }
 
 /** A readable message for any failure: the API's `detail`, never raw JSON. */
-export function problemText(err) {
+function problemText(err) {
   if (err instanceof ApiProblem) return err.message;
   return "Something went wrong in the console. Reload the page and try again.";
 }
@@ -157,12 +157,7 @@ export function openDialog({ title, body, confirm, act, keys = null, danger = fa
     h("div", { class: "actions" }, cancel, go),
   );
   let running = false;
-  const closed = new Promise((resolve) => {
-    dialog.addEventListener("close", () => {
-      dialog.remove();
-      resolve(dialog.returnValue === "done");
-    });
-  });
+  dialog.addEventListener("close", () => dialog.remove());
   // Esc closes a dialog, but not while its action runs.
   dialog.addEventListener("cancel", (event) => {
     if (running) event.preventDefault();
@@ -191,8 +186,6 @@ export function openDialog({ title, body, confirm, act, keys = null, danger = fa
   document.body.append(dialog);
   dialog.showModal();
   return {
-    dialog,
-    closed,
     enable: (on) => {
       go.disabled = !on;
     },
