@@ -58,6 +58,8 @@ fn main() -> Result<()> {
                 email_verified_at: Some(at),
                 created_at: at,
                 updated_at: at,
+                locale: None,
+                time_zone: None,
             },
         )?;
         for _ in 0..revoked {

@@ -391,7 +391,7 @@ fn start_jobs(
     let relay_pool = build_pool_relaxed(&config.database_url, 1, config.database_timeouts)
         .context("cannot open the database for the mail relay")?;
     pools.add("mail_relay", &relay_pool);
-    let relay = Relay::new(relay_pool, &config.mail, instance)
+    let relay = Relay::new(relay_pool, &config.mail, config.language.clone(), instance)
         .context("cannot set up the mail transport")?;
     spawn_periodic(
         "mail-relay",

@@ -1,5 +1,6 @@
 //! The command line: `serve` (the default), `migrate`, `verify-ledger`,
-//! `seal-head`, `backup`, `restore`, `sweep`, `create-operator`.
+//! `seal-head`, `backup`, `restore`, `sweep`, `create-operator`,
+//! `mail-preview`.
 
 use std::io::BufRead;
 use std::path::PathBuf;
@@ -72,6 +73,21 @@ enum Command {
         #[arg(long, default_value = "Operator")]
         display_name: String,
     },
+    /// Write a sample of each email (or of KIND) as HTML and plain text into
+    /// a folder, to look at before shipping; needs no database.
+    MailPreview {
+        /// One kind (`subscription_confirmed`, ...); all when absent.
+        kind: Option<String>,
+        /// `en` or `zh-CN`; every locale when absent.
+        #[arg(long)]
+        locale: Option<String>,
+        /// An IANA time zone; DEFAULT_TIME_ZONE when absent.
+        #[arg(long)]
+        time_zone: Option<String>,
+        /// The folder to write into (created if need be).
+        #[arg(long, default_value = "mail-preview")]
+        out: PathBuf,
+    },
 }
 
 pub fn run() -> ExitCode {
@@ -104,6 +120,18 @@ pub fn run() -> ExitCode {
             password,
             display_name,
         } => create_operator(&config, &email, password, &display_name),
+        Command::MailPreview {
+            kind,
+            locale,
+            time_zone,
+            out,
+        } => mail_preview(
+            &config,
+            kind.as_deref(),
+            locale.as_deref(),
+            time_zone.as_deref(),
+            &out,
+        ),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -121,6 +149,48 @@ fn serve(config: Config) -> anyhow::Result<()> {
         app.serve_until_signalled().await?;
         Ok(())
     })
+}
+
+fn mail_preview(
+    config: &Config,
+    kind: Option<&str>,
+    locale: Option<&str>,
+    time_zone: Option<&str>,
+    out: &std::path::Path,
+) -> anyhow::Result<()> {
+    use crate::i18n::{Locale, Reader, TimeZone};
+    let locales = match locale {
+        Some(tag) => vec![Locale::parse(tag)
+            .ok_or_else(|| anyhow::anyhow!("--locale must be one of en, zh-CN"))?],
+        None => Locale::ALL.to_vec(),
+    };
+    let time_zone = match time_zone {
+        Some(name) => TimeZone::parse(name)
+            .ok_or_else(|| anyhow::anyhow!("--time-zone must be an IANA time zone"))?,
+        None => config.language.time_zone,
+    };
+    let samples = crate::mail::samples::in_currency(&config.currency);
+    let chosen: Vec<_> = samples
+        .iter()
+        .filter(|m| kind.is_none_or(|k| k == m.kind()))
+        .collect();
+    if chosen.is_empty() {
+        let kinds: Vec<&str> = samples.iter().map(|m| m.kind()).collect();
+        anyhow::bail!("no such kind; the kinds are: {}", kinds.join(", "));
+    }
+    std::fs::create_dir_all(out)?;
+    for message in chosen {
+        for &locale in &locales {
+            let reader = Reader { locale, time_zone };
+            let written = crate::mail::render::render(message, &reader)?;
+            let name = format!("{}.{}", message.kind(), locale.tag());
+            let text = format!("Subject: {}\n\n{}", written.subject, written.text);
+            std::fs::write(out.join(format!("{name}.txt")), text)?;
+            std::fs::write(out.join(format!("{name}.html")), written.html)?;
+            println!("{}", out.join(format!("{name}.{{html,txt}}")).display());
+        }
+    }
+    Ok(())
 }
 
 fn migrate(config: &Config) -> anyhow::Result<()> {

@@ -60,7 +60,10 @@ pub struct Config {
     pub lockout: crate::services::sign_in::LockoutPolicy,
     /// How often each server reads the sessions ended elsewhere.
     pub revocation_poll: Duration,
+    /// The currency of the books (`CURRENCY`), one of `i18n::CURRENCIES`.
     pub currency: String,
+    /// The language and time zone of those who have not chosen theirs.
+    pub language: crate::i18n::Defaults,
     pub rules: Rules,
     pub sweep_interval: Duration,
     /// How often committed journal entries are sealed into the hash chain.
@@ -455,12 +458,29 @@ impl Config {
             ));
         }
         let currency = vars.get("CURRENCY").unwrap_or_else(|| "USD".to_string());
-        if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
+        if crate::i18n::Currency::find(&currency).is_none() {
+            let supported: Vec<&str> = crate::i18n::CURRENCIES.iter().map(|c| c.code).collect();
             return Err(ConfigError::new(
                 "CURRENCY",
-                "must be a three-letter ISO 4217 code such as USD",
+                format!("must be one of {}", supported.join(", ")),
             ));
         }
+        let language = crate::i18n::Defaults {
+            locale: match vars.get("DEFAULT_LOCALE") {
+                Some(tag) => crate::i18n::Locale::parse(&tag)
+                    .ok_or_else(|| ConfigError::new("DEFAULT_LOCALE", "must be en or zh-CN"))?,
+                None => crate::i18n::Locale::En,
+            },
+            time_zone: match vars.get("DEFAULT_TIME_ZONE") {
+                Some(name) => crate::i18n::TimeZone::parse(&name).ok_or_else(|| {
+                    ConfigError::new(
+                        "DEFAULT_TIME_ZONE",
+                        "must be an IANA time zone such as UTC or Asia/Shanghai",
+                    )
+                })?,
+                None => crate::i18n::TimeZone::utc(),
+            },
+        };
 
         let defaults = RegCfRule::default();
         let reg_cf = RegCfRule {
@@ -570,6 +590,7 @@ impl Config {
             lockout,
             revocation_poll,
             currency,
+            language,
             rules,
             sweep_interval,
             seal_interval,
@@ -837,6 +858,9 @@ mod tests {
             ("LOGIN_RATE_LIMIT_PER_MINUTE", "0"),
             ("PUBLIC_BASE_URL", "example.com"),
             ("CURRENCY", "usd"),
+            ("CURRENCY", "XYZ"),
+            ("DEFAULT_LOCALE", "fr"),
+            ("DEFAULT_TIME_ZONE", "Mars/Olympus"),
             ("CANCELLATION_CUTOFF_SECS", "99999999999"),
             ("PLATFORM_FEE_BPS", "10001"),
             ("TRUSTED_PROXIES", "10.0.0.0/8,not-a-network"),

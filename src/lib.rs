@@ -7,7 +7,8 @@
 //! - `domain`: pure rules and validated newtypes;
 //! - `auth`: password hashing, JWTs, opaque tokens;
 //! - `ledger`: the double-entry ledger and its invariants;
-//! - `mail`: the outbox, the relay and its transports;
+//! - `mail`: the outbox, the relay and its transports, every email's words;
+//! - `i18n`: locales, the Fluent texts, money and times as each reader reads them;
 //! - `pipeline`: the group-committed write path (subscriptions);
 //! - `db`: connections, pool, schema, migrations;
 //! - `jobs`: background loops started by the server;
@@ -29,6 +30,7 @@ pub mod console;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod i18n;
 pub mod jobs;
 pub mod ledger;
 pub mod mail;

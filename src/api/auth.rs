@@ -14,6 +14,7 @@ use crate::services::sign_in;
 
 use super::blocking::with_conn;
 use super::extractors::{ClientIp, MaybeUser};
+use super::language::{parse_locale, parse_time_zone, AcceptLanguage};
 use super::AppState;
 
 impl From<FieldError> for ApiError {
@@ -90,11 +91,19 @@ pub struct RegisterBody {
     password: String,
     display_name: String,
     role: String,
+    /// `en` or `zh-CN`; absent: the one Accept-Language prefers, else the
+    /// deployment's default.
+    #[serde(default)]
+    locale: Option<String>,
+    /// An IANA time zone; absent: the deployment's default.
+    #[serde(default)]
+    time_zone: Option<String>,
 }
 
 pub async fn register(
     state: web::Data<AppState>,
     ip: ClientIp,
+    asked: AcceptLanguage,
     body: web::Json<RegisterBody>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
@@ -112,6 +121,15 @@ pub async fn register(
         password: Password::parse("password", body.password)?,
         display_name: DisplayName::parse(&body.display_name)?,
         role,
+        locale: match &body.locale {
+            Some(tag) => parse_locale("locale", tag)?,
+            None => asked.0.unwrap_or(state.config.language.locale),
+        },
+        time_zone: body
+            .time_zone
+            .as_deref()
+            .map(|z| parse_time_zone("time_zone", z))
+            .transpose()?,
     };
     registration
         .password
@@ -131,6 +149,7 @@ pub async fn register(
             conn,
             registration,
             &app.config.public_base_url,
+            &app.config.language,
         )?)
     })
     .await?;
@@ -166,6 +185,7 @@ pub async fn verify_email(
             &token,
             caller.as_ref(),
             &app.revocations,
+            &app.config.language,
         )?)
     })
     .await?;

@@ -5,17 +5,60 @@ use serde::Deserialize;
 
 use crate::domain::Password;
 use crate::error::ApiError;
-use crate::services::accounts::{self, Caller, PasswordChange};
+use crate::services::accounts::{self, Caller, LanguageChoice, PasswordChange};
 use crate::services::rate_limits::Attempt;
 
 use super::blocking::with_conn;
 use super::extractors::{AuthUser, ClientIp};
+use super::language::{parse_locale, parse_time_zone};
 use super::AppState;
 
 pub async fn get_me(state: web::Data<AppState>, user: AuthUser) -> Result<HttpResponse, ApiError> {
+    let app = state.clone();
     let view = with_conn(&state, move |conn| {
-        accounts::me(conn, &user.id)?
-            .ok_or_else(|| ApiError::unauthorized("invalid_token", "The account no longer exists."))
+        accounts::me(conn, &user.id, &app.config.language)?.ok_or_else(gone)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+fn gone() -> ApiError {
+    ApiError::unauthorized("invalid_token", "The account no longer exists.")
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LanguageBody {
+    #[serde(default)]
+    locale: Option<String>,
+    #[serde(default)]
+    time_zone: Option<String>,
+}
+
+/// `PATCH /api/v1/me`: the language and time zone the caller reads their
+/// emails (and problems) in; what is not given stays as it is (an empty
+/// body changes nothing and answers the account).
+pub async fn choose_language(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    body: web::Json<LanguageBody>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let choice = LanguageChoice {
+        locale: body
+            .locale
+            .as_deref()
+            .map(|l| parse_locale("locale", l))
+            .transpose()?,
+        time_zone: body
+            .time_zone
+            .as_deref()
+            .map(|z| parse_time_zone("time_zone", z))
+            .transpose()?,
+    };
+    let app = state.clone();
+    let view = with_conn(&state, move |conn| {
+        accounts::choose_language(conn, &user.id, &choice, &app.config.language)?.ok_or_else(gone)
     })
     .await?;
     Ok(HttpResponse::Ok().json(view))

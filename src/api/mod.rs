@@ -13,6 +13,7 @@ pub mod extractors;
 mod health;
 mod idempotency;
 mod json_int;
+mod language;
 mod ledger;
 mod material_changes;
 mod me;

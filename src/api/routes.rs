@@ -52,6 +52,7 @@ fn declare<S: RouteSink>(s: &mut S) {
     );
 
     s.add(Method::GET, "/api/v1/me", me::get_me);
+    s.add(Method::PATCH, "/api/v1/me", me::choose_language);
     s.add(Method::POST, "/api/v1/me/password", me::change_password);
     s.add(
         Method::GET,

@@ -16,6 +16,8 @@ diesel::table! {
         updated_at -> Timestamp,
         disabled_at -> Nullable<Timestamp>,
         sign_in_alert_at -> Nullable<Timestamp>,
+        locale -> Nullable<Text>,
+        time_zone -> Nullable<Text>,
     }
 }
 
@@ -84,8 +86,9 @@ diesel::table! {
     outbox (id) {
         id -> Text,
         recipient -> Text,
-        subject -> Text,
-        body_text -> Text,
+        // Set by older releases; null for messages kept as `kind` + `params`.
+        subject -> Nullable<Text>,
+        body_text -> Nullable<Text>,
         created_at -> Timestamp,
         attempts -> Integer,
         next_attempt_at -> Timestamp,
@@ -94,6 +97,10 @@ diesel::table! {
         sent_at -> Nullable<Timestamp>,
         failed_at -> Nullable<Timestamp>,
         last_error -> Nullable<Text>,
+        kind -> Nullable<Text>,
+        params -> Nullable<Text>,
+        locale -> Nullable<Text>,
+        time_zone -> Nullable<Text>,
     }
 }
 

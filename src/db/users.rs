@@ -17,6 +17,10 @@ pub struct User {
     pub email_verified_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub disabled_at: Option<NaiveDateTime>,
+    /// `en` or `zh-CN`; unset: the deployment's default.
+    pub locale: Option<String>,
+    /// An IANA time zone; unset: the deployment's default.
+    pub time_zone: Option<String>,
 }
 
 #[derive(Debug, Insertable)]
@@ -30,9 +34,34 @@ pub struct NewUser<'a> {
     pub email_verified_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub locale: Option<&'a str>,
+    pub time_zone: Option<&'a str>,
 }
 
 impl User {
+    /// Sets what is given of a person's locale and time zone.
+    pub fn set_language(
+        conn: &mut AnyConnection,
+        id: &str,
+        locale: Option<&str>,
+        time_zone: Option<&str>,
+        now: NaiveDateTime,
+    ) -> QueryResult<usize> {
+        let row = users::table.find(id);
+        let mut changed = 0;
+        if let Some(locale) = locale {
+            changed = diesel::update(row)
+                .set((users::locale.eq(locale), users::updated_at.eq(now)))
+                .execute(conn)?;
+        }
+        if let Some(zone) = time_zone {
+            changed = diesel::update(row)
+                .set((users::time_zone.eq(zone), users::updated_at.eq(now)))
+                .execute(conn)?;
+        }
+        Ok(changed)
+    }
+
     pub fn find(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<User>> {
         users::table
             .find(id)

@@ -53,22 +53,6 @@ impl DocumentKind {
         }
     }
 
-    /// How an email names it.
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::OfferingMemorandum => "offering memorandum",
-            Self::FinancialStatements => "financial statements",
-            Self::PitchDeck => "pitch deck",
-            Self::SubscriptionAgreement => "subscription agreement",
-            Self::Other => "document",
-        }
-    }
-
-    /// How an email names the kind stored as `s` ("document" for any other).
-    pub fn label_of(s: &str) -> &'static str {
-        Self::parse(s).map_or("document", Self::label)
-    }
-
     pub fn parse(s: &str) -> Result<Self, Refused> {
         Self::ALL
             .into_iter()

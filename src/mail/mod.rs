@@ -1,13 +1,19 @@
 //! Email: written to the outbox inside the transaction of the event that causes
-//! it, then sent by the relay with retries and backoff.
+//! it, as data ([`Message`]); the relay writes it in the reader's language
+//! (HTML and plain text) and sends it, with retries and backoff.
 
 pub mod backlog;
+pub mod content;
+pub mod layout;
+pub mod message;
 pub mod outbox;
 pub mod relay;
+pub mod render;
+pub mod samples;
 pub mod subject;
-pub mod templates;
 pub mod transport;
 
+pub use message::Message;
 pub use outbox::{enqueue, enqueue_with_id, Email};
 pub use relay::Relay;
 pub use transport::Transport;

@@ -6,14 +6,32 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::schema::outbox;
+use crate::db::users::User;
 use crate::db::{new_id, now, write_transaction, AnyConnection};
 
-/// An email to be sent: recipient, subject and plain-text body.
+use super::message::Message;
+
+/// An email to be sent: to whom, in their language and time zone as they
+/// chose them (unset: the deployment's defaults when it is sent), and what
+/// it says, as data ([`Message`]); the relay writes its words.
 #[derive(Debug, Clone)]
 pub struct Email {
     pub to: String,
-    pub subject: String,
-    pub body: String,
+    pub locale: Option<String>,
+    pub time_zone: Option<String>,
+    pub message: Message,
+}
+
+impl Email {
+    /// `message` to `user`, as they read.
+    pub fn to_user(user: &User, message: Message) -> Self {
+        Self {
+            to: user.email.clone(),
+            locale: user.locale.clone(),
+            time_zone: user.time_zone.clone(),
+            message,
+        }
+    }
 }
 
 /// After this many failed attempts a message is marked failed and left alone.
@@ -32,44 +50,65 @@ pub fn enqueue(conn: &mut AnyConnection, email: &Email) -> QueryResult<String> {
 /// Queues `email` under a chosen id: queued again (a retried request,
 /// another server doing the same work), it is still one message.
 pub fn enqueue_with_id(conn: &mut AnyConnection, id: &str, email: &Email) -> QueryResult<usize> {
-    use diesel::sql_types::{Text, Timestamp};
+    use diesel::sql_types::{Nullable, Text, Timestamp};
     crate::db::raw::sql(
-        "INSERT INTO outbox (id, recipient, subject, body_text, created_at, attempts, next_attempt_at) \
-         VALUES ($1, $2, $3, $4, $5, 0, $5) ON CONFLICT (id) DO NOTHING",
+        "INSERT INTO outbox (id, recipient, kind, params, locale, time_zone, created_at, attempts, \
+         next_attempt_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $7) ON CONFLICT (id) DO NOTHING",
     )
     .bind::<Text, _>(id)
     .bind::<Text, _>(&email.to)
-    .bind::<Text, _>(&email.subject)
-    .bind::<Text, _>(&email.body)
+    .bind::<Text, _>(email.message.kind())
+    .bind::<Text, _>(email.message.to_params())
+    .bind::<Nullable<Text>, _>(email.locale.as_deref())
+    .bind::<Nullable<Text>, _>(email.time_zone.as_deref())
     .bind::<Timestamp, _>(now())
     .execute(conn)
 }
 
-/// Queues many emails in one statement; same contract as [`enqueue`].
+/// Queues many emails, each under its id, in one statement; same contract
+/// as [`enqueue_with_id`].
 pub fn enqueue_many(
     conn: &mut AnyConnection,
-    emails: &[Email],
+    emails: &[(String, Email)],
     at: NaiveDateTime,
 ) -> QueryResult<()> {
     use crate::db::prepared::{Column, Statement};
     if emails.is_empty() {
         return Ok(());
     }
-    let rows: Vec<(String, &str, &str, &str)> = emails
+    type Row<'a> = (
+        &'a str,
+        &'a str,
+        &'static str,
+        String,
+        Option<&'a str>,
+        Option<&'a str>,
+    );
+    let rows: Vec<Row<'_>> = emails
         .iter()
-        .map(|e| (new_id(), e.to.as_str(), e.subject.as_str(), e.body.as_str()))
+        .map(|(id, e)| {
+            (
+                id.as_str(),
+                e.to.as_str(),
+                e.message.kind(),
+                e.message.to_params(),
+                e.locale.as_deref(),
+                e.time_zone.as_deref(),
+            )
+        })
         .collect();
     Statement::new(conn)
         .sql(
-            "INSERT INTO outbox (id, recipient, subject, body_text, created_at, attempts, \
-             next_attempt_at) SELECT ",
+            "INSERT INTO outbox (id, recipient, kind, params, locale, time_zone, created_at, \
+             attempts, next_attempt_at) SELECT ",
         )
-        .columns(&[Column::Text; 4])
+        .columns(&[Column::Text; 6])
         .sql(", ")
         .timestamp(at)
         .sql(", 0, ")
         .timestamp(at)
         .from_rows(&rows)?
+        .sql(" ON CONFLICT (id) DO NOTHING")
         .execute(conn)?;
     Ok(())
 }
@@ -87,19 +126,18 @@ pub enum Investors<'a> {
     Awaiting { material_change_id: &'a str },
 }
 
-/// Queues the same email to every such investor, in one statement however
-/// many they are. Each message's id is `{id_prefix}{investor id}`: one row
-/// per notice and person, however many subscriptions or roles they hold
-/// and however often it is queued.
+/// Queues the same message to every such investor, each in their own
+/// language, in one statement however many they are. Each message's id is
+/// `{id_prefix}{investor id}`: one row per notice and person, however many
+/// subscriptions or roles they hold and however often it is queued.
 pub fn enqueue_to_investors(
     conn: &mut AnyConnection,
     who: Investors<'_>,
     id_prefix: &str,
-    email: (&str, &str),
+    message: &Message,
     at: NaiveDateTime,
 ) -> QueryResult<usize> {
     use diesel::sql_types::{Text, Timestamp};
-    let (subject, body) = email;
     let (filter, key) = match who {
         Investors::Active { offering_id } => {
             ("s.offering_id = $5 AND s.status = 'active'", offering_id)
@@ -114,14 +152,15 @@ pub fn enqueue_to_investors(
         ),
     };
     crate::db::raw::sql(format!(
-        "INSERT INTO outbox (id, recipient, subject, body_text, created_at, attempts, next_attempt_at) \
-         SELECT $1 || u.id, u.email, $2, $3, $4, 0, $4 FROM users u \
+        "INSERT INTO outbox (id, recipient, kind, params, locale, time_zone, created_at, attempts, \
+         next_attempt_at) \
+         SELECT $1 || u.id, u.email, $2, $3, u.locale, u.time_zone, $4, 0, $4 FROM users u \
          WHERE u.id IN (SELECT s.investor_id FROM subscriptions s WHERE {filter}) \
          ON CONFLICT (id) DO NOTHING"
     ))
     .bind::<Text, _>(id_prefix)
-    .bind::<Text, _>(subject)
-    .bind::<Text, _>(body)
+    .bind::<Text, _>(message.kind())
+    .bind::<Text, _>(message.to_params())
     .bind::<Timestamp, _>(at)
     .bind::<Text, _>(key)
     .execute(conn)
@@ -132,8 +171,13 @@ pub fn enqueue_to_investors(
 pub struct OutboxMessage {
     pub id: String,
     pub recipient: String,
-    pub subject: String,
-    pub body_text: String,
+    /// An older release's message: its subject and text, as they were queued.
+    pub subject: Option<String>,
+    pub body_text: Option<String>,
+    /// What the message says, as data (`Message`), and to whom.
+    pub params: Option<String>,
+    pub locale: Option<String>,
+    pub time_zone: Option<String>,
     pub attempts: i32,
 }
 

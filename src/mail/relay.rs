@@ -29,6 +29,7 @@ use lettre::message::Mailbox;
 
 use crate::config::MailConfig;
 use crate::db::DbPool;
+use crate::i18n::Defaults;
 
 use super::outbox::{claim_due, mark_failed, mark_sent, renew, OutboxMessage};
 use super::transport::SendError;
@@ -49,12 +50,19 @@ pub struct Relay {
     lease: Duration,
     senders: usize,
     instance: String,
+    /// The language and time zone of readers who have not chosen theirs.
+    language: Defaults,
 }
 
 impl Relay {
     /// `pool` should be the relay's own, with relaxed commits: its marks
     /// are bookkeeping (see [`crate::db::build_pool_relaxed`]).
-    pub fn new(pool: DbPool, config: &MailConfig, instance: String) -> anyhow::Result<Self> {
+    pub fn new(
+        pool: DbPool,
+        config: &MailConfig,
+        language: Defaults,
+        instance: String,
+    ) -> anyhow::Result<Self> {
         Ok(Self {
             pool,
             transport: Transport::from_config(config)?,
@@ -63,6 +71,7 @@ impl Relay {
             lease: config.lease,
             senders: config.senders,
             instance,
+            language,
         })
     }
 
@@ -102,7 +111,7 @@ impl Relay {
                 scope.spawn(move || loop {
                     let next = waiting.lock().ok().and_then(|mut q| q.pop_front());
                     let Some(message) = next else { return };
-                    let result = self.transport.send(&self.from, &message);
+                    let result = self.transport.send(&self.from, &message, &self.language);
                     if done.send((message, result)).is_err() {
                         return;
                     }

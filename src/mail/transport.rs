@@ -2,13 +2,17 @@
 
 use std::time::Duration;
 
-use lettre::message::{header::ContentType, Mailbox};
+use lettre::message::header::{ContentType, HeaderName, HeaderValue};
+use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::PoolConfig;
-use lettre::{FileTransport, Message, SmtpTransport, Transport as _};
+use lettre::{FileTransport, SmtpTransport, Transport as _};
 
 use crate::config::MailConfig;
+use crate::i18n::Defaults;
 
+use super::message::Message;
 use super::outbox::OutboxMessage;
+use super::render::render_for;
 
 pub enum Transport {
     File(FileTransport),
@@ -42,7 +46,15 @@ impl Transport {
         }
     }
 
-    pub fn send(&self, from: &Mailbox, message: &OutboxMessage) -> Result<(), SendError> {
+    /// Sends `message`, written for its reader (`defaults` for what they
+    /// have not chosen): HTML and plain text in one multipart/alternative
+    /// message; an older release's message as the plain text it queued.
+    pub fn send(
+        &self,
+        from: &Mailbox,
+        message: &OutboxMessage,
+        defaults: &Defaults,
+    ) -> Result<(), SendError> {
         let permanent = |e: String| SendError {
             message: e,
             permanent: true,
@@ -51,17 +63,43 @@ impl Transport {
             .recipient
             .parse()
             .map_err(|e| permanent(format!("bad recipient: {e}")))?;
-        let email = Message::builder()
+        let builder = lettre::Message::builder()
             .from(from.clone())
             .to(to)
-            // Encoded by us: user text in it is never read as encoded words.
-            .raw_header(super::subject::header(&message.subject))
             // A stable Message-ID lets a receiver drop the duplicate if a send
             // is retried after the first attempt did in fact arrive.
-            .message_id(Some(format!("<{}@crowdfund>", message.id)))
-            .header(ContentType::TEXT_PLAIN)
-            .body(message.body_text.clone())
-            .map_err(|e| permanent(format!("cannot build message: {e}")))?;
+            .message_id(Some(format!("<{}@crowdfund>", message.id)));
+        let email = match (&message.params, &message.subject, &message.body_text) {
+            (Some(params), _, _) => {
+                let said = Message::from_params(params)
+                    .map_err(|e| permanent(format!("unreadable message: {e}")))?;
+                let reader =
+                    defaults.reader(message.locale.as_deref(), message.time_zone.as_deref());
+                let written = render_for(&said, &reader)
+                    .map_err(|e| permanent(format!("cannot write message: {e:#}")))?;
+                let language = HeaderValue::new(
+                    HeaderName::new_from_ascii_str("Content-Language"),
+                    reader.locale.tag().to_string(),
+                );
+                builder
+                    // Encoded by us: user text in it is never read as encoded words.
+                    .raw_header(super::subject::header(&written.subject))
+                    .raw_header(language)
+                    .multipart(MultiPart::alternative_plain_html(
+                        written.text,
+                        written.html,
+                    ))
+            }
+            (None, Some(subject), Some(text)) => builder
+                .raw_header(super::subject::header(subject))
+                .singlepart(
+                    SinglePart::builder()
+                        .header(ContentType::TEXT_PLAIN)
+                        .body(text.clone()),
+                ),
+            _ => return Err(permanent("a message with neither params nor text".into())),
+        }
+        .map_err(|e| permanent(format!("cannot build message: {e}")))?;
         let result = match self {
             Transport::File(t) => t.send(&email).map(|_| ()).map_err(|e| e.to_string()),
             Transport::Smtp(t) => t.send(&email).map(|_| ()).map_err(|e| e.to_string()),

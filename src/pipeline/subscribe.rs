@@ -40,7 +40,7 @@ use crate::ledger::{
     EntryKind, JournalBatch, Leg,
 };
 use crate::mail::outbox::enqueue_many;
-use crate::mail::templates::{self, Confirmation};
+use crate::mail::{Email, Message};
 use crate::services::offerings::notify_closed;
 use crate::services::profiles::LIMIT_WINDOW;
 use crate::services::views::{utc, SubscriptionView};
@@ -294,17 +294,17 @@ fn run_in_transaction(
                 },
             ],
         )?;
-        emails.push(templates::subscription_confirmed(&Confirmation {
-            to: &investor.email,
-            subscription_id: &subscription_id,
-            date: utc(now),
-            offering_title: &offering.title,
-            security_type: &offering.security_type,
+        let confirmed = Message::SubscriptionConfirmed {
+            subscription_id: subscription_id.clone(),
+            at: utc(now),
+            offering_title: offering.title.clone(),
+            security_type: offering.security_type.clone(),
             price_per_share: offering.price_per_share,
             shares: r.shares.get(),
             amount: a.amount,
-            currency: &config.currency,
-        }));
+            currency: config.currency.clone(),
+        };
+        emails.push((new_id(), Email::to_user(investor, confirmed)));
         subscriptions.push(Subscription {
             id: subscription_id,
             offering_id: r.offering_id.clone(),

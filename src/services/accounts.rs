@@ -17,7 +17,8 @@ use crate::db::tokens::{
 use crate::db::users::{NewUser, User};
 use crate::db::{clock, new_id, sign_in, write_transaction, AnyConnection};
 use crate::domain::{DisplayName, Email, Password, Role, Weakness};
-use crate::mail::{enqueue, templates};
+use crate::i18n::{Defaults, Locale, TimeZone};
+use crate::mail::{self, enqueue, Message};
 
 use super::error::{Refusal, RefusalKind, ServiceResult};
 use super::sessions;
@@ -57,17 +58,25 @@ pub struct AccountView {
     pub display_name: String,
     pub role: String,
     pub email_verified: bool,
+    /// The language of their emails and problems: theirs, or the
+    /// deployment's default while they have not chosen one.
+    pub locale: Locale,
+    /// Their time zone, or the deployment's default.
+    pub time_zone: &'static str,
     pub created_at: chrono::DateTime<chrono::Utc>,
 }
 
-impl From<User> for AccountView {
-    fn from(u: User) -> Self {
+impl AccountView {
+    pub fn of(u: User, defaults: &Defaults) -> Self {
+        let reader = defaults.reader(u.locale.as_deref(), u.time_zone.as_deref());
         Self {
             id: u.id,
             email: u.email,
             display_name: u.display_name,
             role: u.role,
             email_verified: u.email_verified_at.is_some(),
+            locale: reader.locale,
+            time_zone: reader.time_zone.name(),
             created_at: u.created_at.and_utc(),
         }
     }
@@ -78,6 +87,17 @@ pub struct Registration {
     pub password: Password,
     pub display_name: DisplayName,
     pub role: Role,
+    /// Chosen, or read from Accept-Language, or the deployment's default.
+    pub locale: Locale,
+    /// Chosen; none: the deployment's default, whatever it is then.
+    pub time_zone: Option<TimeZone>,
+}
+
+/// A person's choice of language or time zone (each left as it is when
+/// not given).
+pub struct LanguageChoice {
+    pub locale: Option<Locale>,
+    pub time_zone: Option<TimeZone>,
 }
 
 /// Creates an unverified account and mails its verification link.
@@ -85,6 +105,7 @@ pub fn register(
     conn: &mut AnyConnection,
     reg: Registration,
     public_base_url: &str,
+    defaults: &Defaults,
 ) -> Result<AccountView, AccountError> {
     let password_hash = hash_password(reg.password.expose())?;
     let id = new_id();
@@ -102,6 +123,8 @@ pub fn register(
                 email_verified_at: None,
                 created_at: now,
                 updated_at: now,
+                locale: Some(reg.locale.tag()),
+                time_zone: reg.time_zone.map(|z| z.name()),
             },
         );
         match inserted {
@@ -119,20 +142,11 @@ pub fn register(
             now + TimeDelta::hours(VERIFY_EMAIL_TTL_HOURS),
         )?;
         let link = format!("{public_base_url}/verify-email?token={token}");
-        enqueue(
-            conn,
-            &templates::verify_email(reg.email.as_str(), &link, VERIFY_EMAIL_TTL_HOURS),
-        )?;
-        Ok(())
-    })?;
-    Ok(AccountView {
-        id,
-        email: reg.email.as_str().to_string(),
-        display_name: reg.display_name.as_str().to_string(),
-        role: reg.role.as_str().to_string(),
-        email_verified: false,
-        created_at: now.and_utc(),
+        let user = User::find(conn, &id)?.ok_or(DieselError::NotFound)?;
+        enqueue(conn, &verification_email(&user, link))?;
+        Ok(user)
     })
+    .map(|user| AccountView::of(user, defaults))
 }
 
 /// Redeems an email verification token (once).
@@ -147,6 +161,7 @@ pub fn verify_email(
     token: &str,
     caller: Option<&Caller>,
     revocations: &Revocations,
+    defaults: &Defaults,
 ) -> Result<AccountView, AccountError> {
     if !looks_like_token(token) {
         return Err(AccountError::InvalidToken);
@@ -159,7 +174,7 @@ pub fn verify_email(
         spend_all_user_tokens(conn, &user_id, PURPOSE_VERIFY_EMAIL, now)?;
         let user = User::find(conn, &user_id)?.ok_or(AccountError::InvalidToken)?;
         if !first {
-            return Ok((AccountView::from(user), Vec::new()));
+            return Ok((AccountView::of(user, defaults), Vec::new()));
         }
         let keep = caller
             .filter(|c| c.user_id == user_id)
@@ -180,7 +195,7 @@ pub fn verify_email(
             &user_id,
             &serde_json::json!({"sessions_ended": ended.len()}),
         )?;
-        Ok((AccountView::from(user), ended))
+        Ok((AccountView::of(user, defaults), ended))
     })?;
     revocations.note(&ended, now);
     Ok(view)
@@ -237,10 +252,7 @@ pub fn resend_verification(
             now + TimeDelta::hours(VERIFY_EMAIL_TTL_HOURS),
         )?;
         let link = format!("{public_base_url}/verify-email?token={token}");
-        enqueue(
-            conn,
-            &templates::verify_email(&user.email, &link, VERIFY_EMAIL_TTL_HOURS),
-        )?;
+        enqueue(conn, &verification_email(&user, link))?;
         Ok(())
     })
 }
@@ -269,10 +281,11 @@ pub fn request_password_reset(
             now + TimeDelta::minutes(PASSWORD_RESET_TTL_MINUTES),
         )?;
         let link = format!("{public_base_url}/reset-password?token={token}");
-        enqueue(
-            conn,
-            &templates::password_reset(&user.email, &link, PASSWORD_RESET_TTL_MINUTES),
-        )?;
+        let message = Message::PasswordReset {
+            link,
+            valid_minutes: PASSWORD_RESET_TTL_MINUTES,
+        };
+        enqueue(conn, &mail::Email::to_user(&user, message))?;
         Ok(())
     })
 }
@@ -386,15 +399,49 @@ pub fn change_password(
             &user.id,
             &serde_json::json!({"sessions_ended": ended.len()}),
         )?;
-        enqueue(conn, &templates::password_changed(&user.email))?;
+        enqueue(conn, &mail::Email::to_user(&user, Message::PasswordChanged))?;
         Ok(ended)
     })?;
     revocations.note(&ended, now);
     Ok(ended.len())
 }
 
-pub fn me(conn: &mut AnyConnection, user_id: &str) -> Result<Option<AccountView>, AccountError> {
-    Ok(User::find(conn, user_id)?.map(AccountView::from))
+pub fn me(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    defaults: &Defaults,
+) -> Result<Option<AccountView>, AccountError> {
+    Ok(User::find(conn, user_id)?.map(|u| AccountView::of(u, defaults)))
+}
+
+/// Sets the language and time zone a person reads in; their account as it
+/// is then, or none when it no longer exists.
+pub fn choose_language(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    choice: &LanguageChoice,
+    defaults: &Defaults,
+) -> Result<Option<AccountView>, AccountError> {
+    write_transaction(conn, |conn| {
+        let now = clock(conn)?;
+        User::set_language(
+            conn,
+            user_id,
+            choice.locale.map(Locale::tag),
+            choice.time_zone.map(|z| z.name()),
+            now,
+        )?;
+        Ok(User::find(conn, user_id)?.map(|u| AccountView::of(u, defaults)))
+    })
+}
+
+/// The verification email, with its link.
+fn verification_email(user: &User, link: String) -> mail::Email {
+    let message = Message::VerifyEmail {
+        link,
+        valid_hours: VERIFY_EMAIL_TTL_HOURS,
+    };
+    mail::Email::to_user(user, message)
 }
 
 /// Makes an operator (command line only); its email counts as verified.
@@ -422,6 +469,8 @@ pub fn create_operator(
                 email_verified_at: Some(now),
                 created_at: now,
                 updated_at: now,
+                locale: None,
+                time_zone: None,
             },
         )?;
         let details = serde_json::json!({"email": email.as_str()});

@@ -39,7 +39,7 @@ use crate::db::unreconciled::{NewUnreconciled, Unreconciled};
 use crate::db::users::User;
 use crate::db::{new_id, now, write_transaction, AnyConnection};
 use crate::ledger::{ensure_account, owned_legs, post, AccountKind, EntryKind, Leg, PLATFORM};
-use crate::mail::{enqueue, templates};
+use crate::mail::{enqueue, Email, Message};
 
 use super::error::{Refusal, RefusalKind, ServiceResult};
 use super::receivables;
@@ -311,9 +311,23 @@ fn apply_deposit(
         },
         now,
     )?;
+    let returned_first = early.is_some();
     if let Some(u) = early {
         let returned = Target::Deposit(&deposit.id);
         unreconciled::settle_early_return(conn, &u, returned, currency, now)?;
+    }
+    // Credited and taken back at once: the money never was theirs to use.
+    let owner = match returned_first {
+        false => User::find(conn, &deposit.user_id)?,
+        true => None,
+    };
+    if let Some(owner) = owner {
+        let message = Message::DepositCredited {
+            reference: deposit.reference.clone(),
+            amount: n.amount,
+            currency: currency.to_string(),
+        };
+        enqueue(conn, &Email::to_user(&owner, message))?;
     }
     Ok(Applied::outcome("credited"))
 }
@@ -535,6 +549,14 @@ fn pay(
         ));
     }
     record_payout(conn, w, &n.bank_txn_id, n.amount, &entry, now)?;
+    if let Some(owner) = User::find(conn, &w.user_id)? {
+        let message = Message::WithdrawalPaid {
+            reference: w.reference.clone(),
+            amount: w.amount,
+            currency: currency.to_string(),
+        };
+        enqueue(conn, &Email::to_user(&owner, message))?;
+    }
     Ok(Applied::outcome("paid"))
 }
 
@@ -716,10 +738,12 @@ fn apply_payout_return(
         )?;
     }
     if let Some(owner) = User::find(conn, &w.user_id)? {
-        enqueue(
-            conn,
-            &templates::withdrawal_returned(&owner.email, &w.reference, w.amount, currency),
-        )?;
+        let message = Message::WithdrawalReturned {
+            reference: w.reference.clone(),
+            amount: w.amount,
+            currency: currency.to_string(),
+        };
+        enqueue(conn, &Email::to_user(&owner, message))?;
     }
     Ok(Applied::outcome("returned"))
 }
@@ -879,10 +903,13 @@ fn take_back(
         now,
     )?;
     if let Some(owner) = User::find(conn, investor_id)? {
-        enqueue(
-            conn,
-            &templates::deposit_returned(&owner.email, reference, n.amount, owed, currency),
-        )?;
+        let message = Message::DepositReturned {
+            reference: reference.to_string(),
+            amount: n.amount,
+            owed,
+            currency: currency.to_string(),
+        };
+        enqueue(conn, &Email::to_user(&owner, message))?;
     }
     Ok((entry, owed))
 }

@@ -235,15 +235,13 @@ fn notify_amendment(
     base_url: &str,
     now: NaiveDateTime,
 ) -> ServiceResult<()> {
-    let kind = DocumentKind::label_of(&d.kind);
-    let email = crate::mail::templates::document_amended(&crate::mail::templates::Amendment {
-        to: "",
-        offering_title,
-        document_kind: kind,
-        file_name: &v.file_name,
-        version: v.version,
-        documents_url: &documents_path(base_url, &d.offering_id),
-    });
+    let message = crate::mail::Message::DocumentAmended {
+        offering_title: offering_title.to_string(),
+        document_kind: d.kind.clone(),
+        file_name: v.file_name.clone(),
+        version: i64::from(v.version),
+        documents_url: documents_path(base_url, &d.offering_id),
+    };
     // One message per investor and amendment, whatever else they are.
     enqueue_to_investors(
         conn,
@@ -251,7 +249,7 @@ fn notify_amendment(
             offering_id: &d.offering_id,
         },
         &format!("amendment:{}:{}:", d.id, v.version),
-        (&email.subject, &email.body),
+        &message,
         now,
     )?;
     Ok(())

@@ -17,11 +17,10 @@ use crate::db::material_changes::{self, Answers, MaterialChange};
 use crate::db::offerings::Offering;
 use crate::db::subscriptions::Subscription;
 use crate::db::{clock, new_id, write_transaction, AnyConnection};
-use crate::domain::document::DocumentKind;
 use crate::domain::Role;
 use crate::ledger::{find_account, lock_balance, AccountKind};
 use crate::mail::outbox::{enqueue_to_investors, Investors};
-use crate::mail::templates;
+use crate::mail::Message;
 
 use super::documents::documents_path;
 use super::error::{not_found, Refusal, RefusalKind, ServiceError, ServiceResult};
@@ -82,10 +81,6 @@ fn declarable(conn: &mut AnyConnection, viewer: &Viewer, id: &str) -> ServiceRes
         .ok_or_else(|| not_found("offering"))
 }
 
-fn deadline_text(t: NaiveDateTime) -> String {
-    utc(t).format("%A %-d %B %Y, %H:%M UTC").to_string()
-}
-
 /// What a notice about a change says.
 struct Notice<'a> {
     change: &'a MaterialChange,
@@ -101,16 +96,16 @@ fn queue_notice(
     reminder: bool,
     now: NaiveDateTime,
 ) -> ServiceResult<usize> {
-    let email = templates::material_change(&templates::MaterialNotice {
-        offering_title: n.offering_title,
-        document_kind: n.kind,
-        file_name: n.file_name,
-        version: n.change.version,
-        reason: &n.change.reason,
-        deadline: &deadline_text(n.change.deadline),
-        documents_url: &documents_path(n.base_url, &n.change.offering_id),
+    let message = Message::MaterialChange {
+        offering_title: n.offering_title.to_string(),
+        document_kind: n.kind.to_string(),
+        file_name: n.file_name.to_string(),
+        version: i64::from(n.change.version),
+        reason: n.change.reason.clone(),
+        deadline: utc(n.change.deadline),
+        documents_url: documents_path(n.base_url, &n.change.offering_id),
         reminder,
-    });
+    };
     let prefix = if reminder { "reminder" } else { "material" };
     Ok(enqueue_to_investors(
         conn,
@@ -118,7 +113,7 @@ fn queue_notice(
             material_change_id: &n.change.id,
         },
         &format!("{prefix}:{}:", n.change.id),
-        (&email.subject, &email.body),
+        &message,
         now,
     )?)
 }
@@ -203,7 +198,7 @@ pub fn declare(
         };
         material_changes::insert(conn, &change)?;
         material_changes::ask_reconfirmation(conn, &change, amended.offering_revision)?;
-        let kind = DocumentKind::label_of(&document.kind);
+        let kind = document.kind.as_str();
         queue_notice(
             conn,
             &Notice {
@@ -346,14 +341,14 @@ pub fn remind_due(conn: &mut AnyConnection, base_url: &str) -> ServiceResult<usi
             };
             let document = documents::find(conn, &change.offering_id, &change.document_id)?;
             let version = documents::version(conn, &change.document_id, change.version)?;
-            let kind = document.map_or("document", |d| DocumentKind::label_of(&d.kind));
+            let kind = document.map_or_else(|| "other".to_string(), |d| d.kind);
             let file_name = version.map(|(v, _)| v.file_name).unwrap_or_default();
             queue_notice(
                 conn,
                 &Notice {
                     change: &change,
                     offering_title: &offering.title,
-                    kind,
+                    kind: &kind,
                     file_name: &file_name,
                     base_url,
                 },

@@ -11,7 +11,7 @@ use crate::db::{new_id, now, write_transaction, AnyConnection};
 use crate::domain::{OfferingStatus, OfferingTerms, Role};
 use crate::ledger::{ensure_account, AccountKind};
 use crate::mail::outbox::Investors;
-use crate::mail::{enqueue, templates};
+use crate::mail::{enqueue, Email, Message};
 
 use super::error::{not_found, Refusal, RefusalKind, ServiceError, ServiceResult};
 use super::views::{OfferingView, Page, SubscriptionView};
@@ -398,27 +398,27 @@ pub fn notify_closed(
     status: &str,
     currency: &str,
 ) -> ServiceResult<()> {
-    let notice = templates::offering_closed_investor("", &offering.title, status);
+    let notice = Message::OfferingClosed {
+        offering_title: offering.title.clone(),
+        status: status.to_string(),
+    };
     crate::mail::outbox::enqueue_to_investors(
         conn,
         Investors::Active {
             offering_id: &offering.id,
         },
         &format!("closed-{}-", offering.id),
-        (&notice.subject, &notice.body),
+        &notice,
         crate::db::now(),
     )?;
     if let Some(sponsor) = User::find(conn, &offering.sponsor_id)? {
-        enqueue(
-            conn,
-            &templates::offering_closed_sponsor(
-                &sponsor.email,
-                &offering.title,
-                status,
-                offering.raised,
-                currency,
-            ),
-        )?;
+        let message = Message::OfferingClosedSponsor {
+            offering_title: offering.title.clone(),
+            status: status.to_string(),
+            raised: offering.raised,
+            currency: currency.to_string(),
+        };
+        enqueue(conn, &Email::to_user(&sponsor, message))?;
     }
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! Investor profiles, their Reg CF limit, and operators' KYC decisions.
 
+use crate::mail::{enqueue, Email, Message};
 use chrono::{DateTime, NaiveDateTime, TimeDelta, Utc};
 use diesel::Connection;
 use serde::Serialize;
@@ -313,8 +314,8 @@ pub fn decide_kyc(
     }
     let now = now();
     let profile = write_transaction(conn, |conn| -> ServiceResult<InvestorProfile> {
-        let is_investor = User::find(conn, investor_id)?.is_some_and(|u| u.role == "investor");
-        let Some(current) = InvestorProfile::find(conn, investor_id)?.filter(|_| is_investor)
+        let investor = User::find(conn, investor_id)?.filter(|u| u.role == "investor");
+        let Some((investor, current)) = investor.zip(InvestorProfile::find(conn, investor_id)?)
         else {
             return Err(not_found("investor profile"));
         };
@@ -345,6 +346,13 @@ pub fn decide_kyc(
             )
             .into());
         }
+        let message = match decision {
+            KycStatus::Approved => Message::KycApproved,
+            _ => Message::KycRejected {
+                reason: reason.unwrap_or_default().to_string(),
+            },
+        };
+        enqueue(conn, &Email::to_user(&investor, message))?;
         InvestorProfile::find(conn, investor_id)?.ok_or_else(|| not_found("investor profile"))
     })?;
     view(conn, profile, rule, currency)

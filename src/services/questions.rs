@@ -14,7 +14,7 @@ use crate::db::users::User;
 use crate::db::{clock, new_id, write_transaction, AnyConnection};
 use crate::domain::rich_text::{self, BodyFormat};
 use crate::domain::Role;
-use crate::mail::{enqueue_with_id, templates};
+use crate::mail::{enqueue_with_id, Email, Message};
 
 use super::error::{not_found, Refusal, RefusalKind, ServiceResult};
 use super::offerings::{id_cursor, next_id_cursor, visible, Viewer};
@@ -175,12 +175,12 @@ pub fn ask(
         posts::insert(conn, &post)?;
         if !post.from_sponsor {
             if let Some(sponsor) = User::find(conn, &offering.sponsor_id)? {
-                let email = templates::new_question(
-                    &sponsor.email,
-                    &offering.title,
-                    &post.body,
-                    &questions_url(posting.base_url, &offering.id),
-                );
+                let message = Message::NewQuestion {
+                    offering_title: offering.title.clone(),
+                    question: post.body.clone(),
+                    url: questions_url(posting.base_url, &offering.id),
+                };
+                let email = Email::to_user(&sponsor, message);
                 enqueue_with_id(conn, &format!("question:{}", post.id), &email)?;
             }
         }
@@ -223,12 +223,12 @@ pub fn reply(
         posts::insert(conn, &post)?;
         if post.from_sponsor && question.author_id != viewer.user_id {
             if let Some(asker) = User::find(conn, &question.author_id)? {
-                let email = templates::question_answered(
-                    &asker.email,
-                    &offering.title,
-                    &post.body,
-                    &questions_url(posting.base_url, &offering.id),
-                );
+                let message = Message::QuestionAnswered {
+                    offering_title: offering.title.clone(),
+                    answer: post.body.clone(),
+                    url: questions_url(posting.base_url, &offering.id),
+                };
+                let email = Email::to_user(&asker, message);
                 enqueue_with_id(conn, &format!("answer:{}", post.id), &email)?;
             }
         }

@@ -101,7 +101,7 @@ pub fn refresh(
     // The revocation must commit even though the caller gets an error, so the
     // transaction returns an outcome rather than failing.
     enum Outcome {
-        Rotated(User, String),
+        Rotated(Box<User>, String),
         Reused(Vec<String>),
         Invalid,
     }
@@ -143,7 +143,7 @@ pub fn refresh(
             now,
             now + delta(settings.refresh_ttl),
         )?;
-        Ok(Outcome::Rotated(user, token.family_id))
+        Ok(Outcome::Rotated(Box::new(user), token.family_id))
     })?;
     match outcome {
         Outcome::Rotated(user, session_id) => tokens(

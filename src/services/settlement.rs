@@ -16,7 +16,7 @@
 use chrono::NaiveDateTime;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Text, Timestamp};
+use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
 use serde::Serialize;
 
 use crate::db::offerings::Offering;
@@ -27,8 +27,8 @@ use crate::db::{new_id, now, write_transaction, AnyConnection};
 use crate::ledger::{
     ensure_account, find_account, lock_balance, post, AccountKind, EntryKind, Leg, PLATFORM,
 };
-use crate::mail::templates::money;
-use crate::mail::{enqueue, Email};
+use crate::mail::outbox::enqueue_many;
+use crate::mail::{enqueue, Email, Message};
 
 use super::error::{not_found, Refusal, RefusalKind, ServiceError, ServiceResult};
 use super::views::utc;
@@ -187,22 +187,15 @@ pub fn settle(
             .execute(conn)?;
         notify_holders(conn, &offering, now, currency)?;
         if let Some(sponsor) = User::find(conn, &offering.sponsor_id)? {
-            enqueue(
-                conn,
-                &Email {
-                    to: sponsor.email,
-                    subject: format!("Settlement done: {}", offering.title),
-                    body: format!(
-                        "{} is settled.\n\nRaised:       {}\nPlatform fee: {} ({} bps)\nYour payout:  {}\n\n\
-                         The payout is in your payout account; withdraw it to your bank from there.\n",
-                        offering.title,
-                        money(gross, currency),
-                        money(fee, currency),
-                        fee_bps,
-                        money(net, currency),
-                    ),
-                },
-            )?;
+            let message = Message::OfferingSettledSponsor {
+                offering_title: offering.title.clone(),
+                gross,
+                fee,
+                fee_bps,
+                net,
+                currency: currency.to_string(),
+            };
+            enqueue(conn, &Email::to_user(&sponsor, message))?;
         }
         let moved = diesel::update(
             offerings::table
@@ -308,31 +301,66 @@ fn record_holdings(
     .map(|n| n as i64)
 }
 
-/// "Shares allotted" to every holder, written in one statement.
+/// "Shares allotted" to every holder, each in their language, queued in
+/// one statement.
 fn notify_holders(
     conn: &mut AnyConnection,
     offering: &Offering,
     now: NaiveDateTime,
     currency: &str,
-) -> QueryResult<usize> {
-    let amount = money_sql("h.amount");
-    sql(format!(
-        "INSERT INTO outbox (id, recipient, subject, body_text, created_at, attempts, next_attempt_at) \
-         SELECT $1 || ':' || h.investor_id, u.email, $2, $3 || h.shares || $4 || {amount} || $5, $6, 0, $6 \
-         FROM holdings h JOIN users u ON u.id = h.investor_id WHERE h.offering_id = $7"
-    ))
-    .bind::<Text, _>(new_id())
-    .bind::<Text, _>(format!("Shares allotted: {}", offering.title))
-    .bind::<Text, _>(format!("The round of {} is settled.\n\nShares allotted to you: ", offering.title))
-    .bind::<Text, _>(format!("\nPrice per share: {}\nAmount: ", money(offering.price_per_share, currency)))
-    .bind::<Text, _>(format!(
-        " {currency}\nSecurity: {}\nDate: {}\n\nThey are listed under your holdings.\n",
-        offering.security_type,
-        now.format("%Y-%m-%d")
-    ))
-    .bind::<Timestamp, _>(now)
+) -> QueryResult<()> {
+    let holders: Vec<Recipient> = sql(
+        "SELECT h.investor_id AS key, u.email, u.locale, u.time_zone, h.shares, h.amount \
+         FROM holdings h JOIN users u ON u.id = h.investor_id WHERE h.offering_id = $1",
+    )
     .bind::<Text, _>(&offering.id)
-    .execute(conn)
+    .load(conn)?;
+    let prefix = new_id();
+    let emails: Vec<(String, Email)> = holders
+        .into_iter()
+        .map(|h| {
+            let message = Message::SharesAllotted {
+                offering_title: offering.title.clone(),
+                security_type: offering.security_type.clone(),
+                shares: h.shares,
+                price_per_share: offering.price_per_share,
+                amount: h.amount,
+                currency: currency.to_string(),
+                at: utc(now),
+            };
+            (format!("{prefix}:{}", h.key), h.email(message))
+        })
+        .collect();
+    enqueue_many(conn, &emails, now)
+}
+
+/// Whom a set-wise notice goes to, with their figures: `key` makes each
+/// message's id (an investor's, a subscription's).
+#[derive(QueryableByName)]
+struct Recipient {
+    #[diesel(sql_type = Text)]
+    key: String,
+    #[diesel(sql_type = Text)]
+    email: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    locale: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    time_zone: Option<String>,
+    #[diesel(sql_type = BigInt)]
+    shares: i64,
+    #[diesel(sql_type = BigInt)]
+    amount: i64,
+}
+
+impl Recipient {
+    fn email(self, message: Message) -> Email {
+        Email {
+            to: self.email,
+            locale: self.locale,
+            time_zone: self.time_zone,
+            message,
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -475,20 +503,26 @@ fn refund_all(
     .bind::<Text, _>(id)
     .execute(conn)?;
     post_escrow_release(conn, escrow, total)?;
-    let amount = money_sql("s.amount");
-    sql(format!(
-        "INSERT INTO outbox (id, recipient, subject, body_text, created_at, attempts, next_attempt_at) \
-         SELECT $1 || ':' || s.id, u.email, $2, 'Your subscription for ' || s.shares || $3 || {amount} || $4, $5, 0, $5 \
+    let refunded: Vec<Recipient> = sql(
+        "SELECT s.id AS key, u.email, u.locale, u.time_zone, s.shares, s.amount \
          FROM subscriptions s JOIN users u ON u.id = s.investor_id \
-         WHERE s.offering_id = $6 AND s.status = 'active'"
-    ))
-    .bind::<Text, _>(&prefix)
-    .bind::<Text, _>(format!("Refund made: {}", offering.title))
-    .bind::<Text, _>(format!(" shares of {} was refunded: ", offering.title))
-    .bind::<Text, _>(format!(" {currency} is back in your account.\n"))
-    .bind::<Timestamp, _>(now)
+         WHERE s.offering_id = $1 AND s.status = 'active'",
+    )
     .bind::<Text, _>(id)
-    .execute(conn)?;
+    .load(conn)?;
+    let emails: Vec<(String, Email)> = refunded
+        .into_iter()
+        .map(|r| {
+            let message = Message::SubscriptionRefunded {
+                offering_title: offering.title.clone(),
+                shares: r.shares,
+                amount: r.amount,
+                currency: currency.to_string(),
+            };
+            (format!("{prefix}:{}", r.key), r.email(message))
+        })
+        .collect();
+    enqueue_many(conn, &emails, now)?;
     diesel::update(
         subscriptions::table
             .filter(subscriptions::offering_id.eq(id))
@@ -500,14 +534,6 @@ fn refund_all(
     ))
     .execute(conn)?;
     Ok(())
-}
-
-/// SQL that renders minor units as `units.cc` on both backends (for emails
-/// written set-wise).
-fn money_sql(column: &str) -> String {
-    format!(
-        "(({column}) / 100) || '.' || CASE WHEN ({column}) % 100 < 10 THEN '0' ELSE '' END || (({column}) % 100)"
-    )
 }
 
 /// Takes `total` out of the escrow's stored balance; it must hold exactly that.

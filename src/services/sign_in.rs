@@ -27,7 +27,7 @@ use crate::auth::password::{verify_against_dummy, verify_password};
 use crate::db::users::User;
 use crate::db::{clock, sign_in, write_transaction, AnyConnection};
 use crate::domain::Email;
-use crate::mail::{enqueue, templates};
+use crate::mail::{self, enqueue, Message};
 
 use super::accounts::AccountError;
 use super::sessions::{self, SessionSettings, TokenPair};
@@ -216,13 +216,19 @@ fn record_failure(
             sign_in::lock_email(conn, email, now + lock)?;
             tracing::warn!("sign-in from new addresses locked for an email after failures");
         }
-        let Some((user_id, to)) = owner else {
+        let Some((user_id, _)) = owner else {
             return Ok(());
         };
         if in_a_row >= policy.alert_after
             && User::claim_sign_in_alert(conn, user_id, now, now - ALERT_QUIET)?
         {
-            enqueue(conn, &templates::failed_sign_ins(to, in_a_row, client_ip))?;
+            if let Some(user) = User::find(conn, user_id)? {
+                let message = Message::FailedSignIns {
+                    failures: i64::from(in_a_row),
+                    client_ip: client_ip.to_string(),
+                };
+                enqueue(conn, &mail::Email::to_user(&user, message))?;
+            }
         }
         Ok(())
     })

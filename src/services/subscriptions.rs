@@ -14,7 +14,7 @@ use crate::db::users::User;
 use crate::db::{clock, write_transaction, AnyConnection};
 use crate::ledger::{ensure_account, lock_balance, AccountKind, EntryKind, JournalBatch, Leg};
 use crate::mail::enqueue;
-use crate::mail::templates;
+use crate::mail::{Email, Message};
 
 use super::error::{not_found, Refusal, RefusalKind, ServiceResult};
 use super::offerings::{id_cursor, next_id_cursor};
@@ -164,23 +164,23 @@ pub fn release(
         ],
     )?;
     let changes = journal.insert(conn, now)?;
-    let email = match how {
-        Release::Lapsed => templates::subscription_lapsed(
-            &investor.email,
-            &offering.title,
-            sub.shares,
-            sub.amount,
+    let (offering_title, shares, amount) = (offering.title.clone(), sub.shares, sub.amount);
+    let currency = currency.to_string();
+    let message = match how {
+        Release::Lapsed => Message::SubscriptionLapsed {
+            offering_title,
+            shares,
+            amount,
             currency,
-        ),
-        Release::Cancelled { .. } | Release::Declined => templates::subscription_cancelled(
-            &investor.email,
-            &offering.title,
-            sub.shares,
-            sub.amount,
+        },
+        Release::Cancelled { .. } | Release::Declined => Message::SubscriptionCancelled {
+            offering_title,
+            shares,
+            amount,
             currency,
-        ),
+        },
     };
-    enqueue(conn, &email)?;
+    enqueue(conn, &Email::to_user(&investor, message))?;
     // (3) The hot rows: escrow, subscription, offering.
     lock_balance(conn, &escrow)?;
     let reconfirmation = match how {

@@ -9,7 +9,7 @@ use crate::db::unallocated::{Resolution, Unallocated};
 use crate::db::users::User;
 use crate::db::{now, write_transaction, AnyConnection};
 use crate::ledger::{ensure_account, owned_legs, post, AccountKind, EntryKind, PLATFORM};
-use crate::mail::{enqueue, templates};
+use crate::mail::{enqueue, Email, Message};
 
 use super::error::{not_found, Refusal, RefusalKind, ServiceResult};
 use super::offerings::{id_cursor, next_id_cursor};
@@ -139,10 +139,12 @@ pub fn credit(
         if !Unallocated::resolve(conn, &u.id, &how, &entry, operator_id, note, now)? {
             return Err(already_resolved().into());
         }
-        enqueue(
-            conn,
-            &templates::unallocated_credited(&investor.email, &u.reference, u.amount, currency),
-        )?;
+        let message = Message::UnallocatedCredited {
+            reference: u.reference.clone(),
+            amount: u.amount,
+            currency: currency.to_string(),
+        };
+        enqueue(conn, &Email::to_user(&investor, message))?;
         reread(conn, &u.id, currency)
     })
 }

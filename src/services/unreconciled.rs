@@ -15,7 +15,7 @@ use crate::db::{now, write_transaction, AnyConnection};
 use crate::ledger::{
     ensure_account, lock_balance, owned_legs, post, AccountKind, EntryKind, PLATFORM,
 };
-use crate::mail::{enqueue, templates};
+use crate::mail::{enqueue, Email, Message};
 
 use super::error::{not_found, Refusal, RefusalKind, ServiceResult};
 use super::offerings::{id_cursor, next_id_cursor};
@@ -262,10 +262,13 @@ fn return_deposit(
         return Err(already_resolved().into());
     }
     if let Some(owner) = User::find(conn, &d.user_id)? {
-        enqueue(
-            conn,
-            &templates::deposit_returned(&owner.email, &d.reference, u.amount, owed, currency),
-        )?;
+        let message = Message::DepositReturned {
+            reference: d.reference.clone(),
+            amount: u.amount,
+            owed,
+            currency: currency.to_string(),
+        };
+        enqueue(conn, &Email::to_user(&owner, message))?;
     }
     Ok(entry)
 }

@@ -14,7 +14,7 @@ use crate::domain::document::Visibility;
 use crate::domain::rich_text::{self, BodyFormat};
 use crate::domain::Role;
 use crate::mail::outbox::{enqueue_to_investors, Investors};
-use crate::mail::templates;
+use crate::mail::Message;
 
 use super::error::{not_found, Refusal, RefusalKind, ServiceResult};
 use super::offerings::{invalid_cursor, status_of, visible, Viewer};
@@ -148,19 +148,19 @@ fn publish(
     if !updates::mark_published(conn, &update.id, now)? {
         return Ok(false);
     }
-    let email = templates::offering_update(&templates::UpdateNotice {
-        offering_title: &offering.title,
-        title: &update.title,
-        body: &update.body,
-        url: &update_url(base_url, &offering.id, &update.id),
-    });
+    let message = Message::OfferingUpdate {
+        offering_title: offering.title.clone(),
+        title: update.title.clone(),
+        body: update.body.clone(),
+        url: update_url(base_url, &offering.id, &update.id),
+    };
     enqueue_to_investors(
         conn,
         Investors::Committed {
             offering_id: &offering.id,
         },
         &format!("update:{}:", update.id),
-        (&email.subject, &email.body),
+        &message,
         now,
     )?;
     Ok(true)

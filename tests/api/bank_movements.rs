@@ -149,11 +149,7 @@ async fn money_out_that_matches_nothing_is_booked_and_an_operator_resolves_it() 
         "{open:?}"
     );
     let mail = app.wait_for_email(&investor.email, "was returned").await;
-    assert!(
-        mail.body.contains("you now owe 500.00 USD"),
-        "{}",
-        mail.body
-    );
+    assert!(mail.body.contains("you now owe $500.00"), "{}", mail.body);
 
     // While it is owed, no money leaves and nothing new is subscribed.
     withdraw(&app, &investor, 1)

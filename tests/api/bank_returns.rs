@@ -97,7 +97,7 @@ async fn a_payout_the_bank_rejects_goes_back_to_the_owner() {
             &format!("Your withdrawal {reference} came back"),
         )
         .await;
-    assert!(mail.body.contains("200.00 USD"), "{}", mail.body);
+    assert!(mail.body.contains("$200.00"), "{}", mail.body);
     let books = app.assert_books_balance(&operator).await;
     assert_eq!(balance_of(&books, "payouts_pending"), 0);
     assert_eq!(balance_of(&books, "unallocated_deposits"), 20_000);

@@ -105,12 +105,12 @@ async fn the_sweepers_of_several_instances_close_each_offering_once() {
         .filter(|s| s.starts_with("Offering"))
         .collect();
     assert_eq!(
-        app.count("outbox WHERE subject LIKE 'Offering funded%'"),
+        app.count("outbox WHERE kind = 'offering_closed' AND params LIKE '%\"funded\"%'"),
         1,
         "{subjects:?}"
     );
     assert_eq!(
-        app.count("outbox WHERE subject LIKE 'Offering failed%'"),
+        app.count("outbox WHERE kind = 'offering_closed' AND params LIKE '%\"failed\"%'"),
         1,
         "{subjects:?}"
     );

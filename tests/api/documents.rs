@@ -575,7 +575,7 @@ async fn documents_freeze_in_review_and_amendments_reach_each_investor_once() {
     // One message per investor with an active subscription, per amendment.
     let notices = |who: &Person| {
         app.count(&format!(
-            "outbox WHERE recipient = '{}' AND subject LIKE 'Document amended:%'",
+            "outbox WHERE recipient = '{}' AND kind = 'document_amended'",
             who.email
         ))
     };
@@ -710,7 +710,7 @@ async fn subscriptions_racing_an_amendment_name_the_versions_they_were_made_unde
         let sub: &Value = &mine.body["items"][0];
         let version = sub["documents"][0]["version"].as_i64().unwrap();
         let told = app.count(&format!(
-            "outbox WHERE recipient = '{}' AND subject LIKE 'Document amended:%'",
+            "outbox WHERE recipient = '{}' AND kind = 'document_amended'",
             inv.email
         ));
         match version {

@@ -662,12 +662,16 @@ pub async fn read(resp: reqwest::Response) -> Reply {
     }
 }
 
-/// One `.eml` file, headers parsed (unfolded, RFC 2047 encoded words
-/// decoded, as a mail client shows them) and body decoded.
+/// One `.eml` file: headers parsed here (unfolded, RFC 2047 encoded words
+/// decoded, as a lenient mail client shows them), the parts by mail-parser
+/// (MIME structure and transfer encodings).
 #[derive(Debug, Clone)]
 pub struct Mail {
     pub headers: Vec<(String, String)>,
+    /// The plain-text part, decoded.
     pub body: String,
+    /// The HTML part, decoded; empty for a message without one.
+    pub html: String,
     /// The file as it was written.
     pub raw: String,
 }
@@ -675,8 +679,8 @@ pub struct Mail {
 impl Mail {
     pub fn parse(raw: &str) -> Mail {
         let original = raw.to_string();
-        let raw = raw.replace("\r\n", "\n");
-        let (head, body) = raw.split_once("\n\n").unwrap_or((&raw, ""));
+        let unix = raw.replace("\r\n", "\n");
+        let (head, _) = unix.split_once("\n\n").unwrap_or((&unix, ""));
         let mut headers: Vec<(String, String)> = Vec::new();
         for line in head.lines() {
             if line.starts_with([' ', '\t']) {
@@ -692,24 +696,23 @@ impl Mail {
             .into_iter()
             .map(|(k, v)| (k, decode_encoded_words(&v)))
             .collect();
-        let mut mail = Mail {
+        let parsed = mail_parser::MessageParser::default()
+            .parse(raw.as_bytes())
+            .expect("a MIME message");
+        let body = parsed
+            .body_text(0)
+            .map(|t| t.into_owned())
+            .unwrap_or_default();
+        let html = match parsed.html_part(0).map(|p| &p.body) {
+            Some(mail_parser::PartType::Html(html)) => html.to_string(),
+            _ => String::new(),
+        };
+        Mail {
             headers,
-            body: String::new(),
+            body,
+            html,
             raw: original,
-        };
-        mail.body = match mail.header("Content-Transfer-Encoding").as_str() {
-            "quoted-printable" => decode_quoted_printable(body),
-            "base64" => {
-                use base64::Engine;
-                let compact: String = body.split_whitespace().collect();
-                let bytes = base64::engine::general_purpose::STANDARD
-                    .decode(compact)
-                    .expect("base64 body");
-                String::from_utf8(bytes).expect("utf-8 body")
-            }
-            _ => body.to_string(),
-        };
-        mail
+        }
     }
 
     pub fn header(&self, name: &str) -> String {

@@ -129,7 +129,7 @@ async fn the_owner_is_emailed_about_repeated_failures_at_most_hourly() {
     assert!(mail.body.contains("203.0.113.24"), "{}", mail.body);
     // Ten failures in a row, one alert: the outbox holds every email queued.
     let alerts = app.count(&format!(
-        "outbox WHERE recipient = '{email}' AND subject LIKE 'Failed sign-ins%'"
+        "outbox WHERE recipient = '{email}' AND kind = 'failed_sign_ins'"
     ));
     assert_eq!(alerts, 1, "one alert per hour");
 }

@@ -29,6 +29,7 @@ mod jwt;
 mod key_rotation;
 mod ledger;
 mod lifecycle;
+mod locales;
 mod lockout;
 mod mail;
 mod material_changes;

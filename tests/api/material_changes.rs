@@ -255,10 +255,7 @@ async fn a_material_amendment_keeps_who_reconfirms_and_refunds_the_rest_once() {
         350,
         "one refund each"
     );
-    assert_eq!(
-        app.count("outbox WHERE subject LIKE 'Subscription cancelled, not reconfirmed%'"),
-        350
-    );
+    assert_eq!(app.count("outbox WHERE kind = 'subscription_lapsed'"), 350);
     let (clean, report) = app.verify_ledger();
     assert!(clean, "{report}");
     let now = app.offering(&offering).await;

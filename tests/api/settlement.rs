@@ -116,10 +116,10 @@ async fn a_funded_round_settles_once_into_payout_fee_and_holdings() {
         "{}",
         mail.body
     );
-    assert!(mail.body.contains("Amount: 50.00 USD"), "{}", mail.body);
+    assert!(mail.body.contains("Amount: $50.00"), "{}", mail.body);
     let mail = app.wait_for_email(&sponsor.email, "Settlement done").await;
     assert!(
-        mail.body.contains("95.00 USD") && mail.body.contains("5.00 USD"),
+        mail.body.contains("$95.00") && mail.body.contains("$5.00 (5%)"),
         "{}",
         mail.body
     );
@@ -267,7 +267,7 @@ async fn a_cancelled_round_is_refunded_once_even_from_two_instances() {
     );
     assert_eq!(app.count("subscriptions WHERE status = 'refunded'"), 4);
     let mail = app.wait_for_email(&investors[0].email, "Refund made").await;
-    assert!(mail.body.contains("30.00 USD"), "{}", mail.body);
+    assert!(mail.body.contains("$30.00"), "{}", mail.body);
     let statement = app
         .get("/api/v1/me/account/transactions", Some(&investors[0].token))
         .await;

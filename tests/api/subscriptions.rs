@@ -57,10 +57,10 @@ async fn a_subscription_moves_money_to_escrow_and_confirms_by_email() {
         .await;
     for needle in [
         "Solar Farm Cooperative",
-        "common_equity",
-        "10.00 USD",
-        "Shares:          12",
-        "120.00 USD",
+        "common equity",
+        "Price per share: $10.00",
+        "Shares: 12 shares",
+        "Amount: $120.00",
         "Date:",
     ] {
         assert!(

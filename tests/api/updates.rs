@@ -97,7 +97,7 @@ async fn an_update_reaches_each_investor_once_and_only_its_audience_reads_it() {
     app.wait_for_email(&once.email, "Panels delivered").await;
     assert_eq!(
         app.count(&format!(
-            "outbox WHERE recipient = '{}' AND subject LIKE '%Panels delivered%'",
+            "outbox WHERE recipient = '{}' AND kind = 'offering_update' AND params LIKE '%Panels delivered%'",
             twice.email
         )),
         1

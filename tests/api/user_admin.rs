@@ -97,7 +97,7 @@ async fn a_disabled_user_is_signed_out_everywhere_and_cannot_sign_in_until_enabl
     );
     assert_eq!(
         app.count(&format!(
-            "outbox WHERE recipient = '{email}' AND subject LIKE 'Reset your password%'"
+            "outbox WHERE recipient = '{email}' AND kind = 'password_reset'"
         )),
         1,
         "only the link mailed before the account was disabled"

@@ -1,0 +1,249 @@
+//! The languages the platform speaks: who reads in which locale and time
+//! zone, the text of each message in Fluent files (`locales/<tag>/*.ftl`,
+//! embedded at build time), and money and times written the way a reader
+//! of each locale expects.
+
+pub mod money;
+pub mod time;
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::fmt;
+
+use fluent_templates::fluent_bundle::FluentValue;
+use fluent_templates::LanguageIdentifier;
+use serde::{Deserialize, Serialize};
+
+pub use money::{Currency, CURRENCIES};
+pub use time::TimeZone;
+
+fluent_templates::static_loader! {
+    static LOCALES = {
+        locales: "./src/i18n/locales",
+        fallback_language: "en",
+        // No invisible isolation marks around each value: the text goes to
+        // mail clients and JSON, not into a bidirectional page.
+        customise: |bundle| bundle.set_use_isolating(false),
+    };
+}
+
+/// A supported locale. The tag is what the API and the database hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Locale {
+    #[serde(rename = "en")]
+    En,
+    #[serde(rename = "zh-CN")]
+    ZhCn,
+}
+
+impl Locale {
+    pub const ALL: [Locale; 2] = [Locale::En, Locale::ZhCn];
+
+    pub fn tag(self) -> &'static str {
+        match self {
+            Locale::En => "en",
+            Locale::ZhCn => "zh-CN",
+        }
+    }
+
+    /// The locale a tag names exactly (`en`, `zh-CN`; case-insensitive).
+    pub fn parse(tag: &str) -> Option<Locale> {
+        Self::ALL
+            .into_iter()
+            .find(|l| l.tag().eq_ignore_ascii_case(tag.trim()))
+    }
+
+    /// The supported locale an `Accept-Language` header prefers, if any
+    /// (`zh`, `zh-Hans`, `zh-CN;q=0.9` all choose `zh-CN`; `en-GB` chooses
+    /// `en`); `None` when it names none of them.
+    pub fn negotiate(accept_language: &str) -> Option<Locale> {
+        let requested = fluent_langneg::accepted_languages::parse(accept_language);
+        let available: Vec<LanguageIdentifier> = Self::ALL.iter().map(|l| l.langid()).collect();
+        let chosen = fluent_langneg::negotiate_languages(
+            &requested,
+            &available,
+            None,
+            fluent_langneg::NegotiationStrategy::Filtering,
+        );
+        let first = chosen.first()?;
+        Self::ALL.into_iter().find(|l| &l.langid() == *first)
+    }
+
+    fn langid(self) -> LanguageIdentifier {
+        match self {
+            Locale::En => fluent_templates::langid!("en"),
+            Locale::ZhCn => fluent_templates::langid!("zh-CN"),
+        }
+    }
+}
+
+impl fmt::Display for Locale {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.tag())
+    }
+}
+
+/// A message's text could not be made: its key is missing in the locale,
+/// or the text names a value it was not given.
+#[derive(Debug, thiserror::Error)]
+#[error("no complete text for {key:?} in {locale}: {reason}")]
+pub struct MissingText {
+    pub locale: Locale,
+    pub key: String,
+    pub reason: String,
+}
+
+/// The values a message's text is filled in with.
+#[derive(Default, Clone)]
+pub struct Args(HashMap<Cow<'static, str>, FluentValue<'static>>);
+
+impl Args {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A value written as it is (already formatted for the reader).
+    pub fn text(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.0.insert(
+            Cow::Borrowed(name),
+            FluentValue::String(value.into().into()),
+        );
+        self
+    }
+
+    /// A number, for the text to choose a plural form by.
+    pub fn number(mut self, name: &'static str, value: i64) -> Self {
+        self.0.insert(Cow::Borrowed(name), FluentValue::from(value));
+        self
+    }
+}
+
+/// The text of `key` in `locale`, filled in with `args`. Strict: a key
+/// missing in this locale, or a value the text names and was not given, is
+/// an error, not a fallback to another language.
+pub fn text(locale: Locale, key: &str, args: &Args) -> Result<String, MissingText> {
+    LOCALES
+        .lookup_single_language(&locale.langid(), key, Some(&args.0))
+        .map_err(|e| MissingText {
+            locale,
+            key: key.to_string(),
+            reason: e.to_string(),
+        })
+}
+
+/// The message ids a locale's files define, read from the files as they
+/// were embedded (for the test that both locales define the same ones).
+pub fn defined_keys(locale: Locale) -> Vec<String> {
+    let mut keys: Vec<String> = sources(locale)
+        .iter()
+        .flat_map(|source| source.lines())
+        .filter_map(|line| {
+            let (id, _) = line.split_once('=')?;
+            let id = id.trim_end();
+            let first = id.chars().next()?;
+            (first.is_ascii_alphabetic()
+                && id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+            .then(|| id.to_string())
+        })
+        .collect();
+    keys.sort();
+    keys
+}
+
+fn sources(locale: Locale) -> &'static [&'static str] {
+    match locale {
+        Locale::En => &[
+            include_str!("locales/en/common.ftl"),
+            include_str!("locales/en/emails.ftl"),
+        ],
+        Locale::ZhCn => &[
+            include_str!("locales/zh-CN/common.ftl"),
+            include_str!("locales/zh-CN/emails.ftl"),
+        ],
+    }
+}
+
+/// Who reads a message: in which language, in which time zone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reader {
+    pub locale: Locale,
+    pub time_zone: TimeZone,
+}
+
+/// What a deployment assumes of a person who has not said: `DEFAULT_LOCALE`
+/// and `DEFAULT_TIME_ZONE`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Defaults {
+    pub locale: Locale,
+    pub time_zone: TimeZone,
+}
+
+impl Default for Defaults {
+    fn default() -> Self {
+        Self {
+            locale: Locale::En,
+            time_zone: TimeZone::utc(),
+        }
+    }
+}
+
+impl Defaults {
+    /// The reader a person's stored choices (either may be unset) make.
+    pub fn reader(&self, locale: Option<&str>, time_zone: Option<&str>) -> Reader {
+        Reader {
+            locale: locale.and_then(Locale::parse).unwrap_or(self.locale),
+            time_zone: time_zone
+                .and_then(TimeZone::parse)
+                .unwrap_or(self.time_zone),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_language_chooses_a_supported_locale() {
+        assert_eq!(
+            Locale::negotiate("zh-CN,zh;q=0.9,en;q=0.8"),
+            Some(Locale::ZhCn)
+        );
+        assert_eq!(Locale::negotiate("zh"), Some(Locale::ZhCn));
+        assert_eq!(Locale::negotiate("zh-Hans"), Some(Locale::ZhCn));
+        assert_eq!(Locale::negotiate("en-GB,en;q=0.5"), Some(Locale::En));
+        assert_eq!(Locale::negotiate("fr-FR, en;q=0.3"), Some(Locale::En));
+        assert_eq!(Locale::negotiate("fr-FR, de"), None);
+        assert_eq!(Locale::negotiate(""), None);
+        assert_eq!(Locale::negotiate("*"), None);
+    }
+
+    #[test]
+    fn tags_parse_exactly() {
+        assert_eq!(Locale::parse("zh-cn"), Some(Locale::ZhCn));
+        assert_eq!(Locale::parse("en"), Some(Locale::En));
+        assert_eq!(Locale::parse("en-US"), None);
+        assert_eq!(Locale::parse("zh"), None);
+    }
+
+    #[test]
+    fn both_locales_define_the_same_messages() {
+        let en = defined_keys(Locale::En);
+        let zh = defined_keys(Locale::ZhCn);
+        assert!(en.len() > 50, "{} keys read", en.len());
+        let only_en: Vec<_> = en.iter().filter(|k| !zh.contains(k)).collect();
+        let only_zh: Vec<_> = zh.iter().filter(|k| !en.contains(k)).collect();
+        assert!(only_en.is_empty(), "missing in zh-CN: {only_en:?}");
+        assert!(only_zh.is_empty(), "missing in en: {only_zh:?}");
+    }
+
+    #[test]
+    fn a_missing_key_or_value_is_an_error_not_a_fallback() {
+        assert!(text(Locale::ZhCn, "no-such-message", &Args::new()).is_err());
+        assert!(text(Locale::En, "email-footer", &Args::new()).is_ok());
+        // `shares` names $count and $shares; without them the text is not whole.
+        assert!(text(Locale::En, "shares", &Args::new()).is_err());
+    }
+}
