@@ -145,6 +145,8 @@ impl Application {
                 // Outside every handler and middleware that may read the
                 // body, inside the headers every answer carries.
                 .wrap(actix_web::middleware::from_fn(body_deadline::limit))
+                // Every problem from within, in the request's language.
+                .wrap(actix_web::middleware::from_fn(problems::localize))
                 .wrap(actix_web::middleware::from_fn(security_headers::add))
                 // Counts every answer, whichever layer gave it.
                 .wrap(actix_web::middleware::Condition::new(

@@ -10,6 +10,7 @@ use actix_web::{HttpResponse, ResponseError};
 use serde_json::{Map, Value};
 
 use crate::db::{CheckoutError, Fault};
+use crate::i18n::{Locale, Text};
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
@@ -17,7 +18,8 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
 pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
-    pub detail: String,
+    /// Written in the reader's language when the answer is sent.
+    pub detail: Text,
     pub extra: Map<String, Value>,
     /// Seconds, for 429/423/503 answers.
     pub retry_after: Option<u64>,
@@ -26,7 +28,7 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
+    pub fn new(status: StatusCode, code: &'static str, detail: impl Into<Text>) -> Self {
         Self {
             status,
             code,
@@ -48,28 +50,28 @@ impl ApiError {
         self
     }
 
-    pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
+    pub fn bad_request(code: &'static str, detail: impl Into<Text>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, code, detail)
     }
 
     /// A field that parsed but is not acceptable; names the field.
-    pub fn invalid_field(field: &str, detail: impl Into<String>) -> Self {
+    pub fn invalid_field(field: &str, detail: impl Into<Text>) -> Self {
         Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", detail).with("field", field)
     }
 
-    pub fn unauthorized(code: &'static str, detail: impl Into<String>) -> Self {
+    pub fn unauthorized(code: &'static str, detail: impl Into<Text>) -> Self {
         Self::new(StatusCode::UNAUTHORIZED, code, detail)
     }
 
-    pub fn forbidden(detail: impl Into<String>) -> Self {
+    pub fn forbidden(detail: impl Into<Text>) -> Self {
         Self::new(StatusCode::FORBIDDEN, "forbidden", detail)
     }
 
-    pub fn not_found(detail: impl Into<String>) -> Self {
+    pub fn not_found(detail: impl Into<Text>) -> Self {
         Self::new(StatusCode::NOT_FOUND, "not_found", detail)
     }
 
-    pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
+    pub fn conflict(code: &'static str, detail: impl Into<Text>) -> Self {
         Self::new(StatusCode::CONFLICT, code, detail)
     }
 
@@ -118,15 +120,60 @@ impl ApiError {
         e
     }
 
+    /// The problem in English.
     pub fn body(&self) -> Value {
-        problem_body(self.status, self.code, &self.detail, &self.extra)
+        self.problem().body(Locale::En)
     }
+
+    /// What the answer says, to be written in the reader's language.
+    pub fn problem(&self) -> Problem {
+        Problem {
+            status: self.status,
+            code: self.code,
+            detail: self.detail.clone(),
+            extra: self.extra.clone(),
+        }
+    }
+}
+
+/// A problem as data: kept in the extensions of the response that carries
+/// it, so that the body can be written again in the language the request
+/// asks for (`api::problems::localize`).
+#[derive(Debug, Clone)]
+pub struct Problem {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub detail: Text,
+    pub extra: Map<String, Value>,
+}
+
+impl Problem {
+    /// The problem+json document in `locale`: `title` and `detail` in its
+    /// words, `code` and the figures as they are.
+    pub fn body(&self, locale: Locale) -> Value {
+        problem_body(
+            self.status,
+            self.code,
+            &title(self.status, locale),
+            &self.detail.in_locale(locale),
+            &self.extra,
+        )
+    }
+}
+
+/// The title of a status in `locale` (`problem-title-404`); the status's
+/// reason phrase for one the files do not name.
+pub fn title(status: StatusCode, locale: Locale) -> String {
+    let key = format!("problem-title-{}", status.as_u16());
+    crate::i18n::text(locale, &key, &crate::i18n::Args::new())
+        .unwrap_or_else(|_| status.canonical_reason().unwrap_or("Error").to_string())
 }
 
 /// The problem+json document for a status and code.
 pub fn problem_body(
     status: StatusCode,
     code: &str,
+    title: &str,
     detail: &str,
     extra: &Map<String, Value>,
 ) -> Value {
@@ -135,10 +182,7 @@ pub fn problem_body(
         "type".into(),
         Value::String(format!("https://crowdfund.dev/problems/{code}")),
     );
-    body.insert(
-        "title".into(),
-        Value::String(status.canonical_reason().unwrap_or("Error").to_string()),
-    );
+    body.insert("title".into(), Value::String(title.to_string()));
     body.insert("status".into(), Value::from(status.as_u16()));
     body.insert("detail".into(), Value::String(detail.to_string()));
     body.insert("code".into(), Value::String(code.to_string()));
@@ -179,7 +223,10 @@ impl ResponseError for ApiError {
         if self.status == StatusCode::UNAUTHORIZED {
             response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
         }
-        response.body(self.body().to_string())
+        let problem = self.problem();
+        let body = problem.body(Locale::En).to_string();
+        response.extensions_mut().insert(problem);
+        response.body(body)
     }
 }
 

@@ -2,14 +2,16 @@
 //! oversized body, unknown route, wrong method) into problem+json.
 
 use actix_web::body::EitherBody;
+use actix_web::body::MessageBody;
 use actix_web::dev::ServiceResponse;
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
-use actix_web::http::header::CONTENT_TYPE;
+use actix_web::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use actix_web::http::StatusCode;
 use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use crate::error::{problem_body, ApiError, PROBLEM_JSON};
+use crate::error::{ApiError, Problem, PROBLEM_JSON};
+use crate::i18n::{Locale, Text};
 
 /// Largest JSON body accepted, but for offerings.
 pub const JSON_LIMIT: usize = 64 * 1024;
@@ -90,35 +92,107 @@ fn problemize<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerRespo
     }
     let status = res.status();
     let (code, detail) = match status {
-        StatusCode::NOT_FOUND => ("route_not_found", "No route matches this path."),
-        StatusCode::METHOD_NOT_ALLOWED => (
-            "method_not_allowed",
-            "This path does not accept that method.",
+        StatusCode::NOT_FOUND => ("route_not_found", "problem-route_not_found-any"),
+        StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "problem-method_not_allowed"),
+        StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "problem-payload_too_large-any"),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+            "unsupported_media_type",
+            "problem-unsupported_media_type-any",
         ),
-        StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "The body is too large."),
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
-            ("unsupported_media_type", "Unsupported content type.")
-        }
-        s if s.is_server_error() => (
-            "internal_error",
-            "An unexpected error occurred. It has been logged.",
-        ),
-        _ => ("bad_request", "The request could not be processed."),
+        s if s.is_server_error() => ("internal_error", "problem-internal_error"),
+        _ => ("bad_request", "problem-bad_request-any"),
+    };
+    let problem = Problem {
+        status,
+        code,
+        detail: Text::new(detail),
+        extra: Default::default(),
     };
     // Keep what middleware added (CORS, Allow, Retry-After); replace the body.
     let headers = res.headers().clone();
     let (req, _) = res.into_parts();
     let mut builder = HttpResponse::build(status);
     for (name, value) in headers.iter() {
-        if name != CONTENT_TYPE && name != actix_web::http::header::CONTENT_LENGTH {
+        if name != CONTENT_TYPE && name != CONTENT_LENGTH {
             builder.append_header((name.clone(), value.clone()));
         }
     }
     builder.insert_header((CONTENT_TYPE, PROBLEM_JSON));
-    let body = problem_body(status, code, detail, &Default::default()).to_string();
+    let mut response = builder.body(problem.body(Locale::En).to_string());
+    response.extensions_mut().insert(problem);
     let response: ServiceResponse<EitherBody<B>> =
-        ServiceResponse::new(req, builder.body(body)).map_into_right_body();
+        ServiceResponse::new(req, response).map_into_right_body();
     Ok(ErrorHandlerResponse::Response(response))
+}
+
+/// Writes every problem in the language the request asks for: the first
+/// supported one of its `Accept-Language`, else the deployment's
+/// `DEFAULT_LOCALE`. The answer's `code` and figures stay as they are; its
+/// `title` and `detail` are written again from the [`Problem`] the answer
+/// carries. Answers that are not problems pass untouched.
+pub async fn localize(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody, String>>, actix_web::Error> {
+    let fallback = req
+        .app_data::<web::Data<crate::api::AppState>>()
+        .map_or(Locale::En, |s| s.config.language.locale);
+    let locale = super::language::AcceptLanguage::of(req.request())
+        .0
+        .unwrap_or(fallback);
+    match next.call(req).await {
+        Ok(res) => Ok(rewrite(res, locale)),
+        Err(error) => Err(Localized { error, locale }.into()),
+    }
+}
+
+fn rewrite<B>(res: ServiceResponse<B>, locale: Locale) -> ServiceResponse<EitherBody<B, String>> {
+    let problem = match locale {
+        Locale::En => None,
+        _ => res.response().extensions().get::<Problem>().cloned(),
+    };
+    match problem {
+        Some(problem) => res.map_body(|head, _| {
+            head.headers.remove(CONTENT_LENGTH);
+            EitherBody::right(problem.body(locale).to_string())
+        }),
+        None => res.map_into_left_body(),
+    }
+}
+
+/// An error that left the inner services unrendered, rendered as it
+/// would have been, in the request's language.
+#[derive(Debug)]
+struct Localized {
+    error: actix_web::Error,
+    locale: Locale,
+}
+
+impl std::fmt::Display for Localized {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(&self.error, f)
+    }
+}
+
+impl actix_web::ResponseError for Localized {
+    fn status_code(&self) -> StatusCode {
+        self.error.as_response_error().status_code()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let res = self.error.error_response();
+        let problem = match self.locale {
+            Locale::En => None,
+            locale => res
+                .extensions()
+                .get::<Problem>()
+                .map(|p| p.body(locale).to_string()),
+        };
+        match problem {
+            Some(body) => res.set_body(body).map_into_boxed_body(),
+            None => res,
+        }
+    }
 }
 
 /// Refuses control characters in the path or query (percent-encoded: the

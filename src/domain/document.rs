@@ -4,6 +4,7 @@
 //! if it is anything else as well: an HTML page or a script hidden in a PDF or
 //! an image (a polyglot that a browser could run), or bytes after its end.
 
+use crate::i18n::Text;
 use std::fmt;
 
 /// Why a document, a name or a file was refused: a stable code and a
@@ -12,11 +13,11 @@ use std::fmt;
 #[error("{code}: {detail}")]
 pub struct Refused {
     pub code: &'static str,
-    pub detail: String,
+    pub detail: Text,
 }
 
 impl Refused {
-    fn new(code: &'static str, detail: impl Into<String>) -> Self {
+    fn new(code: &'static str, detail: impl Into<Text>) -> Self {
         Self {
             code,
             detail: detail.into(),

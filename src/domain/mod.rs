@@ -15,6 +15,8 @@ pub mod statement;
 pub mod text;
 
 pub use display_name::DisplayName;
+
+use crate::i18n::Text;
 pub use email::Email;
 pub use money::{Amount, Shares};
 pub use offering::{OfferingStatus, OfferingTerms};
@@ -26,11 +28,13 @@ pub use role::Role;
 #[error("{field}: {message}")]
 pub struct FieldError {
     pub field: &'static str,
-    pub message: String,
+    /// The whole sentence, naming the field ("email is not a valid email
+    /// address"), in the reader's language when shown.
+    pub message: Text,
 }
 
 impl FieldError {
-    pub fn new(field: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(field: &'static str, message: impl Into<Text>) -> Self {
         Self {
             field,
             message: message.into(),

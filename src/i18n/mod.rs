@@ -94,8 +94,14 @@ pub struct MissingText {
 }
 
 /// The values a message's text is filled in with.
-#[derive(Default, Clone)]
-pub struct Args(HashMap<Cow<'static, str>, FluentValue<'static>>);
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Args(Vec<(&'static str, Arg)>);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Arg {
+    Text(String),
+    Number(i64),
+}
 
 impl Args {
     pub fn new() -> Self {
@@ -104,17 +110,27 @@ impl Args {
 
     /// A value written as it is (already formatted for the reader).
     pub fn text(mut self, name: &'static str, value: impl Into<String>) -> Self {
-        self.0.insert(
-            Cow::Borrowed(name),
-            FluentValue::String(value.into().into()),
-        );
+        self.0.push((name, Arg::Text(value.into())));
         self
     }
 
     /// A number, for the text to choose a plural form by.
     pub fn number(mut self, name: &'static str, value: i64) -> Self {
-        self.0.insert(Cow::Borrowed(name), FluentValue::from(value));
+        self.0.push((name, Arg::Number(value)));
         self
+    }
+
+    fn fluent(&self) -> HashMap<Cow<'static, str>, FluentValue<'static>> {
+        self.0
+            .iter()
+            .map(|(name, arg)| {
+                let value = match arg {
+                    Arg::Text(s) => FluentValue::String(s.clone().into()),
+                    Arg::Number(n) => FluentValue::from(*n),
+                };
+                (Cow::Borrowed(*name), value)
+            })
+            .collect()
     }
 }
 
@@ -123,12 +139,105 @@ impl Args {
 /// an error, not a fallback to another language.
 pub fn text(locale: Locale, key: &str, args: &Args) -> Result<String, MissingText> {
     LOCALES
-        .lookup_single_language(&locale.langid(), key, Some(&args.0))
+        .lookup_single_language(&locale.langid(), key, Some(&args.fluent()))
         .map_err(|e| MissingText {
             locale,
             key: key.to_string(),
             reason: e.to_string(),
         })
+}
+
+/// Something said to a person, to be written in their language when it is
+/// shown: a message of the Fluent files and its values. A problem's
+/// `detail` is one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Text {
+    key: Cow<'static, str>,
+    args: Args,
+    /// TRANSITIONAL: English written in code, not yet in the files.
+    literal: Option<String>,
+}
+
+impl From<&str> for Text {
+    fn from(s: &str) -> Self {
+        Self {
+            key: Cow::Borrowed(""),
+            args: Args::new(),
+            literal: Some(s.to_string()),
+        }
+    }
+}
+
+impl From<String> for Text {
+    fn from(s: String) -> Self {
+        Self {
+            key: Cow::Borrowed(""),
+            args: Args::new(),
+            literal: Some(s),
+        }
+    }
+}
+
+impl Text {
+    pub fn new(key: &'static str) -> Self {
+        Self {
+            key: Cow::Borrowed(key),
+            args: Args::new(),
+            literal: None,
+        }
+    }
+
+    /// A message whose id is made at run time (`problem-not_found-{what}`):
+    /// a test must name every id it can make.
+    pub fn made(key: String) -> Self {
+        Self {
+            key: Cow::Owned(key),
+            args: Args::new(),
+            literal: None,
+        }
+    }
+
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// A value written as it is.
+    pub fn text(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.args = self.args.text(name, value);
+        self
+    }
+
+    /// A number (plural forms are chosen by it).
+    pub fn number(mut self, name: &'static str, value: i64) -> Self {
+        self.args = self.args.number(name, value);
+        self
+    }
+
+    /// Strictly in `locale` (see [`text`]).
+    pub fn render(&self, locale: Locale) -> Result<String, MissingText> {
+        if let Some(literal) = &self.literal {
+            return Ok(literal.clone());
+        }
+        text(locale, &self.key, &self.args)
+    }
+
+    /// In `locale`, or in English should that lack it (a test fails first),
+    /// or, as a last resort, the key itself: never nothing.
+    pub fn in_locale(&self, locale: Locale) -> String {
+        self.render(locale)
+            .or_else(|e| {
+                tracing::warn!(error = %e, "text missing; written in English");
+                self.render(Locale::En)
+            })
+            .unwrap_or_else(|_| self.key.to_string())
+    }
+}
+
+impl fmt::Display for Text {
+    /// In English (logs, `Display` of errors).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.in_locale(Locale::En))
+    }
 }
 
 /// The message ids a locale's files define, read from the files as they
@@ -157,10 +266,18 @@ fn sources(locale: Locale) -> &'static [&'static str] {
         Locale::En => &[
             include_str!("locales/en/common.ftl"),
             include_str!("locales/en/emails.ftl"),
+            include_str!("locales/en/problems.ftl"),
+            include_str!("locales/en/problems-http.ftl"),
+            include_str!("locales/en/problems-domain.ftl"),
+            include_str!("locales/en/problems-services.ftl"),
         ],
         Locale::ZhCn => &[
             include_str!("locales/zh-CN/common.ftl"),
             include_str!("locales/zh-CN/emails.ftl"),
+            include_str!("locales/zh-CN/problems.ftl"),
+            include_str!("locales/zh-CN/problems-http.ftl"),
+            include_str!("locales/zh-CN/problems-domain.ftl"),
+            include_str!("locales/zh-CN/problems-services.ftl"),
         ],
     }
 }
@@ -232,11 +349,51 @@ mod tests {
     fn both_locales_define_the_same_messages() {
         let en = defined_keys(Locale::En);
         let zh = defined_keys(Locale::ZhCn);
+        for keys in [&en, &zh] {
+            let mut unique = keys.clone();
+            unique.dedup();
+            assert_eq!(&unique, keys, "a message id defined twice");
+        }
         assert!(en.len() > 50, "{} keys read", en.len());
         let only_en: Vec<_> = en.iter().filter(|k| !zh.contains(k)).collect();
         let only_zh: Vec<_> = zh.iter().filter(|k| !en.contains(k)).collect();
         assert!(only_en.is_empty(), "missing in zh-CN: {only_en:?}");
         assert!(only_zh.is_empty(), "missing in en: {only_zh:?}");
+    }
+
+    /// Every literal id given to `Text::new` in the sources names a message
+    /// both locales define (ids made at run time have tests of their own).
+    #[test]
+    fn every_text_the_code_names_is_in_both_locales() {
+        fn sources(dir: &std::path::Path, out: &mut Vec<(String, String)>) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    sources(&path, out);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    let text = std::fs::read_to_string(&path).unwrap();
+                    out.push((path.display().to_string(), text));
+                }
+            }
+        }
+        let mut files = Vec::new();
+        sources(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+            &mut files,
+        );
+        let en = defined_keys(Locale::En);
+        let zh = defined_keys(Locale::ZhCn);
+        let mut named = 0;
+        for (path, text) in &files {
+            for (i, _) in text.match_indices("Text::new(\"") {
+                let rest = &text[i + "Text::new(\"".len()..];
+                let key = &rest[..rest.find('"').unwrap()];
+                assert!(en.iter().any(|k| k == key), "{path}: {key} not in en");
+                assert!(zh.iter().any(|k| k == key), "{path}: {key} not in zh-CN");
+                named += 1;
+            }
+        }
+        assert!(named > 10, "{named} texts named");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! before the next one is checked, so the requests of one batch see each
 //! other exactly as if they had committed one by one in arrival order.
 
+use crate::i18n::Text;
 use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
@@ -35,11 +36,11 @@ pub struct State {
     pub committed: HashMap<(String, String), i64>,
 }
 
-fn conflict(code: &'static str, detail: impl Into<String>) -> Refusal {
+fn conflict(code: &'static str, detail: impl Into<Text>) -> Refusal {
     Refusal::new(RefusalKind::Conflict, code, detail)
 }
 
-fn invalid(code: &'static str, detail: impl Into<String>) -> Refusal {
+fn invalid(code: &'static str, detail: impl Into<Text>) -> Refusal {
     Refusal::new(RefusalKind::Invalid, code, detail)
 }
 

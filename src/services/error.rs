@@ -1,6 +1,7 @@
 //! How a use case refuses: a kind (which the HTTP layer maps to a status), a
 //! stable code, a message for the client and the figures it needs.
 
+use crate::i18n::Text;
 use serde_json::{Map, Value};
 
 use crate::domain::FieldError;
@@ -27,12 +28,13 @@ pub enum RefusalKind {
 pub struct Refusal {
     pub kind: RefusalKind,
     pub code: &'static str,
-    pub detail: String,
+    /// Written in the reader's language when the answer is sent.
+    pub detail: Text,
     pub figures: Map<String, Value>,
 }
 
 impl Refusal {
-    pub fn new(kind: RefusalKind, code: &'static str, detail: impl Into<String>) -> Self {
+    pub fn new(kind: RefusalKind, code: &'static str, detail: impl Into<Text>) -> Self {
         Self {
             kind,
             code,
@@ -62,7 +64,7 @@ pub type ServiceResult<T> = Result<T, ServiceError>;
 pub fn refuse<T>(
     kind: RefusalKind,
     code: &'static str,
-    detail: impl Into<String>,
+    detail: impl Into<Text>,
 ) -> ServiceResult<T> {
     Err(ServiceError::Refused(Refusal::new(kind, code, detail)))
 }

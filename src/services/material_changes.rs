@@ -69,7 +69,7 @@ impl MaterialChangeView {
     }
 }
 
-fn conflict(code: &'static str, detail: impl Into<String>) -> Refusal {
+fn conflict(code: &'static str, detail: impl Into<crate::i18n::Text>) -> Refusal {
     Refusal::new(RefusalKind::Conflict, code, detail)
 }
 

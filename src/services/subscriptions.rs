@@ -20,7 +20,7 @@ use super::error::{not_found, Refusal, RefusalKind, ServiceResult};
 use super::offerings::{id_cursor, next_id_cursor};
 use super::views::{utc, Page, PortfolioSubscriptionView, SubscriptionView};
 
-fn conflict(code: &'static str, detail: impl Into<String>) -> Refusal {
+fn conflict(code: &'static str, detail: impl Into<crate::i18n::Text>) -> Refusal {
     Refusal::new(RefusalKind::Conflict, code, detail)
 }
 

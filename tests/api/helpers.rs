@@ -677,7 +677,9 @@ pub struct Mail {
 }
 
 impl Mail {
-    pub fn parse(raw: &str) -> Mail {
+    /// The message, once the file holds all of it: the transport writes
+    /// a file in several writes, and a reader may come between them.
+    pub fn parse(raw: &str) -> Option<Mail> {
         let original = raw.to_string();
         let unix = raw.replace("\r\n", "\n");
         let (head, _) = unix.split_once("\n\n").unwrap_or((&unix, ""));
@@ -696,9 +698,18 @@ impl Mail {
             .into_iter()
             .map(|(k, v)| (k, decode_encoded_words(&v)))
             .collect();
-        let parsed = mail_parser::MessageParser::default()
-            .parse(raw.as_bytes())
-            .expect("a MIME message");
+        use mail_parser::MimeHeaders;
+        let parsed = mail_parser::MessageParser::default().parse(raw.as_bytes())?;
+        // A multipart message is whole once its closing delimiter is in.
+        if let Some(boundary) = parsed
+            .content_type()
+            .filter(|t| t.c_type.eq_ignore_ascii_case("multipart"))
+            .and_then(|t| t.attribute("boundary"))
+        {
+            if !raw.contains(&format!("--{boundary}--")) {
+                return None;
+            }
+        }
         let body = parsed
             .body_text(0)
             .map(|t| t.into_owned())
@@ -707,12 +718,12 @@ impl Mail {
             Some(mail_parser::PartType::Html(html)) => html.to_string(),
             _ => String::new(),
         };
-        Mail {
+        Some(Mail {
             headers,
             body,
             html,
             raw: original,
-        }
+        })
     }
 
     pub fn header(&self, name: &str) -> String {
@@ -745,7 +756,7 @@ pub fn read_mails(dir: &Path) -> Vec<Mail> {
         .filter_map(Result::ok)
         .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
         .filter_map(|e| std::fs::read_to_string(e.path()).ok())
-        .map(|raw| Mail::parse(&raw))
+        .filter_map(|raw| Mail::parse(&raw))
         .collect()
 }
 

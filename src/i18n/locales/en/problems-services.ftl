@@ -1,0 +1,2 @@
+# Problems of the services layer.
+
