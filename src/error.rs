@@ -80,7 +80,7 @@ impl ApiError {
         Self::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "idempotency_key_mismatch",
-            "This Idempotency-Key was used with a different request.",
+            Text::new("problem-idempotency_key_mismatch"),
         )
     }
 
@@ -88,7 +88,7 @@ impl ApiError {
     pub fn idempotency_in_progress() -> Self {
         Self::conflict(
             "idempotency_in_progress",
-            "A request with this Idempotency-Key is still being processed.",
+            Text::new("problem-idempotency_in_progress"),
         )
     }
 
@@ -103,7 +103,7 @@ impl ApiError {
         let mut e = Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal_error",
-            "An unexpected error occurred. It has been logged.",
+            Text::new("problem-internal_error"),
         );
         e.source = Some(source);
         e
@@ -113,7 +113,7 @@ impl ApiError {
         let mut e = Self::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "service_unavailable",
-            "The service is temporarily unable to answer. Try again shortly.",
+            Text::new("problem-service_unavailable"),
         )
         .retry_after(2);
         e.source = Some(source.into());
@@ -233,7 +233,9 @@ impl ResponseError for ApiError {
 impl From<diesel::result::Error> for ApiError {
     fn from(e: diesel::result::Error) -> Self {
         match e {
-            diesel::result::Error::NotFound => ApiError::not_found("No such resource."),
+            diesel::result::Error::NotFound => {
+                ApiError::not_found(Text::new("problem-not_found-no_such_resource"))
+            }
             other => ApiError::internal(other),
         }
     }
@@ -247,23 +249,14 @@ impl ApiError {
         let (code, detail, retry) = match fault {
             Fault::Unavailable => (
                 "database_unavailable",
-                "The database cannot be reached right now. Nothing was changed, unless a retry with \
-                 the same Idempotency-Key answers otherwise; try again shortly.",
+                Text::new("problem-database_unavailable-retry"),
                 2,
             ),
-            Fault::Busy => (
-                "database_busy",
-                "The database is too busy to answer in time. Nothing was changed; try again shortly.",
-                1,
-            ),
-            Fault::StorageFull => (
-                "storage_full",
-                "The database has no space left to write. Nothing was changed; try again later.",
-                30,
-            ),
+            Fault::Busy => ("database_busy", Text::new("problem-database_busy"), 1),
+            Fault::StorageFull => ("storage_full", Text::new("problem-storage_full"), 30),
             Fault::ReadOnly => (
                 "database_read_only",
-                "The database takes no writes right now. Nothing was changed; try again later.",
+                Text::new("problem-database_read_only"),
                 30,
             ),
         };
@@ -294,7 +287,7 @@ impl From<CheckoutError> for ApiError {
                 let mut busy = Self::new(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "overloaded",
-                    "The server has more requests than database connections right now. Try again shortly.",
+                    Text::new("problem-overloaded-connections"),
                 )
                 .retry_after(1);
                 busy.source = Some(e.into());

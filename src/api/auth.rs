@@ -7,6 +7,7 @@ use serde_json::json;
 
 use crate::domain::{DisplayName, Email, FieldError, Password, Role, Weakness};
 use crate::error::ApiError;
+use crate::i18n::Text;
 use crate::services::accounts::{self, AccountError, Caller, Registration};
 use crate::services::rate_limits::{Attempt, LimitError};
 use crate::services::sessions;
@@ -19,7 +20,7 @@ use super::AppState;
 
 impl From<FieldError> for ApiError {
     fn from(e: FieldError) -> Self {
-        ApiError::invalid_field(e.field, format!("{} {}", e.field, e.message))
+        ApiError::invalid_field(e.field, e.message)
     }
 }
 
@@ -29,7 +30,7 @@ impl From<LimitError> for ApiError {
             LimitError::Exceeded(e) => ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "rate_limited",
-                "Too many attempts of this kind. Try again after Retry-After seconds.",
+                Text::new("problem-rate_limited-attempts"),
             )
             .retry_after(e.retry_after_secs),
             LimitError::Database(e) => ApiError::from(e),
@@ -39,35 +40,40 @@ impl From<LimitError> for ApiError {
 
 impl From<AccountError> for ApiError {
     fn from(e: AccountError) -> Self {
-        let detail = e.to_string();
         match e {
-            AccountError::EmailTaken => ApiError::conflict("email_taken", detail),
-            AccountError::InvalidCredentials => {
-                ApiError::unauthorized("invalid_credentials", detail)
+            AccountError::EmailTaken => {
+                ApiError::conflict("email_taken", Text::new("problem-email_taken"))
             }
+            AccountError::InvalidCredentials => ApiError::unauthorized(
+                "invalid_credentials",
+                Text::new("problem-invalid_credentials"),
+            ),
             AccountError::Locked { retry_after_secs } => ApiError::new(
                 StatusCode::LOCKED,
                 "account_locked",
-                "Too many failed sign-ins: sign-in from here is paused. \
-                 Try again after Retry-After seconds.",
+                Text::new("problem-account_locked"),
             )
             .retry_after(retry_after_secs),
             AccountError::Disabled => ApiError::new(
                 StatusCode::FORBIDDEN,
                 "account_disabled",
-                "This account has been disabled. Contact support.",
+                Text::new("problem-account_disabled"),
             ),
-            AccountError::InvalidToken => ApiError::unauthorized("invalid_token", detail),
+            AccountError::InvalidToken => ApiError::unauthorized(
+                "invalid_token",
+                Text::new("problem-invalid_token-used_or_expired"),
+            ),
             AccountError::WrongPassword => ApiError::new(
                 StatusCode::FORBIDDEN,
                 "invalid_current_password",
-                "The current password is wrong. Wrong guesses count as failed sign-ins.",
+                Text::new("problem-invalid_current_password"),
             )
             .with("field", "current_password"),
             AccountError::WeakPassword(w) => weak_password("new_password", w),
-            AccountError::RefreshTokenReused => {
-                ApiError::unauthorized("refresh_token_reused", detail)
-            }
+            AccountError::RefreshTokenReused => ApiError::unauthorized(
+                "refresh_token_reused",
+                Text::new("problem-refresh_token_reused"),
+            ),
             AccountError::Database(e) => ApiError::from(e),
             AccountError::Internal(e) => ApiError::internal(e),
         }
@@ -112,7 +118,7 @@ pub async fn register(
         _ => {
             return Err(ApiError::invalid_field(
                 "role",
-                "role must be 'investor' or 'sponsor'",
+                Text::new("problem-invalid_field-register_role"),
             ))
         }
     };
@@ -238,7 +244,10 @@ pub async fn login(
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     if body.password.chars().count() > 1024 {
-        return Err(ApiError::invalid_field("password", "password is too long"));
+        return Err(ApiError::invalid_field(
+            "password",
+            Text::new("problem-invalid_field-sign_in_password_long"),
+        ));
     }
     let app = state.clone();
     let pair = with_conn(&state, move |conn| {

@@ -31,6 +31,7 @@ use actix_web::ResponseError;
 use futures_util::Stream;
 
 use crate::error::ApiError;
+use crate::i18n::Text;
 
 use super::AppState;
 
@@ -129,10 +130,7 @@ pub async fn limit(
         let problem = ApiError::new(
             StatusCode::REQUEST_TIMEOUT,
             "body_timeout",
-            format!(
-                "The request body did not arrive within {} ms.",
-                within.as_millis()
-            ),
+            Text::new("problem-body_timeout").number("ms", within.as_millis() as i64),
         );
         let (request, _) = res.into_parts();
         ServiceResponse::new(request, problem.error_response())

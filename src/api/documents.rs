@@ -11,6 +11,7 @@ use serde_json::json;
 use crate::auth::links::SignedLink;
 use crate::domain::document::{self, DocumentKind, Visibility};
 use crate::error::ApiError;
+use crate::i18n::Text;
 use crate::services::documents::{self as service, Access, Target};
 use crate::storage::{self, ByteRange, StorageError, StoredFile};
 
@@ -35,7 +36,7 @@ fn too_large(limit: u64) -> ApiError {
     ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
         "file_too_large",
-        format!("A document may be at most {limit} bytes."),
+        Text::new("problem-file_too_large").number("limit", limit as i64),
     )
     .with("max_bytes", limit)
 }
@@ -47,7 +48,7 @@ impl From<StorageError> for ApiError {
             StorageError::TooLarge { limit } => too_large(limit),
             StorageError::Payload(detail) => ApiError::bad_request(
                 "bad_request",
-                format!("The body could not be read: {detail}"),
+                Text::new("problem-bad_request-upload_unreadable").text("error", detail),
             ),
             StorageError::Checkout(e) => e.into(),
             StorageError::Database(e) => e.into(),
@@ -56,7 +57,7 @@ impl From<StorageError> for ApiError {
                 ApiError::new(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "storage_unavailable",
-                    "The document store cannot be reached; nothing was kept. Try again.",
+                    Text::new("problem-storage_unavailable"),
                 )
                 .retry_after(5)
             }
@@ -270,12 +271,9 @@ pub async fn create_link(
     let (offering_id, document_id) = path.into_inner();
     let version = match body.map(|b| b.into_inner().version).unwrap_or_default() {
         None => None,
-        Some(v) => Some(
-            i32::try_from(v)
-                .ok()
-                .filter(|v| *v >= 1)
-                .ok_or_else(|| ApiError::invalid_field("version", "must be a version number"))?,
-        ),
+        Some(v) => Some(i32::try_from(v).ok().filter(|v| *v >= 1).ok_or_else(|| {
+            ApiError::invalid_field("version", Text::new("problem-invalid_field-link_version"))
+        })?),
     };
     let config = state.config.clone();
     let keys = state.config.jwt_keys.clone();
@@ -310,7 +308,7 @@ pub(super) fn version_number(raw: &str) -> Result<i32, ApiError> {
     raw.parse()
         .ok()
         .filter(|v: &i32| *v >= 1)
-        .ok_or_else(|| ApiError::not_found("No such version."))
+        .ok_or_else(|| ApiError::not_found(Text::new("problem-not_found-version_number")))
 }
 
 /// `GET /offerings/{id}/documents/{document_id}/versions/{version}/content`.
@@ -336,7 +334,7 @@ pub async fn content(
             return Err(ApiError::new(
                 StatusCode::FORBIDDEN,
                 "invalid_link",
-                "A signed link carries expires, key and signature together.",
+                Text::new("problem-invalid_link-partial"),
             ))
         }
     };

@@ -8,6 +8,7 @@ use actix_web::{dev::Payload, http::header, web, FromRequest, HttpRequest};
 use crate::auth::revocations::Refusal;
 use crate::domain::Role;
 use crate::error::ApiError;
+use crate::i18n::Text;
 
 use super::AppState;
 
@@ -43,30 +44,26 @@ fn authenticate(req: &HttpRequest) -> Result<AuthUser, ApiError> {
         })
         .map(str::trim)
         .filter(|t| !t.is_empty())
-        .ok_or_else(|| {
-            ApiError::unauthorized(
-                "unauthorized",
-                "Sign in and send the access token as 'Authorization: Bearer <token>'.",
-            )
-        })?;
+        .ok_or_else(|| ApiError::unauthorized("unauthorized", Text::new("problem-unauthorized")))?;
     let claims = state.jwt.verify(token).map_err(|e| {
         use jsonwebtoken::errors::ErrorKind;
         match e.kind() {
             ErrorKind::ExpiredSignature => {
-                ApiError::unauthorized("token_expired", "The access token has expired.")
+                ApiError::unauthorized("token_expired", Text::new("problem-token_expired"))
             }
-            _ => ApiError::unauthorized("invalid_token", "The access token is not valid."),
+            _ => ApiError::unauthorized(
+                "invalid_token",
+                Text::new("problem-invalid_token-access_token"),
+            ),
         }
     })?;
     state
         .revocations
         .check(&claims.sid)
         .map_err(|refusal| match refusal {
-            Refusal::Revoked => ApiError::unauthorized(
-                "session_revoked",
-                "This session has ended (signed out, password changed or account disabled). \
-             Sign in again.",
-            ),
+            Refusal::Revoked => {
+                ApiError::unauthorized("session_revoked", Text::new("problem-session_revoked"))
+            }
             Refusal::Stale => ApiError::unavailable(anyhow::anyhow!(
                 "the list of ended sessions has not been refreshed for too long"
             )),
@@ -79,7 +76,7 @@ fn authenticate(req: &HttpRequest) -> Result<AuthUser, ApiError> {
 }
 
 macro_rules! role_extractor {
-    ($(#[$doc:meta])* $name:ident, $role:expr, $what:literal) => {
+    ($(#[$doc:meta])* $name:ident, $role:expr, $refusal:expr) => {
         $(#[$doc])*
         #[derive(Debug, Clone)]
         pub struct $name(pub AuthUser);
@@ -93,7 +90,7 @@ macro_rules! role_extractor {
                     if user.role == $role {
                         Ok($name(user))
                     } else {
-                        Err(ApiError::forbidden(concat!("Only ", $what, " may do this.")))
+                        Err(ApiError::forbidden($refusal))
                     }
                 }))
             }
@@ -103,15 +100,21 @@ macro_rules! role_extractor {
 
 role_extractor!(
     /// A signed-in investor.
-    InvestorUser, Role::Investor, "investors"
+    InvestorUser,
+    Role::Investor,
+    Text::new("problem-forbidden-only_investors")
 );
 role_extractor!(
     /// A signed-in sponsor (issuer).
-    SponsorUser, Role::Sponsor, "sponsors"
+    SponsorUser,
+    Role::Sponsor,
+    Text::new("problem-forbidden-only_sponsors")
 );
 role_extractor!(
     /// A signed-in platform operator.
-    OperatorUser, Role::Operator, "operators"
+    OperatorUser,
+    Role::Operator,
+    Text::new("problem-forbidden-only_operators")
 );
 
 /// The address the request came from, as rate limits and lockouts count it:

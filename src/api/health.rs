@@ -6,6 +6,7 @@ use serde_json::json;
 
 use crate::db::Fault;
 use crate::error::ApiError;
+use crate::i18n::Text;
 
 use super::blocking::with_conn;
 use super::AppState;
@@ -26,7 +27,7 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
     .map_err(|e| {
         let mut not_ready =
             ApiError::fault(Fault::Unavailable, anyhow::anyhow!("{e}")).with("check", "database");
-        not_ready.detail = "The database does not answer.".into();
+        not_ready.detail = Text::new("problem-database_unavailable-not_ready");
         not_ready
     })?;
     Ok(HttpResponse::Ok().json(json!({"status": "ready", "database": backend})))

@@ -20,6 +20,7 @@ use sha2::{Digest, Sha256};
 use crate::db::idempotency::{claim_one, complete_many, Claim};
 use crate::db::{write_transaction, AnyConnection};
 use crate::error::{ApiError, PROBLEM_JSON};
+use crate::i18n::Text;
 
 use super::blocking::with_conn;
 use super::AppState;
@@ -37,7 +38,7 @@ impl FromRequest for IdempotencyKey {
         ready(match value {
             None => Err(ApiError::bad_request(
                 "idempotency_key_required",
-                "Send an Idempotency-Key header (e.g. a UUID) with this request.",
+                Text::new("problem-idempotency_key_required"),
             )),
             Some(Ok(k))
                 if !k.is_empty() && k.len() <= 255 && k.bytes().all(|b| b.is_ascii_graphic()) =>
@@ -46,7 +47,7 @@ impl FromRequest for IdempotencyKey {
             }
             Some(_) => Err(ApiError::bad_request(
                 "invalid_idempotency_key",
-                "The Idempotency-Key must be 1 to 255 visible ASCII characters.",
+                Text::new("problem-invalid_idempotency_key"),
             )),
         })
     }
@@ -114,7 +115,7 @@ where
         })
     })
     .await??;
-    Ok(respond(answer.status, answer.body, answer.replayed))
+    Ok(respond(answer.status, answer.body, answer.replayed, None))
 }
 
 /// What a keyed request is answered: its own success or a saved one.
@@ -124,8 +125,15 @@ struct Answer {
     replayed: bool,
 }
 
-/// The response for a saved (or just saved) answer.
-pub fn respond(status: u16, body: String, replayed: bool) -> HttpResponse {
+/// The response for a saved (or just saved) answer: a refusal given as
+/// data (`problem`) is written again in the request's language by
+/// `problems::localize`; a saved body is sent as it was saved.
+pub fn respond(
+    status: u16,
+    body: String,
+    replayed: bool,
+    problem: Option<crate::error::Problem>,
+) -> HttpResponse {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
     let mut response = HttpResponse::build(status);
     response.content_type(if status.is_success() {
@@ -136,5 +144,9 @@ pub fn respond(status: u16, body: String, replayed: bool) -> HttpResponse {
     if replayed {
         response.insert_header(("Idempotent-Replayed", "true"));
     }
-    response.body(body)
+    let mut response = response.body(body);
+    if let Some(problem) = problem {
+        response.extensions_mut().insert(problem);
+    }
+    response
 }

@@ -8,7 +8,7 @@ use actix_web::http::header::ACCEPT_LANGUAGE;
 use actix_web::{FromRequest, HttpRequest};
 
 use crate::error::ApiError;
-use crate::i18n::{Locale, TimeZone};
+use crate::i18n::{Locale, Text, TimeZone};
 
 /// The supported locale the request's `Accept-Language` prefers; none when
 /// it names none of them or is absent (or not text).
@@ -35,8 +35,12 @@ impl FromRequest for AcceptLanguage {
 
 /// A `locale` field: `en` or `zh-CN`, or 422 `invalid_field`.
 pub fn parse_locale(field: &str, value: &str) -> Result<Locale, ApiError> {
-    Locale::parse(value)
-        .ok_or_else(|| ApiError::invalid_field(field, format!("{field} must be en or zh-CN")))
+    Locale::parse(value).ok_or_else(|| {
+        ApiError::invalid_field(
+            field,
+            Text::new("problem-invalid_field-locale").text("field", field),
+        )
+    })
 }
 
 /// A `time_zone` field: an IANA time zone, or 422 `invalid_field`.
@@ -44,7 +48,7 @@ pub fn parse_time_zone(field: &str, value: &str) -> Result<TimeZone, ApiError> {
     TimeZone::parse(value).ok_or_else(|| {
         ApiError::invalid_field(
             field,
-            format!("{field} must be an IANA time zone such as Asia/Shanghai or UTC"),
+            Text::new("problem-invalid_field-time_zone").text("field", field),
         )
     })
 }

@@ -3,6 +3,7 @@
 use actix_web::{web, HttpResponse};
 
 use crate::error::ApiError;
+use crate::i18n::Text;
 use crate::ledger::{invariants, seal};
 
 use super::blocking::with_conn;
@@ -29,7 +30,7 @@ pub async fn seal_head(
         None => Err(ApiError::new(
             actix_web::http::StatusCode::NOT_FOUND,
             "no_seal_yet",
-            "The ledger has no seal yet: nothing has been posted and sealed.",
+            Text::new("problem-no_seal_yet"),
         )),
     }
 }

@@ -9,6 +9,7 @@ use serde_json::json;
 use crate::domain::text::{self, Lines};
 use crate::domain::Role;
 use crate::error::ApiError;
+use crate::i18n::Text;
 use crate::services::material_changes as service;
 
 use super::audit::{self, Entry};
@@ -29,9 +30,9 @@ pub struct DeclareBody {
 fn sponsor_or_operator(user: &AuthUser) -> Result<(), ApiError> {
     match user.role {
         Role::Sponsor | Role::Operator => Ok(()),
-        Role::Investor => Err(ApiError::forbidden(
-            "Material changes are declared by the offering's sponsor or an operator.",
-        )),
+        Role::Investor => Err(ApiError::forbidden(Text::new(
+            "problem-forbidden-material_change_declarer",
+        ))),
     }
 }
 

@@ -5,6 +5,7 @@ use serde::Deserialize;
 
 use crate::domain::Password;
 use crate::error::ApiError;
+use crate::i18n::Text;
 use crate::services::accounts::{self, Caller, LanguageChoice, PasswordChange};
 use crate::services::rate_limits::Attempt;
 
@@ -23,7 +24,10 @@ pub async fn get_me(state: web::Data<AppState>, user: AuthUser) -> Result<HttpRe
 }
 
 fn gone() -> ApiError {
-    ApiError::unauthorized("invalid_token", "The account no longer exists.")
+    ApiError::unauthorized(
+        "invalid_token",
+        Text::new("problem-invalid_token-account_gone"),
+    )
 }
 
 #[derive(Deserialize)]
@@ -84,7 +88,7 @@ pub async fn change_password(
     if body.current_password.chars().count() > 1024 {
         return Err(ApiError::invalid_field(
             "current_password",
-            "current_password is too long",
+            Text::new("problem-invalid_field-current_password_long"),
         ));
     }
     let new = Password::parse("new_password", body.new_password)?;

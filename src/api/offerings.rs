@@ -10,6 +10,7 @@ use crate::domain::offering;
 use crate::domain::text::{self, Lines};
 use crate::domain::{OfferingStatus, OfferingTerms};
 use crate::error::ApiError;
+use crate::i18n::Text;
 use crate::services::offerings::{self, PublicQuery, TermsPatch, Viewer, SORTS};
 
 use super::audit::{self, Entry};
@@ -285,8 +286,12 @@ pub async fn get_one(
 }
 
 fn status_in_query(s: &str) -> Result<OfferingStatus, ApiError> {
-    s.parse::<OfferingStatus>()
-        .map_err(|_| ApiError::bad_request("invalid_query", format!("unknown status {s:?}")))
+    s.parse::<OfferingStatus>().map_err(|_| {
+        ApiError::bad_request(
+            "invalid_query",
+            Text::new("problem-invalid_query-offering_status").text("status", format!("{s:?}")),
+        )
+    })
 }
 
 #[derive(Deserialize)]
@@ -315,7 +320,7 @@ pub async fn list(
     let sort = SortKey::parse(sort_text, &SORTS).ok_or_else(|| {
         ApiError::bad_request(
             "invalid_query",
-            "sort must be closes_at, raised or created_at, with '-' for descending",
+            Text::new("problem-invalid_query-offering_sort"),
         )
     })?;
     let search = search_text("q", q.q, 200)?;

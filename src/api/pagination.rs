@@ -4,6 +4,7 @@ use serde::Deserialize;
 
 use crate::db::page::{DEFAULT_LIMIT, MAX_LIMIT};
 use crate::error::ApiError;
+use crate::i18n::Text;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -25,7 +26,7 @@ pub fn check_limit(limit: Option<i64>) -> Result<i64, ApiError> {
         Some(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
         Some(_) => Err(ApiError::bad_request(
             "invalid_query",
-            format!("limit must be between 1 and {MAX_LIMIT}"),
+            Text::new("problem-invalid_query-limit").number("max", MAX_LIMIT),
         )),
     }
 }

@@ -33,13 +33,20 @@ pub fn json_config_with_limit(limit: usize) -> web::JsonConfig {
 
 pub fn path_config() -> web::PathConfig {
     web::PathConfig::default().error_handler(|err: PathError, _req| {
-        ApiError::not_found(format!("No such resource ({err}).")).into()
+        ApiError::not_found(
+            Text::new("problem-not_found-path_segment").text("error", err.to_string()),
+        )
+        .into()
     })
 }
 
 pub fn query_config() -> web::QueryConfig {
     web::QueryConfig::default().error_handler(|err: QueryPayloadError, _req| {
-        ApiError::bad_request("invalid_query", format!("Invalid query string: {err}")).into()
+        ApiError::bad_request(
+            "invalid_query",
+            Text::new("problem-invalid_query-query_string").text("error", err.to_string()),
+        )
+        .into()
     })
 }
 
@@ -48,23 +55,27 @@ fn json_error(err: JsonPayloadError) -> ApiError {
         JsonPayloadError::ContentType => ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_media_type",
-            "Send the body as application/json.",
+            Text::new("problem-unsupported_media_type-json"),
         ),
         JsonPayloadError::Overflow { limit }
         | JsonPayloadError::OverflowKnownLength { limit, .. } => ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "payload_too_large",
-            format!("The body is larger than {limit} bytes."),
+            Text::new("problem-payload_too_large-json").number("limit", limit as i64),
         ),
         JsonPayloadError::Deserialize(e) if e.is_data() => ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_body",
-            format!("The body does not match the expected shape: {e}"),
+            Text::new("problem-invalid_body-shape").text("error", e.to_string()),
         ),
-        JsonPayloadError::Deserialize(e) => {
-            ApiError::bad_request("malformed_json", format!("The body is not valid JSON: {e}"))
-        }
-        other => ApiError::bad_request("bad_request", format!("Cannot read the body: {other}")),
+        JsonPayloadError::Deserialize(e) => ApiError::bad_request(
+            "malformed_json",
+            Text::new("problem-malformed_json").text("error", e.to_string()),
+        ),
+        other => ApiError::bad_request(
+            "bad_request",
+            Text::new("problem-bad_request-unreadable").text("error", other.to_string()),
+        ),
     }
 }
 
@@ -73,7 +84,7 @@ pub async fn route_not_found(req: HttpRequest) -> Result<HttpResponse, ApiError>
     Err(ApiError::new(
         StatusCode::NOT_FOUND,
         "route_not_found",
-        format!("No route matches {}.", req.path()),
+        Text::new("problem-route_not_found-path").text("path", req.path()),
     ))
 }
 
@@ -209,7 +220,7 @@ pub async fn reject_control_characters(
     if has_encoded_control(uri.path()) || uri.query().is_some_and(has_encoded_control) {
         return Err(ApiError::bad_request(
             "invalid_characters",
-            "The path or query contains control characters.",
+            Text::new("problem-invalid_characters"),
         )
         .into());
     }
@@ -252,7 +263,7 @@ pub fn check_identifier(field: &str, value: &str) -> Result<(), ApiError> {
     if value.trim().is_empty() || value.len() > 100 || value.chars().any(char::is_control) {
         return Err(ApiError::invalid_field(
             field,
-            format!("{field} must be 1 to 100 printable characters"),
+            Text::new("problem-invalid_field-identifier").text("field", field),
         ));
     }
     Ok(())

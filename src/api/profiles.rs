@@ -7,6 +7,7 @@ use serde_json::json;
 use crate::domain::kyc::{InvestorProfileInput, KycStatus};
 use crate::domain::text::{self, Lines};
 use crate::error::ApiError;
+use crate::i18n::Text;
 use crate::services::profiles;
 
 use super::audit;
@@ -97,7 +98,7 @@ pub async fn list_kyc(
         Some(s) => KycStatus::parse(s).ok_or_else(|| {
             ApiError::bad_request(
                 "invalid_query",
-                "status must be pending, approved or rejected",
+                Text::new("problem-invalid_query-kyc_status"),
             )
         })?,
     };
@@ -138,7 +139,7 @@ pub async fn decide_kyc(
         _ => {
             return Err(ApiError::invalid_field(
                 "decision",
-                "decision must be approved or rejected",
+                Text::new("problem-invalid_field-kyc_decision"),
             ))
         }
     };
@@ -151,14 +152,13 @@ pub async fn decide_kyc(
     if decision == KycStatus::Rejected && reason.is_none() {
         return Err(ApiError::invalid_field(
             "reason",
-            "a rejection needs a reason",
+            Text::new("problem-invalid_field-kyc_reason"),
         ));
     }
     let Some(submitted_at) = b.submitted_at else {
         return Err(ApiError::invalid_field(
             "submitted_at",
-            "submitted_at is required: the submitted_at of the profile as you reviewed it \
-             (GET /api/v1/operator/kyc)",
+            Text::new("problem-invalid_field-kyc_submitted_at"),
         ));
     };
     let seen = {

@@ -11,6 +11,7 @@ use actix_web::{web, FromRequest, HttpRequest};
 use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
+use crate::i18n::Text;
 
 /// `web::Query` with empty values dropped first; a value that does not
 /// parse, or a parameter the route does not take, is 400 `invalid_query`.
@@ -40,7 +41,11 @@ impl<T: DeserializeOwned> FromRequest for Query<T> {
             web::Query::<T>::from_query(&given)
                 .map(|q| Query(q.into_inner()))
                 .map_err(|e| {
-                    ApiError::bad_request("invalid_query", format!("Invalid query string: {e}"))
+                    ApiError::bad_request(
+                        "invalid_query",
+                        Text::new("problem-invalid_query-query_string")
+                            .text("error", e.to_string()),
+                    )
                 }),
         )
     }
@@ -62,7 +67,9 @@ pub fn search_text(
     if text.as_ref().is_some_and(|s| s.chars().count() > max_chars) {
         return Err(ApiError::bad_request(
             "invalid_query",
-            format!("{name} must be at most {max_chars} characters"),
+            Text::new("problem-invalid_query-too_long")
+                .text("name", name)
+                .number("max_chars", max_chars as i64),
         ));
     }
     Ok(text)

@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 
 use crate::domain::statement;
 use crate::error::ApiError;
+use crate::i18n::Text;
 use crate::services::statements;
 
 use super::audit::{self, Entry};
@@ -35,14 +36,14 @@ pub async fn upload(
         return Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_media_type",
-            "Send the statement as text/csv.",
+            Text::new("problem-unsupported_media_type-csv"),
         ));
     }
     let too_large = || {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "payload_too_large",
-            format!("A statement may be at most {MAX_BYTES} bytes."),
+            Text::new("problem-payload_too_large-statement").number("limit", MAX_BYTES as i64),
         )
     };
     let declared = req
@@ -56,7 +57,10 @@ pub async fn upload(
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|e| {
-            ApiError::bad_request("bad_request", format!("Cannot read the body: {e}"))
+            ApiError::bad_request(
+                "bad_request",
+                Text::new("problem-bad_request-unreadable").text("error", e.to_string()),
+            )
         })?;
         if body.len() + chunk.len() > MAX_BYTES {
             return Err(too_large());
@@ -67,7 +71,7 @@ pub async fn upload(
         ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_statement",
-            e.to_string(),
+            e.message,
         )
         .with("line", e.line)
     })?;

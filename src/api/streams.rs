@@ -6,6 +6,7 @@ use actix_web::{web, HttpRequest, Responder};
 use actix_web_lab::sse::Sse;
 
 use crate::error::ApiError;
+use crate::i18n::Text;
 use crate::services::progress;
 use crate::stream::follow::{self, Target};
 use crate::stream::Seat;
@@ -92,8 +93,7 @@ fn seat(state: &AppState, target: &Target) -> Result<Seat, ApiError> {
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "too_many_streams",
-            "This server follows as many live streams as it may. Try again shortly, or \
-             read the figures with GET /offerings/{id}.",
+            Text::new("problem-too_many_streams"),
         )
         .retry_after(5)
     })
@@ -113,7 +113,7 @@ fn last_event_id(req: &HttpRequest) -> Result<Option<i64>, ApiError> {
         Ok(id) if id >= 0 && text.bytes().all(|b| b.is_ascii_digit()) => Ok(Some(id)),
         _ => Err(ApiError::bad_request(
             "invalid_last_event_id",
-            "Last-Event-ID must be the id of an event this stream sent (a non-negative integer).",
+            Text::new("problem-invalid_last_event_id"),
         )),
     }
 }

@@ -55,6 +55,7 @@ pub async fn subscribe(
         reply.status,
         reply.body,
         reply.replayed,
+        reply.problem,
     ))
 }
 

@@ -7,6 +7,7 @@ use serde_json::json;
 
 use crate::db::audit::record;
 use crate::error::ApiError;
+use crate::i18n::Text;
 use crate::services::unallocated;
 
 use super::audit;
@@ -37,7 +38,7 @@ pub async fn list(
         if !matches!(status.as_str(), "open" | "credited" | "returned") {
             return Err(ApiError::bad_request(
                 "invalid_query",
-                "status must be open, credited or returned",
+                Text::new("problem-invalid_query-unallocated_status"),
             ));
         }
     }
@@ -59,7 +60,7 @@ pub async fn list(
 pub(super) fn check_note(note: &Option<String>) -> Result<(), ApiError> {
     match note {
         Some(n) if n.chars().count() > 500 || n.chars().any(char::is_control) => Err(
-            ApiError::invalid_field("note", "note must be at most 500 printable characters"),
+            ApiError::invalid_field("note", Text::new("problem-invalid_field-note_long")),
         ),
         _ => Ok(()),
     }

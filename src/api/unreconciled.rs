@@ -8,6 +8,7 @@ use serde_json::json;
 
 use crate::db::audit::record;
 use crate::error::ApiError;
+use crate::i18n::Text;
 use crate::services::unreconciled::{self, Target};
 
 use super::audit;
@@ -39,7 +40,7 @@ pub async fn list(
         if !matches!(status.as_str(), "open" | "assigned" | "written_off") {
             return Err(ApiError::bad_request(
                 "invalid_query",
-                "status must be open, assigned or written_off",
+                Text::new("problem-invalid_query-unreconciled_status"),
             ));
         }
     }
@@ -85,8 +86,7 @@ pub async fn assign(
     if named.iter().filter(|(_, id)| id.is_some()).count() != 1 {
         return Err(ApiError::invalid_field(
             "withdrawal_id",
-            "name exactly one of withdrawal_id (for a payout), deposit_id or \
-             unallocated_deposit_id (for a returned deposit)",
+            Text::new("problem-invalid_field-match_exactly_one"),
         ));
     }
     for (field, id) in named {
@@ -120,7 +120,7 @@ pub async fn assign(
                 (None, None, None) => {
                     return Err(ApiError::invalid_field(
                         "withdrawal_id",
-                        "name withdrawal_id, deposit_id or unallocated_deposit_id",
+                        Text::new("problem-invalid_field-match_one_of"),
                     ))
                 }
             };
@@ -169,11 +169,14 @@ pub async fn write_off(
     if reason.trim().is_empty() {
         return Err(ApiError::invalid_field(
             "reason",
-            "reason must say why the movement is written off",
+            Text::new("problem-invalid_field-write_off_reason"),
         ));
     }
     check_note(&Some(reason.clone())).map_err(|_| {
-        ApiError::invalid_field("reason", "reason must be at most 500 printable characters")
+        ApiError::invalid_field(
+            "reason",
+            Text::new("problem-invalid_field-write_off_reason_long"),
+        )
     })?;
     let fingerprint = idempotency::fingerprint(&req, &json!({ "reason": reason }));
     let currency = state.config.currency.clone();

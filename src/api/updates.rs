@@ -11,6 +11,7 @@ use crate::domain::document::Visibility;
 use crate::domain::rich_text::BodyFormat;
 use crate::domain::text::{self, Lines};
 use crate::error::ApiError;
+use crate::i18n::Text;
 use crate::services::updates::{self as service, NewUpdate};
 
 use super::audit::{self, Entry};
@@ -40,13 +41,21 @@ pub struct UpdateBody {
 fn checked(b: UpdateBody) -> Result<NewUpdate, ApiError> {
     let format = match b.body_format.as_deref() {
         None => BodyFormat::Text,
-        Some(f) => BodyFormat::parse(f)
-            .ok_or_else(|| ApiError::invalid_field("body_format", "must be text or markdown"))?,
+        Some(f) => BodyFormat::parse(f).ok_or_else(|| {
+            ApiError::invalid_field(
+                "body_format",
+                Text::new("problem-invalid_field-update_body_format"),
+            )
+        })?,
     };
     let audience = match b.audience.as_deref() {
         None => Visibility::Public,
-        Some(a) => Visibility::parse(a)
-            .map_err(|_| ApiError::invalid_field("audience", "must be public or investors"))?,
+        Some(a) => Visibility::parse(a).map_err(|_| {
+            ApiError::invalid_field(
+                "audience",
+                Text::new("problem-invalid_field-update_audience"),
+            )
+        })?,
     };
     Ok(NewUpdate {
         title: text::required("title", &b.title, MAX_TITLE_CHARS, Lines::One)?,

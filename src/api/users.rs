@@ -9,6 +9,7 @@ use serde_json::json;
 use crate::db::now;
 use crate::domain::text::{self, Lines};
 use crate::error::ApiError;
+use crate::i18n::Text;
 use crate::services::user_admin::{self, Changed};
 
 use super::audit::{self, Entry};
@@ -20,7 +21,7 @@ use super::query::{search_text, Query};
 use super::AppState;
 
 fn no_such_user() -> ApiError {
-    ApiError::not_found("No user has this id.")
+    ApiError::not_found(Text::new("problem-not_found-user_id"))
 }
 
 /// Runs an audited change to a user's access, then makes this server refuse
@@ -165,7 +166,7 @@ pub async fn disable(
     if id == operator.0.id {
         return Err(ApiError::conflict(
             "own_account",
-            "Operators cannot disable their own account.",
+            Text::new("problem-own_account"),
         ));
     }
     change(

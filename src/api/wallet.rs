@@ -8,6 +8,7 @@ use serde_json::json;
 use crate::db::audit::record;
 use crate::domain::{Amount, Role};
 use crate::error::ApiError;
+use crate::i18n::Text;
 use crate::services::wallet;
 
 use super::audit;
@@ -21,7 +22,9 @@ use super::AppState;
 fn account_holder(user: &AuthUser) -> Result<(), ApiError> {
     match user.role {
         Role::Investor | Role::Sponsor => Ok(()),
-        Role::Operator => Err(ApiError::forbidden("Operators have no virtual account.")),
+        Role::Operator => Err(ApiError::forbidden(Text::new(
+            "problem-forbidden-operator_wallet",
+        ))),
     }
 }
 

@@ -14,6 +14,7 @@ use sha2::Sha256;
 use crate::db::audit::Actor;
 use crate::domain::money::MAX_AMOUNT;
 use crate::error::ApiError;
+use crate::i18n::Text;
 use crate::services::bank::{self, BankNotification, BankTxnKind};
 
 use super::audit::{self, Entry};
@@ -56,7 +57,7 @@ pub async fn bank(
         return Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "webhook_not_configured",
-            "BANK_WEBHOOK_SECRET is not set on this server.",
+            Text::new("problem-webhook_not_configured"),
         ));
     };
     let header = req
@@ -66,14 +67,14 @@ pub async fn bank(
     if !verify(secret, &body, header) {
         return Err(ApiError::unauthorized(
             "invalid_signature",
-            "The X-Bank-Signature does not match the body.",
+            Text::new("problem-invalid_signature"),
         ));
     }
     let n: Notification = serde_json::from_slice(&body).map_err(|e| {
         ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_body",
-            format!("Not a bank notification: {e}"),
+            Text::new("problem-invalid_body-bank_notification").text("error", e.to_string()),
         )
     })?;
     check_identifier("bank_txn_id", &n.bank_txn_id)?;
@@ -91,26 +92,26 @@ pub async fn bank(
         ("deposit_returned", None) => {
             return Err(ApiError::invalid_field(
                 "original_bank_txn_id",
-                "a deposit_returned notification names the transfer it returns",
+                Text::new("problem-invalid_field-returned_without_original"),
             ))
         }
         ("deposit" | "withdrawal" | "withdrawal_returned", Some(_)) => {
             return Err(ApiError::invalid_field(
                 "original_bank_txn_id",
-                "only a deposit_returned notification has original_bank_txn_id",
+                Text::new("problem-invalid_field-original_not_returned"),
             ))
         }
         _ => {
             return Err(ApiError::invalid_field(
                 "kind",
-                "kind must be deposit, withdrawal, withdrawal_returned or deposit_returned",
+                Text::new("problem-invalid_field-bank_kind"),
             ))
         }
     };
     if n.amount <= 0 || n.amount > MAX_AMOUNT {
         return Err(ApiError::invalid_field(
             "amount",
-            "amount must be a positive number of minor units",
+            Text::new("problem-invalid_field-bank_amount"),
         ));
     }
     let notification = BankNotification {

@@ -61,8 +61,7 @@ impl DocumentKind {
             .ok_or_else(|| {
                 Refused::new(
                     "invalid_document_kind",
-                    "kind must be offering_memorandum, financial_statements, pitch_deck, \
-                 subscription_agreement or other",
+                    Text::new("problem-invalid_document_kind"),
                 )
             })
     }
@@ -92,7 +91,7 @@ impl Visibility {
             "investors" => Ok(Self::Investors),
             _ => Err(Refused::new(
                 "invalid_visibility",
-                "visibility must be public or investors",
+                Text::new("problem-invalid_visibility"),
             )),
         }
     }
@@ -194,23 +193,21 @@ const HEAD: usize = 8;
 /// that matches its type (checked once the type is known).
 pub fn tidy_file_name(name: &str) -> Result<String, Refused> {
     let name = name.trim();
-    let bad = |detail: &str| Refused::new("invalid_file_name", detail.to_string());
+    let bad = |detail: Text| Refused::new("invalid_file_name", detail);
     if name.is_empty() {
-        return Err(bad("name must not be empty"));
+        return Err(bad(Text::new("problem-invalid_file_name-empty")));
     }
     if name.chars().count() > 200 {
-        return Err(bad("name must be at most 200 characters"));
+        return Err(bad(Text::new("problem-invalid_file_name-too_long")));
     }
     if name
         .chars()
         .any(|c| c.is_control() || matches!(c, '/' | '\\' | '"'))
     {
-        return Err(bad(
-            "name must be a file name: no control characters, slashes or quotes",
-        ));
+        return Err(bad(Text::new("problem-invalid_file_name-characters")));
     }
     if name.starts_with('.') {
-        return Err(bad("name must not start with a dot"));
+        return Err(bad(Text::new("problem-invalid_file_name-dot")));
     }
     Ok(name.to_string())
 }
@@ -267,7 +264,7 @@ impl Inspector {
             return Err(r);
         }
         if self.size == 0 {
-            return Err(Refused::new("empty_file", "the file is empty"));
+            return Err(Refused::new("empty_file", Text::new("problem-empty_file")));
         }
         let file_type = match self.file_type {
             Some(t) => t,
@@ -276,10 +273,7 @@ impl Inspector {
         if !file_type.ends_properly(&self.tail) {
             return Err(Refused::new(
                 "malformed_file",
-                format!(
-                    "the file starts as {file_type} but does not end as one: it is cut \
-                     short, or something is appended to it"
-                ),
+                Text::new("problem-malformed_file").text("type", file_type.to_string()),
             ));
         }
         Ok(file_type)
@@ -300,12 +294,16 @@ pub fn check_extension(name: &str, file_type: FileType) -> Result<(), Refused> {
     if file_type.extensions().contains(&ext.as_str()) {
         Ok(())
     } else {
+        let detail = match file_type.extensions() {
+            [first, second] => Text::new("problem-file_name_mismatch-either")
+                .text("first", *first)
+                .text("second", *second),
+            // One extension (no type has more than two).
+            all => Text::new("problem-file_name_mismatch-one").text("extension", all.join(" or .")),
+        };
         Err(Refused::new(
             "file_name_mismatch",
-            format!(
-                "the file is {file_type}: its name must end in .{}",
-                file_type.extensions().join(" or .")
-            ),
+            detail.text("type", file_type.to_string()),
         ))
     }
 }
@@ -313,16 +311,12 @@ pub fn check_extension(name: &str, file_type: FileType) -> Result<(), Refused> {
 fn unsupported() -> Refused {
     Refused::new(
         "unsupported_file_type",
-        "a document must be a PDF, PNG or JPEG file (read from its bytes)",
+        Text::new("problem-unsupported_file_type"),
     )
 }
 
 fn active_content() -> Refused {
-    Refused::new(
-        "active_content",
-        "the file contains HTML or script (it could run in a browser or a PDF reader); \
-         upload a plain PDF, PNG or JPEG",
-    )
+    Refused::new("active_content", Text::new("problem-active_content"))
 }
 
 fn contains_marker(bytes: &[u8]) -> bool {

@@ -1,6 +1,7 @@
 //! An email address, normalised (trimmed, lower-cased) and syntax-checked.
 
 use super::FieldError;
+use crate::i18n::Text;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Email(String);
@@ -10,22 +11,22 @@ const MAX_LOCAL_LEN: usize = 64;
 
 impl Email {
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
-        let err = |m: &str| FieldError::new("email", m);
+        let err = |message: Text| FieldError::new("email", message);
         let value = raw.trim().to_ascii_lowercase();
         if value.is_empty() {
-            return Err(err("is required"));
+            return Err(err(Text::new("problem-invalid_field-email-required")));
         }
         if value.len() > MAX_LEN {
-            return Err(err("is longer than 254 characters"));
+            return Err(err(Text::new("problem-invalid_field-email-too_long")));
         }
         let (local, domain) = value
             .rsplit_once('@')
-            .ok_or_else(|| err("must look like name@example.com"))?;
+            .ok_or_else(|| err(Text::new("problem-invalid_field-email-shape")))?;
         if local.is_empty() || local.len() > MAX_LOCAL_LEN || !valid_local(local) {
-            return Err(err("has an invalid part before the @"));
+            return Err(err(Text::new("problem-invalid_field-email-local")));
         }
         if !valid_domain(domain) {
-            return Err(err("has an invalid domain"));
+            return Err(err(Text::new("problem-invalid_field-email-domain")));
         }
         Ok(Self(value))
     }

@@ -3,6 +3,7 @@
 use super::money::parse_non_negative;
 use super::text::{self, Lines};
 use super::FieldError;
+use crate::i18n::Text;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KycStatus {
@@ -55,7 +56,7 @@ impl InvestorProfileInput {
         if country.len() != 2 || !country.bytes().all(|b| b.is_ascii_uppercase()) {
             return Err(FieldError::new(
                 "country",
-                "must be an ISO 3166-1 alpha-2 code such as US",
+                Text::new("problem-invalid_field-country"),
             ));
         }
         Ok(Self {

@@ -25,7 +25,7 @@ pub use role::Role;
 
 /// Why a value was refused: which field, and a message fit for the client.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{field}: {message}")]
+#[error("{message}")]
 pub struct FieldError {
     pub field: &'static str,
     /// The whole sentence, naming the field ("email is not a valid email

@@ -2,6 +2,7 @@
 //! them can never overflow an i64.
 
 use super::FieldError;
+use crate::i18n::Text;
 
 /// The largest single amount accepted anywhere (10^15 minor units, e.g. ten
 /// trillion dollars): far beyond any real figure, far below i64::MAX, so that
@@ -17,13 +18,15 @@ impl Amount {
         if value <= 0 {
             return Err(FieldError::new(
                 field,
-                "must be a positive whole number of minor units",
+                Text::new("problem-invalid_field-amount-positive").text("field", field),
             ));
         }
         if value > MAX_AMOUNT {
             return Err(FieldError::new(
                 field,
-                format!("must be at most {MAX_AMOUNT}"),
+                Text::new("problem-invalid_field-amount-too_large")
+                    .text("field", field)
+                    .number("max", MAX_AMOUNT),
             ));
         }
         Ok(Self(value))
@@ -39,7 +42,9 @@ pub fn parse_non_negative(field: &'static str, value: i64) -> Result<i64, FieldE
     if !(0..=MAX_AMOUNT).contains(&value) {
         return Err(FieldError::new(
             field,
-            format!("must be between 0 and {MAX_AMOUNT}"),
+            Text::new("problem-invalid_field-non_negative")
+                .text("field", field)
+                .number("max", MAX_AMOUNT),
         ));
     }
     Ok(value)
@@ -52,7 +57,10 @@ pub struct Shares(i64);
 impl Shares {
     pub fn parse(value: i64) -> Result<Self, FieldError> {
         if value <= 0 {
-            return Err(FieldError::new("shares", "must be a positive whole number"));
+            return Err(FieldError::new(
+                "shares",
+                Text::new("problem-invalid_field-shares-positive"),
+            ));
         }
         Ok(Self(value))
     }
@@ -67,7 +75,9 @@ impl Shares {
             .checked_mul(price_per_share)
             .filter(|v| *v <= MAX_AMOUNT)
             .map(Amount)
-            .ok_or_else(|| FieldError::new("shares", "shares × price is too large"))
+            .ok_or_else(|| {
+                FieldError::new("shares", Text::new("problem-invalid_field-shares-cost"))
+            })
     }
 }
 
@@ -81,6 +91,25 @@ mod tests {
         assert!(Amount::parse("amount", -1).is_err());
         assert!(Amount::parse("amount", MAX_AMOUNT + 1).is_err());
         assert_eq!(Amount::parse("amount", 1).unwrap().get(), 1);
+    }
+
+    #[test]
+    fn refusals_are_whole_sentences_naming_the_field() {
+        let e = Amount::parse("amount", MAX_AMOUNT + 1).unwrap_err();
+        assert_eq!(e.field, "amount");
+        assert_eq!(
+            e.message.to_string(),
+            "amount must be at most 1000000000000000"
+        );
+        let zh = e.message.render(crate::i18n::Locale::ZhCn).unwrap();
+        assert!(
+            zh.starts_with("amount ") && zh.contains("1000000000000000"),
+            "{zh}"
+        );
+        assert_eq!(
+            Shares::parse(0).unwrap_err().to_string(),
+            "shares must be a positive whole number"
+        );
     }
 
     #[test]

@@ -8,6 +8,7 @@ use chrono::{NaiveDateTime, TimeDelta};
 use super::money::MAX_AMOUNT;
 use super::text::{self, Lines};
 use super::FieldError;
+use crate::i18n::Text;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OfferingStatus {
@@ -115,10 +116,7 @@ pub fn tidy_description(raw: &str) -> Result<String, FieldError> {
 
 fn present(field: &'static str, tidy: Result<String, FieldError>) -> Result<(), FieldError> {
     if tidy?.is_empty() {
-        return Err(FieldError::new(
-            field,
-            "is required (and must contain visible characters)",
-        ));
+        return Err(FieldError::new(field, text::required_text(field)));
     }
     Ok(())
 }
@@ -137,14 +135,17 @@ impl OfferingTerms {
         if !SECURITY_TYPES.contains(&self.security_type.as_str()) {
             return Err(FieldError::new(
                 "security_type",
-                format!("must be one of {}", SECURITY_TYPES.join(", ")),
+                Text::new("problem-invalid_field-security_type")
+                    .text("types", SECURITY_TYPES.join(", ")),
             ));
         }
         let money = |field: &'static str, v: i64| {
             if v <= 0 || v > MAX_AMOUNT {
                 Err(FieldError::new(
                     field,
-                    format!("must be between 1 and {MAX_AMOUNT} minor units"),
+                    Text::new("problem-invalid_field-offering-money")
+                        .text("field", field)
+                        .number("max", MAX_AMOUNT),
                 ))
             } else {
                 Ok(())
@@ -157,19 +158,19 @@ impl OfferingTerms {
         if self.target_amount % self.price_per_share != 0 {
             return Err(FieldError::new(
                 "target_amount",
-                "must be a whole number of shares (a multiple of price_per_share)",
+                Text::new("problem-invalid_field-target_amount-whole_shares"),
             ));
         }
         if self.min_raise > self.target_amount {
             return Err(FieldError::new(
                 "min_raise",
-                "must not exceed target_amount",
+                Text::new("problem-invalid_field-min_raise-above_target"),
             ));
         }
         if self.min_subscription > self.target_amount {
             return Err(FieldError::new(
                 "min_subscription",
-                "must not exceed target_amount",
+                Text::new("problem-invalid_field-min_subscription-above_target"),
             ));
         }
         if let Some(max) = self.max_per_investor {
@@ -177,33 +178,37 @@ impl OfferingTerms {
             if max < self.min_subscription {
                 return Err(FieldError::new(
                     "max_per_investor",
-                    "must be at least min_subscription",
+                    Text::new("problem-invalid_field-max_per_investor-below_min"),
                 ));
             }
             if max < self.price_per_share {
                 return Err(FieldError::new(
                     "max_per_investor",
-                    "must allow at least one share",
+                    Text::new("problem-invalid_field-max_per_investor-one_share"),
                 ));
             }
         }
         let opens = match self.opens_at {
             Some(at) if at < earliest_open - TimeDelta::minutes(5) => {
-                return Err(FieldError::new("opens_at", "must not be in the past"));
+                return Err(FieldError::new(
+                    "opens_at",
+                    Text::new("problem-invalid_field-opens_at-past"),
+                ));
             }
             Some(at) => at.max(earliest_open),
             None => earliest_open,
         };
         if self.closes_at <= opens {
-            return Err(FieldError::new("closes_at", "must be after opens_at"));
+            return Err(FieldError::new(
+                "closes_at",
+                Text::new("problem-invalid_field-closes_at-before_open"),
+            ));
         }
         if self.closes_at - opens < min_duration {
             return Err(FieldError::new(
                 "closes_at",
-                format!(
-                    "the offering must stay open at least {} seconds",
-                    min_duration.num_seconds()
-                ),
+                Text::new("problem-invalid_field-closes_at-too_short")
+                    .number("seconds", min_duration.num_seconds()),
             ));
         }
         Ok(())

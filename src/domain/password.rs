@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use std::sync::OnceLock;
 
 use super::FieldError;
+use crate::i18n::Text;
 
 pub struct Password(String);
 
@@ -17,19 +18,23 @@ impl Password {
         if chars < MIN_CHARS {
             return Err(FieldError::new(
                 field,
-                format!("must be at least {MIN_CHARS} characters long"),
+                Text::new("problem-invalid_field-password-too_short")
+                    .text("field", field)
+                    .number("min", MIN_CHARS as i64),
             ));
         }
         if chars > MAX_CHARS {
             return Err(FieldError::new(
                 field,
-                format!("must be at most {MAX_CHARS} characters long"),
+                Text::new("problem-invalid_field-password-too_long")
+                    .text("field", field)
+                    .number("max", MAX_CHARS as i64),
             ));
         }
         if raw.chars().any(char::is_control) {
             return Err(FieldError::new(
                 field,
-                "must not contain control characters",
+                Text::new("problem-invalid_field-password-control").text("field", field),
             ));
         }
         Ok(Self(raw))
@@ -61,19 +66,11 @@ impl Weakness {
         }
     }
 
-    pub fn detail(self) -> &'static str {
+    pub fn detail(self) -> Text {
         match self {
-            Self::Breached => {
-                "This password appears in lists of passwords leaked from other sites (or is one \
-                 of them with a few digits or symbols added), which attackers try first. Choose \
-                 another: a few unrelated words make a strong one."
-            }
-            Self::Pattern => {
-                "This password is one short pattern repeated, or a run of consecutive characters \
-                 or keys (such as 123456789012 or qwertyuiopas), which is guessed at once. Choose \
-                 another: a few unrelated words make a strong one."
-            }
-            Self::Personal => "The password must not be your email address or your name.",
+            Self::Breached => Text::new("problem-password_breached"),
+            Self::Pattern => Text::new("problem-password_too_simple"),
+            Self::Personal => Text::new("problem-password_personal"),
         }
     }
 }

@@ -4,6 +4,7 @@
 use chrono::{NaiveDate, NaiveDateTime};
 
 use super::money::MAX_AMOUNT;
+use crate::i18n::Text;
 
 pub const COLUMNS: [&str; 5] = [
     "bank_txn_id",
@@ -43,16 +44,19 @@ pub struct StatementLine {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("line {line}: {message}")]
+#[error("{message}")]
 pub struct StatementError {
     pub line: u64,
-    pub message: String,
+    /// The whole sentence, naming the line ("line 3: amount must be ..."),
+    /// in the reader's language when shown.
+    pub message: Text,
 }
 
-fn error(line: u64, message: impl Into<String>) -> StatementError {
+/// `message` names the line as `{ $line }`.
+fn error(line: u64, message: Text) -> StatementError {
     StatementError {
         line,
-        message: message.into(),
+        message: message.number("line", i64::try_from(line).unwrap_or(i64::MAX)),
     }
 }
 
@@ -79,12 +83,15 @@ fn text_field(
 ) -> Result<String, StatementError> {
     let value = value.trim();
     if required && value.is_empty() {
-        return Err(error(line, format!("{name} is empty")));
+        return Err(error(
+            line,
+            Text::new("problem-invalid_statement-empty").text("column", name),
+        ));
     }
     if value.len() > 100 || value.chars().any(char::is_control) {
         return Err(error(
             line,
-            format!("{name} must be at most 100 printable characters"),
+            Text::new("problem-invalid_statement-too_long").text("column", name),
         ));
     }
     Ok(value.to_string())
@@ -98,25 +105,39 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<StatementLine>, StatementError> {
         .from_reader(bytes);
     let headers = reader
         .headers()
-        .map_err(|e| error(1, format!("unreadable header: {e}")))?
+        .map_err(|e| {
+            error(
+                1,
+                Text::new("problem-invalid_statement-header").text("error", e.to_string()),
+            )
+        })?
         .clone();
     let position = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
     let mut index = [0usize; 5];
     for (slot, name) in index.iter_mut().zip(COLUMNS) {
-        *slot = position(name).ok_or_else(|| error(1, format!("missing column {name}")))?;
+        *slot = position(name).ok_or_else(|| {
+            error(
+                1,
+                Text::new("problem-invalid_statement-missing_column").text("column", name),
+            )
+        })?;
     }
     let mut lines = Vec::new();
     let mut seen: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
     for record in reader.records() {
         let record = record.map_err(|e| {
             let line = e.position().map_or(0, |p| p.line());
-            error(line, format!("malformed CSV: {e}"))
+            error(
+                line,
+                Text::new("problem-invalid_statement-malformed").text("error", e.to_string()),
+            )
         })?;
         let line = record.position().map_or(0, |p| p.line());
         if lines.len() >= MAX_LINES {
             return Err(error(
                 line,
-                format!("a statement may have at most {MAX_LINES} lines"),
+                Text::new("problem-invalid_statement-too_many_lines")
+                    .number("max", MAX_LINES as i64),
             ));
         }
         let field = |i: usize| record.get(index[i]).unwrap_or("");
@@ -124,22 +145,21 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<StatementLine>, StatementError> {
         let booked_at = parse_time(field(1)).ok_or_else(|| {
             error(
                 line,
-                format!(
-                    "booked_at {:?} is not a date (YYYY-MM-DD or RFC 3339)",
-                    field(1)
-                ),
+                Text::new("problem-invalid_statement-booked_at")
+                    .text("value", format!("{:?}", field(1))),
             )
         })?;
         let amount: i64 = field(2).parse().map_err(|_| {
             error(
                 line,
-                format!("amount {:?} is not a whole number of minor units", field(2)),
+                Text::new("problem-invalid_statement-amount_unreadable")
+                    .text("value", format!("{:?}", field(2))),
             )
         })?;
         if amount <= 0 || amount > MAX_AMOUNT {
             return Err(error(
                 line,
-                format!("amount must be between 1 and {MAX_AMOUNT}"),
+                Text::new("problem-invalid_statement-amount_range").number("max", MAX_AMOUNT),
             ));
         }
         let direction = match field(3).to_ascii_lowercase().as_str() {
@@ -148,7 +168,8 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<StatementLine>, StatementError> {
             other => {
                 return Err(error(
                     line,
-                    format!("direction {other:?} must be credit or debit"),
+                    Text::new("problem-invalid_statement-direction")
+                        .text("value", format!("{other:?}")),
                 ))
             }
         };
@@ -156,7 +177,9 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<StatementLine>, StatementError> {
         if let Some(first) = seen.insert(bank_txn_id.clone(), line) {
             return Err(error(
                 line,
-                format!("bank_txn_id {bank_txn_id} already appears on line {first}"),
+                Text::new("problem-invalid_statement-duplicate")
+                    .text("id", bank_txn_id)
+                    .number("first", i64::try_from(first).unwrap_or(i64::MAX)),
             ));
         }
         lines.push(StatementLine {
@@ -233,7 +256,12 @@ mod tests {
         for (text, line, needle) in cases {
             let e = parse(text.as_bytes()).unwrap_err();
             assert_eq!(e.line, line, "{text}: {e}");
-            assert!(e.message.contains(needle), "{text}: {e}");
+            let message = e.message.to_string();
+            assert!(message.contains(needle), "{text}: {e}");
+            assert!(
+                message.starts_with(&format!("line {line}: ")),
+                "{text}: {e}"
+            );
         }
     }
 }

@@ -9,6 +9,7 @@
 use unicode_normalization::UnicodeNormalization;
 
 use super::FieldError;
+use crate::i18n::Text;
 
 /// Whether line breaks (and tabs) are allowed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,7 +61,7 @@ pub fn clean(
     }) {
         return Err(FieldError::new(
             field,
-            "must not contain control characters or direction overrides",
+            Text::new("problem-invalid_field-text-control").text("field", field),
         ));
     }
     let text = text.trim_matches(blank);
@@ -69,19 +70,26 @@ pub fn clean(
     if lines == Lines::One && text.chars().any(|c| invisible(c) && !needed_inside(c)) {
         return Err(FieldError::new(
             field,
-            "must not contain invisible characters such as zero-width spaces",
+            Text::new("problem-invalid_field-text-invisible").text("field", field),
         ));
     }
     if text.chars().count() > max_chars {
         return Err(FieldError::new(
             field,
-            format!("must be at most {max_chars} characters long"),
+            Text::new("problem-invalid_field-text-too_long")
+                .text("field", field)
+                .number("max", max_chars as i64),
         ));
     }
     if text.chars().all(blank) {
         return Ok(String::new());
     }
     Ok(text.to_string())
+}
+
+/// "`field` is required (and must contain visible characters)".
+pub(super) fn required_text(field: &'static str) -> Text {
+    Text::new("problem-invalid_field-text-required").text("field", field)
 }
 
 /// [`clean`], refusing a value with nothing visible in it.
@@ -93,10 +101,7 @@ pub fn required(
 ) -> Result<String, FieldError> {
     let text = clean(field, raw, max_chars, lines)?;
     if text.is_empty() {
-        return Err(FieldError::new(
-            field,
-            "is required (and must contain visible characters)",
-        ));
+        return Err(FieldError::new(field, required_text(field)));
     }
     Ok(text)
 }

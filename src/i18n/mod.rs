@@ -101,6 +101,8 @@ pub struct Args(Vec<(&'static str, Arg)>);
 enum Arg {
     Text(String),
     Number(i64),
+    /// Another message, written in the same language.
+    Nested(Text),
 }
 
 impl Args {
@@ -120,13 +122,14 @@ impl Args {
         self
     }
 
-    fn fluent(&self) -> HashMap<Cow<'static, str>, FluentValue<'static>> {
+    fn fluent(&self, locale: Locale) -> HashMap<Cow<'static, str>, FluentValue<'static>> {
         self.0
             .iter()
             .map(|(name, arg)| {
                 let value = match arg {
                     Arg::Text(s) => FluentValue::String(s.clone().into()),
                     Arg::Number(n) => FluentValue::from(*n),
+                    Arg::Nested(t) => FluentValue::String(t.in_locale(locale).into()),
                 };
                 (Cow::Borrowed(*name), value)
             })
@@ -139,7 +142,7 @@ impl Args {
 /// an error, not a fallback to another language.
 pub fn text(locale: Locale, key: &str, args: &Args) -> Result<String, MissingText> {
     LOCALES
-        .lookup_single_language(&locale.langid(), key, Some(&args.fluent()))
+        .lookup_single_language(&locale.langid(), key, Some(&args.fluent(locale)))
         .map_err(|e| MissingText {
             locale,
             key: key.to_string(),
@@ -151,74 +154,57 @@ pub fn text(locale: Locale, key: &str, args: &Args) -> Result<String, MissingTex
 /// shown: a message of the Fluent files and its values. A problem's
 /// `detail` is one.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Text {
+pub struct Text(Box<Message>);
+
+/// Boxed: a `Text` travels inside every error, and stays one pointer wide.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Message {
     key: Cow<'static, str>,
     args: Args,
-    /// TRANSITIONAL: English written in code, not yet in the files.
-    literal: Option<String>,
-}
-
-impl From<&str> for Text {
-    fn from(s: &str) -> Self {
-        Self {
-            key: Cow::Borrowed(""),
-            args: Args::new(),
-            literal: Some(s.to_string()),
-        }
-    }
-}
-
-impl From<String> for Text {
-    fn from(s: String) -> Self {
-        Self {
-            key: Cow::Borrowed(""),
-            args: Args::new(),
-            literal: Some(s),
-        }
-    }
 }
 
 impl Text {
     pub fn new(key: &'static str) -> Self {
-        Self {
+        Self(Box::new(Message {
             key: Cow::Borrowed(key),
             args: Args::new(),
-            literal: None,
-        }
+        }))
     }
 
     /// A message whose id is made at run time (`problem-not_found-{what}`):
     /// a test must name every id it can make.
     pub fn made(key: String) -> Self {
-        Self {
+        Self(Box::new(Message {
             key: Cow::Owned(key),
             args: Args::new(),
-            literal: None,
-        }
+        }))
     }
 
     pub fn key(&self) -> &str {
-        &self.key
+        &self.0.key
     }
 
     /// A value written as it is.
     pub fn text(mut self, name: &'static str, value: impl Into<String>) -> Self {
-        self.args = self.args.text(name, value);
+        self.0.args.0.push((name, Arg::Text(value.into())));
         self
     }
 
     /// A number (plural forms are chosen by it).
     pub fn number(mut self, name: &'static str, value: i64) -> Self {
-        self.args = self.args.number(name, value);
+        self.0.args.0.push((name, Arg::Number(value)));
+        self
+    }
+
+    /// Another message as a value, written in the same language.
+    pub fn nested(mut self, name: &'static str, value: Text) -> Self {
+        self.0.args.0.push((name, Arg::Nested(value)));
         self
     }
 
     /// Strictly in `locale` (see [`text`]).
     pub fn render(&self, locale: Locale) -> Result<String, MissingText> {
-        if let Some(literal) = &self.literal {
-            return Ok(literal.clone());
-        }
-        text(locale, &self.key, &self.args)
+        text(locale, &self.0.key, &self.0.args)
     }
 
     /// In `locale`, or in English should that lack it (a test fails first),
@@ -229,7 +215,7 @@ impl Text {
                 tracing::warn!(error = %e, "text missing; written in English");
                 self.render(Locale::En)
             })
-            .unwrap_or_else(|_| self.key.to_string())
+            .unwrap_or_else(|_| self.0.key.to_string())
     }
 }
 

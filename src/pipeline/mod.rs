@@ -61,6 +61,9 @@ pub struct Reply {
     pub replayed: bool,
     /// The problem's code when this (first) answer is a refusal.
     pub code: Option<&'static str>,
+    /// The refusal as data, to be written in the reader's language (a
+    /// replay is the saved body as it was).
+    pub problem: Option<crate::error::Problem>,
 }
 
 struct Job {
@@ -130,7 +133,7 @@ impl Pipeline {
                 TrySendError::Full(_) => ApiError::new(
                     actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
                     "overloaded",
-                    "Too many requests are waiting to be written. Try again shortly.",
+                    crate::i18n::Text::new("problem-overloaded-write_queue"),
                 )
                 .retry_after(1),
                 TrySendError::Disconnected(_) => {

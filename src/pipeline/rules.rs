@@ -36,11 +36,11 @@ pub struct State {
     pub committed: HashMap<(String, String), i64>,
 }
 
-fn conflict(code: &'static str, detail: impl Into<Text>) -> Refusal {
+fn conflict(code: &'static str, detail: Text) -> Refusal {
     Refusal::new(RefusalKind::Conflict, code, detail)
 }
 
-fn invalid(code: &'static str, detail: impl Into<Text>) -> Refusal {
+fn invalid(code: &'static str, detail: Text) -> Refusal {
     Refusal::new(RefusalKind::Invalid, code, detail)
 }
 
@@ -48,26 +48,23 @@ fn not_found(what: &str) -> Refusal {
     Refusal::new(
         RefusalKind::NotFound,
         "not_found",
-        format!("No such {what}."),
+        crate::services::error::no_such(what),
     )
 }
 
 /// Why an offering takes no subscription at `now`, if it does not.
 pub fn not_open(o: &Offering, now: NaiveDateTime) -> Option<Refusal> {
-    let refusal = |detail: &str| {
-        Some(
-            conflict("offering_not_open", detail.to_string())
-                .with("offering_status", o.status.clone()),
-        )
+    let refusal = |detail: Text| {
+        Some(conflict("offering_not_open", detail).with("offering_status", o.status.clone()))
     };
     if o.status != "open" {
-        return refusal("The offering is not open for subscriptions.");
+        return refusal(Text::new("problem-offering_not_open-closed"));
     }
     if o.opens_at.is_some_and(|at| at > now) {
-        return refusal("The offering has not opened yet.");
+        return refusal(Text::new("problem-offering_not_open-not_yet"));
     }
     if o.closes_at <= now {
-        return refusal("The offering's deadline has passed.");
+        return refusal(Text::new("problem-offering_not_open-deadline_passed"));
     }
     None
 }
@@ -76,7 +73,7 @@ pub fn exceeds_remaining(o: &Offering) -> Refusal {
     let remaining_shares = (o.target_amount - o.raised) / o.price_per_share;
     conflict(
         "exceeds_remaining",
-        format!("Only {remaining_shares} shares remain in this offering."),
+        Text::new("problem-exceeds_remaining").number("remaining_shares", remaining_shares),
     )
     .with("remaining_shares", remaining_shares)
     .with("remaining_amount", o.target_amount - o.raised)
@@ -113,7 +110,7 @@ pub fn accept(
         return Err(Refusal::new(
             RefusalKind::Forbidden,
             "email_not_verified",
-            "Verify your email address before subscribing.",
+            Text::new("problem-email_not_verified-subscribe"),
         ));
     }
     if investor.owed > 0 {
@@ -130,19 +127,16 @@ pub fn accept(
         return Err(Refusal::new(
             RefusalKind::Forbidden,
             "kyc_required",
-            "Your identity must be verified (KYC approved) before subscribing.",
+            Text::new("problem-kyc_required"),
         )
         .with("kyc_status", kyc_status));
     };
     if amount < offering.min_subscription {
         let min_shares =
             (offering.min_subscription + offering.price_per_share - 1) / offering.price_per_share;
-        return Err(invalid(
-            "below_minimum",
-            "The amount is below the offering's minimum subscription.",
-        )
-        .with("min_subscription", offering.min_subscription)
-        .with("min_shares", min_shares));
+        return Err(invalid("below_minimum", Text::new("problem-below_minimum"))
+            .with("min_subscription", offering.min_subscription)
+            .with("min_shares", min_shares));
     }
     if amount > offering.target_amount - offering.raised {
         return Err(exceeds_remaining(offering));
@@ -153,7 +147,7 @@ pub fn accept(
         if already + amount > max {
             return Err(invalid(
                 "above_investor_max",
-                "This would take you above the offering's maximum per investor.",
+                Text::new("problem-above_investor_max"),
             )
             .with("max_per_investor", max)
             .with("already_subscribed", already)
@@ -169,7 +163,7 @@ pub fn accept(
         if amount > left {
             return Err(invalid(
                 "investment_limit_exceeded",
-                "This would exceed your 12-month investment limit.",
+                Text::new("problem-investment_limit_exceeded"),
             )
             .with("annual_limit", limit)
             .with("remaining_limit", left));
@@ -178,7 +172,7 @@ pub fn accept(
     if investor.available < amount {
         return Err(invalid(
             "insufficient_funds",
-            "Your available balance does not cover the amount.",
+            Text::new("problem-insufficient_funds-subscribe"),
         )
         .with("available", investor.available)
         .with("amount", amount));

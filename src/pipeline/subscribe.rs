@@ -362,6 +362,7 @@ fn run_in_transaction(
             body,
             replayed: false,
             code: None,
+            problem: None,
         }));
     }
     let answers: Vec<(&str, &str, u16, &str)> = first_with_key
@@ -439,6 +440,7 @@ fn refusal_answer(refusal: Refusal) -> Reply {
         body: error.body().to_string(),
         replayed: false,
         code: Some(error.code),
+        problem: Some(error.problem()),
     }
 }
 
@@ -451,6 +453,7 @@ fn claim_answer(claim: Claim) -> Reply {
                 body,
                 replayed: true,
                 code: None,
+                problem: None,
             }
         }
         Claim::Mismatch => ApiError::idempotency_mismatch(),
@@ -461,5 +464,6 @@ fn claim_answer(claim: Claim) -> Reply {
         body: error.body().to_string(),
         replayed: false,
         code: Some(error.code),
+        problem: Some(error.problem()),
     }
 }

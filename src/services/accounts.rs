@@ -17,7 +17,7 @@ use crate::db::tokens::{
 use crate::db::users::{NewUser, User};
 use crate::db::{clock, new_id, sign_in, write_transaction, AnyConnection};
 use crate::domain::{DisplayName, Email, Password, Role, Weakness};
-use crate::i18n::{Defaults, Locale, TimeZone};
+use crate::i18n::{Defaults, Locale, Text, TimeZone};
 use crate::mail::{self, enqueue, Message};
 
 use super::error::{Refusal, RefusalKind, ServiceResult};
@@ -221,8 +221,7 @@ pub fn require_verified_email(conn: &mut AnyConnection, user_id: &str) -> Servic
     Err(Refusal::new(
         RefusalKind::Forbidden,
         "email_not_verified",
-        "Verify your email address first: open the link we mailed you, or ask for a new one \
-         with POST /api/v1/auth/verify-email/resend.",
+        Text::new("problem-email_not_verified-account"),
     )
     .into())
 }

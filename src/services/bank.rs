@@ -38,6 +38,7 @@ use crate::db::unallocated::{NewUnallocated, Resolution, Unallocated};
 use crate::db::unreconciled::{NewUnreconciled, Unreconciled};
 use crate::db::users::User;
 use crate::db::{new_id, now, write_transaction, AnyConnection};
+use crate::i18n::Text;
 use crate::ledger::{ensure_account, owned_legs, post, AccountKind, EntryKind, Leg, PLATFORM};
 use crate::mail::{enqueue, Email, Message};
 
@@ -252,7 +253,7 @@ fn bank_account(conn: &mut AnyConnection, currency: &str) -> ServiceResult<Strin
     )?)
 }
 
-fn conflict(code: &'static str, message: &'static str) -> super::ServiceError {
+fn conflict(code: &'static str, message: Text) -> super::ServiceError {
     Refusal::new(RefusalKind::Conflict, code, message).into()
 }
 
@@ -295,7 +296,7 @@ fn apply_deposit(
         // Confirmed by a concurrent notification: undo this one entirely.
         return Err(conflict(
             "deposit_already_confirmed",
-            "The deposit was confirmed meanwhile.",
+            Text::new("problem-deposit_already_confirmed"),
         ));
     }
     record_transfer(
@@ -545,7 +546,7 @@ fn pay(
     if !Withdrawal::mark_paid(conn, &w.id, &n.bank_txn_id, &entry, now)? {
         return Err(conflict(
             "withdrawal_already_paid",
-            "The withdrawal was paid meanwhile.",
+            Text::new("problem-withdrawal_already_paid"),
         ));
     }
     record_payout(conn, w, &n.bank_txn_id, n.amount, &entry, now)?;
@@ -656,7 +657,7 @@ fn pay_after_return(
     if !Withdrawal::mark_paid_after_return(conn, &w.id, &n.bank_txn_id, &paid, now)? {
         return Err(conflict(
             "withdrawal_already_paid",
-            "The withdrawal was paid meanwhile.",
+            Text::new("problem-withdrawal_already_paid"),
         ));
     }
     record_payout(conn, w, &n.bank_txn_id, n.amount, &paid, now)?;
@@ -719,7 +720,7 @@ fn apply_payout_return(
     if !Withdrawal::mark_returned(conn, &w.id, &n.bank_txn_id, &entry, now)? {
         return Err(conflict(
             "withdrawal_already_returned",
-            "The withdrawal was returned meanwhile.",
+            Text::new("problem-withdrawal_already_returned"),
         ));
     }
     if was_paid {
@@ -784,7 +785,7 @@ fn apply_deposit_return(
             if !Deposit::mark_returned(conn, &d.id, &entry, now)? {
                 return Err(conflict(
                     "deposit_already_returned",
-                    "The deposit was returned meanwhile.",
+                    Text::new("problem-deposit_already_returned"),
                 ));
             }
             return Ok(Applied::outcome(returned_or_uncovered(owed)));
@@ -820,7 +821,7 @@ fn apply_deposit_return(
                 if !Unallocated::resolve(conn, &u.id, &how, &entry, "bank", None, now)? {
                     return Err(conflict(
                         "unallocated_already_resolved",
-                        "The unallocated deposit was resolved meanwhile.",
+                        Text::new("problem-unallocated_already_resolved"),
                     ));
                 }
                 return Ok(Applied {
@@ -834,7 +835,7 @@ fn apply_deposit_return(
                 if !Unallocated::mark_credit_returned(conn, &u.id, &n.bank_txn_id)? {
                     return Err(conflict(
                         "unallocated_already_returned",
-                        "The unallocated deposit was returned meanwhile.",
+                        Text::new("problem-unallocated_already_returned"),
                     ));
                 }
                 return Ok(Applied {

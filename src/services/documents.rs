@@ -13,6 +13,7 @@ use crate::db::profiles::InvestorProfile;
 use crate::db::{files, new_id, now, write_transaction, AnyConnection};
 use crate::domain::document::{DocumentKind, Visibility};
 use crate::domain::{OfferingStatus, Role};
+use crate::i18n::Text;
 use crate::mail::outbox::{enqueue_to_investors, Investors};
 use crate::storage::StoredFile;
 
@@ -140,8 +141,7 @@ fn frozen(status: &str) -> ServiceError {
     Refusal::new(
         RefusalKind::Conflict,
         "document_frozen",
-        "The offering's documents are frozen: they change before review (draft) and, \
-         as amendments, while the round is open or funded.",
+        Text::new("problem-document_frozen"),
     )
     .with("offering_status", status.to_string())
     .into()
@@ -345,8 +345,7 @@ pub fn download(
                 return Err(Refusal::new(
                     RefusalKind::Forbidden,
                     "signed_link_required",
-                    "This document is for verified investors: ask for a signed link \
-                     (POST .../links) and open that.",
+                    Text::new("problem-signed_link_required"),
                 )
                 .into());
             }
@@ -359,12 +358,12 @@ pub fn download(
                     LinkRefusal::Expired => Refusal::new(
                         RefusalKind::Forbidden,
                         "link_expired",
-                        "This link has expired: ask for a new one.",
+                        Text::new("problem-link_expired"),
                     ),
                     LinkRefusal::Invalid => Refusal::new(
                         RefusalKind::Forbidden,
                         "invalid_link",
-                        "This link is not valid for this document.",
+                        Text::new("problem-invalid_link-document"),
                     ),
                 })
             })?;
@@ -407,7 +406,7 @@ pub fn link(
             return Err(Refusal::new(
                 RefusalKind::Forbidden,
                 "verification_required",
-                "Restricted documents are for investors whose identity is verified (KYC approved).",
+                Text::new("problem-verification_required"),
             )
             .into());
         }
@@ -415,7 +414,7 @@ pub fn link(
         return Err(Refusal::new(
             RefusalKind::Forbidden,
             "forbidden",
-            "Sponsors read restricted documents of their own offerings only.",
+            Text::new("problem-forbidden-sponsor_documents"),
         )
         .into());
     }

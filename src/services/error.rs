@@ -77,7 +77,7 @@ impl From<Refusal> for ServiceError {
 
 impl From<FieldError> for Refusal {
     fn from(e: FieldError) -> Self {
-        Refusal::new(RefusalKind::Invalid, "invalid_field", e.to_string()).with("field", e.field)
+        Refusal::new(RefusalKind::Invalid, "invalid_field", e.message).with("field", e.field)
     }
 }
 
@@ -93,7 +93,7 @@ impl From<LedgerError> for ServiceError {
             LedgerError::InsufficientFunds { .. } => ServiceError::Refused(Refusal::new(
                 RefusalKind::Invalid,
                 "insufficient_funds",
-                "The available balance does not cover the amount.",
+                Text::new("problem-insufficient_funds-ledger"),
             )),
             LedgerError::Database(e) => ServiceError::Database(e),
             LedgerError::Unbalanced => ServiceError::Internal(anyhow::anyhow!(e.to_string())),
@@ -106,6 +106,90 @@ pub fn not_found(what: &str) -> ServiceError {
     ServiceError::Refused(Refusal::new(
         RefusalKind::NotFound,
         "not_found",
-        format!("No such {what}."),
+        no_such(what),
     ))
+}
+
+/// "No such `what`.": the message `problem-not_found-<what>` (spaces as
+/// `_`). Every noun passed must be defined in each locale and listed in
+/// the test below.
+pub fn no_such(what: &str) -> Text {
+    Text::made(format!("problem-not_found-{}", what.replace(' ', "_")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::i18n::{text, Args, Locale};
+
+    /// Every noun given to [`not_found`] (and [`no_such`]) anywhere in
+    /// `src/`: a new one needs its message in each locale and a line here.
+    const NOUNS: [&str; 13] = [
+        "deposit",
+        "document",
+        "investor",
+        "investor profile",
+        "offering",
+        "post",
+        "profile",
+        "question",
+        "subscription",
+        "unallocated deposit",
+        "unreconciled movement",
+        "update",
+        "version",
+    ];
+
+    #[test]
+    fn every_noun_not_found_names_has_its_text() {
+        for locale in Locale::ALL {
+            for what in NOUNS {
+                let key = no_such(what).key().to_string();
+                let written = text(locale, &key, &Args::new());
+                assert!(written.is_ok(), "{what}: {written:?}");
+            }
+        }
+        assert_eq!(
+            no_such("unallocated deposit").to_string(),
+            "No such unallocated deposit."
+        );
+    }
+
+    /// The nouns the sources pass, read from them: each is in [`NOUNS`].
+    #[test]
+    fn the_list_of_nouns_is_complete() {
+        fn sources(dir: &std::path::Path, out: &mut Vec<(String, String)>) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    sources(&path, out);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    let text = std::fs::read_to_string(&path).unwrap();
+                    out.push((path.display().to_string(), text));
+                }
+            }
+        }
+        let mut files = Vec::new();
+        sources(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+            &mut files,
+        );
+        let mut seen = 0;
+        for (path, text) in &files {
+            for call in ["not_found(\"", "no_such(\""] {
+                for (i, _) in text.match_indices(call) {
+                    // Not `ApiError::not_found("No such ...")` or a route's.
+                    let before = &text[..i];
+                    if before.ends_with("ApiError::") || before.ends_with('_') {
+                        continue;
+                    }
+                    let rest = &text[i + call.len()..];
+                    let what = &rest[..rest.find('"').unwrap()];
+                    assert!(NOUNS.contains(&what), "{path}: {what:?} not in NOUNS");
+                    seen += 1;
+                }
+            }
+        }
+        assert!(seen > 10, "{seen} calls read");
+    }
 }

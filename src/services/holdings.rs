@@ -8,6 +8,7 @@ use crate::db::offerings::Offering;
 use crate::db::schema::{holdings, investor_profiles, offerings, users};
 use crate::db::{AnyConnection, Backend};
 use crate::domain::Role;
+use crate::i18n::Text;
 
 use super::error::{not_found, Refusal, RefusalKind, ServiceResult};
 use super::offerings::{id_cursor, next_id_cursor, Viewer};
@@ -140,7 +141,7 @@ pub fn cap_table(
         return Err(Refusal::new(
             RefusalKind::Conflict,
             "offering_not_settled",
-            "The cap table exists once the round is settled.",
+            Text::new("problem-offering_not_settled"),
         )
         .with("offering_status", offering.status)
         .into());

@@ -18,6 +18,7 @@ use crate::db::offerings::Offering;
 use crate::db::subscriptions::Subscription;
 use crate::db::{clock, new_id, write_transaction, AnyConnection};
 use crate::domain::Role;
+use crate::i18n::Text;
 use crate::ledger::{find_account, lock_balance, AccountKind};
 use crate::mail::outbox::{enqueue_to_investors, Investors};
 use crate::mail::Message;
@@ -69,7 +70,7 @@ impl MaterialChangeView {
     }
 }
 
-fn conflict(code: &'static str, detail: impl Into<crate::i18n::Text>) -> Refusal {
+fn conflict(code: &'static str, detail: Text) -> Refusal {
     Refusal::new(RefusalKind::Conflict, code, detail)
 }
 
@@ -156,7 +157,7 @@ pub fn declare(
         if !matches!(offering.status.as_str(), "open" | "funded") {
             return Err(conflict(
                 "offering_not_open",
-                "A material change is declared while the round is open or funded.",
+                Text::new("problem-offering_not_open-material_change"),
             )
             .with("offering_status", offering.status.clone())
             .into());
@@ -166,19 +167,10 @@ pub fn declare(
         let (amended, _) =
             documents::version(conn, document_id, version)?.ok_or_else(|| not_found("version"))?;
         if !amended.amendment {
-            return Err(conflict(
-                "not_an_amendment",
-                "Only a version published after the offering was approved (an amendment) \
-                 can be a material change.",
-            )
-            .into());
+            return Err(conflict("not_an_amendment", Text::new("problem-not_an_amendment")).into());
         }
         if material_changes::declared(conn, document_id, version)? {
-            return Err(conflict(
-                "already_declared",
-                "This version was already declared a material change.",
-            )
-            .into());
+            return Err(conflict("already_declared", Text::new("problem-already_declared")).into());
         }
         let now = clock(conn)?;
         let deadline = settings
@@ -252,7 +244,7 @@ pub fn reconfirm(
         if !awaiting {
             return Err(conflict(
                 "not_awaiting_reconfirmation",
-                "This subscription does not await reconfirmation.",
+                Text::new("problem-not_awaiting_reconfirmation"),
             )
             .with("subscription_status", sub.status.clone())
             .with("reconfirmation", sub.reconfirmation.clone())
@@ -260,8 +252,7 @@ pub fn reconfirm(
         }
         Err(conflict(
             "reconfirmation_closed",
-            "The deadline to reconfirm has passed: the subscription is being cancelled \
-             and its money returned.",
+            Text::new("problem-reconfirmation_closed"),
         )
         .with(
             "reconfirm_by",
@@ -367,8 +358,7 @@ pub fn ensure_none_awaiting(conn: &mut AnyConnection, offering_id: &str) -> Serv
     if awaiting > 0 {
         return Err(conflict(
             "reconfirmations_pending",
-            "Subscriptions of this round await reconfirmation of a material change: \
-             it settles once each is reconfirmed, cancelled or lapsed.",
+            Text::new("problem-reconfirmations_pending"),
         )
         .with("awaiting", awaiting)
         .into());

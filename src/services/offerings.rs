@@ -9,6 +9,7 @@ use crate::db::subscriptions::Subscription;
 use crate::db::users::User;
 use crate::db::{new_id, now, write_transaction, AnyConnection};
 use crate::domain::{OfferingStatus, OfferingTerms, Role};
+use crate::i18n::Text;
 use crate::ledger::{ensure_account, AccountKind};
 use crate::mail::outbox::Investors;
 use crate::mail::{enqueue, Email, Message};
@@ -82,14 +83,10 @@ pub(crate) fn status_of(o: &Offering) -> ServiceResult<OfferingStatus> {
     })
 }
 
-fn wrong_state(o: &Offering, detail: &str) -> ServiceError {
-    Refusal::new(
-        RefusalKind::Conflict,
-        "invalid_offering_state",
-        detail.to_string(),
-    )
-    .with("offering_status", o.status.clone())
-    .into()
+fn wrong_state(o: &Offering, detail: Text) -> ServiceError {
+    Refusal::new(RefusalKind::Conflict, "invalid_offering_state", detail)
+        .with("offering_status", o.status.clone())
+        .into()
 }
 
 /// The views of these offerings, with their investor counts (one query).
@@ -191,7 +188,10 @@ pub fn update_draft(
     write_transaction(conn, |conn| -> ServiceResult<()> {
         let offering = owned(conn, id, sponsor_id)?;
         if offering.status != "draft" {
-            return Err(wrong_state(&offering, "Only a draft can be edited."));
+            return Err(wrong_state(
+                &offering,
+                Text::new("problem-invalid_offering_state-edit"),
+            ));
         }
         let mut t = terms_of(&offering);
         let price_changed = patch.price_per_share.is_some();
@@ -242,7 +242,10 @@ pub fn update_draft(
         }
         t.validate(now, min_duration)?;
         if !Offering::update_draft_terms(conn, id, &row(&t), now)? {
-            return Err(wrong_state(&offering, "Only a draft can be edited."));
+            return Err(wrong_state(
+                &offering,
+                Text::new("problem-invalid_offering_state-edit"),
+            ));
         }
         Ok(())
     })?;
@@ -269,12 +272,18 @@ pub fn submit(
     write_transaction(conn, |conn| -> ServiceResult<()> {
         let offering = owned(conn, id, sponsor_id)?;
         if offering.status != "draft" {
-            return Err(wrong_state(&offering, "Only a draft can be submitted."));
+            return Err(wrong_state(
+                &offering,
+                Text::new("problem-invalid_offering_state-submit"),
+            ));
         }
         super::accounts::require_verified_email(conn, sponsor_id)?;
         terms_of(&offering).validate(now, min_duration)?;
         if !Offering::mark_submitted(conn, id, now)? {
-            return Err(wrong_state(&offering, "Only a draft can be submitted."));
+            return Err(wrong_state(
+                &offering,
+                Text::new("problem-invalid_offering_state-submit"),
+            ));
         }
         Ok(())
     })?;
@@ -307,7 +316,7 @@ pub fn approve(
         if offering.status != "in_review" {
             return Err(wrong_state(
                 &offering,
-                "Only an offering in review can be approved.",
+                Text::new("problem-invalid_offering_state-approve"),
             ));
         }
         let terms = terms_of(&offering);
@@ -315,7 +324,7 @@ pub fn approve(
             return Err(Refusal::new(
                 RefusalKind::Conflict,
                 "offering_window_too_short",
-                format!("The terms no longer hold at approval time ({e}); reject it so the sponsor can fix them."),
+                Text::new("problem-offering_window_too_short").nested("error", e.message),
             )
             .with("field", e.field)
             .into());
@@ -325,7 +334,7 @@ pub fn approve(
         if !Offering::mark_approved(conn, id, opens_at, fee_bps, now)? {
             return Err(wrong_state(
                 &offering,
-                "Only an offering in review can be approved.",
+                Text::new("problem-invalid_offering_state-approve"),
             ));
         }
         Ok(())
@@ -346,7 +355,7 @@ pub fn reject(
         if !Offering::mark_rejected(conn, id, reason, now)? {
             return Err(wrong_state(
                 &offering,
-                "Only an offering in review can be rejected.",
+                Text::new("problem-invalid_offering_state-reject"),
             ));
         }
         Ok(())
@@ -373,13 +382,13 @@ pub fn cancel(
         if !status_of(&offering)?.can_cancel() {
             return Err(wrong_state(
                 &offering,
-                "Only a draft, in-review or open offering can be cancelled.",
+                Text::new("problem-invalid_offering_state-cancel"),
             ));
         }
         if !Offering::mark_cancelled(conn, id, now)? {
             return Err(wrong_state(
                 &offering,
-                "The offering changed state meanwhile.",
+                Text::new("problem-invalid_offering_state-changed"),
             ));
         }
         notify_closed(conn, &offering, "cancelled", currency)?;
@@ -526,7 +535,7 @@ pub fn invalid_cursor() -> ServiceError {
     Refusal::new(
         RefusalKind::BadRequest,
         "invalid_cursor",
-        "The cursor is not valid for this list.",
+        Text::new("problem-invalid_cursor"),
     )
     .into()
 }

@@ -12,6 +12,7 @@ use crate::db::users::User;
 use crate::db::{now, write_transaction, AnyConnection};
 use crate::domain::kyc::{InvestorProfileInput, KycStatus};
 use crate::domain::limits::{annual_limit, remaining, RegCfRule};
+use crate::i18n::Text;
 
 use super::error::{not_found, refuse, Refusal, RefusalKind, ServiceResult};
 use super::views::{utc, Page};
@@ -309,7 +310,7 @@ pub fn decide_kyc(
         return refuse(
             RefusalKind::Invalid,
             "invalid_field",
-            "decision must be approved or rejected",
+            Text::new("problem-invalid_field-decision"),
         );
     }
     let now = now();
@@ -328,23 +329,22 @@ pub fn decide_kyc(
             seen,
             now,
         )? {
-            let code = if current.kyc_status == "pending" {
-                "kyc_profile_changed"
+            let (code, detail) = if current.kyc_status == "pending" {
+                (
+                    "kyc_profile_changed",
+                    Text::new("problem-kyc_profile_changed"),
+                )
             } else {
-                "kyc_not_pending"
+                ("kyc_not_pending", Text::new("problem-kyc_not_pending"))
             };
-            return Err(Refusal::new(
-                RefusalKind::Conflict,
-                code,
-                "The profile is not the pending version you reviewed; reload it.",
-            )
-            .with("kyc_status", current.kyc_status)
-            // As the queue writes it, so a client can compare the two.
-            .with(
-                "submitted_at",
-                serde_json::to_value(utc(current.updated_at)).unwrap_or_default(),
-            )
-            .into());
+            return Err(Refusal::new(RefusalKind::Conflict, code, detail)
+                .with("kyc_status", current.kyc_status)
+                // As the queue writes it, so a client can compare the two.
+                .with(
+                    "submitted_at",
+                    serde_json::to_value(utc(current.updated_at)).unwrap_or_default(),
+                )
+                .into());
         }
         let message = match decision {
             KycStatus::Approved => Message::KycApproved,

@@ -14,6 +14,7 @@ use crate::db::users::User;
 use crate::db::{clock, new_id, write_transaction, AnyConnection};
 use crate::domain::rich_text::{self, BodyFormat};
 use crate::domain::Role;
+use crate::i18n::Text;
 use crate::mail::{enqueue_with_id, Email, Message};
 
 use super::error::{not_found, Refusal, RefusalKind, ServiceResult};
@@ -119,7 +120,7 @@ fn count_post(
             LimitError::Exceeded(e) => Refusal::new(
                 RefusalKind::TooMany,
                 "rate_limited",
-                "Too many posts from this account. Try again after Retry-After seconds.",
+                Text::new("problem-rate_limited-posts"),
             )
             .with("retry_after", e.retry_after_secs)
             .into(),
@@ -207,7 +208,7 @@ pub fn reply(
         return Err(Refusal::new(
             RefusalKind::Conflict,
             "post_hidden",
-            "This question was hidden by an operator: it takes no replies.",
+            Text::new("problem-post_hidden"),
         )
         .into());
     }
@@ -295,8 +296,8 @@ pub fn moderate(
         };
         if !changed {
             let (code, detail) = match action {
-                Moderation::Hide => ("already_hidden", "This post is already hidden."),
-                Moderation::Restore => ("not_hidden", "This post is not hidden."),
+                Moderation::Hide => ("already_hidden", Text::new("problem-already_hidden")),
+                Moderation::Restore => ("not_hidden", Text::new("problem-not_hidden")),
             };
             return Err(Refusal::new(RefusalKind::Conflict, code, detail).into());
         }

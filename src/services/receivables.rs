@@ -10,6 +10,7 @@
 //! receivable nobody can make larger under it.
 
 use crate::db::AnyConnection;
+use crate::i18n::Text;
 use crate::ledger::{ensure_account, find_account, lock_balance, AccountKind};
 
 use super::error::{Refusal, RefusalKind, ServiceResult};
@@ -28,9 +29,7 @@ pub fn outstanding(owed: i64) -> Refusal {
     Refusal::new(
         RefusalKind::Forbidden,
         "receivable_outstanding",
-        "The bank took back a deposit after the money had been spent, and you owe the \
-         difference. Deposit at least the amount owed; it is paid off first, and then \
-         withdrawals and subscriptions are open again.",
+        Text::new("problem-receivable_outstanding"),
     )
     .with("owed", owed)
 }

@@ -24,6 +24,7 @@ use crate::db::raw::sql;
 use crate::db::schema::{offerings, settlements, subscriptions};
 use crate::db::users::User;
 use crate::db::{new_id, now, write_transaction, AnyConnection};
+use crate::i18n;
 use crate::ledger::{
     ensure_account, find_account, lock_balance, post, AccountKind, EntryKind, Leg, PLATFORM,
 };
@@ -79,14 +80,10 @@ pub struct SettlementView {
     pub settled_at: chrono::DateTime<chrono::Utc>,
 }
 
-fn wrong_state(o: &Offering, detail: &str) -> ServiceError {
-    Refusal::new(
-        RefusalKind::Conflict,
-        "invalid_offering_state",
-        detail.to_string(),
-    )
-    .with("offering_status", o.status.clone())
-    .into()
+fn wrong_state(o: &Offering, detail: i18n::Text) -> ServiceError {
+    Refusal::new(RefusalKind::Conflict, "invalid_offering_state", detail)
+        .with("offering_status", o.status.clone())
+        .into()
 }
 
 /// Settles a funded offering at the fee fixed on it at approval (offerings
@@ -105,7 +102,7 @@ pub fn settle(
         let Some(escrow) = find_account(conn, AccountKind::OfferingEscrow, offering_id)? else {
             return Err(wrong_state(
                 &offering,
-                "Only a funded offering can be settled.",
+                i18n::Text::new("problem-invalid_offering_state-settle"),
             ));
         };
         let gross = lock_balance(conn, &escrow.id)?;
@@ -114,7 +111,7 @@ pub fn settle(
         if offering.status != "funded" {
             return Err(wrong_state(
                 &offering,
-                "Only a funded offering can be settled.",
+                i18n::Text::new("problem-invalid_offering_state-settle"),
             ));
         }
         super::material_changes::ensure_none_awaiting(conn, offering_id)?;
@@ -210,7 +207,7 @@ pub fn settle(
         if moved != 1 {
             return Err(wrong_state(
                 &offering,
-                "The offering changed state meanwhile.",
+                i18n::Text::new("problem-invalid_offering_state-changed"),
             ));
         }
         Ok(SettlementView {
@@ -260,7 +257,7 @@ pub fn quote(
         if offering.status != "funded" {
             return Err(wrong_state(
                 &offering,
-                "Only a funded offering can be settled.",
+                i18n::Text::new("problem-invalid_offering_state-settle"),
             ));
         }
         let awaiting = crate::db::material_changes::awaiting(conn, offering_id)?;
@@ -395,7 +392,7 @@ pub fn refund(
         if offering.status != "failed" && offering.status != "cancelled" {
             return Err(wrong_state(
                 &offering,
-                "Only a failed or cancelled offering can be refunded.",
+                i18n::Text::new("problem-invalid_offering_state-refund"),
             ));
         }
         let (count, total): (i64, i64) = subscriptions::table
@@ -429,7 +426,7 @@ pub fn refund(
         if moved != 1 {
             return Err(wrong_state(
                 &offering,
-                "The offering changed state meanwhile.",
+                i18n::Text::new("problem-invalid_offering_state-changed"),
             ));
         }
         Ok(RefundView {

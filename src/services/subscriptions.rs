@@ -12,6 +12,7 @@ use crate::db::page::DEFAULT_LIMIT;
 use crate::db::subscriptions::Subscription;
 use crate::db::users::User;
 use crate::db::{clock, write_transaction, AnyConnection};
+use crate::i18n::Text;
 use crate::ledger::{ensure_account, lock_balance, AccountKind, EntryKind, JournalBatch, Leg};
 use crate::mail::enqueue;
 use crate::mail::{Email, Message};
@@ -20,7 +21,7 @@ use super::error::{not_found, Refusal, RefusalKind, ServiceResult};
 use super::offerings::{id_cursor, next_id_cursor};
 use super::views::{utc, Page, PortfolioSubscriptionView, SubscriptionView};
 
-fn conflict(code: &'static str, detail: impl Into<crate::i18n::Text>) -> Refusal {
+fn conflict(code: &'static str, detail: Text) -> Refusal {
     Refusal::new(RefusalKind::Conflict, code, detail)
 }
 
@@ -46,7 +47,7 @@ pub fn cancel(
         if sub.status != "active" {
             return Err(conflict(
                 "subscription_not_active",
-                "Only an active subscription can be cancelled.",
+                Text::new("problem-subscription_not_active-cancel"),
             )
             .with("subscription_status", sub.status.clone())
             .into());
@@ -62,20 +63,18 @@ pub fn cancel(
                 .closes_at
                 .checked_sub_signed(rules.cancellation_cutoff)
                 .unwrap_or(NaiveDateTime::MIN);
-            let window_closed = |detail: &str| {
-                conflict("cancellation_window_closed", detail.to_string())
+            let window_closed = |detail: Text| {
+                conflict("cancellation_window_closed", detail)
                     .with("offering_status", offering.status.clone())
                     .with("cancellable_until", utc(cutoff).to_rfc3339())
             };
             if offering.status != "open" {
-                return Err(window_closed(
-                    "The offering is no longer open; subscriptions can no longer be cancelled.",
-                )
-                .into());
+                let not_open = Text::new("problem-cancellation_window_closed-not_open");
+                return Err(window_closed(not_open).into());
             }
             if now >= cutoff {
                 return Err(
-                    window_closed("Cancellations close before the offering's deadline.").into(),
+                    window_closed(Text::new("problem-cancellation_window_closed-cutoff")).into(),
                 );
             }
             Release::Cancelled {
@@ -136,7 +135,7 @@ pub fn release(
     let changed_meanwhile = || {
         conflict(
             "subscription_not_active",
-            "The subscription was changed meanwhile.",
+            Text::new("problem-subscription_not_active-changed"),
         )
     };
     // (1) The investor.
@@ -201,7 +200,7 @@ pub fn release(
             if !Offering::subtract_raised(conn, &offering.id, sub.amount, now, cutoff)? {
                 return Err(conflict(
                     "cancellation_window_closed",
-                    "The offering closed meanwhile.",
+                    Text::new("problem-cancellation_window_closed-closed"),
                 )
                 .with("offering_status", offering.status.clone())
                 .into());

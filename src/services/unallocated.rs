@@ -8,6 +8,7 @@ use serde::Serialize;
 use crate::db::unallocated::{Resolution, Unallocated};
 use crate::db::users::User;
 use crate::db::{now, write_transaction, AnyConnection};
+use crate::i18n::Text;
 use crate::ledger::{ensure_account, owned_legs, post, AccountKind, EntryKind, PLATFORM};
 use crate::mail::{enqueue, Email, Message};
 
@@ -100,7 +101,7 @@ pub fn credit(
             return Err(Refusal::new(
                 RefusalKind::Invalid,
                 "invalid_field",
-                "investor_id must name an investor.",
+                Text::new("problem-invalid_field-credit-investor_id"),
             )
             .with("field", "investor_id")
             .into());
@@ -109,8 +110,7 @@ pub fn credit(
             return Err(Refusal::new(
                 RefusalKind::Invalid,
                 "email_not_verified",
-                "The investor has not verified their email address: money is credited only \
-                 to verified accounts.",
+                Text::new("problem-email_not_verified-credit"),
             )
             .with("field", "investor_id")
             .into());
@@ -167,7 +167,7 @@ pub fn mark_returned(
                 return Err(Refusal::new(
                     RefusalKind::Conflict,
                     "bank_txn_id_in_use",
-                    "A transfer with this bank transaction id is on the books already.",
+                    Text::new("problem-bank_txn_id_in_use"),
                 )
                 .with("bank_txn_id", txn)
                 .into());
@@ -186,7 +186,7 @@ fn already_resolved() -> Refusal {
     Refusal::new(
         RefusalKind::Conflict,
         "already_resolved",
-        "This transfer has been resolved already.",
+        Text::new("problem-already_resolved-transfer"),
     )
 }
 

@@ -12,6 +12,7 @@ use crate::db::unallocated::Unallocated;
 use crate::db::unreconciled::{Resolution, Unreconciled};
 use crate::db::users::User;
 use crate::db::{now, write_transaction, AnyConnection};
+use crate::i18n::Text;
 use crate::ledger::{
     ensure_account, lock_balance, owned_legs, post, AccountKind, EntryKind, PLATFORM,
 };
@@ -136,13 +137,17 @@ pub fn assign(
         let mut owned = vec![(account, u.amount)];
         let (kind, target_id, entry) = match (u.kind.as_str(), target) {
             ("withdrawal", Target::Withdrawal(w_id)) => {
-                let w = Withdrawal::find(conn, w_id)?
-                    .ok_or_else(|| invalid_target("withdrawal_id", "a withdrawal"))?;
+                let w = Withdrawal::find(conn, w_id)?.ok_or_else(|| {
+                    invalid_target(
+                        "withdrawal_id",
+                        Text::new("problem-invalid_field-target-withdrawal_id"),
+                    )
+                })?;
                 if w.status != "pending" {
                     return Err(Refusal::new(
                         RefusalKind::Conflict,
                         "withdrawal_not_pending",
-                        "Only a pending withdrawal can be paid by a bank movement.",
+                        Text::new("problem-withdrawal_not_pending"),
                     )
                     .with("status", w.status)
                     .into());
@@ -177,14 +182,21 @@ pub fn assign(
                 ("withdrawal", w.id, entry)
             }
             ("deposit_returned", Target::Deposit(d_id)) => {
-                let d = Deposit::find(conn, d_id)?
-                    .ok_or_else(|| invalid_target("deposit_id", "a deposit"))?;
+                let d = Deposit::find(conn, d_id)?.ok_or_else(|| {
+                    invalid_target(
+                        "deposit_id",
+                        Text::new("problem-invalid_field-target-deposit_id"),
+                    )
+                })?;
                 let entry = return_deposit(conn, &u, &d, owned, currency, now)?;
                 ("deposit", d.id, entry)
             }
             ("deposit_returned", Target::Unallocated(a_id)) => {
                 let a = Unallocated::find(conn, a_id)?.ok_or_else(|| {
-                    invalid_target("unallocated_deposit_id", "an unallocated deposit")
+                    invalid_target(
+                        "unallocated_deposit_id",
+                        Text::new("problem-invalid_field-target-unallocated_deposit_id"),
+                    )
                 })?;
                 let entry = return_unallocated(
                     conn,
@@ -203,13 +215,13 @@ pub fn assign(
             (_, Target::Withdrawal(_)) => {
                 return Err(wrong_target(
                     "withdrawal_id",
-                    "A returned deposit is assigned to a deposit (deposit_id).",
+                    Text::new("problem-invalid_field-target-returned_deposit"),
                 ))
             }
             (_, Target::Deposit(_) | Target::Unallocated(_)) => {
                 return Err(wrong_target(
                     "deposit_id",
-                    "A payout is assigned to a withdrawal (withdrawal_id).",
+                    Text::new("problem-invalid_field-target-payout"),
                 ))
             }
         };
@@ -240,7 +252,7 @@ fn return_deposit(
         return Err(Refusal::new(
             RefusalKind::Conflict,
             "deposit_not_confirmed",
-            "Only a credited deposit can be returned by a bank movement.",
+            Text::new("problem-deposit_not_confirmed"),
         )
         .with("status", d.status.clone())
         .into());
@@ -290,7 +302,7 @@ fn return_unallocated(
         return Err(Refusal::new(
             RefusalKind::Conflict,
             "unallocated_not_open",
-            "Only money still in suspense can be matched to its return.",
+            Text::new("problem-unallocated_not_open"),
         )
         .with("status", a.status.clone())
         .into());
@@ -299,7 +311,7 @@ fn return_unallocated(
         return Err(Refusal::new(
             RefusalKind::Invalid,
             "amount_mismatch",
-            "The bank returned another amount than this transfer brought in.",
+            Text::new("problem-amount_mismatch"),
         )
         .with("unallocated_amount", a.amount)
         .with("returned_amount", u.amount)
@@ -442,17 +454,14 @@ pub fn write_off(
     })
 }
 
-fn invalid_target(field: &'static str, what: &str) -> super::ServiceError {
-    Refusal::new(
-        RefusalKind::Invalid,
-        "invalid_field",
-        format!("{field} must name {what}."),
-    )
-    .with("field", field)
-    .into()
+/// `field` names nothing of its kind (`detail` says what it must name).
+fn invalid_target(field: &'static str, detail: Text) -> super::ServiceError {
+    Refusal::new(RefusalKind::Invalid, "invalid_field", detail)
+        .with("field", field)
+        .into()
 }
 
-fn wrong_target(field: &'static str, detail: &'static str) -> super::ServiceError {
+fn wrong_target(field: &'static str, detail: Text) -> super::ServiceError {
     Refusal::new(RefusalKind::Invalid, "invalid_field", detail)
         .with("field", field)
         .into()
@@ -462,7 +471,7 @@ fn already_resolved() -> Refusal {
     Refusal::new(
         RefusalKind::Conflict,
         "already_resolved",
-        "This bank movement has been resolved already.",
+        Text::new("problem-already_resolved-bank_movement"),
     )
 }
 

@@ -13,6 +13,7 @@ use crate::db::{clock, new_id, write_transaction, AnyConnection};
 use crate::domain::document::Visibility;
 use crate::domain::rich_text::{self, BodyFormat};
 use crate::domain::Role;
+use crate::i18n::Text;
 use crate::mail::outbox::{enqueue_to_investors, Investors};
 use crate::mail::Message;
 
@@ -93,7 +94,7 @@ pub fn post(
             return Err(Refusal::new(
                 RefusalKind::Conflict,
                 "offering_not_public",
-                "Updates are posted once the offering is approved.",
+                Text::new("problem-offering_not_public"),
             )
             .with("offering_status", offering.status.clone())
             .into());
@@ -104,7 +105,8 @@ pub fn post(
             return Err(Refusal::new(
                 RefusalKind::Invalid,
                 "invalid_field",
-                format!("publish_at must be within {MAX_SCHEDULE_DAYS} days"),
+                Text::new("problem-invalid_field-publish_at-schedule")
+                    .number("days", MAX_SCHEDULE_DAYS),
             )
             .with("field", "publish_at")
             .into());

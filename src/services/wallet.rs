@@ -12,6 +12,7 @@ use crate::db::schema::{journal_entries, postings, withdrawals};
 use crate::db::subscriptions::Subscription;
 use crate::db::{new_id, now, write_transaction, AnyConnection, Backend};
 use crate::domain::{Amount, Role};
+use crate::i18n::Text;
 use crate::ledger::{
     ensure_account, find_account, lock_balance, post, AccountKind, EntryKind, Leg, PLATFORM,
 };
@@ -29,7 +30,7 @@ fn own_account_kind(role: Role) -> ServiceResult<AccountKind> {
         Role::Operator => Err(Refusal::new(
             RefusalKind::Forbidden,
             "forbidden",
-            "Operators have no virtual account.",
+            Text::new("problem-forbidden-operator_account"),
         )
         .into()),
     }
@@ -218,7 +219,7 @@ pub fn create_withdrawal(
             return Err(Refusal::new(
                 RefusalKind::Invalid,
                 "insufficient_funds",
-                "Your available balance does not cover the amount.",
+                Text::new("problem-insufficient_funds-withdrawal"),
             )
             .with("available", available)
             .with("amount", amount.get())

@@ -5,7 +5,9 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::{read, spawn_app_with, unique_email, Mail, Reply, TestApp, PASSWORD};
+use crate::helpers::{
+    read, spawn_app, spawn_app_with, unique_email, Mail, Reply, TestApp, PASSWORD,
+};
 use crate::world::Person;
 
 const PRICE: i64 = 10_000;
@@ -298,4 +300,194 @@ async fn the_profile_changes_the_language_and_zone_and_refuses_unknown_ones() {
     app.patch("/api/v1/me", None, json!({"locale": "en"}))
         .await
         .assert_problem(401, "unauthorized");
+}
+
+/// A reply to `path` (GET, or POST of `body`) asking for `language`.
+async fn asking(
+    app: &TestApp,
+    language: Option<&str>,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&str>,
+) -> Reply {
+    let mut request = match body {
+        Some(body) => app
+            .client
+            .post(app.url(path))
+            .header("content-type", "application/json")
+            .body(body.to_string()),
+        None => app.client.get(app.url(path)),
+    };
+    if let Some(language) = language {
+        request = request.header("Accept-Language", language);
+    }
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    read(request.send().await.unwrap()).await
+}
+
+fn chinese(s: &str) -> bool {
+    s.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
+}
+
+/// The same problem asked for in English and in Chinese: same status, code
+/// and figures; title and detail each in its language.
+async fn both_ways(
+    app: &TestApp,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&str>,
+    status: u16,
+    code: &str,
+) -> (Value, Value) {
+    let en = asking(app, Some("en-US,en;q=0.9"), path, token, body).await;
+    let zh = asking(app, Some("zh-CN,zh;q=0.9,en;q=0.8"), path, token, body).await;
+    for reply in [&en, &zh] {
+        reply.assert_problem(status, code);
+    }
+    for field in ["title", "detail"] {
+        let (e, z) = (
+            en.body[field].as_str().unwrap(),
+            zh.body[field].as_str().unwrap(),
+        );
+        assert!(!chinese(e), "{path} {code}: {e}");
+        assert!(chinese(z), "{path} {code}: {z}");
+        assert!(!z.contains('{') && !z.contains("problem-"), "{z}");
+    }
+    let figures = |v: &Value| {
+        let mut v = v.clone();
+        let o = v.as_object_mut().unwrap();
+        o.remove("title");
+        o.remove("detail");
+        v
+    };
+    assert_eq!(figures(&en.body), figures(&zh.body), "{path}");
+    (en.body, zh.body)
+}
+
+#[tokio::test]
+async fn problems_answer_in_the_requests_language_with_the_same_code_and_figures() {
+    let app = spawn_app().await;
+    let operator = app.operator().await;
+    let sponsor = app.sponsor().await;
+    let poor = app.investor(&operator, 5 * PRICE).await;
+    let offering = app
+        .open_offering(
+            &sponsor,
+            &operator,
+            json!({"price_per_share": PRICE, "target_amount": 100 * PRICE}),
+        )
+        .await;
+
+    // A handler's refusal, with its figures.
+    let path = format!("/api/v1/offerings/{offering}/subscriptions");
+    let mut request = app
+        .client
+        .post(app.url(&path))
+        .bearer_auth(&poor.token)
+        .header("Idempotency-Key", "zh-refusal")
+        .header("Accept-Language", "zh-CN")
+        .json(&json!({"shares": 10}));
+    let zh = read(request.send().await.unwrap()).await;
+    zh.assert_problem(422, "insufficient_funds");
+    assert!(chinese(zh.body["detail"].as_str().unwrap()), "{}", zh.body);
+    assert_eq!(zh.body["title"], "无法处理的内容");
+    request = app
+        .client
+        .post(app.url(&path))
+        .bearer_auth(&poor.token)
+        .header("Idempotency-Key", "en-refusal")
+        .json(&json!({"shares": 10}));
+    let en = read(request.send().await.unwrap()).await;
+    en.assert_problem(422, "insufficient_funds");
+    assert_eq!(en.body["title"], "Unprocessable Entity");
+    assert!(!chinese(en.body["detail"].as_str().unwrap()));
+    assert_eq!(en.body["available"], zh.body["available"]);
+
+    // Not found, as a handler says it and as the router does.
+    both_ways(
+        &app,
+        "/api/v1/offerings/no-such-offering",
+        None,
+        None,
+        404,
+        "not_found",
+    )
+    .await;
+    let (_, zh) = both_ways(
+        &app,
+        "/api/v1/no/such/route",
+        None,
+        None,
+        404,
+        "route_not_found",
+    )
+    .await;
+    assert_eq!(zh["title"], "未找到");
+    // Refused by a middleware before any handler.
+    both_ways(
+        &app,
+        "/api/v1/offerings/a%00b",
+        None,
+        None,
+        400,
+        "invalid_characters",
+    )
+    .await;
+    // Refused by an extractor: no token, a body that is not JSON, a bad field.
+    let (_, zh) = both_ways(&app, "/api/v1/me", None, None, 401, "unauthorized").await;
+    assert_eq!(zh["title"], "未登录或登录已失效");
+    both_ways(
+        &app,
+        "/api/v1/auth/login",
+        None,
+        Some("{not json"),
+        400,
+        "malformed_json",
+    )
+    .await;
+    let register = r#"{"email": "not-an-address", "password": "correct horse battery staple",
+                       "display_name": "X", "role": "investor"}"#;
+    let (en, zh) = both_ways(
+        &app,
+        "/api/v1/auth/register",
+        None,
+        Some(register),
+        422,
+        "invalid_field",
+    )
+    .await;
+    assert_eq!(en["field"], "email");
+    assert!(zh["detail"].as_str().unwrap().contains("email"), "{zh}");
+}
+
+#[tokio::test]
+async fn a_chinese_deployment_answers_in_chinese_unless_asked_otherwise() {
+    let app = spawn_app_with(&[("DEFAULT_LOCALE", "zh-CN")]).await;
+    let plain = asking(&app, None, "/api/v1/offerings/nothing-here", None, None).await;
+    plain.assert_problem(404, "not_found");
+    assert!(
+        chinese(plain.body["detail"].as_str().unwrap()),
+        "{}",
+        plain.body
+    );
+    let english = asking(
+        &app,
+        Some("en"),
+        "/api/v1/offerings/nothing-here",
+        None,
+        None,
+    )
+    .await;
+    english.assert_problem(404, "not_found");
+    assert_eq!(english.body["title"], "Not Found");
+    assert!(!chinese(english.body["detail"].as_str().unwrap()));
+    // A language it does not speak: its own default.
+    let french = asking(&app, Some("fr-FR"), "/api/v1/offerings/x", None, None).await;
+    assert!(
+        chinese(french.body["title"].as_str().unwrap()),
+        "{}",
+        french.body
+    );
 }
