@@ -207,6 +207,7 @@ pub struct EmailBody {
 pub async fn resend_verification(
     state: web::Data<AppState>,
     ip: ClientIp,
+    asked: AcceptLanguage,
     body: web::Json<EmailBody>,
 ) -> Result<HttpResponse, ApiError> {
     let email = Email::parse(&body.into_inner().email)?;
@@ -224,10 +225,7 @@ pub async fn resend_verification(
         )?)
     })
     .await?;
-    Ok(HttpResponse::Accepted().json(json!({
-        "status": "accepted",
-        "detail": "If an unverified account uses this address, a new link is on its way."
-    })))
+    Ok(accepted(&state, asked, "notice-verification-resent"))
 }
 
 #[derive(Deserialize)]
@@ -301,6 +299,7 @@ pub async fn logout(
 pub async fn password_reset_request(
     state: web::Data<AppState>,
     ip: ClientIp,
+    asked: AcceptLanguage,
     body: web::Json<EmailBody>,
 ) -> Result<HttpResponse, ApiError> {
     let email = Email::parse(&body.into_inner().email)?;
@@ -318,10 +317,17 @@ pub async fn password_reset_request(
         )?)
     })
     .await?;
-    Ok(HttpResponse::Accepted().json(json!({
+    Ok(accepted(&state, asked, "notice-password-reset-requested"))
+}
+
+/// 202 with a notice in the request's language: the same whether or not an
+/// account uses the address.
+fn accepted(state: &AppState, asked: AcceptLanguage, notice: &'static str) -> HttpResponse {
+    let locale = asked.0.unwrap_or(state.config.language.locale);
+    HttpResponse::Accepted().json(json!({
         "status": "accepted",
-        "detail": "If an account uses this address, a reset link is on its way."
-    })))
+        "detail": Text::new(notice).in_locale(locale),
+    }))
 }
 
 #[derive(Deserialize)]

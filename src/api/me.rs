@@ -32,11 +32,24 @@ fn gone() -> ApiError {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct LanguageBody {
+struct LanguageFields {
     #[serde(default)]
     locale: Option<String>,
     #[serde(default)]
     time_zone: Option<String>,
+}
+
+/// The body of `PATCH /me`: a JSON object only (serde's derive would also
+/// take `[locale, time_zone]` as an array).
+pub struct LanguageBody(LanguageFields);
+
+impl<'de> Deserialize<'de> for LanguageBody {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let object = serde_json::Map::<String, serde_json::Value>::deserialize(d)?;
+        serde_json::from_value(serde_json::Value::Object(object))
+            .map(LanguageBody)
+            .map_err(serde::de::Error::custom)
+    }
 }
 
 /// `PATCH /api/v1/me`: the language and time zone the caller reads their
@@ -47,7 +60,7 @@ pub async fn choose_language(
     user: AuthUser,
     body: web::Json<LanguageBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body.into_inner();
+    let body = body.into_inner().0;
     let choice = LanguageChoice {
         locale: body
             .locale

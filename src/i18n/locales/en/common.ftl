@@ -50,3 +50,7 @@ document-financial_statements = financial statements
 document-pitch_deck = pitch deck
 document-subscription_agreement = subscription agreement
 document-other = document
+
+# Notices of 202 answers (the same whether or not an account uses the address).
+notice-verification-resent = If an unverified account uses this address, a new link is on its way.
+notice-password-reset-requested = If an account uses this address, a reset link is on its way.

@@ -49,3 +49,7 @@ document-financial_statements = 财务报表
 document-pitch_deck = 项目路演材料
 document-subscription_agreement = 认购协议
 document-other = 文件
+
+# 202 答复中的提示（无论该地址是否对应账户，提示均相同）。
+notice-verification-resent = 如该地址对应一个尚未验证的账户，新的验证链接已发送。
+notice-password-reset-requested = 如该地址对应一个账户，密码重置链接已发送。
