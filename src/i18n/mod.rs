@@ -304,6 +304,30 @@ impl Defaults {
     }
 }
 
+/// Every `.rs` file under `src/` as (path, text), for the tests that read
+/// the sources to check what they name.
+#[cfg(test)]
+pub(crate) fn rust_sources() -> Vec<(String, String)> {
+    fn walk(dir: &std::path::Path, out: &mut Vec<(String, String)>) {
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                if let Ok(text) = std::fs::read_to_string(&path) {
+                    out.push((path.display().to_string(), text));
+                }
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+        &mut files,
+    );
+    files
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -351,22 +375,7 @@ mod tests {
     /// both locales define (ids made at run time have tests of their own).
     #[test]
     fn every_text_the_code_names_is_in_both_locales() {
-        fn sources(dir: &std::path::Path, out: &mut Vec<(String, String)>) {
-            for entry in std::fs::read_dir(dir).unwrap() {
-                let path = entry.unwrap().path();
-                if path.is_dir() {
-                    sources(&path, out);
-                } else if path.extension().is_some_and(|e| e == "rs") {
-                    let text = std::fs::read_to_string(&path).unwrap();
-                    out.push((path.display().to_string(), text));
-                }
-            }
-        }
-        let mut files = Vec::new();
-        sources(
-            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
-            &mut files,
-        );
+        let files = rust_sources();
         let en = defined_keys(Locale::En);
         let zh = defined_keys(Locale::ZhCn);
         let mut named = 0;

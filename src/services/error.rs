@@ -158,22 +158,7 @@ mod tests {
     /// The nouns the sources pass, read from them: each is in [`NOUNS`].
     #[test]
     fn the_list_of_nouns_is_complete() {
-        fn sources(dir: &std::path::Path, out: &mut Vec<(String, String)>) {
-            for entry in std::fs::read_dir(dir).unwrap() {
-                let path = entry.unwrap().path();
-                if path.is_dir() {
-                    sources(&path, out);
-                } else if path.extension().is_some_and(|e| e == "rs") {
-                    let text = std::fs::read_to_string(&path).unwrap();
-                    out.push((path.display().to_string(), text));
-                }
-            }
-        }
-        let mut files = Vec::new();
-        sources(
-            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
-            &mut files,
-        );
+        let files = crate::i18n::rust_sources();
         let mut seen = 0;
         for (path, text) in &files {
             for call in ["not_found(\"", "no_such(\""] {
