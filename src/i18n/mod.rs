@@ -283,15 +283,6 @@ pub struct Defaults {
     pub time_zone: TimeZone,
 }
 
-impl Default for Defaults {
-    fn default() -> Self {
-        Self {
-            locale: Locale::En,
-            time_zone: TimeZone::utc(),
-        }
-    }
-}
-
 impl Defaults {
     /// The reader a person's stored choices (either may be unset) make.
     pub fn reader(&self, locale: Option<&str>, time_zone: Option<&str>) -> Reader {
