@@ -14,7 +14,8 @@ use rand::RngCore;
 use crate::api::client_ip::TrustedProxies;
 use crate::auth::key_ring::{KeyRing, MIN_SECRET_LEN};
 use crate::db::DatabaseUrl;
-use crate::domain::limits::RegCfRule;
+use crate::domain::rules::reg_cf::RegCfRule;
+use crate::domain::rules::Profile;
 use crate::services::rate_limits::{Limit, RateLimits};
 use crate::services::sign_in::LockoutPolicy;
 
@@ -208,6 +209,8 @@ pub struct HttpLimits {
 /// Business rules that operators may tune.
 #[derive(Clone, Debug)]
 pub struct Rules {
+    /// The market's rules the deployment runs under (`RULE_PROFILE`).
+    pub profile: Profile,
     /// Shortest time an offering may stay open.
     pub min_offering_duration: chrono::TimeDelta,
     /// Subscriptions can be cancelled until this long before the deadline.
@@ -457,7 +460,26 @@ impl Config {
                 "must be between 1 and 200",
             ));
         }
-        let currency = vars.get("CURRENCY").unwrap_or_else(|| "USD".to_string());
+        let profile = match vars.get("RULE_PROFILE") {
+            None => Profile::RegCf,
+            Some(name) => Profile::parse(&name).ok_or_else(|| {
+                ConfigError::new("RULE_PROFILE", "must be reg_cf, cn_private or eu_ecsp")
+            })?,
+        };
+        let currency = vars
+            .get("CURRENCY")
+            .unwrap_or_else(|| profile.currency().to_string());
+        if profile.currency_fixed() && currency != profile.currency() {
+            return Err(ConfigError::new(
+                "CURRENCY",
+                format!(
+                    "must be {} under RULE_PROFILE={} (its thresholds are in {})",
+                    profile.currency(),
+                    profile.as_str(),
+                    profile.currency()
+                ),
+            ));
+        }
         if crate::i18n::Currency::find(&currency).is_none() {
             let supported: Vec<&str> = crate::i18n::CURRENCIES.iter().map(|c| c.code).collect();
             return Err(ConfigError::new(
@@ -491,6 +513,7 @@ impl Config {
             cap: minor(vars, "REG_CF_CAP", defaults.cap)?,
         };
         let rules = Rules {
+            profile,
             min_offering_duration: delta(secs(vars, "MIN_OFFERING_DURATION_SECS", 21 * 24 * 3600)?),
             cancellation_cutoff: delta(cutoff_secs(vars)?),
             reg_cf,
@@ -859,6 +882,7 @@ mod tests {
             ("PUBLIC_BASE_URL", "example.com"),
             ("CURRENCY", "usd"),
             ("CURRENCY", "XYZ"),
+            ("RULE_PROFILE", "cn"),
             ("DEFAULT_LOCALE", "fr"),
             ("DEFAULT_TIME_ZONE", "Mars/Olympus"),
             ("CANCELLATION_CUTOFF_SECS", "99999999999"),
@@ -921,6 +945,27 @@ mod tests {
         assert!(!err.to_string().contains("0123456789"), "{err}");
         let config = Config::from_vars(&with(&[SECRET])).unwrap();
         assert_eq!(config.jwt_keys.signing().id, "default");
+    }
+
+    #[test]
+    fn a_rule_profile_brings_its_currency_and_refuses_another() {
+        let config = Config::from_vars(&with(&[SECRET])).unwrap();
+        assert_eq!(config.rules.profile, Profile::RegCf);
+        // Reg CF's figures are configurable: any supported currency.
+        let config = Config::from_vars(&with(&[SECRET, ("CURRENCY", "CNY")])).unwrap();
+        assert_eq!(config.currency, "CNY");
+        for (profile, currency) in [("cn_private", "CNY"), ("eu_ecsp", "EUR")] {
+            let config = Config::from_vars(&with(&[SECRET, ("RULE_PROFILE", profile)])).unwrap();
+            assert_eq!(config.rules.profile.as_str(), profile);
+            assert_eq!(config.currency, currency);
+            let err = Config::from_vars(&with(&[
+                SECRET,
+                ("RULE_PROFILE", profile),
+                ("CURRENCY", "USD"),
+            ]))
+            .unwrap_err();
+            assert_eq!(err.var, "CURRENCY");
+        }
     }
 
     #[test]

@@ -4,7 +4,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::domain::kyc::{InvestorProfileInput, KycStatus};
+use crate::domain::kyc::{InvestorProfileInput, KycStatus, MarketDeclarations};
 use crate::domain::text::{self, Lines};
 use crate::error::ApiError;
 use crate::i18n::Text;
@@ -29,6 +29,16 @@ pub struct ProfileBody {
     accredited: bool,
     #[serde(default, deserialize_with = "super::json_int::exact")]
     external_investments_12m: i64,
+    /// `individual` (the default) or `institution` (cn_private).
+    #[serde(default)]
+    investor_type: Option<String>,
+    #[serde(default, deserialize_with = "super::json_int::exact")]
+    financial_assets: i64,
+    #[serde(default, deserialize_with = "super::json_int::exact")]
+    average_income_3y: i64,
+    /// A sophisticated investor (eu_ecsp).
+    #[serde(default)]
+    sophisticated: bool,
 }
 
 pub async fn put_profile(
@@ -46,6 +56,12 @@ pub async fn put_profile(
         b.net_worth,
         b.accredited,
         b.external_investments_12m,
+        MarketDeclarations::parse(
+            b.investor_type.as_deref(),
+            b.financial_assets,
+            b.average_income_3y,
+            b.sophisticated,
+        )?,
     )?;
     let config = state.config.clone();
     let view = with_conn(&state, move |conn| {
@@ -53,7 +69,7 @@ pub async fn put_profile(
             conn,
             &user.0.id,
             &input,
-            &config.rules.reg_cf,
+            &config.rules,
             &config.currency,
             &actor,
         )?)
@@ -71,7 +87,7 @@ pub async fn get_profile(
         Ok(profiles::get_profile(
             conn,
             &user.0.id,
-            &config.rules.reg_cf,
+            &config.rules,
             &config.currency,
         )?)
     })
@@ -176,7 +192,7 @@ pub async fn decide_kyc(
             decision,
             reason.as_deref(),
             seen,
-            &config.rules.reg_cf,
+            &config.rules,
             &config.currency,
         )?;
         let entry = audit::Entry {

@@ -22,6 +22,10 @@ use super::AppState;
 pub struct SubscribeBody {
     #[serde(deserialize_with = "super::json_int::exact")]
     shares: i64,
+    /// eu_ecsp: the investor acknowledges the warning of an investment above
+    /// their threshold (the refusal `risk_warning_required` says when).
+    #[serde(default)]
+    acknowledge_risk: bool,
 }
 
 pub async fn subscribe(
@@ -32,11 +36,17 @@ pub async fn subscribe(
     path: web::Path<String>,
     body: web::Json<SubscribeBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let fingerprint = idempotency::fingerprint(&req, &json!({"shares": body.shares}));
+    // (Without the acknowledgement, what requests before it existed sent.)
+    let fingerprint = if body.acknowledge_risk {
+        idempotency::fingerprint(&req, &json!({"shares": body.shares, "acknowledge_risk": true}))
+    } else {
+        idempotency::fingerprint(&req, &json!({"shares": body.shares}))
+    };
     let request = Shares::parse(body.shares).map(|shares| SubscribeRequest {
         investor_id: investor.0.id.clone(),
         offering_id: path.into_inner(),
         shares,
+        acknowledge_risk: body.acknowledge_risk,
         key: key.0,
         fingerprint,
         actor: audit::actor(&req, &investor.0),

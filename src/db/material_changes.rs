@@ -11,8 +11,11 @@ use super::AnyConnection;
 pub struct MaterialChange {
     pub id: String,
     pub offering_id: String,
-    pub document_id: String,
-    pub version: i32,
+    /// `amendment` (a document version declared material) or
+    /// `lead_withdrawn` (no document).
+    pub kind: String,
+    pub document_id: Option<String>,
+    pub version: Option<i32>,
     pub reason: String,
     pub declared_by: String,
     pub declared_at: NaiveDateTime,
@@ -72,6 +75,28 @@ pub fn ask_reconfirmation(
             .filter(subscriptions::offering_id.eq(&change.offering_id))
             .filter(subscriptions::status.eq("active"))
             .filter(subscriptions::documents_revision.lt(amendment_revision)),
+    )
+    .set((
+        subscriptions::reconfirmation.eq("awaiting"),
+        subscriptions::material_change_id.eq(&change.id),
+        subscriptions::reconfirm_by.eq(change.deadline),
+        subscriptions::updated_at.eq(change.declared_at),
+    ))
+    .execute(conn)
+}
+
+/// Every active subscription of the offering but the lead's now awaits
+/// reconfirmation of `change` (the lead withdrew). Returns how many.
+pub fn ask_followers(
+    conn: &mut AnyConnection,
+    change: &MaterialChange,
+    lead_id: &str,
+) -> QueryResult<usize> {
+    diesel::update(
+        subscriptions::table
+            .filter(subscriptions::offering_id.eq(&change.offering_id))
+            .filter(subscriptions::status.eq("active"))
+            .filter(subscriptions::investor_id.ne(lead_id)),
     )
     .set((
         subscriptions::reconfirmation.eq("awaiting"),

@@ -41,6 +41,19 @@ pub struct Offering {
     /// How many document versions have been published on the offering
     /// (see [`crate::db::documents`]).
     pub documents_revision: i64,
+    /// The rule profile it was created under (see [`crate::domain::rules`]).
+    pub rule_profile: String,
+    /// At most this many distinct investors (200 under cn_private).
+    pub max_investors: Option<i64>,
+    /// Distinct investors holding an active or settled subscription.
+    pub investor_count: i64,
+    /// A led round: the lead commits at least this share of the target
+    /// (basis points) before followers may subscribe.
+    pub lead_min_bps: Option<i32>,
+    /// The lead in office (see [`crate::db::leads`]).
+    pub lead_investor_id: Option<String>,
+    /// Moves with each appointment and withdrawal of the lead.
+    pub lead_revision: i64,
 }
 
 /// An offering as [`Offering::add_raised`] left it.
@@ -54,6 +67,8 @@ pub struct Raised {
     pub status: String,
     #[diesel(sql_type = diesel::sql_types::BigInt)]
     pub documents_revision: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub lead_revision: i64,
 }
 
 #[derive(Debug, Insertable, AsChangeset)]
@@ -237,9 +252,10 @@ impl Offering {
         .map(|n| n == 1)
     }
 
-    /// Adds each amount to its offering's `raised` if the offering is open,
-    /// its deadline is after `now`, and the amount fits under the target;
-    /// marks it `funded` when it reaches the target exactly. Returns the new
+    /// Adds each (amount, new investors) to its offering's `raised` and
+    /// `investor_count` if the offering is open, its deadline is after `now`,
+    /// the amount fits under the target and the investors under
+    /// `max_investors`; marks it `funded` when it reaches the target exactly. Returns the new
     /// (raised, status) of each offering it changed, by id: an offering
     /// missing from the answer changed nothing.
     ///
@@ -248,28 +264,30 @@ impl Offering {
     /// are locked in id order first, so that two batches never deadlock.
     pub fn add_raised(
         conn: &mut AnyConnection,
-        amounts: &[(&str, i64)],
+        amounts: &[(&str, i64, i64)],
         now: NaiveDateTime,
     ) -> QueryResult<HashMap<String, Raised>> {
         if amounts.is_empty() {
             return Ok(HashMap::new());
         }
         if amounts.len() > 1 {
-            let ids: Vec<&str> = amounts.iter().map(|(id, _)| *id).collect();
+            let ids: Vec<&str> = amounts.iter().map(|(id, _, _)| *id).collect();
             Self::find_many(conn, &ids, true)?;
         }
         let changed: Vec<Raised> = super::prepared::Statement::new(conn)
             .planned_each_run()
-            .sql("WITH delta (id, amount) AS (")
+            .sql("WITH delta (id, amount, investors) AS (")
             .rows(
                 &[
                     super::prepared::Column::Text,
+                    super::prepared::Column::BigInt,
                     super::prepared::Column::BigInt,
                 ],
                 amounts,
             )?
             .sql(
                 ") UPDATE offerings SET raised = offerings.raised + delta.amount, \
+                 investor_count = offerings.investor_count + delta.investors, \
                  status = CASE WHEN offerings.raised + delta.amount = offerings.target_amount \
                           THEN 'funded' ELSE offerings.status END, \
                  closed_at = CASE WHEN offerings.raised + delta.amount = offerings.target_amount \
@@ -285,8 +303,10 @@ impl Offering {
             .timestamp(now)
             .sql(
                 " AND offerings.raised + delta.amount <= offerings.target_amount \
+                 AND (offerings.max_investors IS NULL \
+                      OR offerings.investor_count + delta.investors <= offerings.max_investors) \
                  RETURNING offerings.id, offerings.raised, offerings.status, \
-                 offerings.documents_revision",
+                 offerings.documents_revision, offerings.lead_revision",
             )
             .load(conn)?;
         Ok(changed.into_iter().map(|c| (c.id.clone(), c)).collect())

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use super::schema::{investor_profiles, users};
 use super::users::User;
 use super::{AnyConnection, Backend};
+use crate::domain::rules::cn_private::{Declared, InvestorType};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = investor_profiles)]
@@ -26,14 +27,32 @@ pub struct InvestorProfile {
     pub approved_net_worth: Option<i64>,
     pub approved_accredited: Option<bool>,
     pub approved_external_investments_12m: Option<i64>,
+    pub investor_type: String,
+    pub financial_assets: i64,
+    pub average_income_3y: i64,
+    pub sophisticated: bool,
+    pub approved_investor_type: Option<String>,
+    pub approved_financial_assets: Option<i64>,
+    pub approved_average_income_3y: Option<i64>,
+    pub approved_sophisticated: Option<bool>,
+    /// EU ECSP: when the knowledge test was last passed, the last score.
+    pub knowledge_test_passed_at: Option<NaiveDateTime>,
+    pub knowledge_test_score: Option<i32>,
+    /// EU ECSP: when the loss simulation was acknowledged, and its figure.
+    pub loss_simulation_at: Option<NaiveDateTime>,
+    pub loss_capacity: Option<i64>,
 }
 
 /// The figures an investor's limit was last approved on: the limit in force,
 /// also while a change of them waits for review.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ApprovedBasis {
-    pub finances: crate::domain::limits::InvestorFinances,
+    pub finances: crate::domain::rules::reg_cf::InvestorFinances,
     pub external_investments_12m: i64,
+    /// What China's qualification rests on (cn_private).
+    pub qualification: crate::domain::rules::cn_private::Declared,
+    /// EU ECSP: a sophisticated investor.
+    pub sophisticated: bool,
 }
 
 /// What a change of profile does to its review.
@@ -58,24 +77,47 @@ pub struct ProfileRow<'a> {
     pub net_worth: i64,
     pub accredited: bool,
     pub external_investments_12m: i64,
+    pub investor_type: &'a str,
+    pub financial_assets: i64,
+    pub average_income_3y: i64,
+    pub sophisticated: bool,
 }
 
 impl InvestorProfile {
     /// The approved figures, when there are any in force.
     pub fn approved_basis(&self) -> Option<ApprovedBasis> {
+        let finances = crate::domain::rules::reg_cf::InvestorFinances {
+            annual_income: self.approved_annual_income?,
+            net_worth: self.approved_net_worth?,
+            accredited: self.approved_accredited?,
+        };
         Some(ApprovedBasis {
-            finances: crate::domain::limits::InvestorFinances {
-                annual_income: self.approved_annual_income?,
-                net_worth: self.approved_net_worth?,
-                accredited: self.approved_accredited?,
-            },
+            qualification: Declared::of(
+                &finances,
+                InvestorType::parse(self.approved_investor_type.as_deref()?)?,
+                self.approved_financial_assets?,
+                self.approved_average_income_3y?,
+            ),
+            finances,
             external_investments_12m: self.approved_external_investments_12m?,
+            sophisticated: self.approved_sophisticated?,
         })
     }
 
+    /// What qualification would rest on once the declared figures are
+    /// approved.
+    pub fn declared_qualification(&self) -> Declared {
+        Declared::of(
+            &self.finances(),
+            InvestorType::parse(&self.investor_type).unwrap_or(InvestorType::Individual),
+            self.financial_assets,
+            self.average_income_3y,
+        )
+    }
+
     /// The figures the Reg CF limit is computed from.
-    pub fn finances(&self) -> crate::domain::limits::InvestorFinances {
-        crate::domain::limits::InvestorFinances {
+    pub fn finances(&self) -> crate::domain::rules::reg_cf::InvestorFinances {
+        crate::domain::rules::reg_cf::InvestorFinances {
             annual_income: self.annual_income,
             net_worth: self.net_worth,
             accredited: self.accredited,
@@ -156,6 +198,10 @@ impl InvestorProfile {
                     investor_profiles::approved_net_worth.eq(None::<i64>),
                     investor_profiles::approved_accredited.eq(None::<bool>),
                     investor_profiles::approved_external_investments_12m.eq(None::<i64>),
+                    investor_profiles::approved_investor_type.eq(None::<String>),
+                    investor_profiles::approved_financial_assets.eq(None::<i64>),
+                    investor_profiles::approved_average_income_3y.eq(None::<i64>),
+                    investor_profiles::approved_sophisticated.eq(None::<bool>),
                 ))
                 .execute(conn),
         }
@@ -201,6 +247,14 @@ impl InvestorProfile {
                         .eq(investor_profiles::accredited.nullable()),
                     investor_profiles::approved_external_investments_12m
                         .eq(investor_profiles::external_investments_12m.nullable()),
+                    investor_profiles::approved_investor_type
+                        .eq(investor_profiles::investor_type.nullable()),
+                    investor_profiles::approved_financial_assets
+                        .eq(investor_profiles::financial_assets.nullable()),
+                    investor_profiles::approved_average_income_3y
+                        .eq(investor_profiles::average_income_3y.nullable()),
+                    investor_profiles::approved_sophisticated
+                        .eq(investor_profiles::sophisticated.nullable()),
                 ))
                 .execute(conn)?
         } else {
@@ -211,6 +265,10 @@ impl InvestorProfile {
                     investor_profiles::approved_net_worth.eq(None::<i64>),
                     investor_profiles::approved_accredited.eq(None::<bool>),
                     investor_profiles::approved_external_investments_12m.eq(None::<i64>),
+                    investor_profiles::approved_investor_type.eq(None::<String>),
+                    investor_profiles::approved_financial_assets.eq(None::<i64>),
+                    investor_profiles::approved_average_income_3y.eq(None::<i64>),
+                    investor_profiles::approved_sophisticated.eq(None::<bool>),
                 ))
                 .execute(conn)?
         };

@@ -123,6 +123,18 @@ diesel::table! {
         approved_net_worth -> Nullable<BigInt>,
         approved_accredited -> Nullable<Bool>,
         approved_external_investments_12m -> Nullable<BigInt>,
+        investor_type -> Text,
+        financial_assets -> BigInt,
+        average_income_3y -> BigInt,
+        sophisticated -> Bool,
+        approved_investor_type -> Nullable<Text>,
+        approved_financial_assets -> Nullable<BigInt>,
+        approved_average_income_3y -> Nullable<BigInt>,
+        approved_sophisticated -> Nullable<Bool>,
+        knowledge_test_passed_at -> Nullable<Timestamp>,
+        knowledge_test_score -> Nullable<Integer>,
+        loss_simulation_at -> Nullable<Timestamp>,
+        loss_capacity -> Nullable<BigInt>,
     }
 }
 
@@ -153,6 +165,12 @@ diesel::table! {
         version -> BigInt,
         change_seq -> BigInt,
         documents_revision -> BigInt,
+        rule_profile -> Text,
+        max_investors -> Nullable<BigInt>,
+        investor_count -> BigInt,
+        lead_min_bps -> Nullable<Integer>,
+        lead_investor_id -> Nullable<Text>,
+        lead_revision -> BigInt,
     }
 }
 
@@ -202,6 +220,8 @@ diesel::table! {
         reconfirmation -> Nullable<Text>,
         material_change_id -> Nullable<Text>,
         reconfirm_by -> Nullable<Timestamp>,
+        revocable_until -> Nullable<Timestamp>,
+        risk_acknowledged -> Bool,
     }
 }
 
@@ -353,14 +373,29 @@ diesel::table! {
     material_changes (id) {
         id -> Text,
         offering_id -> Text,
-        document_id -> Text,
-        version -> Integer,
+        kind -> Text,
+        document_id -> Nullable<Text>,
+        version -> Nullable<Integer>,
         reason -> Text,
         declared_by -> Text,
         declared_at -> Timestamp,
         deadline -> Timestamp,
         remind_at -> Timestamp,
         reminded_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    offering_leads (id) {
+        id -> Text,
+        offering_id -> Text,
+        investor_id -> Text,
+        carry_bps -> Integer,
+        terms -> Text,
+        appointed_by -> Text,
+        appointed_at -> Timestamp,
+        ended_at -> Nullable<Timestamp>,
+        end_reason -> Nullable<Text>,
     }
 }
 
@@ -399,6 +434,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     stored_file_chunks,
     offering_documents,
     document_versions,
+    offering_leads,
 );
 
 diesel::table! {

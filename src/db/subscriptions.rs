@@ -30,6 +30,11 @@ pub struct Subscription {
     pub material_change_id: Option<String>,
     /// The deadline of that reconfirmation.
     pub reconfirm_by: Option<NaiveDateTime>,
+    /// EU ECSP: a non-sophisticated investor may revoke it until then.
+    pub revocable_until: Option<NaiveDateTime>,
+    /// The investor acknowledged the warning of an investment above their
+    /// threshold (EU ECSP).
+    pub risk_acknowledged: bool,
 }
 
 /// Statuses that count as money committed by the investor.
@@ -37,13 +42,26 @@ pub const COMMITTED: [&str; 2] = ["active", "settled"];
 
 impl Subscription {
     /// Inserts these new (active) subscriptions, one statement for those
-    /// that share their times.
+    /// that share their times. Rows of one batch share their times (the
+    /// batch's clock), and so does the end of their reflection period
+    /// (eu_ecsp), which each row has or not.
     pub fn insert_many(conn: &mut AnyConnection, rows: &[Subscription]) -> QueryResult<()> {
         use super::prepared::{Column, Statement};
-        // Rows of one batch share their times (the batch's clock).
         for group in
             rows.chunk_by(|a, b| (a.created_at, a.updated_at) == (b.created_at, b.updated_at))
         {
+            let Some(first) = group.first() else {
+                continue;
+            };
+            let revocable_until = group.iter().find_map(|s| s.revocable_until);
+            if group
+                .iter()
+                .any(|s| s.revocable_until.is_some() && s.revocable_until != revocable_until)
+            {
+                return Err(diesel::result::Error::QueryBuilderError(
+                    "subscriptions of one batch with different reflection periods".into(),
+                ));
+            }
             let values: Vec<_> = group
                 .iter()
                 .map(|s| {
@@ -57,17 +75,17 @@ impl Subscription {
                         status,
                         &s.entry_id,
                         s.documents_revision,
+                        i64::from(s.revocable_until.is_some()),
+                        i64::from(s.risk_acknowledged),
                     )
                 })
                 .collect();
-            let Some(first) = group.first() else {
-                continue;
-            };
             let t = Column::Text;
             Statement::new(conn)
                 .sql(
                     "INSERT INTO subscriptions (id, offering_id, investor_id, shares, amount, \
-                     status, entry_id, documents_revision, created_at, updated_at) SELECT ",
+                     status, entry_id, documents_revision, created_at, updated_at, \
+                     revocable_until, risk_acknowledged) SELECT ",
                 )
                 .columns(&[
                     t,
@@ -83,6 +101,9 @@ impl Subscription {
                 .timestamp(first.created_at)
                 .sql(", ")
                 .timestamp(first.updated_at)
+                .sql(", CASE WHEN CAST(r.v ->> 8 AS INTEGER) = 1 THEN ")
+                .timestamp(revocable_until.unwrap_or(first.created_at))
+                .sql(" END, (CAST(r.v ->> 9 AS INTEGER) = 1)")
                 .from_rows(&values)?
                 .execute(conn)?;
         }

@@ -3,6 +3,7 @@
 use super::money::parse_non_negative;
 use super::text::{self, Lines};
 use super::FieldError;
+use super::rules::cn_private::InvestorType;
 use crate::i18n::Text;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,6 +41,44 @@ pub struct InvestorProfileInput {
     pub net_worth: i64,
     pub accredited: bool,
     pub external_investments_12m: i64,
+    /// What the other rule profiles ask: see [`MarketDeclarations`].
+    pub market: MarketDeclarations,
+}
+
+/// What cn_private (investor type, financial assets, three-year average
+/// income) and eu_ecsp (sophisticated status) ask an investor to declare.
+/// Every deployment records them; its profile decides what they mean.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MarketDeclarations {
+    pub investor_type: InvestorType,
+    pub financial_assets: i64,
+    pub average_income_3y: i64,
+    pub sophisticated: bool,
+}
+
+impl MarketDeclarations {
+    pub fn parse(
+        investor_type: Option<&str>,
+        financial_assets: i64,
+        average_income_3y: i64,
+        sophisticated: bool,
+    ) -> Result<Self, FieldError> {
+        let investor_type = match investor_type {
+            None => InvestorType::Individual,
+            Some(t) => InvestorType::parse(t).ok_or_else(|| {
+                FieldError::new(
+                    "investor_type",
+                    Text::new("problem-invalid_field-investor_type"),
+                )
+            })?,
+        };
+        Ok(Self {
+            investor_type,
+            financial_assets: parse_non_negative("financial_assets", financial_assets)?,
+            average_income_3y: parse_non_negative("average_income_3y", average_income_3y)?,
+            sophisticated,
+        })
+    }
 }
 
 impl InvestorProfileInput {
@@ -50,6 +89,7 @@ impl InvestorProfileInput {
         net_worth: i64,
         accredited: bool,
         external_investments_12m: i64,
+        market: MarketDeclarations,
     ) -> Result<Self, FieldError> {
         let legal_name = text::required("legal_name", legal_name, 200, Lines::One)?;
         let country = country.trim().to_ascii_uppercase();
@@ -69,6 +109,7 @@ impl InvestorProfileInput {
                 "external_investments_12m",
                 external_investments_12m,
             )?,
+            market,
         })
     }
 }

@@ -5,7 +5,7 @@ mod display_name;
 pub mod document;
 mod email;
 pub mod kyc;
-pub mod limits;
+pub mod rules;
 pub mod money;
 pub mod offering;
 mod password;

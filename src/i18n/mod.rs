@@ -256,6 +256,8 @@ fn sources(locale: Locale) -> &'static [&'static str] {
             include_str!("locales/en/problems-http.ftl"),
             include_str!("locales/en/problems-domain.ftl"),
             include_str!("locales/en/problems-services.ftl"),
+            include_str!("locales/en/problems-rules.ftl"),
+            include_str!("locales/en/knowledge-test.ftl"),
         ],
         Locale::ZhCn => &[
             include_str!("locales/zh-CN/common.ftl"),
@@ -264,6 +266,8 @@ fn sources(locale: Locale) -> &'static [&'static str] {
             include_str!("locales/zh-CN/problems-http.ftl"),
             include_str!("locales/zh-CN/problems-domain.ftl"),
             include_str!("locales/zh-CN/problems-services.ftl"),
+            include_str!("locales/zh-CN/problems-rules.ftl"),
+            include_str!("locales/zh-CN/knowledge-test.ftl"),
         ],
     }
 }

@@ -383,6 +383,29 @@ impl Writer<'_> {
                 ];
                 self.start("offering-settled-sponsor", &args, blocks)
             }
+            Message::LeadWithdrawn {
+                offering_title,
+                deadline,
+                offering_url,
+                reminder,
+            } => {
+                let args = Args::new()
+                    .text("offering", offering_title)
+                    .text("deadline", self.time(*deadline));
+                let rows = vec![self.row("label-deadline", self.time(*deadline))?];
+                let blocks = vec![
+                    self.paragraph("email-lead-withdrawn-body", args.clone())?,
+                    Block::Details { rows },
+                    self.button("button-view-offering", offering_url)?,
+                    self.paragraph("email-material-change-reconfirm", args.clone())?,
+                ];
+                let name = if *reminder {
+                    "lead-withdrawn-reminder"
+                } else {
+                    "lead-withdrawn"
+                };
+                self.start(name, &args, blocks)
+            }
             Message::MaterialChange {
                 offering_title,
                 document_kind,

@@ -127,6 +127,14 @@ pub enum Message {
         documents_url: String,
         reminder: bool,
     },
+    /// The lead investor of a led round withdrew: the followers'
+    /// subscriptions await reconfirmation until `deadline`.
+    LeadWithdrawn {
+        offering_title: String,
+        deadline: DateTime<Utc>,
+        offering_url: String,
+        reminder: bool,
+    },
     DocumentAmended {
         offering_title: String,
         document_kind: String,
@@ -177,6 +185,7 @@ impl Message {
             Message::OfferingClosedSponsor { .. } => "offering_closed_sponsor",
             Message::OfferingSettledSponsor { .. } => "offering_settled_sponsor",
             Message::MaterialChange { .. } => "material_change",
+            Message::LeadWithdrawn { .. } => "lead_withdrawn",
             Message::DocumentAmended { .. } => "document_amended",
             Message::OfferingUpdate { .. } => "offering_update",
             Message::NewQuestion { .. } => "new_question",

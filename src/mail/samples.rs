@@ -138,6 +138,12 @@ pub fn all() -> Vec<Message> {
             documents_url: "https://crowdfund.example/offerings/0193a8f2/documents".into(),
             reminder: true,
         },
+        Message::LeadWithdrawn {
+            offering_title: title.clone(),
+            deadline: at + chrono::TimeDelta::days(5),
+            offering_url: "https://crowdfund.example/offerings/0193a8f2".into(),
+            reminder: false,
+        },
         Message::DocumentAmended {
             offering_title: title.clone(),
             document_kind: "financial_statements".into(),

@@ -46,6 +46,9 @@ pub struct SubscribeRequest {
     pub investor_id: String,
     pub offering_id: String,
     pub shares: Shares,
+    /// The investor acknowledged the warning of a large investment
+    /// (eu_ecsp; ignored elsewhere).
+    pub acknowledge_risk: bool,
     /// The Idempotency-Key and what identifies the request it was sent with.
     pub key: String,
     pub fingerprint: String,

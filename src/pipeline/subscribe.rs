@@ -46,7 +46,7 @@ use crate::services::profiles::LIMIT_WINDOW;
 use crate::services::views::{utc, SubscriptionView};
 use crate::services::{Refusal, ServiceError};
 
-use super::rules::{accept, Investor, State};
+use super::rules::{accept, Admitted, Ask, Investor, State};
 use super::{Reply, SubscribeRequest};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,7 +83,7 @@ pub enum Outcome {
 
 struct Accepted {
     index: usize,
-    amount: i64,
+    admitted: Admitted,
 }
 
 /// Runs one batch in one transaction; answers nothing until it committed.
@@ -203,12 +203,28 @@ fn run_in_transaction(
         let fresh = Offering::find_many(conn, &open, true)?;
         offerings.extend(fresh);
     }
-    let capped: Vec<&str> = offerings
+    // What each investor already holds in each offering, where a rule asks:
+    // a cap per investor or on investors, a rule profile that looks at the
+    // whole round (cn_private's round amount, eu_ecsp's warning), a lead's
+    // commitment (theirs is read too).
+    let profile_per_round = config.rules.profile != crate::domain::rules::Profile::RegCf;
+    let per_round: Vec<&str> = offerings
         .values()
-        .filter(|o| o.max_per_investor.is_some())
+        .filter(|o| {
+            profile_per_round
+                || o.max_per_investor.is_some()
+                || o.max_investors.is_some()
+                || o.lead_min_bps.is_some()
+        })
         .map(|o| o.id.as_str())
         .collect();
-    let committed = Subscription::committed_by_pair(conn, &investor_ids, &capped)?;
+    let mut holders = investor_ids.clone();
+    holders.extend(
+        offerings
+            .values()
+            .filter_map(|o| o.lead_investor_id.as_deref()),
+    );
+    let committed = Subscription::committed_by_pair(conn, &holders, &per_round)?;
     let limited: Vec<&str> = people
         .values()
         .filter_map(|(_, profile)| profile.as_ref())
@@ -239,15 +255,17 @@ fn run_in_transaction(
     let mut accepted = Vec::new();
     for &i in &live {
         let r = requests[i];
-        match accept(
-            &mut state,
-            &r.investor_id,
-            &r.offering_id,
-            r.shares,
-            &config.rules.reg_cf,
-            now,
-        ) {
-            Ok(amount) => accepted.push(Accepted { index: i, amount }),
+        let ask = Ask {
+            investor_id: &r.investor_id,
+            offering_id: &r.offering_id,
+            shares: r.shares,
+            acknowledge_risk: r.acknowledge_risk,
+        };
+        match accept(&mut state, &ask, &config.rules, now) {
+            Ok(admitted) => accepted.push(Accepted {
+                index: i,
+                admitted,
+            }),
             Err(refusal) => outcomes[i] = Some(Outcome::Answer(refusal_answer(refusal))),
         }
     }
@@ -256,10 +274,12 @@ fn run_in_transaction(
     let mut journal = JournalBatch::default();
     let mut subscriptions = Vec::with_capacity(accepted.len());
     let mut emails = Vec::with_capacity(accepted.len());
-    let mut totals: BTreeMap<&str, i64> = BTreeMap::new();
+    // Per offering: (amount, new investors).
+    let mut totals: BTreeMap<&str, (i64, i64)> = BTreeMap::new();
     let mut last_accepted: HashMap<&str, usize> = HashMap::new();
     for a in &accepted {
         let r = requests[a.index];
+        let amount = a.admitted.amount;
         let (Some(offering), Some(investor), Some(cash)) = (
             state.offerings.get(&r.offering_id),
             people.get(&r.investor_id).map(|(user, _)| user),
@@ -286,11 +306,11 @@ fn run_in_transaction(
             &[
                 Leg {
                     account_id: &cash.id,
-                    amount: -a.amount,
+                    amount: -amount,
                 },
                 Leg {
                     account_id: &escrow,
-                    amount: a.amount,
+                    amount,
                 },
             ],
         )?;
@@ -301,7 +321,7 @@ fn run_in_transaction(
             security_type: offering.security_type.clone(),
             price_per_share: offering.price_per_share,
             shares: r.shares.get(),
-            amount: a.amount,
+            amount,
             currency: config.currency.clone(),
         };
         emails.push((new_id(), Email::to_user(investor, confirmed)));
@@ -310,7 +330,7 @@ fn run_in_transaction(
             offering_id: r.offering_id.clone(),
             investor_id: r.investor_id.clone(),
             shares: r.shares.get(),
-            amount: a.amount,
+            amount,
             status: "active".to_string(),
             entry_id,
             created_at: now,
@@ -319,8 +339,12 @@ fn run_in_transaction(
             reconfirmation: None,
             material_change_id: None,
             reconfirm_by: None,
+            revocable_until: a.admitted.revocable_until,
+            risk_acknowledged: a.admitted.risk_acknowledged,
         });
-        *totals.entry(r.offering_id.as_str()).or_default() += a.amount;
+        let total = totals.entry(r.offering_id.as_str()).or_default();
+        total.0 += amount;
+        total.1 += i64::from(a.admitted.new_investor);
         last_accepted.insert(r.offering_id.as_str(), a.index);
     }
     let changes = journal.insert(conn, now)?;
@@ -389,12 +413,15 @@ fn run_in_transaction(
     // locked.
     let escrow_ids: BTreeSet<String> = escrows.into_values().collect();
     changes.apply(conn, &escrow_ids)?;
-    let totals: Vec<(&str, i64)> = totals.into_iter().collect();
+    let totals: Vec<(&str, i64, i64)> = totals
+        .into_iter()
+        .map(|(id, (amount, investors))| (id, amount, investors))
+        .collect();
     // The deadline by the clock now, not when the batch began: it may have
     // waited for locks across it (the batch then runs again, and refuses).
     let deadline_check = clock(conn)?;
     let changed = Offering::add_raised(conn, &totals, deadline_check)?;
-    for (offering_id, _) in &totals {
+    for (offering_id, _, _) in &totals {
         let (Some(now_is), Some(expected)) = (
             changed.get(*offering_id),
             state.offerings.get_mut(*offering_id),
@@ -403,8 +430,11 @@ fn run_in_transaction(
         };
         // A document published since the offering was read: the
         // subscriptions would name versions no longer in force.
+        // A lead appointed or withdrawn meanwhile: followers were checked
+        // against another lead.
         if now_is.status != expected.status
             || now_is.documents_revision != expected.documents_revision
+            || now_is.lead_revision != expected.lead_revision
         {
             return Err(BatchError::Contended);
         }

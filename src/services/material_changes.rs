@@ -36,8 +36,12 @@ const BATCH: i64 = 200;
 pub struct MaterialChangeView {
     pub id: String,
     pub offering_id: String,
-    pub document_id: String,
-    pub version: i32,
+    /// `amendment` (a document version declared material) or
+    /// `lead_withdrawn` (the lead's commitment fell below the minimum).
+    pub kind: String,
+    /// The amended document and version (null for a lead's withdrawal).
+    pub document_id: Option<String>,
+    pub version: Option<i32>,
     pub reason: String,
     pub declared_at: DateTime<Utc>,
     /// Subscriptions not reconfirmed by then are cancelled and refunded.
@@ -55,6 +59,7 @@ impl MaterialChangeView {
         Self {
             id: c.id,
             offering_id: c.offering_id,
+            kind: c.kind,
             document_id: c.document_id,
             version: c.version,
             reason: c.reason,
@@ -86,9 +91,14 @@ fn declarable(conn: &mut AnyConnection, viewer: &Viewer, id: &str) -> ServiceRes
 struct Notice<'a> {
     change: &'a MaterialChange,
     offering_title: &'a str,
-    kind: &'a str,
-    file_name: &'a str,
+    about: About<'a>,
     base_url: &'a str,
+}
+
+/// What changed.
+enum About<'a> {
+    Amendment { kind: &'a str, file_name: &'a str },
+    LeadWithdrawn,
 }
 
 fn queue_notice(
@@ -97,15 +107,27 @@ fn queue_notice(
     reminder: bool,
     now: NaiveDateTime,
 ) -> ServiceResult<usize> {
-    let message = Message::MaterialChange {
-        offering_title: n.offering_title.to_string(),
-        document_kind: n.kind.to_string(),
-        file_name: n.file_name.to_string(),
-        version: i64::from(n.change.version),
-        reason: n.change.reason.clone(),
-        deadline: utc(n.change.deadline),
-        documents_url: documents_path(n.base_url, &n.change.offering_id),
-        reminder,
+    let message = match n.about {
+        About::Amendment { kind, file_name } => Message::MaterialChange {
+            offering_title: n.offering_title.to_string(),
+            document_kind: kind.to_string(),
+            file_name: file_name.to_string(),
+            version: i64::from(n.change.version.unwrap_or_default()),
+            reason: n.change.reason.clone(),
+            deadline: utc(n.change.deadline),
+            documents_url: documents_path(n.base_url, &n.change.offering_id),
+            reminder,
+        },
+        About::LeadWithdrawn => Message::LeadWithdrawn {
+            offering_title: n.offering_title.to_string(),
+            deadline: utc(n.change.deadline),
+            offering_url: format!(
+                "{}/api/v1/offerings/{}",
+                n.base_url.trim_end_matches('/'),
+                n.change.offering_id
+            ),
+            reminder,
+        },
     };
     let prefix = if reminder { "reminder" } else { "material" };
     Ok(enqueue_to_investors(
@@ -179,8 +201,9 @@ pub fn declare(
         let change = MaterialChange {
             id: new_id(),
             offering_id: offering_id.to_string(),
-            document_id: document_id.to_string(),
-            version,
+            kind: "amendment".to_string(),
+            document_id: Some(document_id.to_string()),
+            version: Some(version),
             reason: reason.clone(),
             declared_by: viewer.user_id.clone(),
             declared_at: now,
@@ -196,8 +219,10 @@ pub fn declare(
             &Notice {
                 change: &change,
                 offering_title: &offering.title,
-                kind,
-                file_name: &amended.file_name,
+                about: About::Amendment {
+                    kind,
+                    file_name: &amended.file_name,
+                },
                 base_url,
             },
             false,
@@ -206,6 +231,52 @@ pub fn declare(
         let answers = material_changes::answers(conn, &change.id)?;
         Ok(MaterialChangeView::new(change, answers))
     })
+}
+
+/// The lead of `offering` withdrew (their commitment fell below the
+/// minimum), inside the caller's transaction, which holds the offering's
+/// escrow: every follower's active subscription awaits reconfirmation, as
+/// after a material change, and is told so. `by` is who caused it (the
+/// lead cancelling, or an operator). Returns the change.
+pub fn lead_withdrew(
+    conn: &mut AnyConnection,
+    offering: &Offering,
+    lead_id: &str,
+    by: &str,
+    settings: &ReconfirmationSettings,
+    base_url: &str,
+    now: NaiveDateTime,
+) -> ServiceResult<MaterialChange> {
+    let deadline = settings
+        .calendar
+        .add_business_days(now, settings.business_days);
+    let change = MaterialChange {
+        id: new_id(),
+        offering_id: offering.id.clone(),
+        kind: "lead_withdrawn".to_string(),
+        document_id: None,
+        version: None,
+        reason: "The lead investor withdrew their commitment.".to_string(),
+        declared_by: by.to_string(),
+        declared_at: now,
+        deadline,
+        remind_at: (deadline - settings.reminder_before).max(now),
+        reminded_at: None,
+    };
+    material_changes::insert(conn, &change)?;
+    material_changes::ask_followers(conn, &change, lead_id)?;
+    queue_notice(
+        conn,
+        &Notice {
+            change: &change,
+            offering_title: &offering.title,
+            about: About::LeadWithdrawn,
+            base_url,
+        },
+        false,
+        now,
+    )?;
+    Ok(change)
 }
 
 /// The offering's material changes, newest first, with their answers (its
@@ -330,17 +401,30 @@ pub fn remind_due(conn: &mut AnyConnection, base_url: &str) -> ServiceResult<usi
             let Some(offering) = Offering::find(conn, &change.offering_id)? else {
                 return Ok(0);
             };
-            let document = documents::find(conn, &change.offering_id, &change.document_id)?;
-            let version = documents::version(conn, &change.document_id, change.version)?;
-            let kind = document.map_or_else(|| "other".to_string(), |d| d.kind);
-            let file_name = version.map(|(v, _)| v.file_name).unwrap_or_default();
+            let (kind, file_name) = match (&change.document_id, change.version) {
+                (Some(document_id), Some(version)) => {
+                    let document = documents::find(conn, &change.offering_id, document_id)?;
+                    let version = documents::version(conn, document_id, version)?;
+                    (
+                        Some(document.map_or_else(|| "other".to_string(), |d| d.kind)),
+                        version.map(|(v, _)| v.file_name).unwrap_or_default(),
+                    )
+                }
+                _ => (None, String::new()),
+            };
+            let about = match &kind {
+                Some(kind) => About::Amendment {
+                    kind,
+                    file_name: &file_name,
+                },
+                None => About::LeadWithdrawn,
+            };
             queue_notice(
                 conn,
                 &Notice {
                     change: &change,
                     offering_title: &offering.title,
-                    kind: &kind,
-                    file_name: &file_name,
+                    about,
                     base_url,
                 },
                 true,

@@ -11,7 +11,9 @@ use crate::db::subscriptions::Subscription;
 use crate::db::users::User;
 use crate::db::{now, write_transaction, AnyConnection};
 use crate::domain::kyc::{InvestorProfileInput, KycStatus};
-use crate::domain::limits::{annual_limit, remaining, RegCfRule};
+use crate::config::Rules;
+use crate::domain::rules::reg_cf::{annual_limit, remaining, RegCfRule};
+use crate::domain::rules::{cn_private, eu_ecsp, Profile};
 use crate::i18n::Text;
 
 use super::error::{not_found, refuse, Refusal, RefusalKind, ServiceResult};
@@ -43,11 +45,55 @@ pub struct ProfileView {
     pub net_worth: i64,
     pub accredited: bool,
     pub external_investments_12m: i64,
+    pub investor_type: String,
+    pub financial_assets: i64,
+    pub average_income_3y: i64,
+    pub sophisticated: bool,
     pub kyc_status: String,
     pub kyc_reason: Option<String>,
-    pub limit: LimitView,
+    /// The deployment's rule profile, which says which of these apply.
+    pub rule_profile: &'static str,
+    /// reg_cf: the 12-month investment limit (null under other profiles).
+    pub limit: Option<LimitView>,
+    /// cn_private: whether the investor is qualified (null elsewhere).
+    pub qualification: Option<QualificationView>,
+    /// eu_ecsp: what a non-sophisticated investor must do first, and the
+    /// warning threshold (null elsewhere).
+    pub ecsp: Option<EcspView>,
     pub currency: String,
     pub updated_at: DateTime<Utc>,
+}
+
+/// cn_private: qualification on the approved figures (or, before any
+/// approval, on the declared ones).
+#[derive(Debug, Clone, Serialize)]
+pub struct QualificationView {
+    pub qualified: bool,
+    /// `financial_assets`, `average_income` or `institution_net_assets`.
+    pub qualified_by: Option<&'static str>,
+    /// Without qualification, what investing in one round qualifies anyone
+    /// for it: at least this much in that round.
+    pub round_minimum_unqualified: i64,
+    /// `approved` or `declared`, as for the limit.
+    pub basis: &'static str,
+}
+
+/// eu_ecsp: the investor's standing (on the approved figures).
+#[derive(Debug, Clone, Serialize)]
+pub struct EcspView {
+    /// A sophisticated investor (as approved): none of the rest applies.
+    pub sophisticated: bool,
+    pub knowledge_test_passed_at: Option<DateTime<Utc>>,
+    /// When the test is due again (two years after it was passed).
+    pub knowledge_test_valid_until: Option<DateTime<Utc>>,
+    pub loss_simulation_at: Option<DateTime<Utc>>,
+    pub loss_capacity: Option<i64>,
+    /// Above this total in one offering, a subscription must acknowledge
+    /// the warning (`acknowledge_risk`).
+    pub warning_threshold: Option<i64>,
+    /// What is still to do before subscribing: `knowledge_test`,
+    /// `loss_simulation`, or nothing.
+    pub next_step: Option<&'static str>,
 }
 
 /// The limit figures of a profile, as of `now`: on the figures last
@@ -81,10 +127,16 @@ pub fn limit_of(
 fn view(
     conn: &mut AnyConnection,
     profile: InvestorProfile,
-    rule: &RegCfRule,
+    rules: &Rules,
     currency: &str,
 ) -> ServiceResult<ProfileView> {
-    let limit = limit_of(conn, &profile, rule, now())?;
+    let now = now();
+    let limit = match rules.profile {
+        Profile::RegCf => Some(limit_of(conn, &profile, &rules.reg_cf, now)?),
+        _ => None,
+    };
+    let qualification = (rules.profile == Profile::CnPrivate).then(|| qualification_of(&profile));
+    let ecsp = (rules.profile == Profile::EuEcsp).then(|| ecsp_of(&profile, now));
     Ok(ProfileView {
         user_id: profile.user_id,
         legal_name: profile.legal_name,
@@ -93,12 +145,64 @@ fn view(
         net_worth: profile.net_worth,
         accredited: profile.accredited,
         external_investments_12m: profile.external_investments_12m,
+        investor_type: profile.investor_type,
+        financial_assets: profile.financial_assets,
+        average_income_3y: profile.average_income_3y,
+        sophisticated: profile.sophisticated,
         kyc_status: profile.kyc_status,
         kyc_reason: profile.kyc_reason,
+        rule_profile: rules.profile.as_str(),
         limit,
+        qualification,
+        ecsp,
         currency: currency.to_string(),
         updated_at: utc(profile.updated_at),
     })
+}
+
+fn qualification_of(profile: &InvestorProfile) -> QualificationView {
+    let (declared, basis) = match profile.approved_basis() {
+        Some(b) => (b.qualification, "approved"),
+        None => (profile.declared_qualification(), "declared"),
+    };
+    let by = cn_private::qualified_by_declaration(&declared);
+    QualificationView {
+        qualified: by.is_some(),
+        qualified_by: by.map(cn_private::Qualification::as_str),
+        round_minimum_unqualified: cn_private::ROUND_AMOUNT,
+        basis,
+    }
+}
+
+fn ecsp_of(profile: &InvestorProfile, now: NaiveDateTime) -> EcspView {
+    let basis = profile.approved_basis();
+    let sophisticated = basis.is_some_and(|b| b.sophisticated);
+    let net_worth = basis.map(|b| b.finances.net_worth);
+    let next_step = match basis {
+        Some(_) if sophisticated => None,
+        _ => eu_ecsp::missing_step(
+            profile.knowledge_test_passed_at,
+            profile.loss_simulation_at,
+            now,
+        )
+        .map(|m| match m {
+            eu_ecsp::Missing::KnowledgeTest => "knowledge_test",
+            eu_ecsp::Missing::LossSimulation => "loss_simulation",
+        }),
+    };
+    EcspView {
+        sophisticated,
+        knowledge_test_passed_at: profile.knowledge_test_passed_at.map(utc),
+        knowledge_test_valid_until: profile
+            .knowledge_test_passed_at
+            .map(|at| utc(at + eu_ecsp::KNOWLEDGE_TEST_VALID_FOR)),
+        loss_simulation_at: profile.loss_simulation_at.map(utc),
+        loss_capacity: profile.loss_capacity,
+        warning_threshold: net_worth
+            .filter(|_| !sophisticated)
+            .map(eu_ecsp::warning_threshold),
+        next_step,
+    }
 }
 
 /// Creates or replaces the investor's profile. A new profile, or a change of
@@ -112,7 +216,7 @@ pub fn put_profile(
     conn: &mut AnyConnection,
     user_id: &str,
     input: &InvestorProfileInput,
-    rule: &RegCfRule,
+    rules: &Rules,
     currency: &str,
     actor: &crate::db::audit::Actor,
 ) -> ServiceResult<ProfileView> {
@@ -124,6 +228,10 @@ pub fn put_profile(
         net_worth: input.net_worth,
         accredited: input.accredited,
         external_investments_12m: input.external_investments_12m,
+        investor_type: input.market.investor_type.as_str(),
+        financial_assets: input.market.financial_assets,
+        average_income_3y: input.market.average_income_3y,
+        sophisticated: input.market.sophisticated,
     };
     let profile = write_transaction(conn, |conn| -> ServiceResult<InvestorProfile> {
         match InvestorProfile::find(conn, user_id)? {
@@ -150,7 +258,11 @@ pub fn put_profile(
                 let limits_changed = existing.annual_income != input.annual_income
                     || existing.net_worth != input.net_worth
                     || existing.accredited != input.accredited
-                    || existing.external_investments_12m != input.external_investments_12m;
+                    || existing.external_investments_12m != input.external_investments_12m
+                    || existing.investor_type != input.market.investor_type.as_str()
+                    || existing.financial_assets != input.market.financial_assets
+                    || existing.average_income_3y != input.market.average_income_3y
+                    || existing.sophisticated != input.market.sophisticated;
                 let review =
                     if identity_changed || existing.kyc_status == KycStatus::Rejected.as_str() {
                         Review::Identity
@@ -170,7 +282,7 @@ pub fn put_profile(
         }
         InvestorProfile::find(conn, user_id)?.ok_or_else(|| not_found("profile"))
     })?;
-    view(conn, profile, rule, currency)
+    view(conn, profile, rules, currency)
 }
 
 /// The audit record of a profile saved: what it did to the review, and the
@@ -188,6 +300,10 @@ fn audit_change(
         "annual_income": input.annual_income,
         "net_worth": input.net_worth,
         "external_investments_12m": input.external_investments_12m,
+        "investor_type": input.market.investor_type.as_str(),
+        "financial_assets": input.market.financial_assets,
+        "average_income_3y": input.market.average_income_3y,
+        "sophisticated": input.market.sophisticated,
     });
     crate::db::audit::record(
         conn,
@@ -203,12 +319,12 @@ fn audit_change(
 pub fn get_profile(
     conn: &mut AnyConnection,
     user_id: &str,
-    rule: &RegCfRule,
+    rules: &Rules,
     currency: &str,
 ) -> ServiceResult<ProfileView> {
     let profile =
         InvestorProfile::find(conn, user_id)?.ok_or_else(|| not_found("investor profile"))?;
-    view(conn, profile, rule, currency)
+    view(conn, profile, rules, currency)
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -222,6 +338,10 @@ pub struct KycItem {
     pub net_worth: i64,
     pub accredited: bool,
     pub external_investments_12m: i64,
+    pub investor_type: String,
+    pub financial_assets: i64,
+    pub average_income_3y: i64,
+    pub sophisticated: bool,
     pub kyc_status: String,
     pub kyc_reason: Option<String>,
     pub submitted_at: DateTime<Utc>,
@@ -238,6 +358,10 @@ pub struct ApprovedFigures {
     pub net_worth: i64,
     pub accredited: bool,
     pub external_investments_12m: i64,
+    pub investor_type: &'static str,
+    pub financial_assets: i64,
+    pub average_income_3y: i64,
+    pub sophisticated: bool,
 }
 
 impl From<crate::db::profiles::ApprovedBasis> for ApprovedFigures {
@@ -247,6 +371,10 @@ impl From<crate::db::profiles::ApprovedBasis> for ApprovedFigures {
             net_worth: b.finances.net_worth,
             accredited: b.finances.accredited,
             external_investments_12m: b.external_investments_12m,
+            investor_type: b.qualification.investor_type.as_str(),
+            financial_assets: b.qualification.financial_assets,
+            average_income_3y: b.qualification.average_income_3y,
+            sophisticated: b.sophisticated,
         }
     }
 }
@@ -280,6 +408,10 @@ pub fn list_kyc(
             net_worth: p.net_worth,
             accredited: p.accredited,
             external_investments_12m: p.external_investments_12m,
+            investor_type: p.investor_type,
+            financial_assets: p.financial_assets,
+            average_income_3y: p.average_income_3y,
+            sophisticated: p.sophisticated,
             kyc_status: p.kyc_status,
             kyc_reason: p.kyc_reason,
             submitted_at: utc(p.updated_at),
@@ -303,7 +435,7 @@ pub fn decide_kyc(
     decision: KycStatus,
     reason: Option<&str>,
     seen: NaiveDateTime,
-    rule: &RegCfRule,
+    rules: &Rules,
     currency: &str,
 ) -> ServiceResult<ProfileView> {
     if decision == KycStatus::Pending {
@@ -355,5 +487,5 @@ pub fn decide_kyc(
         enqueue(conn, &Email::to_user(&investor, message))?;
         InvestorProfile::find(conn, investor_id)?.ok_or_else(|| not_found("investor profile"))
     })?;
-    view(conn, profile, rule, currency)
+    view(conn, profile, rules, currency)
 }

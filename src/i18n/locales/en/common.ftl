@@ -25,6 +25,7 @@ label-document = Document
 label-version = Version
 label-deadline = Deadline
 
+button-view-offering = View the offering
 button-read-documents = Read the documents
 button-read-online = Read it online
 button-read-thread = Open the discussion

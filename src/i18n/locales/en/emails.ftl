@@ -162,3 +162,12 @@ email-question-answered-subject = The sponsor of { $offering } answered your que
 email-question-answered-heading = Your question was answered
 email-question-answered-preheader = The sponsor of { $offering } replied.
 email-question-answered-body = The sponsor of { $offering } has answered your question:
+
+# The lead investor of a led round withdrew.
+email-lead-withdrawn-subject = Reconfirm your investment in { $offering }: its lead investor withdrew
+email-lead-withdrawn-heading = The lead investor withdrew
+email-lead-withdrawn-preheader = { $offering } has no lead investor now. Reconfirm by { $deadline }.
+email-lead-withdrawn-reminder-subject = Reminder: reconfirm your investment in { $offering } by { $deadline }
+email-lead-withdrawn-reminder-heading = Reminder: reconfirm your investment
+email-lead-withdrawn-reminder-preheader = Reconfirm by { $deadline }, or your subscription is cancelled.
+email-lead-withdrawn-body = The lead investor of { $offering } has withdrawn their commitment. You subscribed as a follower of that lead, so your subscription now waits for you to decide again. The round cannot settle until a lead investor commits.

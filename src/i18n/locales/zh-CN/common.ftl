@@ -24,6 +24,7 @@ label-document = 文件
 label-version = 版本
 label-deadline = 截止时间
 
+button-view-offering = 查看项目
 button-read-documents = 查阅项目文件
 button-read-online = 在线阅读
 button-read-thread = 查看讨论

@@ -158,3 +158,12 @@ email-question-answered-subject = “{ $offering }”的发起人回答了您的
 email-question-answered-heading = 您的问题已获回答
 email-question-answered-preheader = “{ $offering }”的发起人已回复。
 email-question-answered-body = “{ $offering }”的发起人已回答您的问题：
+
+# 领投人退出
+email-lead-withdrawn-subject = 请重新确认您对“{ $offering }”的投资：领投人已退出
+email-lead-withdrawn-heading = 领投人已退出
+email-lead-withdrawn-preheader = “{ $offering }”目前没有领投人，请于 { $deadline } 前重新确认。
+email-lead-withdrawn-reminder-subject = 提醒：请于 { $deadline } 前重新确认您对“{ $offering }”的投资
+email-lead-withdrawn-reminder-heading = 提醒：请重新确认您的投资
+email-lead-withdrawn-reminder-preheader = 请于 { $deadline } 前重新确认，否则您的认购将被取消。
+email-lead-withdrawn-body = “{ $offering }”的领投人已撤回其出资承诺。您是作为该领投人的跟投人认购的，因此您的认购需要您重新决定。在有领投人完成承诺之前，本轮融资不能结算。
