@@ -405,6 +405,7 @@ fn start_jobs(
     let sweeper_pool = pool.clone();
     let currency = config.currency.clone();
     let base_url = config.public_base_url.clone();
+    let sweeper_config = config.clone();
     spawn_periodic(
         "sweeper",
         config.sweep_interval,
@@ -416,7 +417,7 @@ fn start_jobs(
             deadlines::refund_closed(&mut conn, &currency)?;
             crate::services::updates::publish_due(&mut conn, &base_url)?;
             crate::services::material_changes::remind_due(&mut conn, &base_url)?;
-            crate::services::material_changes::lapse_due(&mut conn, &currency)?;
+            crate::services::material_changes::lapse_due(&mut conn, &sweeper_config)?;
             Ok(())
         },
     )?;

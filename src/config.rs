@@ -215,6 +215,9 @@ pub struct Rules {
     pub min_offering_duration: chrono::TimeDelta,
     /// Subscriptions can be cancelled until this long before the deadline.
     pub cancellation_cutoff: chrono::TimeDelta,
+    /// reg_cf: a round funded before its deadline settles only once it has
+    /// been open this long (21 days; 0 turns it off).
+    pub reg_cf_min_open: chrono::TimeDelta,
     pub reg_cf: RegCfRule,
     /// The platform's fee on a settled round, in basis points of the gross.
     pub platform_fee_bps: i64,
@@ -516,6 +519,12 @@ impl Config {
             profile,
             min_offering_duration: delta(secs(vars, "MIN_OFFERING_DURATION_SECS", 21 * 24 * 3600)?),
             cancellation_cutoff: delta(cutoff_secs(vars)?),
+            reg_cf_min_open: chrono::TimeDelta::seconds(ranged(
+                vars,
+                "REG_CF_MIN_OPEN_SECS",
+                21 * 24 * 3600,
+                0..=365 * 24 * 3600,
+            )?),
             reg_cf,
             platform_fee_bps: bps(vars, "PLATFORM_FEE_BPS", 500)?,
         };

@@ -50,6 +50,10 @@ pub struct CreateBody {
     min_subscription: Option<i64>,
     #[serde(default, deserialize_with = "super::json_int::optional")]
     max_per_investor: Option<i64>,
+    #[serde(default, deserialize_with = "super::json_int::optional")]
+    max_investors: Option<i64>,
+    #[serde(default, deserialize_with = "super::json_int::optional")]
+    lead_min_bps: Option<i64>,
     opens_at: Option<DateTime<Utc>>,
     closes_at: DateTime<Utc>,
 }
@@ -70,6 +74,8 @@ pub async fn create(
         price_per_share: b.price_per_share,
         target_amount: b.target_amount,
         max_per_investor: b.max_per_investor,
+        max_investors: b.max_investors,
+        lead_min_bps: b.lead_min_bps.map(bps_field).transpose()?,
         opens_at: b.opens_at.map(naive),
         closes_at: naive(b.closes_at),
     };
@@ -79,12 +85,22 @@ pub async fn create(
             conn,
             &sponsor.0.id,
             &terms,
-            config.rules.min_offering_duration,
+            &config.rules,
             &config.currency,
         )?)
     })
     .await?;
     Ok(HttpResponse::Created().json(view))
+}
+
+/// Basis points as the terms keep them (1..=10,000, checked with the terms).
+fn bps_field(v: i64) -> Result<i32, ApiError> {
+    i32::try_from(v).map_err(|_| {
+        ApiError::from(crate::domain::FieldError::new(
+            "lead_min_bps",
+            Text::new("problem-invalid_field-lead_min_bps"),
+        ))
+    })
 }
 
 /// Distinguishes an absent field (None) from an explicit null (Some(None)).
@@ -111,6 +127,10 @@ pub struct PatchBody {
     min_subscription: Option<Option<i64>>,
     #[serde(default, deserialize_with = "super::json_int::present")]
     max_per_investor: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "super::json_int::present")]
+    max_investors: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "super::json_int::present")]
+    lead_min_bps: Option<Option<i64>>,
     #[serde(default, deserialize_with = "present")]
     opens_at: Option<Option<DateTime<Utc>>>,
     closes_at: Option<DateTime<Utc>>,
@@ -141,6 +161,11 @@ pub async fn patch(
         min_raise: b.min_raise,
         min_subscription: b.min_subscription,
         max_per_investor: b.max_per_investor,
+        max_investors: b.max_investors,
+        lead_min_bps: b
+            .lead_min_bps
+            .map(|v| v.map(bps_field).transpose())
+            .transpose()?,
         opens_at: b.opens_at.map(|o| o.map(naive)),
         closes_at: b.closes_at.map(naive),
     };
@@ -152,7 +177,7 @@ pub async fn patch(
             &sponsor.0.id,
             &id,
             patch,
-            config.rules.min_offering_duration,
+            &config.rules,
             &config.currency,
         )?)
     })

@@ -30,7 +30,7 @@ pub async fn settle(
     let actor = audit::actor(&req, &operator.0);
     let operator_id = operator.0.id.clone();
     idempotency::run(&state, operator.0.id, key, fingerprint, StatusCode::OK, move |conn| {
-        let view = settlement::settle(conn, &offering_id, &operator_id, config.rules.platform_fee_bps, &config.currency)?;
+        let view = settlement::settle(conn, &offering_id, &operator_id, &config.rules, &config.currency)?;
         let details = json!({"gross": view.gross, "fee": view.fee, "sponsor_payout": view.sponsor_payout,
                              "entry_id": view.entry_id, "subscriptions": view.subscriptions_settled});
         record(conn, &actor, "offering.settled", "offering", &offering_id, &details)?;

@@ -79,11 +79,10 @@ pub async fn cancel(
     let config = state.config.clone();
     let actor = audit::actor(&req, &investor.0);
     let view = audit::audited(&state, actor, move |conn| {
-        let view =
-            subscriptions::cancel(conn, &investor.0.id, &id, &config.rules, &config.currency)?;
+        let (view, how) = subscriptions::cancel(conn, &investor.0.id, &id, &config)?;
         let details = json!({"offering_id": view.offering_id, "amount": view.amount});
         let entry = Entry {
-            action: "subscription.cancelled",
+            action: how.action(),
             subject_type: "subscription",
             subject_id: id,
             details,

@@ -84,6 +84,8 @@ pub struct OfferingTermsRow<'a> {
     pub min_raise: i64,
     pub min_subscription: i64,
     pub max_per_investor: Option<i64>,
+    pub max_investors: Option<i64>,
+    pub lead_min_bps: Option<i32>,
     pub opens_at: Option<NaiveDateTime>,
     pub closes_at: NaiveDateTime,
 }
@@ -103,11 +105,13 @@ impl Offering {
         id: &str,
         sponsor_id: &str,
         terms: &OfferingTermsRow<'_>,
+        rule_profile: &str,
         now: NaiveDateTime,
     ) -> QueryResult<usize> {
         diesel::insert_into(offerings::table)
             .values((
                 terms,
+                offerings::rule_profile.eq(rule_profile),
                 offerings::id.eq(id),
                 offerings::sponsor_id.eq(sponsor_id),
                 offerings::status.eq("draft"),
@@ -310,6 +314,35 @@ impl Offering {
             )
             .load(conn)?;
         Ok(changed.into_iter().map(|c| (c.id.clone(), c)).collect())
+    }
+
+    /// Counts `investor_id` out of the offering's investors if they no
+    /// longer hold an active or settled subscription in it (after one was
+    /// released, in the same transaction, which holds the offering's row).
+    pub fn count_out_if_gone(
+        conn: &mut AnyConnection,
+        id: &str,
+        investor_id: &str,
+        now: NaiveDateTime,
+    ) -> QueryResult<bool> {
+        let holds = diesel::dsl::exists(
+            subscriptions::table
+                .filter(subscriptions::offering_id.eq(id))
+                .filter(subscriptions::investor_id.eq(investor_id))
+                .filter(subscriptions::status.eq_any(super::subscriptions::COMMITTED)),
+        );
+        diesel::update(
+            offerings::table
+                .find(id)
+                .filter(offerings::investor_count.gt(0))
+                .filter(diesel::dsl::not(holds)),
+        )
+        .set((
+            offerings::investor_count.eq(offerings::investor_count - 1),
+            offerings::updated_at.eq(now),
+        ))
+        .execute(conn)
+        .map(|n| n == 1)
     }
 
     /// Takes `amount` off `raised` while the offering is still open and its

@@ -304,4 +304,45 @@ impl InvestorProfile {
         }
         query.load(conn)
     }
+
+    /// EU ECSP: records a knowledge test taken: its score always, and
+    /// `passed_at` when it passed. A failed attempt leaves the last pass as
+    /// it was. `updated_at` (the version a KYC decision is taken on) is
+    /// not touched: these are not figures KYC reviews.
+    pub fn record_knowledge_test(
+        conn: &mut AnyConnection,
+        user_id: &str,
+        score: i32,
+        passed_at: Option<NaiveDateTime>,
+    ) -> QueryResult<usize> {
+        let target = investor_profiles::table.find(user_id);
+        match passed_at {
+            Some(at) => diesel::update(target)
+                .set((
+                    investor_profiles::knowledge_test_score.eq(Some(score)),
+                    investor_profiles::knowledge_test_passed_at.eq(Some(at)),
+                ))
+                .execute(conn),
+            None => diesel::update(target)
+                .set(investor_profiles::knowledge_test_score.eq(Some(score)))
+                .execute(conn),
+        }
+    }
+
+    /// EU ECSP: records the loss simulation acknowledged at `at`, with the
+    /// ability to bear loss it showed. `updated_at` is not touched (see
+    /// [`Self::record_knowledge_test`]).
+    pub fn record_loss_simulation(
+        conn: &mut AnyConnection,
+        user_id: &str,
+        at: NaiveDateTime,
+        loss_capacity: i64,
+    ) -> QueryResult<usize> {
+        diesel::update(investor_profiles::table.find(user_id))
+            .set((
+                investor_profiles::loss_simulation_at.eq(Some(at)),
+                investor_profiles::loss_capacity.eq(Some(loss_capacity)),
+            ))
+            .execute(conn)
+    }
 }

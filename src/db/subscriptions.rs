@@ -110,6 +110,19 @@ impl Subscription {
         Ok(())
     }
 
+    /// The latest end of a reflection period among the offering's active
+    /// subscriptions (eu_ecsp), if any has one.
+    pub fn latest_revocable(
+        conn: &mut AnyConnection,
+        offering_id: &str,
+    ) -> QueryResult<Option<NaiveDateTime>> {
+        subscriptions::table
+            .filter(subscriptions::offering_id.eq(offering_id))
+            .filter(subscriptions::status.eq("active"))
+            .select(diesel::dsl::max(subscriptions::revocable_until))
+            .first(conn)
+    }
+
     /// What each of these investors has committed to each of these offerings,
     /// by (investor, offering); pairs with nothing committed are absent.
     pub fn committed_by_pair(

@@ -93,6 +93,12 @@ pub struct OfferingTerms {
     pub min_raise: i64,
     pub min_subscription: i64,
     pub max_per_investor: Option<i64>,
+    /// At most this many distinct investors (the rule profile's limit when
+    /// it has one and the sponsor sets none).
+    pub max_investors: Option<i64>,
+    /// A led round: the lead commits at least this share of the target, in
+    /// basis points, before followers may subscribe.
+    pub lead_min_bps: Option<i32>,
     pub opens_at: Option<NaiveDateTime>,
     pub closes_at: NaiveDateTime,
 }
@@ -124,10 +130,13 @@ fn present(field: &'static str, tidy: Result<String, FieldError>) -> Result<(), 
 impl OfferingTerms {
     /// Checks every rule. `earliest_open` is when the offering would open if
     /// `opens_at` is absent (now, for a draft; approval time on approval).
+    /// `max_investors_allowed` is the rule profile's limit on investors per
+    /// round, if it has one.
     pub fn validate(
         &self,
         earliest_open: NaiveDateTime,
         min_duration: TimeDelta,
+        max_investors_allowed: Option<i64>,
     ) -> Result<(), FieldError> {
         present("title", tidy_title(&self.title))?;
         present("summary", tidy_summary(&self.summary))?;
@@ -188,6 +197,21 @@ impl OfferingTerms {
                 ));
             }
         }
+        if let Some(max) = self.max_investors {
+            if max < 1 || max > max_investors_allowed.unwrap_or(i64::MAX) {
+                return Err(FieldError::new(
+                    "max_investors",
+                    Text::new("problem-invalid_field-max_investors")
+                        .number("max", max_investors_allowed.unwrap_or(1_000_000_000)),
+                ));
+            }
+        }
+        if self.lead_min_bps.is_some_and(|bps| !(1..=10_000).contains(&bps)) {
+            return Err(FieldError::new(
+                "lead_min_bps",
+                Text::new("problem-invalid_field-lead_min_bps"),
+            ));
+        }
         let opens = match self.opens_at {
             Some(at) if at < earliest_open - TimeDelta::minutes(5) => {
                 return Err(FieldError::new(
@@ -236,13 +260,16 @@ mod tests {
             min_raise: 500_000,
             min_subscription: 1_000,
             max_per_investor: None,
+            max_investors: None,
+            lead_min_bps: None,
             opens_at: None,
             closes_at: now() + TimeDelta::days(30),
         }
     }
 
     fn check(t: &OfferingTerms) -> Result<(), &'static str> {
-        t.validate(now(), TimeDelta::days(21)).map_err(|e| e.field)
+        t.validate(now(), TimeDelta::days(21), Some(200))
+            .map_err(|e| e.field)
     }
 
     #[test]
@@ -267,6 +294,10 @@ mod tests {
                 "max_per_investor",
                 Box::new(|t| t.max_per_investor = Some(999)),
             ),
+            ("max_investors", Box::new(|t| t.max_investors = Some(201))),
+            ("max_investors", Box::new(|t| t.max_investors = Some(0))),
+            ("lead_min_bps", Box::new(|t| t.lead_min_bps = Some(10_001))),
+            ("lead_min_bps", Box::new(|t| t.lead_min_bps = Some(0))),
             (
                 "closes_at",
                 Box::new(|t| t.closes_at = now() + TimeDelta::days(20)),

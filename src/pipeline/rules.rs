@@ -448,6 +448,7 @@ mod tests {
             profile,
             min_offering_duration: chrono::TimeDelta::days(21),
             cancellation_cutoff: chrono::TimeDelta::hours(48),
+            reg_cf_min_open: chrono::TimeDelta::days(21),
             reg_cf: RegCfRule::default(),
             platform_fee_bps: 500,
         }

@@ -338,7 +338,8 @@ pub fn reconfirm(
 /// how many this caller cancelled. Run by every server's sweeper: each is
 /// cancelled once, by whichever gets to it first (the others find it no
 /// longer awaiting).
-pub fn lapse_due(conn: &mut AnyConnection, currency: &str) -> ServiceResult<usize> {
+pub fn lapse_due(conn: &mut AnyConnection, config: &crate::config::Config) -> ServiceResult<usize> {
+    let currency = config.currency.as_str();
     let now = clock(conn)?;
     let mut lapsed = 0;
     for id in material_changes::lapsed(conn, now, BATCH)? {
@@ -350,7 +351,7 @@ pub fn lapse_due(conn: &mut AnyConnection, currency: &str) -> ServiceResult<usiz
                 return Ok(false);
             };
             let (amount, change) = (sub.amount, sub.material_change_id.clone());
-            let released = release(conn, sub, &offering, Release::Lapsed, now, currency)?;
+            let released = release(conn, sub, &offering, Release::Lapsed, now, config)?;
             if released.offering_status == "failed" && offering.status != "failed" {
                 notify_closed(conn, &offering, "failed", currency)?;
             }

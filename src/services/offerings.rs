@@ -3,6 +3,7 @@
 
 use chrono::{NaiveDateTime, TimeDelta};
 
+use crate::config::Rules;
 use crate::db::offerings::{ListFilter, Offering, OfferingTermsRow};
 use crate::db::page::{time_value, Cursor, SortKey};
 use crate::db::subscriptions::Subscription;
@@ -37,6 +38,8 @@ pub struct TermsPatch {
     pub min_raise: Option<Option<i64>>,
     pub min_subscription: Option<Option<i64>>,
     pub max_per_investor: Option<Option<i64>>,
+    pub max_investors: Option<Option<i64>>,
+    pub lead_min_bps: Option<Option<i32>>,
     pub opens_at: Option<Option<NaiveDateTime>>,
     pub closes_at: Option<NaiveDateTime>,
 }
@@ -52,6 +55,8 @@ fn row(t: &OfferingTerms) -> OfferingTermsRow<'_> {
         min_raise: t.min_raise,
         min_subscription: t.min_subscription,
         max_per_investor: t.max_per_investor,
+        max_investors: t.max_investors,
+        lead_min_bps: t.lead_min_bps,
         opens_at: t.opens_at,
         closes_at: t.closes_at,
     }
@@ -68,6 +73,8 @@ fn terms_of(o: &Offering) -> OfferingTerms {
         min_raise: o.min_raise,
         min_subscription: o.min_subscription,
         max_per_investor: o.max_per_investor,
+        max_investors: o.max_investors,
+        lead_min_bps: o.lead_min_bps,
         opens_at: o.opens_at,
         closes_at: o.closes_at,
     }
@@ -89,21 +96,15 @@ fn wrong_state(o: &Offering, detail: Text) -> ServiceError {
         .into()
 }
 
-/// The views of these offerings, with their investor counts (one query).
+/// The views of these offerings (a query more for each led round's lead).
 fn views_of(
     conn: &mut AnyConnection,
     rows: Vec<Offering>,
     currency: &str,
 ) -> ServiceResult<Vec<OfferingView>> {
-    let ids: Vec<String> = rows.iter().map(|o| o.id.clone()).collect();
-    let counts = Offering::investor_counts(conn, &ids)?;
-    Ok(rows
-        .into_iter()
-        .map(|o| {
-            let n = counts.get(&o.id).copied().unwrap_or(0);
-            OfferingView::new(o, n, currency)
-        })
-        .collect())
+    rows.into_iter()
+        .map(|o| view_of(conn, o, currency))
+        .collect()
 }
 
 pub fn view_of(
@@ -111,11 +112,8 @@ pub fn view_of(
     o: Offering,
     currency: &str,
 ) -> ServiceResult<OfferingView> {
-    let count = Offering::investor_counts(conn, std::slice::from_ref(&o.id))?
-        .get(&o.id)
-        .copied()
-        .unwrap_or(0);
-    Ok(OfferingView::new(o, count, currency))
+    let lead = super::leads::lead_of(conn, &o)?;
+    Ok(OfferingView::new(o, lead, currency))
 }
 
 /// The offering as it is now (after a change), for the answer.
@@ -129,14 +127,20 @@ pub fn create(
     conn: &mut AnyConnection,
     sponsor_id: &str,
     terms: &OfferingTerms,
-    min_duration: TimeDelta,
+    rules: &Rules,
     currency: &str,
 ) -> ServiceResult<OfferingView> {
     let now = now();
-    terms.validate(now, min_duration)?;
+    let profile = rules.profile;
+    terms.validate(now, rules.min_offering_duration, profile.max_investors())?;
+    // The profile's limit on investors, unless the sponsor set a lower one.
+    let terms = OfferingTerms {
+        max_investors: terms.max_investors.or(profile.max_investors()),
+        ..terms.clone()
+    };
     let id = new_id();
     write_transaction(conn, |conn| {
-        Offering::insert(conn, &id, sponsor_id, &row(terms), now)
+        Offering::insert(conn, &id, sponsor_id, &row(&terms), profile.as_str(), now)
     })?;
     fresh_view(conn, &id, currency)
 }
@@ -181,7 +185,7 @@ pub fn update_draft(
     sponsor_id: &str,
     id: &str,
     patch: TermsPatch,
-    min_duration: TimeDelta,
+    rules: &Rules,
     currency: &str,
 ) -> ServiceResult<OfferingView> {
     let now = now();
@@ -234,13 +238,20 @@ pub fn update_draft(
         if let Some(v) = patch.max_per_investor {
             t.max_per_investor = v;
         }
+        // Cleared (null), the profile's limit applies again.
+        if let Some(v) = patch.max_investors {
+            t.max_investors = v.or(rules.profile.max_investors());
+        }
+        if let Some(v) = patch.lead_min_bps {
+            t.lead_min_bps = v;
+        }
         if let Some(v) = patch.opens_at {
             t.opens_at = v;
         }
         if let Some(v) = patch.closes_at {
             t.closes_at = v;
         }
-        t.validate(now, min_duration)?;
+        t.validate(now, rules.min_offering_duration, rules.profile.max_investors())?;
         if !Offering::update_draft_terms(conn, id, &row(&t), now)? {
             return Err(wrong_state(
                 &offering,
@@ -278,7 +289,7 @@ pub fn submit(
             ));
         }
         super::accounts::require_verified_email(conn, sponsor_id)?;
-        terms_of(&offering).validate(now, min_duration)?;
+        terms_of(&offering).validate(now, min_duration, None)?;
         if !Offering::mark_submitted(conn, id, now)? {
             return Err(wrong_state(
                 &offering,
@@ -320,7 +331,7 @@ pub fn approve(
             ));
         }
         let terms = terms_of(&offering);
-        if let Err(e) = terms.validate(now, min_duration) {
+        if let Err(e) = terms.validate(now, min_duration, None) {
             return Err(Refusal::new(
                 RefusalKind::Conflict,
                 "offering_window_too_short",

@@ -19,11 +19,14 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
 use serde::Serialize;
 
+use crate::config::Rules;
 use crate::db::offerings::Offering;
+use crate::db::subscriptions::Subscription;
+use crate::domain::rules::{settles_from, Profile};
 use crate::db::raw::sql;
 use crate::db::schema::{offerings, settlements, subscriptions};
 use crate::db::users::User;
-use crate::db::{new_id, now, write_transaction, AnyConnection};
+use crate::db::{clock, new_id, now, write_transaction, AnyConnection};
 use crate::i18n;
 use crate::ledger::{
     ensure_account, find_account, lock_balance, post, AccountKind, EntryKind, Leg, PLATFORM,
@@ -86,6 +89,44 @@ fn wrong_state(o: &Offering, detail: i18n::Text) -> ServiceError {
         .into()
 }
 
+/// Refuses to settle a funded round before its rule profile lets it
+/// (see [`crate::domain::rules::settles_from`]): 409
+/// `offering_period_running` (reg_cf) or `reflection_period_running`
+/// (eu_ecsp), with `settles_from`.
+fn ensure_settles_now(
+    conn: &mut AnyConnection,
+    offering: &Offering,
+    rules: &Rules,
+    now: chrono::NaiveDateTime,
+) -> ServiceResult<()> {
+    let profile = Profile::parse(&offering.rule_profile).unwrap_or(rules.profile);
+    let opened_at = offering
+        .opens_at
+        .max(offering.approved_at)
+        .unwrap_or(offering.created_at);
+    let revocable_until = match profile {
+        Profile::EuEcsp => Subscription::latest_revocable(conn, &offering.id)?,
+        _ => None,
+    };
+    let Some(from) = settles_from(profile, opened_at, rules.reg_cf_min_open, revocable_until, now)
+    else {
+        return Ok(());
+    };
+    let (code, detail) = match profile {
+        Profile::EuEcsp => (
+            "reflection_period_running",
+            i18n::Text::new("problem-reflection_period_running"),
+        ),
+        _ => (
+            "offering_period_running",
+            i18n::Text::new("problem-offering_period_running"),
+        ),
+    };
+    Err(Refusal::new(RefusalKind::Conflict, code, detail)
+        .with("settles_from", utc(from).to_rfc3339())
+        .into())
+}
+
 /// Settles a funded offering at the fee fixed on it at approval (offerings
 /// approved before fees were fixed settle at `default_fee_bps`). Settling
 /// twice, or anything not funded, is refused and changes nothing.
@@ -93,11 +134,12 @@ pub fn settle(
     conn: &mut AnyConnection,
     offering_id: &str,
     operator_id: &str,
-    default_fee_bps: i64,
+    rules: &Rules,
     currency: &str,
 ) -> ServiceResult<SettlementView> {
-    let now = now();
+    let default_fee_bps = rules.platform_fee_bps;
     write_transaction(conn, |conn| {
+        let now = clock(conn)?;
         let offering = Offering::find(conn, offering_id)?.ok_or_else(|| not_found("offering"))?;
         let Some(escrow) = find_account(conn, AccountKind::OfferingEscrow, offering_id)? else {
             return Err(wrong_state(
@@ -115,6 +157,8 @@ pub fn settle(
             ));
         }
         super::material_changes::ensure_none_awaiting(conn, offering_id)?;
+        super::leads::ensure_lead_committed(conn, &offering)?;
+        ensure_settles_now(conn, &offering, rules, now)?;
         if gross != offering.raised || gross <= 0 {
             return Err(ServiceError::Internal(anyhow::anyhow!(
                 "escrow of offering {offering_id} holds {gross}, raised is {}",
@@ -420,6 +464,7 @@ pub fn refund(
         )
         .set((
             offerings::status.eq("refunded"),
+            offerings::investor_count.eq(0),
             offerings::updated_at.eq(now),
         ))
         .execute(conn)?;

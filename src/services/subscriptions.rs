@@ -6,7 +6,8 @@ use std::collections::BTreeSet;
 
 use chrono::NaiveDateTime;
 
-use crate::config::Rules;
+use crate::config::Config;
+use crate::domain::rules::Withdrawal;
 use crate::db::offerings::Offering;
 use crate::db::page::DEFAULT_LIMIT;
 use crate::db::subscriptions::Subscription;
@@ -25,20 +26,28 @@ fn conflict(code: &'static str, detail: Text) -> Refusal {
     Refusal::new(RefusalKind::Conflict, code, detail)
 }
 
-/// Cancels the investor's own active subscription while the offering is open
-/// and the cancellation window has not closed; the money returns at once.
+/// Takes back the investor's own active subscription, as the deployment's
+/// rule profile allows; the money returns at once.
+/// - Cancellation (reg_cf, cn_private): while the offering is open and the
+///   cancellation window has not closed.
+/// - Revocation (eu_ecsp): within the reflection period of a
+///   non-sophisticated investor's subscription (`revocable_until`), whatever
+///   the round's state until it settles; a subscription without one (a
+///   sophisticated investor's) cannot be taken back.
+///
 /// A subscription awaiting reconfirmation after a material change may be
-/// cancelled (declined) whether the round is open or funded and whatever
-/// the window.
+/// cancelled (declined) under every profile, whether the round is open or
+/// funded and whatever the window. If the investor leads the round and their
+/// commitment falls below the minimum, the lead withdraws (see
+/// [`super::leads::after_release`]).
 ///
 /// Times are the database's clock; see [`release`] for the transaction.
 pub fn cancel(
     conn: &mut AnyConnection,
     investor_id: &str,
     subscription_id: &str,
-    rules: &Rules,
-    currency: &str,
-) -> ServiceResult<SubscriptionView> {
+    config: &Config,
+) -> ServiceResult<(SubscriptionView, Release)> {
     write_transaction(conn, |conn| {
         let now = clock(conn)?;
         let sub = Subscription::find(conn, subscription_id)?
@@ -59,34 +68,84 @@ pub fn cancel(
         let how = if sub.reconfirmation.as_deref() == Some(AWAITING) {
             Release::Declined
         } else {
-            let cutoff = offering
-                .closes_at
-                .checked_sub_signed(rules.cancellation_cutoff)
-                .unwrap_or(NaiveDateTime::MIN);
-            let window_closed = |detail: Text| {
-                conflict("cancellation_window_closed", detail)
-                    .with("offering_status", offering.status.clone())
-                    .with("cancellable_until", utc(cutoff).to_rfc3339())
-            };
-            if offering.status != "open" {
-                let not_open = Text::new("problem-cancellation_window_closed-not_open");
-                return Err(window_closed(not_open).into());
-            }
-            if now >= cutoff {
-                return Err(
-                    window_closed(Text::new("problem-cancellation_window_closed-cutoff")).into(),
-                );
-            }
-            Release::Cancelled {
-                cutoff: rules.cancellation_cutoff,
+            match config.rules.profile.withdrawal() {
+                Withdrawal::UntilBeforeDeadline => {
+                    cancellable(&offering, config.rules.cancellation_cutoff, now)?
+                }
+                Withdrawal::Reflection { .. } => revocable(&sub, &offering, now)?,
             }
         };
-        let released = release(conn, sub, &offering, how, now, currency)?;
-        Ok(SubscriptionView::new(
-            released.subscription,
-            Some(released.offering_status),
-        ))
+        let released = release(conn, sub, &offering, how, now, config)?;
+        let view = SubscriptionView::new(released.subscription, Some(released.offering_status));
+        Ok((view, how))
     })
+}
+
+/// Whether a subscription to `offering` may be cancelled at `now`: the
+/// round open, its deadline further than `cutoff`.
+fn cancellable(
+    offering: &Offering,
+    cutoff: chrono::TimeDelta,
+    now: NaiveDateTime,
+) -> ServiceResult<Release> {
+    let until = offering
+        .closes_at
+        .checked_sub_signed(cutoff)
+        .unwrap_or(NaiveDateTime::MIN);
+    let window_closed = |detail: Text| {
+        conflict("cancellation_window_closed", detail)
+            .with("offering_status", offering.status.clone())
+            .with("cancellable_until", utc(until).to_rfc3339())
+    };
+    if offering.status != "open" {
+        let not_open = Text::new("problem-cancellation_window_closed-not_open");
+        return Err(window_closed(not_open).into());
+    }
+    if now >= until {
+        return Err(window_closed(Text::new("problem-cancellation_window_closed-cutoff")).into());
+    }
+    Ok(Release::Cancelled { cutoff })
+}
+
+/// Whether a subscription may be revoked at `now` (eu_ecsp): within its
+/// reflection period, before the round settles or is refunded.
+fn revocable(sub: &Subscription, offering: &Offering, now: NaiveDateTime) -> ServiceResult<Release> {
+    let Some(until) = sub.revocable_until else {
+        return Err(conflict(
+            "cancellation_not_offered",
+            Text::new("problem-cancellation_not_offered"),
+        )
+        .into());
+    };
+    if now >= until {
+        return Err(conflict(
+            "reflection_period_over",
+            Text::new("problem-reflection_period_over"),
+        )
+        .with("revocable_until", utc(until).to_rfc3339())
+        .into());
+    }
+    if !matches!(offering.status.as_str(), "open" | "funded") {
+        return Err(conflict(
+            "cancellation_window_closed",
+            Text::new("problem-cancellation_window_closed-not_open"),
+        )
+        .with("offering_status", offering.status.clone())
+        .into());
+    }
+    Ok(Release::Revoked)
+}
+
+impl Release {
+    /// The audit log's action for a release the investor asked for.
+    pub fn action(self) -> &'static str {
+        match self {
+            Release::Revoked => "subscription.revoked",
+            Release::Cancelled { .. } | Release::Declined | Release::Lapsed => {
+                "subscription.cancelled"
+            }
+        }
+    }
 }
 
 /// A subscription awaiting reconfirmation.
@@ -98,6 +157,8 @@ pub enum Release {
     /// The investor cancelled within the window (the offering open, its
     /// deadline further than `cutoff`).
     Cancelled { cutoff: chrono::TimeDelta },
+    /// The investor revoked it within its reflection period (eu_ecsp).
+    Revoked,
     /// The investor cancelled instead of reconfirming a material change.
     Declined,
     /// Not reconfirmed by the deadline: cancelled by the sweeper.
@@ -129,8 +190,9 @@ pub fn release(
     offering: &Offering,
     how: Release,
     now: NaiveDateTime,
-    currency: &str,
+    config: &Config,
 ) -> ServiceResult<Released> {
+    let currency = config.currency.as_str();
     let investor = User::find(conn, &sub.investor_id)?.ok_or_else(|| not_found("investor"))?;
     let changed_meanwhile = || {
         conflict(
@@ -172,18 +234,20 @@ pub fn release(
             amount,
             currency,
         },
-        Release::Cancelled { .. } | Release::Declined => Message::SubscriptionCancelled {
-            offering_title,
-            shares,
-            amount,
-            currency,
-        },
+        Release::Cancelled { .. } | Release::Declined | Release::Revoked => {
+            Message::SubscriptionCancelled {
+                offering_title,
+                shares,
+                amount,
+                currency,
+            }
+        }
     };
     enqueue(conn, &Email::to_user(&investor, message))?;
     // (3) The hot rows: escrow, subscription, offering.
     lock_balance(conn, &escrow)?;
     let reconfirmation = match how {
-        Release::Cancelled { .. } => None,
+        Release::Cancelled { .. } | Release::Revoked => None,
         Release::Declined => Some("declined"),
         Release::Lapsed => Some("lapsed"),
     };
@@ -207,11 +271,17 @@ pub fn release(
             }
             offering.status.clone()
         }
-        Release::Declined | Release::Lapsed => {
+        Release::Declined | Release::Lapsed | Release::Revoked => {
             Offering::release_raised(conn, &offering.id, sub.amount, now)?
                 .ok_or_else(changed_meanwhile)?
         }
     };
+    // One investor fewer in the round if this was their last subscription.
+    Offering::count_out_if_gone(conn, &offering.id, &sub.investor_id, now)?;
+    if offering.lead_min_bps.is_some() {
+        let investor_id = sub.investor_id.clone();
+        super::leads::after_release(conn, offering, &investor_id, &investor_id, config, now)?;
+    }
     let subscription = Subscription {
         status: "cancelled".to_string(),
         reconfirmation: reconfirmation.map(str::to_string).or(sub.reconfirmation),

@@ -114,20 +114,38 @@ pub struct OfferingView {
     /// offering was approved (null before).
     pub fee_bps: Option<i32>,
     pub progress: Progress,
+    /// The rule profile the offering was created under: `reg_cf`,
+    /// `cn_private` or `eu_ecsp` (see `GET /api/v1/rules`).
+    pub rule_profile: String,
+    /// At most this many distinct investors (cn_private: 200, or fewer).
+    pub max_investors: Option<i64>,
+    /// A led round: the lead commits at least this share of the target
+    /// (basis points) before followers may subscribe.
+    pub lead_min_bps: Option<i32>,
+    /// The lead in office, with their commitment (null without one).
+    pub lead: Option<crate::services::leads::LeadView>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
 impl OfferingView {
-    pub fn new(o: Offering, investor_count: i64, currency: &str) -> Self {
+    pub fn new(
+        o: Offering,
+        lead: Option<crate::services::leads::LeadView>,
+        currency: &str,
+    ) -> Self {
         Self {
             progress: Progress::new(
                 o.raised,
                 o.target_amount,
                 o.price_per_share,
-                investor_count,
+                o.investor_count,
                 o.closes_at,
             ),
+            rule_profile: o.rule_profile,
+            max_investors: o.max_investors,
+            lead_min_bps: o.lead_min_bps,
+            lead,
             id: o.id,
             sponsor_id: o.sponsor_id,
             title: o.title,

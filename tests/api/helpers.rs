@@ -163,6 +163,8 @@ pub fn test_vars(
         ("DATABASE_POOL_SIZE", "8"),
         ("BANK_WEBHOOK_SECRET", BANK_SECRET),
         ("MIN_OFFERING_DURATION_SECS", "2"),
+        // Rounds funded early settle at once (the rule's own test sets it).
+        ("REG_CF_MIN_OPEN_SECS", "0"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
