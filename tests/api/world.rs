@@ -64,15 +64,24 @@ impl TestApp {
         accredited: bool,
         cash: i64,
     ) -> Person {
+        let profile = json!({"annual_income": income, "net_worth": net_worth,
+                             "accredited": accredited});
+        self.investor_declaring(operator, profile, cash).await
+    }
+
+    /// A verified investor whose profile declares `declared` (merged over a
+    /// plain profile: no income, no net worth, not accredited), approved by
+    /// KYC, with `cash` deposited and confirmed by the bank.
+    pub async fn investor_declaring(&self, operator: &Person, declared: Value, cash: i64) -> Person {
         let email = unique_email("inv");
         let (id, token, _) = self.signed_up(&email, "investor").await;
+        let mut body = json!({"legal_name": "Ada Investor", "country": "US", "annual_income": 0,
+                              "net_worth": 0, "accredited": false, "external_investments_12m": 0});
+        if let (Some(body), Some(declared)) = (body.as_object_mut(), declared.as_object()) {
+            body.extend(declared.clone());
+        }
         let profile = self
-            .put(
-                "/api/v1/me/investor-profile",
-                Some(&token),
-                json!({"legal_name": "Ada Investor", "country": "US", "annual_income": income,
-                       "net_worth": net_worth, "accredited": accredited, "external_investments_12m": 0}),
-            )
+            .put("/api/v1/me/investor-profile", Some(&token), body)
             .await;
         assert_eq!(profile.status, 200, "{}", profile.body);
         let kyc = self
