@@ -32,7 +32,7 @@ use crate::db::AnyConnection;
 /// Every invariant [`check`] checks, by the name its violations carry, in
 /// the order above: a report lists them all, so a reader sees each one
 /// passing or failing.
-pub const INVARIANTS: [&str; 16] = [
+pub const INVARIANTS: [&str; 17] = [
     "postings_sum_to_zero",
     "entry_balances",
     "balance_matches_postings",
@@ -42,6 +42,7 @@ pub const INVARIANTS: [&str; 16] = [
     "closed_escrow_is_zero",
     "raised_within_target",
     "raised_matches_subscriptions",
+    "investor_count_matches_subscriptions",
     "seal_chain",
     "entries_sealed_or_queued",
     "bank_movements_recorded",
@@ -151,6 +152,10 @@ struct OfferingCheck {
     active_sum: i64,
     #[diesel(sql_type = BigInt)]
     committed_sum: i64,
+    #[diesel(sql_type = BigInt)]
+    investor_count: i64,
+    #[diesel(sql_type = BigInt)]
+    committed_investors: i64,
 }
 
 // Sums are cast so that PostgreSQL's NUMERIC sums come back as BIGINT.
@@ -184,7 +189,10 @@ const OFFERINGS: &str = "SELECT o.id, o.status, o.raised, o.target_amount, \
      CAST(COALESCE((SELECT SUM(s.amount) FROM subscriptions s \
         WHERE s.offering_id = o.id AND s.status = 'active'), 0) AS BIGINT) AS active_sum, \
      CAST(COALESCE((SELECT SUM(s.amount) FROM subscriptions s \
-        WHERE s.offering_id = o.id AND s.status IN ('active', 'settled')), 0) AS BIGINT) AS committed_sum \
+        WHERE s.offering_id = o.id AND s.status IN ('active', 'settled')), 0) AS BIGINT) AS committed_sum, \
+     o.investor_count, \
+     CAST((SELECT COUNT(DISTINCT s.investor_id) FROM subscriptions s \
+        WHERE s.offering_id = o.id AND s.status IN ('active', 'settled')) AS BIGINT) AS committed_investors \
      FROM offerings o LEFT JOIN ledger_accounts e ON e.kind = 'offering_escrow' AND e.owner_id = o.id \
      ORDER BY o.id";
 
@@ -348,10 +356,19 @@ fn check_in_snapshot(conn: &mut AnyConnection) -> QueryResult<LedgerReport> {
         {
             violations.push(Violation {
                 invariant: "raised_matches_subscriptions",
-                subject,
+                subject: subject.clone(),
                 expected: o.committed_sum,
                 actual: o.raised,
                 detail: "raised differs from the sum of active and settled subscriptions".into(),
+            });
+        }
+        if o.investor_count != o.committed_investors {
+            violations.push(Violation {
+                invariant: "investor_count_matches_subscriptions",
+                subject,
+                expected: o.committed_investors,
+                actual: o.investor_count,
+                detail: "the investor count differs from the investors holding an active or settled subscription".into(),
             });
         }
     }

@@ -36,9 +36,11 @@ pub fn funded_round(app: &TestApp, subscriptions: i64, investors: i64) -> (Strin
         ),
         format!(
             "INSERT INTO offerings (id, sponsor_id, title, summary, description, security_type, price_per_share, \
-             target_amount, min_raise, min_subscription, opens_at, closes_at, status, raised, created_at, updated_at, approved_at, closed_at) \
+             target_amount, min_raise, min_subscription, opens_at, closes_at, status, raised, created_at, updated_at, approved_at, closed_at, \
+             investor_count) \
              VALUES ('{offering}', '{sponsor}', 'Seeded Round', 'Big', '', 'common_equity', {SEED_PRICE}, {target}, {target}, \
-             {SEED_PRICE}, {now}, '2027-06-01 00:00:00', 'funded', {target}, {now}, {now}, {now}, {now})"
+             {SEED_PRICE}, {now}, '2027-06-01 00:00:00', 'funded', {target}, {now}, {now}, {now}, {now}, {})",
+            investors.min(subscriptions)
         ),
         format!(
             "INSERT INTO ledger_accounts (id, kind, owner_id, currency, balance, created_at) \
