@@ -6,7 +6,7 @@
 //! cargo run --release --example load -- [--backend sqlite|postgres]
 //!     [--pg-admin-url postgres://postgres@127.0.0.1:5432/postgres]
 //!     [--seconds 10] [--connections 16] [--investors 64] [--servers 1]
-//!     [--mail smtp|file|off] [--stream-clients 0]
+//!     [--mail smtp|file|off] [--stream-clients 0] [--rule-profile reg_cf]
 //! ```
 //!
 //! It starts the servers as child processes of this program (the same
@@ -34,6 +34,13 @@
 //! filesystem that has just deleted many files, creating each one costs
 //! more than the subscription); `--mail off` holds the relays back until
 //! after the run, to see what mail costs.
+//!
+//! `--rule-profile cn_private` runs the servers under China's rules: the
+//! investors are qualified (they declare ¥3,000,000 of financial assets),
+//! and every offering caps its investors at 200, so each batch reads what
+//! its investors already hold in the round and the hot update checks the
+//! cap (keep `--investors` at 200 or fewer). Run it alternately with
+//! `--rule-profile reg_cf` to compare the two ratios (README, Rule profiles).
 //!
 //! `--stream-clients N` adds a third run: the hot offering again (a fresh
 //! one), with N clients following its live progress (`GET
@@ -80,6 +87,7 @@ struct Args {
     seconds: u64,
     connections: usize,
     investors: usize,
+    rule_profile: String,
     servers: usize,
     /// How the servers' mail relays deliver, and whether during the run.
     mail: Mail,
@@ -95,6 +103,7 @@ fn parse_args() -> Result<Args> {
         seconds: 10,
         connections: 16,
         investors: 64,
+        rule_profile: "reg_cf".to_string(),
         servers: 1,
         mail: Mail::Smtp,
         stream_clients: 0,
@@ -108,6 +117,7 @@ fn parse_args() -> Result<Args> {
             "--seconds" => args.seconds = value.parse()?,
             "--connections" => args.connections = value.parse()?,
             "--investors" => args.investors = value.parse()?,
+            "--rule-profile" => args.rule_profile = value,
             "--servers" => args.servers = value.parse()?,
             "--mail" => match value.as_str() {
                 "smtp" => args.mail = Mail::Smtp,
@@ -121,6 +131,9 @@ fn parse_args() -> Result<Args> {
     }
     if !matches!(args.backend.as_str(), "sqlite" | "postgres") {
         bail!("--backend is sqlite or postgres");
+    }
+    if !matches!(args.rule_profile.as_str(), "reg_cf" | "cn_private") {
+        bail!("--rule-profile is reg_cf or cn_private");
     }
     if args.servers > 1 && args.backend == "sqlite" {
         bail!("--servers > 1 needs --backend postgres");
@@ -145,6 +158,7 @@ fn main() -> Result<()> {
             dir.path(),
             args.mail,
             sink.port,
+            &args.rule_profile,
         )?);
     }
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -286,8 +300,9 @@ async fn run(
 
     println!();
     println!(
-        "backend {} | servers {} | {} connections | {} investors | {} s per run | mail relay {}",
+        "backend {} | rules {} | servers {} | {} connections | {} investors | {} s per run | mail relay {}",
         args.backend,
+        args.rule_profile,
         args.servers,
         args.connections,
         args.investors,
@@ -655,8 +670,11 @@ impl Api {
                 reqwest::Method::PUT,
                 "/api/v1/me/investor-profile",
                 Some(&investor.token),
+                // Accredited (no Reg CF limit) and qualified under China's
+                // rules (¥3,000,000 of financial assets).
                 json!({"legal_name": "Load Investor", "country": "US", "annual_income": 0,
-                       "net_worth": 0, "accredited": true, "external_investments_12m": 0}),
+                       "net_worth": 0, "accredited": true, "external_investments_12m": 0,
+                       "financial_assets": 300_000_000}),
             )
             .await?;
         // The version just saved is the one the operator approves.
@@ -836,7 +854,13 @@ struct Server {
 }
 
 impl Server {
-    fn start(database_url: &str, dir: &Path, mail: Mail, smtp_port: u16) -> Result<Server> {
+    fn start(
+        database_url: &str,
+        dir: &Path,
+        mail: Mail,
+        smtp_port: u16,
+        rule_profile: &str,
+    ) -> Result<Server> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?
             .local_addr()?
             .port();
@@ -846,6 +870,7 @@ impl Server {
             .env("BIND_ADDR", format!("127.0.0.1:{port}"))
             .env("JWT_SECRET", JWT_SECRET)
             .env("BANK_WEBHOOK_SECRET", BANK_SECRET)
+            .env("RULE_PROFILE", rule_profile)
             .env("MAIL_DIR", dir.join("mail"))
             .env("LOGIN_RATE_LIMIT_PER_MINUTE", "100000")
             .env("REGISTER_RATE_LIMIT_PER_ADDRESS", "off")

@@ -487,7 +487,7 @@ async fn migrations_run_backwards_where_they_can_and_say_so_where_they_cannot() 
         let mut conn = diesel::SqliteConnection::establish(path).expect("connect");
         conn.run_pending_migrations(migrations.clone()).expect("up");
         for step in [
-            "000012", "000011", "000010", "000009", "000008", "000007", "000006",
+            "000013", "000012", "000011", "000010", "000009", "000008", "000007", "000006",
         ] {
             let reverted = conn
                 .revert_last_migration(migrations.clone())
