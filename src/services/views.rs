@@ -189,6 +189,12 @@ pub struct SubscriptionView {
     pub reconfirm_by: Option<DateTime<Utc>>,
     /// The material change the investor was (last) asked about.
     pub material_change_id: Option<String>,
+    /// eu_ecsp, a non-sophisticated investor's subscription: it may be
+    /// revoked without reason until then (null: no reflection period).
+    pub revocable_until: Option<DateTime<Utc>>,
+    /// The investor acknowledged the warning of an investment above their
+    /// threshold (eu_ecsp).
+    pub risk_acknowledged: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -237,6 +243,8 @@ impl SubscriptionView {
             reconfirmation: s.reconfirmation,
             reconfirm_by: s.reconfirm_by.map(utc),
             material_change_id: s.material_change_id,
+            revocable_until: s.revocable_until.map(utc),
+            risk_acknowledged: s.risk_acknowledged,
             created_at: utc(s.created_at),
             updated_at: utc(s.updated_at),
         }
