@@ -304,7 +304,7 @@ fn sweep(config: &Config) -> anyhow::Result<()> {
     let published = crate::services::updates::publish_due(&mut conn, &config.public_base_url)?;
     println!("{published} scheduled update(s) published");
     crate::services::material_changes::remind_due(&mut conn, &config.public_base_url)?;
-    let lapsed = crate::services::material_changes::lapse_due(&mut conn, &config)?;
+    let lapsed = crate::services::material_changes::lapse_due(&mut conn, config)?;
     println!("{lapsed} subscription(s) not reconfirmed cancelled");
     Ok(())
 }

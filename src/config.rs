@@ -425,6 +425,11 @@ impl Config {
                 "POST_RATE_LIMIT_PER_ACCOUNT",
                 limits.posts_per_account,
             )?,
+            knowledge_test_per_account: limit(
+                vars,
+                "KNOWLEDGE_TEST_RATE_LIMIT_PER_ACCOUNT",
+                limits.knowledge_test_per_account,
+            )?,
         };
         let policy = LockoutPolicy::default();
         let lockout = LockoutPolicy {

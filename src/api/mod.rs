@@ -2,6 +2,7 @@
 //! Handlers parse input into domain values, call a service inside
 //! `web::block`, and render the result; they never build SQL.
 
+mod appropriateness;
 mod audit;
 mod auth;
 mod blocking;
@@ -14,6 +15,7 @@ mod health;
 mod idempotency;
 mod json_int;
 mod language;
+mod leads;
 mod ledger;
 mod material_changes;
 mod me;
@@ -30,6 +32,7 @@ mod refusals;
 pub mod request_id;
 mod request_span;
 mod routes;
+mod rules;
 pub mod security_headers;
 mod settlement;
 mod state;

@@ -7,9 +7,9 @@ use actix_web::http::Method;
 use actix_web::{web, FromRequest, Handler, Resource, Responder};
 
 use super::{
-    audit, auth, documents, health, ledger, material_changes, me, offerings, openapi, profiles,
-    questions, reconciliation, settlement, statements, streams, subscriptions, unallocated,
-    unreconciled, updates, users, wallet, webhooks,
+    appropriateness, audit, auth, documents, health, leads, ledger, material_changes, me, rules,
+    offerings, openapi, profiles, questions, reconciliation, settlement, statements, streams,
+    subscriptions, unallocated, unreconciled, updates, users, wallet, webhooks,
 };
 
 /// Something routes can be declared to: the real service config, or a list.
@@ -64,6 +64,26 @@ fn declare<S: RouteSink>(s: &mut S) {
         "/api/v1/me/investor-profile",
         profiles::put_profile,
     );
+    s.add(
+        Method::GET,
+        "/api/v1/me/knowledge-test",
+        appropriateness::get_knowledge_test,
+    );
+    s.add(
+        Method::POST,
+        "/api/v1/me/knowledge-test",
+        appropriateness::take_knowledge_test,
+    );
+    s.add(
+        Method::GET,
+        "/api/v1/me/loss-simulation",
+        appropriateness::get_loss_simulation,
+    );
+    s.add(
+        Method::POST,
+        "/api/v1/me/loss-simulation",
+        appropriateness::acknowledge_loss_simulation,
+    );
     s.add(Method::GET, "/api/v1/me/account", wallet::account);
     s.add(
         Method::GET,
@@ -82,6 +102,7 @@ fn declare<S: RouteSink>(s: &mut S) {
     );
     s.add(Method::GET, "/api/v1/me/holdings", settlement::my_holdings);
 
+    s.add(Method::GET, "/api/v1/rules", rules::rules);
     s.add(Method::GET, "/api/v1/offerings", offerings::list);
     s.add(Method::POST, "/api/v1/offerings", offerings::create);
     // Before `/offerings/{id}`, which would take `events` for an id.
@@ -133,6 +154,7 @@ fn declare<S: RouteSink>(s: &mut S) {
         "/api/v1/offerings/{id}/material-changes",
         material_changes::list,
     );
+    s.add(Method::GET, "/api/v1/offerings/{id}/leads", leads::history);
     s.add(Method::GET, "/api/v1/offerings/{id}/updates", updates::list);
     s.add(
         Method::POST,
@@ -212,6 +234,11 @@ fn declare<S: RouteSink>(s: &mut S) {
         Method::POST,
         "/api/v1/operator/offerings/{id}/reject",
         offerings::reject,
+    );
+    s.add(
+        Method::PUT,
+        "/api/v1/operator/offerings/{id}/lead",
+        leads::appoint,
     );
     s.add(
         Method::POST,

@@ -36,6 +36,7 @@ pub mod files;
 mod health;
 pub mod idempotency;
 pub mod job_failures;
+pub mod leads;
 pub mod material_changes;
 mod migrations;
 pub mod offerings;

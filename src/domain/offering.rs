@@ -198,12 +198,17 @@ impl OfferingTerms {
             }
         }
         if let Some(max) = self.max_investors {
-            if max < 1 || max > max_investors_allowed.unwrap_or(i64::MAX) {
-                return Err(FieldError::new(
-                    "max_investors",
-                    Text::new("problem-invalid_field-max_investors")
-                        .number("max", max_investors_allowed.unwrap_or(1_000_000_000)),
-                ));
+            let refused = |message: Text| Err(FieldError::new("max_investors", message));
+            match max_investors_allowed {
+                Some(allowed) if !(1..=allowed).contains(&max) => {
+                    return refused(
+                        Text::new("problem-invalid_field-max_investors").number("max", allowed),
+                    )
+                }
+                None if max < 1 => {
+                    return refused(Text::new("problem-invalid_field-max_investors-positive"))
+                }
+                _ => {}
             }
         }
         if self.lead_min_bps.is_some_and(|bps| !(1..=10_000).contains(&bps)) {

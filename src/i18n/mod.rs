@@ -257,6 +257,8 @@ fn sources(locale: Locale) -> &'static [&'static str] {
             include_str!("locales/en/problems-domain.ftl"),
             include_str!("locales/en/problems-services.ftl"),
             include_str!("locales/en/problems-rules.ftl"),
+            include_str!("locales/en/problems-leads.ftl"),
+            include_str!("locales/en/problems-ecsp.ftl"),
             include_str!("locales/en/knowledge-test.ftl"),
         ],
         Locale::ZhCn => &[
@@ -267,6 +269,8 @@ fn sources(locale: Locale) -> &'static [&'static str] {
             include_str!("locales/zh-CN/problems-domain.ftl"),
             include_str!("locales/zh-CN/problems-services.ftl"),
             include_str!("locales/zh-CN/problems-rules.ftl"),
+            include_str!("locales/zh-CN/problems-leads.ftl"),
+            include_str!("locales/zh-CN/problems-ecsp.ftl"),
             include_str!("locales/zh-CN/knowledge-test.ftl"),
         ],
     }

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::i18n::{self, Args, Locale, MissingText, Reader};
 
-use super::message::Message;
+use super::message::{Message, TakeBack};
 
 /// What an email says, ready for either part.
 #[derive(Debug, Clone, Serialize)]
@@ -240,8 +240,25 @@ impl Writer<'_> {
                 shares,
                 amount,
                 currency,
+                take_back,
             } => {
                 let args = Args::new().text("offering", offering_title);
+                let take_back = match take_back {
+                    TakeBack::Unstated => {
+                        self.paragraph("email-subscription-confirmed-escrow", args.clone())?
+                    }
+                    TakeBack::CancelUntil { until } => self.paragraph(
+                        "email-subscription-confirmed-cancel-until",
+                        args.clone().text("until", self.time(*until)),
+                    )?,
+                    TakeBack::RevokeUntil { until } => self.paragraph(
+                        "email-subscription-confirmed-revoke-until",
+                        args.clone().text("until", self.time(*until)),
+                    )?,
+                    TakeBack::Not => {
+                        self.paragraph("email-subscription-confirmed-final", args.clone())?
+                    }
+                };
                 let rows = vec![
                     self.row("label-date", self.time(*at))?,
                     self.row("label-offering", offering_title.clone())?,
@@ -257,7 +274,7 @@ impl Writer<'_> {
                 let blocks = vec![
                     self.paragraph("email-subscription-confirmed-body", args.clone())?,
                     Block::Details { rows },
-                    self.paragraph("email-subscription-confirmed-escrow", args.clone())?,
+                    take_back,
                 ];
                 self.start("subscription-confirmed", &args, blocks)
             }

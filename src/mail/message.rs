@@ -8,6 +8,23 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+/// How an investor may take a subscription back (see
+/// [`crate::domain::rules::Withdrawal`]).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(tag = "how", rename_all = "snake_case")]
+pub enum TakeBack {
+    /// Queued before rule profiles: cancellable until 48 hours before the
+    /// deadline, as the text then said.
+    #[default]
+    Unstated,
+    /// Cancellable while the offering is open, until `until`.
+    CancelUntil { until: DateTime<Utc> },
+    /// Revocable without reason until `until` (a reflection period).
+    RevokeUntil { until: DateTime<Utc> },
+    /// Not to be taken back (a sophisticated investor under eu_ecsp).
+    Not,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Message {
@@ -66,6 +83,10 @@ pub enum Message {
         shares: i64,
         amount: i64,
         currency: String,
+        /// How the investor may take it back, under the deployment's rules
+        /// (absent in messages queued before rule profiles: the old text).
+        #[serde(default)]
+        take_back: TakeBack,
     },
     SubscriptionCancelled {
         offering_title: String,

@@ -13,7 +13,7 @@ pub mod samples;
 pub mod subject;
 pub mod transport;
 
-pub use message::Message;
+pub use message::{Message, TakeBack};
 pub use outbox::{enqueue, enqueue_with_id, Email};
 pub use relay::Relay;
 pub use transport::Transport;

@@ -4,7 +4,7 @@
 
 use chrono::{TimeZone, Utc};
 
-use super::message::Message;
+use super::message::{Message, TakeBack};
 
 /// Every kind, once, its money in `currency` (one of `i18n::CURRENCIES`).
 pub fn in_currency(currency: &str) -> Vec<Message> {
@@ -82,6 +82,9 @@ pub fn all() -> Vec<Message> {
             shares: 12,
             amount: 120_000,
             currency: cny(),
+            take_back: TakeBack::CancelUntil {
+                until: at + chrono::TimeDelta::days(28),
+            },
         },
         Message::SubscriptionCancelled {
             offering_title: title.clone(),

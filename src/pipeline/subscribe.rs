@@ -40,7 +40,8 @@ use crate::ledger::{
     EntryKind, JournalBatch, Leg,
 };
 use crate::mail::outbox::enqueue_many;
-use crate::mail::{Email, Message};
+use crate::domain::rules::Withdrawal;
+use crate::mail::{Email, Message, TakeBack};
 use crate::services::offerings::notify_closed;
 use crate::services::profiles::LIMIT_WINDOW;
 use crate::services::views::{utc, SubscriptionView};
@@ -323,6 +324,7 @@ fn run_in_transaction(
             shares: r.shares.get(),
             amount,
             currency: config.currency.clone(),
+            take_back: take_back(config, offering, &a.admitted),
         };
         emails.push((new_id(), Email::to_user(investor, confirmed)));
         subscriptions.push(Subscription {
@@ -454,6 +456,23 @@ fn run_in_transaction(
             })
         })
         .collect()
+}
+
+/// How the investor may take an accepted subscription back, for its
+/// confirmation.
+fn take_back(config: &Config, offering: &Offering, admitted: &Admitted) -> TakeBack {
+    if let Some(until) = admitted.revocable_until {
+        return TakeBack::RevokeUntil { until: utc(until) };
+    }
+    match config.rules.profile.withdrawal() {
+        Withdrawal::UntilBeforeDeadline => TakeBack::CancelUntil {
+            until: utc(offering
+                .closes_at
+                .checked_sub_signed(config.rules.cancellation_cutoff)
+                .unwrap_or(offering.closes_at)),
+        },
+        Withdrawal::Reflection { .. } => TakeBack::Not,
+    }
 }
 
 fn distinct<'a>(ids: impl Iterator<Item = &'a str>) -> Vec<&'a str> {

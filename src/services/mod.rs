@@ -2,10 +2,12 @@
 //! (usually one transaction); none knows about HTTP.
 
 pub mod accounts;
+pub mod appropriateness;
 pub mod bank;
 pub mod deadlines;
 pub mod documents;
 pub mod error;
+pub mod leads;
 pub mod material_changes;
 pub mod offerings;
 pub mod profiles;

@@ -73,6 +73,10 @@ pub struct RateLimits {
     pub verification_per_email: Option<Limit>,
     /// Questions and replies, per account.
     pub posts_per_account: Option<Limit>,
+    /// Attempts at the EU knowledge test, per account: each attempt's score
+    /// is shown, so unlimited attempts would let anyone find the answers by
+    /// trial.
+    pub knowledge_test_per_account: Option<Limit>,
 }
 
 impl Default for RateLimits {
@@ -86,6 +90,7 @@ impl Default for RateLimits {
             verification_per_address: Some(Limit::per(10, 3600)),
             verification_per_email: Some(Limit::per(3, 3600)),
             posts_per_account: Some(Limit::per(20, 3600)),
+            knowledge_test_per_account: Some(Limit::per(3, 86_400)),
         }
     }
 }
@@ -112,6 +117,10 @@ pub enum Attempt<'a> {
     Post {
         account_id: &'a str,
     },
+    /// An attempt at the knowledge test (eu_ecsp).
+    KnowledgeTest {
+        account_id: &'a str,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -136,6 +145,13 @@ impl RateLimits {
                 return self
                     .posts_per_account
                     .map(|limit| (format!("post:account:{account_id}"), limit))
+                    .into_iter()
+                    .collect();
+            }
+            Attempt::KnowledgeTest { account_id } => {
+                return self
+                    .knowledge_test_per_account
+                    .map(|limit| (format!("knowledge_test:account:{account_id}"), limit))
                     .into_iter()
                     .collect();
             }

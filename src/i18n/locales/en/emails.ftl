@@ -82,6 +82,9 @@ email-subscription-confirmed-heading = Your subscription is confirmed
 email-subscription-confirmed-preheader = You subscribed to { $offering }.
 email-subscription-confirmed-body = Thank you for investing in { $offering }. Your subscription is confirmed:
 email-subscription-confirmed-escrow = The amount is held in escrow until the offering closes. You can cancel until 48 hours before the deadline, while the offering is open.
+email-subscription-confirmed-cancel-until = The amount is held in escrow until the offering closes. You can cancel the subscription until { $until }, while the offering is open.
+email-subscription-confirmed-revoke-until = The amount is held in escrow until the offering closes. You may revoke this subscription without giving a reason until { $until } (your four-day reflection period); the money then comes back to your account at once.
+email-subscription-confirmed-final = The amount is held in escrow until the offering closes. As a sophisticated investor you have no reflection period: the subscription stands.
 
 email-subscription-cancelled-subject = Subscription cancelled: { $offering }
 email-subscription-cancelled-heading = Your subscription is cancelled

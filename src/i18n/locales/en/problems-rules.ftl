@@ -15,4 +15,5 @@ problem-reflection_period_running = Investors may still revoke subscriptions in 
 problem-offering_period_running = A round funded before its deadline can settle only once it has been open for the minimum offering period.
 problem-invalid_field-investor_type = investor_type must be individual or institution.
 problem-invalid_field-max_investors = max_investors must be a whole number from 1 to { $max }.
+problem-invalid_field-max_investors-positive = max_investors must be a whole number of at least 1.
 problem-invalid_field-lead_min_bps = lead_min_bps must be a whole number of basis points from 1 to 10000.

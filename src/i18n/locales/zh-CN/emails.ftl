@@ -78,6 +78,9 @@ email-subscription-confirmed-heading = 您的认购已确认
 email-subscription-confirmed-preheader = 您已认购“{ $offering }”。
 email-subscription-confirmed-body = 感谢您投资“{ $offering }”。您的认购已确认：
 email-subscription-confirmed-escrow = 认购款项将存放于资金托管账户，直至本轮融资结束。项目募集期间，您最晚可在截止时间前 48 小时取消认购。
+email-subscription-confirmed-cancel-until = 认购款项将存放于资金托管账户，直至本轮融资结束。项目募集期间，您可在 { $until } 之前取消认购。
+email-subscription-confirmed-revoke-until = 认购款项将存放于资金托管账户，直至本轮融资结束。在 { $until } 之前（您的四天冷静期内），您可以无需说明理由撤回本次认购，款项将立即退回您的账户。
+email-subscription-confirmed-final = 认购款项将存放于资金托管账户，直至本轮融资结束。作为专业投资者，您不享有冷静期，本次认购不可撤回。
 
 email-subscription-cancelled-subject = 认购已取消：{ $offering }
 email-subscription-cancelled-heading = 您的认购已取消

@@ -13,4 +13,5 @@ problem-reflection_period_running = 仍有投资人处于四天冷静期内，�
 problem-offering_period_running = 在截止日期前募满的项目，须在开放满最短募集期后方可结算。
 problem-invalid_field-investor_type = investor_type 必须是 individual 或 institution。
 problem-invalid_field-max_investors = max_investors 必须是 1 到 { $max } 之间的整数。
+problem-invalid_field-max_investors-positive = max_investors 必须是不小于 1 的整数。
 problem-invalid_field-lead_min_bps = lead_min_bps 必须是 1 到 10000 之间的整数基点。
