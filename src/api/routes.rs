@@ -7,9 +7,9 @@ use actix_web::http::Method;
 use actix_web::{web, FromRequest, Handler, Resource, Responder};
 
 use super::{
-    appropriateness, audit, auth, documents, health, leads, ledger, material_changes, me, rules,
-    offerings, openapi, profiles, questions, reconciliation, settlement, statements, streams,
-    subscriptions, unallocated, unreconciled, updates, users, wallet, webhooks,
+    appropriateness, audit, auth, documents, health, leads, ledger, material_changes, me,
+    offerings, openapi, profiles, questions, reconciliation, rules, settlement, statements,
+    streams, subscriptions, unallocated, unreconciled, updates, users, wallet, webhooks,
 };
 
 /// Something routes can be declared to: the real service config, or a list.

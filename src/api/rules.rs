@@ -71,7 +71,10 @@ pub enum WithdrawalView {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum EarlySettlement {
     /// Once the round has been open `days` (0: at once).
-    AfterOpen { days: i64, seconds: i64 },
+    AfterOpen {
+        days: i64,
+        seconds: i64,
+    },
     /// Once no subscription can still be revoked.
     AfterReflection,
     AtOnce,

@@ -38,7 +38,10 @@ pub async fn subscribe(
 ) -> Result<HttpResponse, ApiError> {
     // (Without the acknowledgement, what requests before it existed sent.)
     let fingerprint = if body.acknowledge_risk {
-        idempotency::fingerprint(&req, &json!({"shares": body.shares, "acknowledge_risk": true}))
+        idempotency::fingerprint(
+            &req,
+            &json!({"shares": body.shares, "acknowledge_risk": true}),
+        )
     } else {
         idempotency::fingerprint(&req, &json!({"shares": body.shares}))
     };

@@ -110,6 +110,39 @@ impl Subscription {
         Ok(())
     }
 
+    /// Which of these (investor, offering) pairs already hold an active or
+    /// settled subscription: one index probe each.
+    pub fn holding(
+        conn: &mut AnyConnection,
+        pairs: &[(&str, &str)],
+    ) -> QueryResult<std::collections::HashSet<(String, String)>> {
+        use super::prepared::{Column, Statement};
+        if pairs.is_empty() {
+            return Ok(Default::default());
+        }
+        #[derive(diesel::QueryableByName)]
+        struct Pair {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            investor_id: String,
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            offering_id: String,
+        }
+        let rows: Vec<Pair> = Statement::new(conn)
+            .planned_each_run()
+            .sql("WITH p (investor_id, offering_id) AS (")
+            .rows(&[Column::Text, Column::Text], pairs)?
+            .sql(
+                ") SELECT p.investor_id, p.offering_id FROM p WHERE EXISTS (SELECT 1 \
+                 FROM subscriptions s WHERE s.offering_id = p.offering_id \
+                 AND s.status IN ('active', 'settled') AND s.investor_id = p.investor_id)",
+            )
+            .load(conn)?;
+        Ok(rows
+            .into_iter()
+            .map(|p| (p.investor_id, p.offering_id))
+            .collect())
+    }
+
     /// The latest end of a reflection period among the offering's active
     /// subscriptions (eu_ecsp), if any has one.
     pub fn latest_revocable(

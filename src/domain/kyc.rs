@@ -1,9 +1,9 @@
 //! Know-your-customer review states and the investor profile's fields.
 
 use super::money::parse_non_negative;
+use super::rules::cn_private::InvestorType;
 use super::text::{self, Lines};
 use super::FieldError;
-use super::rules::cn_private::InvestorType;
 use crate::i18n::Text;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

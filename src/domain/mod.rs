@@ -5,12 +5,12 @@ mod display_name;
 pub mod document;
 mod email;
 pub mod kyc;
-pub mod rules;
 pub mod money;
 pub mod offering;
 mod password;
 pub mod rich_text;
 mod role;
+pub mod rules;
 pub mod statement;
 pub mod text;
 

@@ -211,7 +211,10 @@ impl OfferingTerms {
                 _ => {}
             }
         }
-        if self.lead_min_bps.is_some_and(|bps| !(1..=10_000).contains(&bps)) {
+        if self
+            .lead_min_bps
+            .is_some_and(|bps| !(1..=10_000).contains(&bps))
+        {
             return Err(FieldError::new(
                 "lead_min_bps",
                 Text::new("problem-invalid_field-lead_min_bps"),

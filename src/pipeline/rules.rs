@@ -4,12 +4,12 @@
 //! other exactly as if they had committed one by one in arrival order.
 
 use crate::i18n::Text;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDateTime;
 
-use crate::db::offerings::Offering;
 use crate::config::Rules;
+use crate::db::offerings::Offering;
 use crate::db::profiles::{ApprovedBasis, InvestorProfile};
 use crate::domain::rules::reg_cf::{annual_limit, remaining};
 use crate::domain::rules::{admits_investor, cn_private, eu_ecsp, leads, Profile};
@@ -35,7 +35,12 @@ pub struct Investor {
 pub struct State {
     pub offerings: HashMap<String, Offering>,
     pub investors: HashMap<String, Investor>,
+    /// What each investor has committed to each offering, where a rule
+    /// needs the amount (see [`super::subscribe`]).
     pub committed: HashMap<(String, String), i64>,
+    /// The (investor, offering) pairs that already hold an active or
+    /// settled subscription: who counts as a new investor of a round.
+    pub holding: HashSet<(String, String)>,
 }
 
 fn conflict(code: &'static str, detail: Text) -> Refusal {
@@ -180,15 +185,16 @@ pub fn accept(
     }
     if let Some(min_bps) = offering.lead_min_bps {
         if offering.lead_investor_id.as_deref() != Some(investor_id) {
-            let min = leads::min_commitment(
-                offering.target_amount,
-                min_bps,
-                offering.price_per_share,
-            );
+            let min =
+                leads::min_commitment(offering.target_amount, min_bps, offering.price_per_share);
             let lead_committed = offering
                 .lead_investor_id
                 .as_ref()
-                .and_then(|lead| state.committed.get(&(lead.clone(), offering_id.to_string())))
+                .and_then(|lead| {
+                    state
+                        .committed
+                        .get(&(lead.clone(), offering_id.to_string()))
+                })
                 .copied()
                 .unwrap_or(0);
             if !leads::committed(lead_committed, min) {
@@ -205,8 +211,12 @@ pub fn accept(
             }
         }
     }
-    let new_investor = already == 0;
-    if !admits_investor(offering.max_investors, offering.investor_count, !new_investor) {
+    let new_investor = !state.holding.contains(&pair);
+    if !admits_investor(
+        offering.max_investors,
+        offering.investor_count,
+        !new_investor,
+    ) {
         let max = offering.max_investors.unwrap_or_default();
         return Err(conflict(
             "investor_limit_reached",
@@ -235,7 +245,8 @@ pub fn accept(
 
     investor.available -= amount;
     investor.committed_12m += amount;
-    state.committed.insert(pair, already + amount);
+    state.committed.insert(pair.clone(), already + amount);
+    state.holding.insert(pair);
     if new_investor {
         offering.investor_count += 1;
     }
@@ -440,6 +451,7 @@ mod tests {
             ]
             .into(),
             committed: HashMap::new(),
+            holding: HashSet::new(),
         }
     }
 
@@ -519,10 +531,20 @@ mod tests {
         let mut s = state(10_000, None, 1_000);
         s.offerings.get_mut("o").unwrap().max_investors = Some(1);
         let p = Profile::CnPrivate;
-        s.investors.get_mut("a").unwrap().profile.as_mut().unwrap().approved_financial_assets =
-            Some(cn_private::FINANCIAL_ASSETS);
-        s.investors.get_mut("b").unwrap().profile.as_mut().unwrap().approved_financial_assets =
-            Some(cn_private::FINANCIAL_ASSETS);
+        s.investors
+            .get_mut("a")
+            .unwrap()
+            .profile
+            .as_mut()
+            .unwrap()
+            .approved_financial_assets = Some(cn_private::FINANCIAL_ASSETS);
+        s.investors
+            .get_mut("b")
+            .unwrap()
+            .profile
+            .as_mut()
+            .unwrap()
+            .approved_financial_assets = Some(cn_private::FINANCIAL_ASSETS);
         let first = accept(&mut s, &ask("a", "o", 1), &rules(p), now()).unwrap();
         assert!(first.new_investor);
         // The same investor again is not a new one.
@@ -541,11 +563,19 @@ mod tests {
         let r = amount(&mut s, ask("a", "o", 1), p).unwrap_err();
         assert_eq!(r.code, "not_qualified_investor");
         // ¥1,000,000 in the one round qualifies anyone for it.
-        assert_eq!(amount(&mut s, ask("a", "o", 1_000_000), p).unwrap(), 100_000_000);
+        assert_eq!(
+            amount(&mut s, ask("a", "o", 1_000_000), p).unwrap(),
+            100_000_000
+        );
         // ... and then more of it.
         assert_eq!(amount(&mut s, ask("a", "o", 1), p).unwrap(), 100);
-        s.investors.get_mut("b").unwrap().profile.as_mut().unwrap().approved_average_income_3y =
-            Some(cn_private::AVERAGE_INCOME);
+        s.investors
+            .get_mut("b")
+            .unwrap()
+            .profile
+            .as_mut()
+            .unwrap()
+            .approved_average_income_3y = Some(cn_private::AVERAGE_INCOME);
         assert_eq!(amount(&mut s, ask("b", "o", 1), p).unwrap(), 100);
     }
 
@@ -562,7 +592,10 @@ mod tests {
         let profile = s.investors.get_mut("a").unwrap().profile.as_mut().unwrap();
         profile.loss_simulation_at = Some(t0());
         let small = accept(&mut s, &ask("a", "o", 1_000), &rules(p), now()).unwrap();
-        assert_eq!(small.revocable_until, Some(now() + chrono::TimeDelta::days(4)));
+        assert_eq!(
+            small.revocable_until,
+            Some(now() + chrono::TimeDelta::days(4))
+        );
         assert!(!small.risk_acknowledged);
         // EUR 1,000 in the round already: one more cent needs the warning.
         let r = amount(&mut s, ask("a", "o", 1), p).unwrap_err();

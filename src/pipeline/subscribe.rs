@@ -34,13 +34,13 @@ use crate::db::offerings::Offering;
 use crate::db::profiles::InvestorProfile;
 use crate::db::subscriptions::Subscription;
 use crate::db::{clock, new_id, write_transaction, AnyConnection};
+use crate::domain::rules::Withdrawal;
 use crate::error::ApiError;
 use crate::ledger::{
     ensure_account, find_accounts, lock_accounts_skipping_held, lock_in_order, AccountKind,
     EntryKind, JournalBatch, Leg,
 };
 use crate::mail::outbox::enqueue_many;
-use crate::domain::rules::Withdrawal;
 use crate::mail::{Email, Message, TakeBack};
 use crate::services::offerings::notify_closed;
 use crate::services::profiles::LIMIT_WINDOW;
@@ -226,6 +226,19 @@ fn run_in_transaction(
             .filter_map(|o| o.lead_investor_id.as_deref()),
     );
     let committed = Subscription::committed_by_pair(conn, &holders, &per_round)?;
+    let pairs: Vec<(&str, &str)> = live
+        .iter()
+        .map(|&i| {
+            (
+                requests[i].investor_id.as_str(),
+                requests[i].offering_id.as_str(),
+            )
+        })
+        .filter(|(_, id)| offerings.get(*id).is_some_and(|o| o.status == "open"))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let holding = Subscription::holding(conn, &pairs)?;
     let limited: Vec<&str> = people
         .values()
         .filter_map(|(_, profile)| profile.as_ref())
@@ -250,6 +263,7 @@ fn run_in_transaction(
             .collect(),
         offerings,
         committed,
+        holding,
     };
 
     // (3) Each request in arrival order.
@@ -263,10 +277,7 @@ fn run_in_transaction(
             acknowledge_risk: r.acknowledge_risk,
         };
         match accept(&mut state, &ask, &config.rules, now) {
-            Ok(admitted) => accepted.push(Accepted {
-                index: i,
-                admitted,
-            }),
+            Ok(admitted) => accepted.push(Accepted { index: i, admitted }),
             Err(refusal) => outcomes[i] = Some(Outcome::Answer(refusal_answer(refusal))),
         }
     }

@@ -251,7 +251,11 @@ pub fn update_draft(
         if let Some(v) = patch.closes_at {
             t.closes_at = v;
         }
-        t.validate(now, rules.min_offering_duration, rules.profile.max_investors())?;
+        t.validate(
+            now,
+            rules.min_offering_duration,
+            rules.profile.max_investors(),
+        )?;
         if !Offering::update_draft_terms(conn, id, &row(&t), now)? {
             return Err(wrong_state(
                 &offering,

@@ -5,13 +5,13 @@ use chrono::{DateTime, NaiveDateTime, TimeDelta, Utc};
 use diesel::Connection;
 use serde::Serialize;
 
+use crate::config::Rules;
 use crate::db::page::{time_value, Cursor, DEFAULT_LIMIT};
 use crate::db::profiles::{InvestorProfile, ProfileRow, Review};
 use crate::db::subscriptions::Subscription;
 use crate::db::users::User;
 use crate::db::{now, write_transaction, AnyConnection};
 use crate::domain::kyc::{InvestorProfileInput, KycStatus};
-use crate::config::Rules;
 use crate::domain::rules::reg_cf::{annual_limit, remaining, RegCfRule};
 use crate::domain::rules::{cn_private, eu_ecsp, Profile};
 use crate::i18n::Text;

@@ -21,12 +21,12 @@ use serde::Serialize;
 
 use crate::config::Rules;
 use crate::db::offerings::Offering;
-use crate::db::subscriptions::Subscription;
-use crate::domain::rules::{settles_from, Profile};
 use crate::db::raw::sql;
 use crate::db::schema::{offerings, settlements, subscriptions};
+use crate::db::subscriptions::Subscription;
 use crate::db::users::User;
 use crate::db::{clock, new_id, now, write_transaction, AnyConnection};
+use crate::domain::rules::{settles_from, Profile};
 use crate::i18n;
 use crate::ledger::{
     ensure_account, find_account, lock_balance, post, AccountKind, EntryKind, Leg, PLATFORM,
@@ -108,8 +108,13 @@ fn ensure_settles_now(
         Profile::EuEcsp => Subscription::latest_revocable(conn, &offering.id)?,
         _ => None,
     };
-    let Some(from) = settles_from(profile, opened_at, rules.reg_cf_min_open, revocable_until, now)
-    else {
+    let Some(from) = settles_from(
+        profile,
+        opened_at,
+        rules.reg_cf_min_open,
+        revocable_until,
+        now,
+    ) else {
         return Ok(());
     };
     let (code, detail) = match profile {

@@ -7,12 +7,12 @@ use std::collections::BTreeSet;
 use chrono::NaiveDateTime;
 
 use crate::config::Config;
-use crate::domain::rules::Withdrawal;
 use crate::db::offerings::Offering;
 use crate::db::page::DEFAULT_LIMIT;
 use crate::db::subscriptions::Subscription;
 use crate::db::users::User;
 use crate::db::{clock, write_transaction, AnyConnection};
+use crate::domain::rules::Withdrawal;
 use crate::i18n::Text;
 use crate::ledger::{ensure_account, lock_balance, AccountKind, EntryKind, JournalBatch, Leg};
 use crate::mail::enqueue;
@@ -109,7 +109,11 @@ fn cancellable(
 
 /// Whether a subscription may be revoked at `now` (eu_ecsp): within its
 /// reflection period, before the round settles or is refunded.
-fn revocable(sub: &Subscription, offering: &Offering, now: NaiveDateTime) -> ServiceResult<Release> {
+fn revocable(
+    sub: &Subscription,
+    offering: &Offering,
+    now: NaiveDateTime,
+) -> ServiceResult<Release> {
     let Some(until) = sub.revocable_until else {
         return Err(conflict(
             "cancellation_not_offered",

@@ -62,7 +62,11 @@ async fn of_250_investors_racing_for_a_round_exactly_200_get_in() {
         match reply.status.as_u16() {
             201 => accepted.push(i),
             409 => {
-                assert_eq!(reply.body["code"], "investor_limit_reached", "{}", reply.body);
+                assert_eq!(
+                    reply.body["code"], "investor_limit_reached",
+                    "{}",
+                    reply.body
+                );
                 assert_eq!(reply.body["max_investors"], 200);
             }
             other => panic!("unexpected {other}: {}", reply.body),
@@ -82,7 +86,9 @@ async fn of_250_investors_racing_for_a_round_exactly_200_get_in() {
 
     // Someone already in may add to it; a newcomer may not.
     let insider = &investors[accepted[0]];
-    let more = app.subscribe(insider, &offering, json!(2), "insider-more").await;
+    let more = app
+        .subscribe(insider, &offering, json!(2), "insider-more")
+        .await;
     assert_eq!(more.status, 201, "{}", more.body);
     let outsider = (0..250).find(|i| !accepted.contains(i)).unwrap();
     let refused = app
@@ -107,15 +113,28 @@ async fn of_250_investors_racing_for_a_round_exactly_200_get_in() {
             .await;
         assert_eq!(cancelled.status, 200, "{}", cancelled.body);
     }
-    assert_eq!(app.offering(&offering).await["progress"]["investor_count"], 199);
+    assert_eq!(
+        app.offering(&offering).await["progress"]["investor_count"],
+        199
+    );
     let outsiders: Vec<usize> = (0..250).filter(|i| !accepted.contains(i)).take(5).collect();
-    let second = join_all(outsiders.iter().map(|&i| {
-        app.subscribe(&investors[i], &offering, json!(1), format!("second-{i}"))
-    }))
+    let second = join_all(
+        outsiders
+            .iter()
+            .map(|&i| app.subscribe(&investors[i], &offering, json!(1), format!("second-{i}"))),
+    )
     .await;
     let got_in = second.iter().filter(|r| r.status == 201).count();
-    assert_eq!(got_in, 1, "{:?}", second.iter().map(|r| &r.body).collect::<Vec<_>>());
-    assert_eq!(app.offering(&offering).await["progress"]["investor_count"], 200);
+    assert_eq!(
+        got_in,
+        1,
+        "{:?}",
+        second.iter().map(|r| &r.body).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        app.offering(&offering).await["progress"]["investor_count"],
+        200
+    );
     app.assert_books_balance(&op).await;
 }
 
@@ -139,7 +158,10 @@ async fn only_qualified_investors_invest_unless_they_put_a_million_in() {
     assert_eq!(rules.body["profile"], "cn_private");
     assert_eq!(rules.body["currency"], "CNY");
     assert_eq!(rules.body["max_investors_per_round"], 200);
-    assert_eq!(rules.body["qualification"]["round_amount"], 1_000_000 * YUAN);
+    assert_eq!(
+        rules.body["qualification"]["round_amount"],
+        1_000_000 * YUAN
+    );
 
     // ¥2,999,999 of assets and ¥499,999 of income: not qualified.
     let modest = app
@@ -182,9 +204,17 @@ async fn only_qualified_investors_invest_unless_they_put_a_million_in() {
             PRICE,
         )
         .await;
-    let shown = app.get("/api/v1/me/investor-profile", Some(&firm.token)).await;
-    assert_eq!(shown.body["qualification"]["qualified_by"], "institution_net_assets");
-    assert_eq!(app.subscribe(&firm, &offering, json!(1), "f1").await.status, 201);
+    let shown = app
+        .get("/api/v1/me/investor-profile", Some(&firm.token))
+        .await;
+    assert_eq!(
+        shown.body["qualification"]["qualified_by"],
+        "institution_net_assets"
+    );
+    assert_eq!(
+        app.subscribe(&firm, &offering, json!(1), "f1").await.status,
+        201
+    );
     let rich_person = app
         .investor_declaring(&op, json!({"net_worth": 10_000_000 * YUAN}), PRICE)
         .await;
@@ -209,9 +239,7 @@ async fn only_qualified_investors_invest_unless_they_put_a_million_in() {
     assert_eq!(reply.body["code"], "not_qualified_investor");
 
     // A sponsor may set fewer investors than the law's 200, never more.
-    let over = app
-        .draft(&sponsor, json!({"max_investors": 201}))
-        .await;
+    let over = app.draft(&sponsor, json!({"max_investors": 201})).await;
     assert_eq!(over.status, 422, "{}", over.body);
     assert_eq!(over.body["field"], "max_investors");
     let fewer = app.draft(&sponsor, json!({"max_investors": 35})).await;

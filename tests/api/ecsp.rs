@@ -478,7 +478,9 @@ async fn three_scored_attempts_a_day_and_no_more() {
     let fourth = take_test(&app, &investor, 0).await;
     fourth.assert_problem(429, "rate_limited");
     assert!(fourth.body["retry_after"].as_i64().unwrap() > 0);
-    let shown = app.get("/api/v1/me/knowledge-test", Some(&investor.token)).await;
+    let shown = app
+        .get("/api/v1/me/knowledge-test", Some(&investor.token))
+        .await;
     assert!(shown.body["passed_at"].is_null(), "{}", shown.body);
     assert_eq!(shown.body["last_score"], 4);
 }

@@ -97,7 +97,9 @@ async fn the_kyc_queue_shows_the_figures_last_approved_beside_the_declared_ones(
     assert_eq!(decided.status, 200, "{}", decided.body);
     let item = kyc_item(&app, &operator, "approved", &id).await;
     let first = json!({"annual_income": 5_000_000, "net_worth": 2_000_000,
-                       "accredited": false, "external_investments_12m": 0});
+                       "accredited": false, "external_investments_12m": 0,
+                       "investor_type": "individual", "financial_assets": 0,
+                       "average_income_3y": 0, "sophisticated": false});
     assert_eq!(item["approved"], first, "{item}");
 
     // A change of the figures goes back to review; the queue shows what is

@@ -26,7 +26,10 @@ async fn each_profile_describes_its_rules() {
     let rules = app.get("/api/v1/rules", None).await;
     assert_eq!(rules.body["profile"], "eu_ecsp");
     assert_eq!(rules.body["currency"], "EUR");
-    assert_eq!(rules.body["withdrawal"], json!({"kind": "reflection", "days": 4}));
+    assert_eq!(
+        rules.body["withdrawal"],
+        json!({"kind": "reflection", "days": 4})
+    );
     assert_eq!(rules.body["early_settlement"]["kind"], "after_reflection");
     assert_eq!(rules.body["non_sophisticated"]["warning_floor"], 100_000);
     assert_eq!(rules.body["investment_limit"], json!(null));
@@ -52,12 +55,16 @@ async fn a_reg_cf_round_funded_early_settles_once_open_the_minimum_period() {
     let early = app.settle(&op, &offering, "settle-early").await;
     assert_eq!(early.status, 409, "{}", early.body);
     assert_eq!(early.body["code"], "offering_period_running");
-    let from: chrono::DateTime<chrono::Utc> =
-        early.body["settles_from"].as_str().unwrap().parse().unwrap();
+    let from: chrono::DateTime<chrono::Utc> = early.body["settles_from"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     // Two days after it opened (on approval, moments ago).
     let ahead = from - chrono::Utc::now();
     assert!(
-        ahead <= chrono::TimeDelta::days(2) && ahead > chrono::TimeDelta::days(2) - chrono::TimeDelta::minutes(1),
+        ahead <= chrono::TimeDelta::days(2)
+            && ahead > chrono::TimeDelta::days(2) - chrono::TimeDelta::minutes(1),
         "{from}"
     );
 

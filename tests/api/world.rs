@@ -72,7 +72,12 @@ impl TestApp {
     /// A verified investor whose profile declares `declared` (merged over a
     /// plain profile: no income, no net worth, not accredited), approved by
     /// KYC, with `cash` deposited and confirmed by the bank.
-    pub async fn investor_declaring(&self, operator: &Person, declared: Value, cash: i64) -> Person {
+    pub async fn investor_declaring(
+        &self,
+        operator: &Person,
+        declared: Value,
+        cash: i64,
+    ) -> Person {
         let email = unique_email("inv");
         let (id, token, _) = self.signed_up(&email, "investor").await;
         let mut body = json!({"legal_name": "Ada Investor", "country": "US", "annual_income": 0,

@@ -11,6 +11,8 @@ ALTER TABLE material_changes
 DROP TABLE offering_leads;
 
 DROP INDEX subscriptions_revocable_idx;
+DROP INDEX subscriptions_offering_idx;
+CREATE INDEX subscriptions_offering_idx ON subscriptions (offering_id, status);
 ALTER TABLE subscriptions DROP COLUMN risk_acknowledged, DROP COLUMN revocable_until;
 
 ALTER TABLE offerings

@@ -29,6 +29,8 @@ CREATE INDEX material_changes_reminder_idx ON material_changes (remind_at) WHERE
 DROP TABLE offering_leads;
 
 DROP INDEX subscriptions_revocable_idx;
+DROP INDEX subscriptions_offering_idx;
+CREATE INDEX subscriptions_offering_idx ON subscriptions (offering_id, status);
 ALTER TABLE subscriptions DROP COLUMN risk_acknowledged;
 ALTER TABLE subscriptions DROP COLUMN revocable_until;
 

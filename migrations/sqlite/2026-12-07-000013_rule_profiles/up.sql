@@ -57,6 +57,11 @@ UPDATE offerings SET investor_count = (
 
 ALTER TABLE subscriptions ADD COLUMN revocable_until TIMESTAMP;
 ALTER TABLE subscriptions ADD COLUMN risk_acknowledged BOOLEAN NOT NULL DEFAULT FALSE;
+-- Whether an investor already holds a subscription in an offering (the
+-- investor count of every batch asks it): one probe of this index per
+-- (offering, status, investor), which also serves what the old one did.
+DROP INDEX subscriptions_offering_idx;
+CREATE INDEX subscriptions_offering_idx ON subscriptions (offering_id, status, investor_id);
 CREATE INDEX subscriptions_revocable_idx ON subscriptions (offering_id, revocable_until)
     WHERE status = 'active' AND revocable_until IS NOT NULL;
 

@@ -110,8 +110,7 @@ pub fn qualified_by_declaration(d: &Declared) -> Option<Qualification> {
 /// Whether the investor may hold `in_round` (what they would then have
 /// committed to the round in all) in a round.
 pub fn qualifies(d: &Declared, in_round: i64) -> Option<Qualification> {
-    qualified_by_declaration(d)
-        .or((in_round >= ROUND_AMOUNT).then_some(Qualification::RoundAmount))
+    qualified_by_declaration(d).or((in_round >= ROUND_AMOUNT).then_some(Qualification::RoundAmount))
 }
 
 #[cfg(test)]

@@ -117,7 +117,10 @@ mod tests {
 
     #[test]
     fn the_test_then_the_simulation_each_in_force() {
-        assert_eq!(missing_step(None, None, day(1)), Some(Missing::KnowledgeTest));
+        assert_eq!(
+            missing_step(None, None, day(1)),
+            Some(Missing::KnowledgeTest)
+        );
         assert_eq!(
             missing_step(Some(day(1)), None, day(2)),
             Some(Missing::LossSimulation)

@@ -7,7 +7,10 @@
 /// up to whole shares of `price`.
 pub fn min_commitment(target: i64, min_bps: i32, price: i64) -> i64 {
     let up = |n: i128, d: i128| (n + d - 1) / d;
-    let raw = up(i128::from(target.max(0)) * i128::from(min_bps.max(0)), 10_000);
+    let raw = up(
+        i128::from(target.max(0)) * i128::from(min_bps.max(0)),
+        10_000,
+    );
     let price = i128::from(price.max(1));
     (up(raw, price) * price).min(i128::from(target)) as i64
 }

@@ -161,15 +161,27 @@ mod tests {
             settles_from(Profile::RegCf, at(1), min_open, None, at(10)),
             Some(at(22))
         );
-        assert_eq!(settles_from(Profile::RegCf, at(1), min_open, None, at(22)), None);
+        assert_eq!(
+            settles_from(Profile::RegCf, at(1), min_open, None, at(22)),
+            None
+        );
         // ECSP: when the last reflection period ends.
         assert_eq!(
             settles_from(Profile::EuEcsp, at(1), min_open, Some(at(5)), at(4)),
             Some(at(5))
         );
-        assert_eq!(settles_from(Profile::EuEcsp, at(1), min_open, Some(at(5)), at(5)), None);
-        assert_eq!(settles_from(Profile::EuEcsp, at(1), min_open, None, at(2)), None);
+        assert_eq!(
+            settles_from(Profile::EuEcsp, at(1), min_open, Some(at(5)), at(5)),
+            None
+        );
+        assert_eq!(
+            settles_from(Profile::EuEcsp, at(1), min_open, None, at(2)),
+            None
+        );
         // China's draft rules set no such wait.
-        assert_eq!(settles_from(Profile::CnPrivate, at(1), min_open, None, at(1)), None);
+        assert_eq!(
+            settles_from(Profile::CnPrivate, at(1), min_open, None, at(1)),
+            None
+        );
     }
 }
