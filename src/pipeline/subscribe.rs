@@ -34,7 +34,7 @@ use crate::db::offerings::Offering;
 use crate::db::profiles::InvestorProfile;
 use crate::db::subscriptions::Subscription;
 use crate::db::{clock, new_id, write_transaction, AnyConnection};
-use crate::domain::rules::Withdrawal;
+use crate::domain::rules::{cn_private, Profile, Withdrawal};
 use crate::error::ApiError;
 use crate::ledger::{
     ensure_account, find_accounts, lock_accounts_skipping_held, lock_in_order, AccountKind,
@@ -204,28 +204,45 @@ fn run_in_transaction(
         let fresh = Offering::find_many(conn, &open, true)?;
         offerings.extend(fresh);
     }
-    // What each investor already holds in each offering, where a rule asks:
-    // a cap per investor or on investors, a rule profile that looks at the
-    // whole round (cn_private's round amount, eu_ecsp's warning), a lead's
-    // commitment (theirs is read too).
-    let profile_per_round = config.rules.profile != crate::domain::rules::Profile::RegCf;
-    let per_round: Vec<&str> = offerings
-        .values()
-        .filter(|o| {
-            profile_per_round
-                || o.max_per_investor.is_some()
-                || o.max_investors.is_some()
-                || o.lead_min_bps.is_some()
-        })
-        .map(|o| o.id.as_str())
-        .collect();
-    let mut holders = investor_ids.clone();
-    holders.extend(
-        offerings
-            .values()
-            .filter_map(|o| o.lead_investor_id.as_deref()),
-    );
-    let committed = Subscription::committed_by_pair(conn, &holders, &per_round)?;
+    // What an investor already holds in an offering, where a rule needs the
+    // amount: the offering's cap per investor, the rule profile's look at
+    // the whole round (cn_private: an investor not qualified by what they
+    // declared; eu_ecsp: a non-sophisticated one), a lead's commitment.
+    // Summing costs more the more an investor has subscribed: only these
+    // are summed (whether an investor holds anything at all is `holding`).
+    let needs_round_amount = |investor_id: &str| {
+        let basis = people
+            .get(investor_id)
+            .and_then(|(_, profile)| profile.as_ref())
+            .and_then(|p| p.approved_basis());
+        match config.rules.profile {
+            Profile::RegCf => false,
+            Profile::CnPrivate => basis
+                .is_some_and(|b| cn_private::qualified_by_declaration(&b.qualification).is_none()),
+            Profile::EuEcsp => basis.is_some_and(|b| !b.sophisticated),
+        }
+    };
+    let mut summed_investors: BTreeSet<&str> = BTreeSet::new();
+    let mut summed_offerings: BTreeSet<&str> = BTreeSet::new();
+    for &i in &live {
+        let r = requests[i];
+        let Some(o) = offerings.get(&r.offering_id) else {
+            continue;
+        };
+        if o.max_per_investor.is_some() || needs_round_amount(&r.investor_id) {
+            summed_investors.insert(&r.investor_id);
+            summed_offerings.insert(&o.id);
+        }
+        if let Some(lead) = o.lead_investor_id.as_deref() {
+            summed_investors.insert(lead);
+            summed_offerings.insert(&o.id);
+        }
+    }
+    let committed = Subscription::committed_by_pair(
+        conn,
+        &summed_investors.into_iter().collect::<Vec<_>>(),
+        &summed_offerings.into_iter().collect::<Vec<_>>(),
+    )?;
     let pairs: Vec<(&str, &str)> = live
         .iter()
         .map(|&i| {

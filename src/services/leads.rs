@@ -290,7 +290,7 @@ pub fn after_release(
     if !leads::withdraw(conn, &offering.id, investor_id, now)? {
         return Ok(false);
     }
-    super::material_changes::lead_withdrew(
+    let change = super::material_changes::lead_withdrew(
         conn,
         offering,
         investor_id,
@@ -298,6 +298,15 @@ pub fn after_release(
         &config.reconfirmation,
         &config.public_base_url,
         now,
+    )?;
+    crate::db::audit::record(
+        conn,
+        &crate::db::audit::Actor::system("lead_withdrawal"),
+        "offering.lead_withdrew",
+        "offering",
+        &offering.id,
+        &serde_json::json!({"lead_investor_id": investor_id, "lead_committed": left,
+                            "lead_min_commitment": min, "material_change_id": change.id}),
     )?;
     Ok(true)
 }

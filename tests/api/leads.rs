@@ -188,6 +188,12 @@ async fn followers_follow_a_committed_lead_and_reconfirm_when_it_withdraws() {
         )),
         1
     );
+    assert_eq!(
+        app.count(&format!(
+            "audit_log WHERE action = 'offering.lead_withdrew' AND subject_id = '{offering}'"
+        )),
+        1
+    );
     let view = app.offering(&offering).await;
     assert!(view["lead"].is_null(), "{view}");
     let latecomer = app.investor(&op, 60 * PRICE).await;
