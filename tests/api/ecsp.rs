@@ -34,30 +34,10 @@ async fn ecsp_investor(
     sophisticated: bool,
     cash: i64,
 ) -> Person {
-    let email = unique_email("eu");
-    let (id, token, _) = app.signed_up(&email, "investor").await;
-    let profile = app
-        .put(
-            "/api/v1/me/investor-profile",
-            Some(&token),
-            json!({"legal_name": "Erika Anleger", "country": "DE", "annual_income": 6_000_000,
-                   "net_worth": net_worth, "accredited": false, "sophisticated": sophisticated}),
-        )
-        .await;
-    assert_eq!(profile.status, 200, "{}", profile.body);
-    let kyc = app
-        .post(
-            &format!("/api/v1/operator/investors/{id}/kyc"),
-            Some(&op.token),
-            json!({"decision": "approved", "submitted_at": profile.body["updated_at"]}),
-        )
-        .await;
-    assert_eq!(kyc.status, 200, "{}", kyc.body);
-    let person = Person { id, email, token };
-    if cash > 0 {
-        app.fund(&person, cash).await;
-    }
-    person
+    let declared = json!({"legal_name": "Erika Anleger", "country": "DE",
+                          "annual_income": 6_000_000, "net_worth": net_worth,
+                          "sophisticated": sophisticated});
+    app.investor_declaring(op, declared, cash).await
 }
 
 /// An answer sheet with the first `wrong` questions answered wrongly.
