@@ -7,7 +7,6 @@ use std::collections::BTreeMap;
 
 use actix_web::http::header::{ACCEPT_LANGUAGE, VARY};
 use actix_web::{web, HttpRequest, HttpResponse};
-use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
 use crate::error::ApiError;
@@ -17,21 +16,9 @@ use crate::services::appropriateness;
 use super::audit;
 use super::blocking::with_conn;
 use super::extractors::InvestorUser;
+use super::json_object::Object;
 use super::language::AcceptLanguage;
 use super::AppState;
-
-/// A body that must be a JSON object (serde's derive would also take a
-/// struct's fields as an array).
-pub struct Object<T>(T);
-
-impl<'de, T: DeserializeOwned> Deserialize<'de> for Object<T> {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let object = serde_json::Map::<String, serde_json::Value>::deserialize(d)?;
-        serde_json::from_value(serde_json::Value::Object(object))
-            .map(Object)
-            .map_err(serde::de::Error::custom)
-    }
-}
 
 /// `GET /api/v1/me/knowledge-test`: the questions in the request's
 /// language (`Accept-Language`, else the deployment's), never the answers,

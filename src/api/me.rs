@@ -11,6 +11,7 @@ use crate::services::rate_limits::Attempt;
 
 use super::blocking::with_conn;
 use super::extractors::{AuthUser, ClientIp};
+use super::json_object::Object;
 use super::language::{parse_locale, parse_time_zone};
 use super::AppState;
 
@@ -32,24 +33,11 @@ fn gone() -> ApiError {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct LanguageFields {
+pub struct LanguageFields {
     #[serde(default)]
     locale: Option<String>,
     #[serde(default)]
     time_zone: Option<String>,
-}
-
-/// The body of `PATCH /me`: a JSON object only (serde's derive would also
-/// take `[locale, time_zone]` as an array).
-pub struct LanguageBody(LanguageFields);
-
-impl<'de> Deserialize<'de> for LanguageBody {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let object = serde_json::Map::<String, serde_json::Value>::deserialize(d)?;
-        serde_json::from_value(serde_json::Value::Object(object))
-            .map(LanguageBody)
-            .map_err(serde::de::Error::custom)
-    }
 }
 
 /// `PATCH /api/v1/me`: the language and time zone the caller reads their
@@ -58,7 +46,7 @@ impl<'de> Deserialize<'de> for LanguageBody {
 pub async fn choose_language(
     state: web::Data<AppState>,
     user: AuthUser,
-    body: web::Json<LanguageBody>,
+    body: web::Json<Object<LanguageFields>>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner().0;
     let choice = LanguageChoice {

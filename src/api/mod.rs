@@ -14,6 +14,7 @@ pub mod extractors;
 mod health;
 mod idempotency;
 mod json_int;
+mod json_object;
 mod language;
 mod leads;
 mod ledger;

@@ -359,7 +359,10 @@ async fn an_operator_runs_a_whole_round_from_the_console() {
     let passing = browser
         .run("return document.querySelectorAll('main .invariants .badge.ok').length;")
         .await;
-    assert_eq!(passing, json!(crowdfund::ledger::invariants::INVARIANTS.len()));
+    assert_eq!(
+        passing,
+        json!(crowdfund::ledger::invariants::INVARIANTS.len())
+    );
     browser.find("main code.hash").await;
     browser.screenshot("ledger").await;
     browser.assert_clean_log(&[]).await;
