@@ -3,7 +3,6 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
-use diesel::expression_methods::AggregateExpressionMethods;
 use diesel::prelude::*;
 use diesel::sql_types::Text;
 
@@ -510,25 +509,5 @@ impl Offering {
             query = query.filter(offerings::id.lt(after.to_string()));
         }
         query.load(conn)
-    }
-
-    /// Distinct investors with an active or settled subscription, per offering.
-    pub fn investor_counts(
-        conn: &mut AnyConnection,
-        ids: &[String],
-    ) -> QueryResult<HashMap<String, i64>> {
-        if ids.is_empty() {
-            return Ok(HashMap::new());
-        }
-        let rows: Vec<(String, i64)> = subscriptions::table
-            .filter(subscriptions::offering_id.eq_any(ids))
-            .filter(subscriptions::status.eq_any(["active", "settled"]))
-            .group_by(subscriptions::offering_id)
-            .select((
-                subscriptions::offering_id,
-                diesel::dsl::count(subscriptions::investor_id).aggregate_distinct(),
-            ))
-            .load(conn)?;
-        Ok(rows.into_iter().collect())
     }
 }

@@ -3,14 +3,11 @@
 //! the offering's own changes, and `change_seq`, one sequence over all
 //! offerings.
 
-use std::collections::HashMap;
-
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::schema::offerings;
 use super::AnyConnection;
-use crate::db::offerings::Offering;
 
 /// One offering's figures as committed.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -25,19 +22,21 @@ pub struct ProgressRow {
     pub closes_at: NaiveDateTime,
     pub version: i64,
     pub change_seq: i64,
+    /// Distinct investors holding an active or settled subscription, kept
+    /// by every change of one (so a change of it is a change of the row).
+    pub investor_count: i64,
 }
 
-/// The figures of these offerings, with their investor counts.
-pub fn read(conn: &mut AnyConnection, ids: &[String]) -> QueryResult<Vec<(ProgressRow, i64)>> {
+/// The figures of these offerings.
+pub fn read(conn: &mut AnyConnection, ids: &[String]) -> QueryResult<Vec<ProgressRow>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let rows: Vec<ProgressRow> = offerings::table
+    offerings::table
         .filter(offerings::id.eq_any(ids))
         .order(offerings::change_seq.asc())
         .select(ProgressRow::as_select())
-        .load(conn)?;
-    with_counts(conn, rows)
+        .load(conn)
 }
 
 /// The offerings in these statuses, and those in `also_statuses` that
@@ -50,8 +49,8 @@ pub fn catalogue(
     also_statuses: &[&str],
     after: i64,
     updated_since: NaiveDateTime,
-) -> QueryResult<Vec<(ProgressRow, i64)>> {
-    let rows: Vec<ProgressRow> = offerings::table
+) -> QueryResult<Vec<ProgressRow>> {
+    offerings::table
         .filter(
             offerings::status
                 .eq_any(statuses)
@@ -63,8 +62,7 @@ pub fn catalogue(
         )
         .order(offerings::change_seq.asc())
         .select(ProgressRow::as_select())
-        .load(conn)?;
-    with_counts(conn, rows)
+        .load(conn)
 }
 
 /// Ids of the offerings changed after sequence number `after`, with the
@@ -85,19 +83,4 @@ pub fn last_change(conn: &mut AnyConnection) -> QueryResult<i64> {
         .select(diesel::dsl::max(offerings::change_seq))
         .first::<Option<i64>>(conn)
         .map(|seq| seq.unwrap_or(0))
-}
-
-fn with_counts(
-    conn: &mut AnyConnection,
-    rows: Vec<ProgressRow>,
-) -> QueryResult<Vec<(ProgressRow, i64)>> {
-    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-    let counts: HashMap<String, i64> = Offering::investor_counts(conn, &ids)?;
-    Ok(rows
-        .into_iter()
-        .map(|r| {
-            let count = counts.get(&r.id).copied().unwrap_or(0);
-            (r, count)
-        })
-        .collect())
 }

@@ -67,13 +67,13 @@ pub struct ProgressEvent {
 }
 
 impl ProgressEvent {
-    pub fn new(row: crate::db::progress::ProgressRow, investor_count: i64) -> Self {
+    pub fn new(row: crate::db::progress::ProgressRow) -> Self {
         Self {
             progress: Progress::new(
                 row.raised,
                 row.target_amount,
                 row.price_per_share,
-                investor_count,
+                row.investor_count,
                 row.closes_at,
             ),
             offering_id: row.id,
@@ -84,11 +84,9 @@ impl ProgressEvent {
         }
     }
 
-    /// The events of rows read with their investor counts.
-    pub fn all(rows: Vec<(crate::db::progress::ProgressRow, i64)>) -> Vec<Self> {
-        rows.into_iter()
-            .map(|(row, count)| Self::new(row, count))
-            .collect()
+    /// The events of these rows.
+    pub fn all(rows: Vec<crate::db::progress::ProgressRow>) -> Vec<Self> {
+        rows.into_iter().map(Self::new).collect()
     }
 }
 
