@@ -204,9 +204,16 @@ pub fn release(
             Text::new("problem-subscription_not_active-changed"),
         )
     };
-    // (1) The investor.
+    // (1) The investor. Whoever releases one of their subscriptions holds
+    // their cash account first: a release of the same subscription that
+    // committed meanwhile is seen here, and this one refuses (409) instead
+    // of writing a second cancellation entry.
     let cash = ensure_account(conn, AccountKind::InvestorCash, &sub.investor_id, currency)?;
     lock_balance(conn, &cash)?;
+    let still_active = Subscription::find(conn, &sub.id)?.is_some_and(|s| s.status == "active");
+    if !still_active {
+        return Err(changed_meanwhile().into());
+    }
     // (2) The new rows, before any hot lock.
     let escrow = ensure_account(conn, AccountKind::OfferingEscrow, &offering.id, currency)?;
     let mut journal = JournalBatch::default();

@@ -650,3 +650,67 @@ async fn other_rules_have_no_knowledge_test_and_no_loss_simulation() {
     );
     assert_eq!(app.count("audit_log WHERE action LIKE 'investor.%'"), 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_revocations_refund_each_subscription_once() {
+    let app = ecsp_app().await;
+    let op = app.operator().await;
+    let sponsor = app.sponsor().await;
+    let offering = app
+        .open_offering(&sponsor, &op, json!({"price_per_share": PRICE}))
+        .await;
+    let keeper = ecsp_investor(&app, &op, NET_WORTH, false, 30 * PRICE).await;
+    let leaver = ecsp_investor(&app, &op, NET_WORTH, false, 5 * PRICE).await;
+    ready_to_invest(&app, &keeper).await;
+    ready_to_invest(&app, &leaver).await;
+    let mut ids = Vec::new();
+    for (who, n) in [(&keeper, 10), (&leaver, 5)] {
+        for _ in 0..n {
+            let made = subscribe(&app, who, &offering, 1, false).await;
+            assert_eq!(made.status, 201, "{}", made.body);
+            ids.push((who, made.body["id"].as_str().unwrap().to_string()));
+        }
+    }
+    assert_eq!(
+        app.offering(&offering).await["progress"]["investor_count"],
+        2
+    );
+
+    // Every subscription revoked twice at once, while the keeper subscribes
+    // ten more shares.
+    let revocations = futures_util::future::join_all(
+        ids.iter()
+            .flat_map(|(who, id)| [cancel(&app, &who.token, id), cancel(&app, &who.token, id)]),
+    );
+    let more = futures_util::future::join_all(
+        (0..10).map(|_| subscribe(&app, &keeper, &offering, 1, false)),
+    );
+    let (revoked, more) = tokio::join!(revocations, more);
+    for pair in revoked.chunks(2) {
+        let mut statuses: Vec<u16> = pair.iter().map(|r| r.status.as_u16()).collect();
+        statuses.sort_unstable();
+        assert_eq!(
+            statuses,
+            [200, 409],
+            "{:?}",
+            pair.iter().map(|r| &r.body).collect::<Vec<_>>()
+        );
+    }
+    assert!(more.iter().all(|r| r.status == 201));
+
+    // Each revoked once: the keeper holds the ten new shares, the leaver
+    // nothing, and counts out of the round.
+    assert_eq!(app.available(&keeper).await, 20 * PRICE);
+    assert_eq!(app.available(&leaver).await, 5 * PRICE);
+    let shown = app.offering(&offering).await;
+    assert_eq!(shown["progress"]["raised"], 10 * PRICE);
+    assert_eq!(shown["progress"]["investor_count"], 1);
+    assert_eq!(
+        app.count(&format!(
+            "journal_entries WHERE kind = 'cancellation' AND reference_id IN \
+             (SELECT id FROM subscriptions WHERE offering_id = '{offering}')"
+        )),
+        15
+    );
+    app.assert_books_balance(&op).await;
+}
