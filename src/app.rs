@@ -95,6 +95,11 @@ impl Application {
         )
         .context("cannot open the database for the write pipeline")?;
         pools.add("write_path", &writer_pool);
+        if let DatabaseUrl::Sqlite(path) = &config.database_url {
+            if path != ":memory:" {
+                sqlite_file::spawn_checkpointer(path, shutdown.clone(), &mut threads)?;
+            }
+        }
         let metrics = match (config.metrics_bind_addr, recorder) {
             (Some(addr), Some(recorder)) => Some(MetricsServer::start(
                 addr,

@@ -300,8 +300,8 @@ impl Offering {
             .sql(" ELSE offerings.closed_at END, updated_at = ")
             .timestamp(now)
             .sql(
-                " FROM delta WHERE offerings.id = delta.id AND offerings.status = 'open' \
-                 AND offerings.closes_at > ",
+                " FROM delta WHERE offerings.id = delta.id \
+                 AND offerings.status || '' = 'open' AND offerings.closes_at > ",
             )
             .timestamp(now)
             .sql(

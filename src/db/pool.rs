@@ -112,6 +112,7 @@ pub struct ConnectionManager {
     url: DatabaseUrl,
     timeouts: Timeouts,
     commits: Commits,
+    purpose: Purpose,
     health: Health,
 }
 
@@ -131,7 +132,19 @@ impl r2d2::ManageConnection for ConnectionManager {
     fn connect(&self) -> Result<AnyConnection, r2d2::Error> {
         let result = match &self.url {
             DatabaseUrl::Postgres(url) => establish_postgres(url, &self.timeouts, self.commits),
-            DatabaseUrl::Sqlite(path) => establish_sqlite(path, self.commits),
+            DatabaseUrl::Sqlite(path) => {
+                establish_sqlite(path, self.commits).and_then(|mut conn| {
+                    if self.purpose == Purpose::WritePath {
+                        // The write pipeline's commits never stop to copy the
+                        // log into the database file: the checkpointer does
+                        // it on its own thread (`sqlite_file::checkpointer`).
+                        use diesel::connection::SimpleConnection;
+                        conn.batch_execute("PRAGMA wal_autocheckpoint = 0;")
+                            .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))?;
+                    }
+                    Ok(conn)
+                })
+            }
         };
         match &result {
             Ok(_) => self.health.connected(),
@@ -167,18 +180,20 @@ pub fn build_pool_with(
     size: u32,
     timeouts: Timeouts,
 ) -> Result<DbPool, anyhow::Error> {
-    build(url, size, timeouts, Commits::Durable, Checkout::Tested)
+    build(url, size, timeouts, Commits::Durable, Purpose::General)
 }
 
 /// A pool whose connections are not tested on checkout: for the write
 /// pipeline, which checks out once per batch and cannot spare a round trip
 /// each time. Its user calls [`DbPool::heal`] after a failure instead.
+/// On SQLite its commits never checkpoint the write-ahead log: whoever
+/// builds it runs [`super::sqlite_file::checkpointer`] beside it.
 pub fn build_pool_untested(
     url: &DatabaseUrl,
     size: u32,
     timeouts: Timeouts,
 ) -> Result<DbPool, anyhow::Error> {
-    build(url, size, timeouts, Commits::Durable, Checkout::Trusted)
+    build(url, size, timeouts, Commits::Durable, Purpose::WritePath)
 }
 
 /// A pool whose commits may return before they are on disk (see
@@ -190,13 +205,17 @@ pub fn build_pool_relaxed(
     size: u32,
     timeouts: Timeouts,
 ) -> Result<DbPool, anyhow::Error> {
-    build(url, size, timeouts, Commits::Relaxed, Checkout::Tested)
+    build(url, size, timeouts, Commits::Relaxed, Purpose::General)
 }
 
-#[derive(PartialEq)]
-enum Checkout {
-    Tested,
-    Trusted,
+/// What a pool's connections serve.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Purpose {
+    /// Anything: tested on checkout (PostgreSQL), checkpointing at commit
+    /// as SQLite does by itself.
+    General,
+    /// The write pipeline (see [`build_pool_untested`]).
+    WritePath,
 }
 
 fn build(
@@ -204,19 +223,20 @@ fn build(
     size: u32,
     timeouts: Timeouts,
     commits: Commits,
-    checkout: Checkout,
+    purpose: Purpose,
 ) -> Result<DbPool, anyhow::Error> {
     let health = Health::default();
     let manager = ConnectionManager {
         url: url.clone(),
         timeouts,
         commits,
+        purpose,
         health: health.clone(),
     };
     let pool = r2d2::Pool::builder()
         .max_size(size)
         .connection_timeout(CHECKOUT_TIMEOUT)
-        .test_on_check_out(matches!(url, DatabaseUrl::Postgres(_)) && checkout == Checkout::Tested)
+        .test_on_check_out(matches!(url, DatabaseUrl::Postgres(_)) && purpose == Purpose::General)
         // Failed connection attempts are logged by `Health`, once per outage.
         .error_handler(Box::new(r2d2::NopErrorHandler))
         .build_unchecked(manager.clone());

@@ -38,6 +38,45 @@ pub fn checkpoint(path: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// How often the server's checkpointer runs.
+pub const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// The server's checkpointer: every [`CHECKPOINT_EVERY`], on a thread and
+/// connection of its own, copies what the write-ahead log holds into the
+/// database file (`wal_checkpoint(PASSIVE)`, which waits for nobody), so
+/// that the log's space is used again from its start.
+///
+/// Left to SQLite, the commit that takes the log past 1,000 pages copies
+/// them itself, and in a launch that is the write pipeline's commit: a
+/// tenth of its one thread went to checkpoints, while subscriptions waited
+/// behind it. Its connections do not checkpoint (see
+/// [`super::build_pool_untested`]); the server's others still may.
+pub fn spawn_checkpointer(
+    path: &str,
+    shutdown: crate::jobs::Shutdown,
+    threads: &mut crate::jobs::Threads,
+) -> std::io::Result<()> {
+    let path = std::path::PathBuf::from(path);
+    let mut conn: Option<SqliteConnection> = None;
+    crate::jobs::spawn_periodic(
+        "wal-checkpoint",
+        CHECKPOINT_EVERY,
+        shutdown,
+        threads,
+        move || {
+            let c = match &mut conn {
+                Some(c) => c,
+                None => conn.insert(open(&path)?),
+            };
+            if let Err(e) = c.batch_execute("PRAGMA wal_checkpoint(PASSIVE);") {
+                conn = None;
+                return Err(e.into());
+            }
+            Ok(())
+        },
+    )
+}
+
 /// Opens an existing SQLite file (never creating one), waiting up to 15 s
 /// for another connection's lock.
 pub fn open(path: &Path) -> anyhow::Result<SqliteConnection> {

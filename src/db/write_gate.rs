@@ -57,7 +57,9 @@ pub(super) fn gate_of(conn: &mut diesel::SqliteConnection) -> QueryResult<Option
         #[diesel(sql_type = Text)]
         file: String,
     }
-    let file = diesel::sql_query("SELECT file FROM pragma_database_list WHERE name = 'main'")
+    // Kept prepared: every write transaction asks.
+    let file = super::prepared::Statement::sqlite()
+        .sql("SELECT file FROM pragma_database_list WHERE name = 'main'")
         .get_result::<File>(conn)?
         .file;
     if file.is_empty() {

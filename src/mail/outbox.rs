@@ -254,23 +254,31 @@ pub fn renew(
 }
 
 /// Marks these messages, claimed by `instance`, as sent.
+///
+/// In a write transaction, like every write of the relay: on SQLite that
+/// queues it on the write gate with the write pipeline. A lone `UPDATE`
+/// would poll for the write lock in `busy_timeout`'s 100 ms steps, and in a
+/// launch the pipeline holds that lock nearly all the time: measured, the
+/// relay then delivered 461 messages in a run where it delivers thousands.
 pub fn mark_sent(conn: &mut AnyConnection, ids: &[String], instance: &str) -> QueryResult<usize> {
     if ids.is_empty() {
         return Ok(0);
     }
-    diesel::update(
-        outbox::table
-            .filter(outbox::id.eq_any(ids))
-            .filter(outbox::claimed_by.eq(instance)),
-    )
-    .set((
-        outbox::sent_at.eq(now()),
-        outbox::attempts.eq(outbox::attempts + 1),
-        outbox::claimed_by.eq(None::<String>),
-        outbox::claimed_until.eq(None::<NaiveDateTime>),
-        outbox::last_error.eq(None::<String>),
-    ))
-    .execute(conn)
+    write_transaction(conn, |conn| {
+        diesel::update(
+            outbox::table
+                .filter(outbox::id.eq_any(ids))
+                .filter(outbox::claimed_by.eq(instance)),
+        )
+        .set((
+            outbox::sent_at.eq(now()),
+            outbox::attempts.eq(outbox::attempts + 1),
+            outbox::claimed_by.eq(None::<String>),
+            outbox::claimed_until.eq(None::<NaiveDateTime>),
+            outbox::last_error.eq(None::<String>),
+        ))
+        .execute(conn)
+    })
 }
 
 /// Records a failed attempt and schedules the next one with exponential
@@ -284,23 +292,26 @@ pub fn mark_failed(
     permanent: bool,
 ) -> QueryResult<usize> {
     let attempts = message.attempts + 1;
-    let now = crate::db::clock(conn)?;
     let give_up = permanent || attempts >= MAX_ATTEMPTS;
     let error: String = error.chars().take(500).collect();
-    diesel::update(
-        outbox::table
-            .filter(outbox::id.eq(&message.id))
-            .filter(outbox::claimed_by.eq(instance)),
-    )
-    .set((
-        outbox::attempts.eq(attempts),
-        outbox::next_attempt_at.eq(now + lease_delta(backoff(retry_base, attempts))),
-        outbox::failed_at.eq(give_up.then_some(now)),
-        outbox::claimed_by.eq(None::<String>),
-        outbox::claimed_until.eq(None::<NaiveDateTime>),
-        outbox::last_error.eq(Some(error)),
-    ))
-    .execute(conn)
+    // A write transaction for the write gate (see `mark_sent`).
+    write_transaction(conn, |conn| {
+        let now = crate::db::clock(conn)?;
+        diesel::update(
+            outbox::table
+                .filter(outbox::id.eq(&message.id))
+                .filter(outbox::claimed_by.eq(instance)),
+        )
+        .set((
+            outbox::attempts.eq(attempts),
+            outbox::next_attempt_at.eq(now + lease_delta(backoff(retry_base, attempts))),
+            outbox::failed_at.eq(give_up.then_some(now)),
+            outbox::claimed_by.eq(None::<String>),
+            outbox::claimed_until.eq(None::<NaiveDateTime>),
+            outbox::last_error.eq(Some(error)),
+        ))
+        .execute(conn)
+    })
 }
 
 /// `base * 2^(attempts-1)`, capped at an hour.
