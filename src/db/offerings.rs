@@ -299,10 +299,15 @@ impl Offering {
             .timestamp(now)
             .sql(" ELSE offerings.closed_at END, updated_at = ")
             .timestamp(now)
-            .sql(
-                " FROM delta WHERE offerings.id = delta.id \
-                 AND offerings.status || '' = 'open' AND offerings.closes_at > ",
-            )
+            .sql(" FROM delta WHERE offerings.id = delta.id AND ")
+            // SQLite, planning once without statistics, would otherwise walk
+            // every open offering by (status, closes_at) and look each up in
+            // the batch; `+` leaves it the primary key from the batch's rows.
+            .sql(match conn {
+                AnyConnection::Sqlite(_) => "+offerings.status = 'open'",
+                AnyConnection::Postgresql(_) => "offerings.status = 'open'",
+            })
+            .sql(" AND offerings.closes_at > ")
             .timestamp(now)
             .sql(
                 " AND offerings.raised + delta.amount <= offerings.target_amount \

@@ -137,10 +137,14 @@ impl r2d2::ManageConnection for ConnectionManager {
                     if self.purpose == Purpose::WritePath {
                         // The write pipeline's commits never stop to copy the
                         // log into the database file: the checkpointer does
-                        // it on its own thread (`sqlite_file::checkpointer`).
+                        // it on its own thread (`sqlite_file::spawn_checkpointer`).
+                        // And its one connection keeps the pages every batch
+                        // touches (the default 2 MB cache re-read them).
                         use diesel::connection::SimpleConnection;
-                        conn.batch_execute("PRAGMA wal_autocheckpoint = 0;")
-                            .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))?;
+                        conn.batch_execute(
+                            "PRAGMA wal_autocheckpoint = 0; PRAGMA cache_size = -32768;",
+                        )
+                        .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))?;
                     }
                     Ok(conn)
                 })
