@@ -7,7 +7,7 @@ use std::time::Duration;
 use futures_util::future::join_all;
 use serde_json::{json, Value};
 
-use crate::helpers::{read, spawn_app_with, unique_email, Reply, TestApp};
+use crate::helpers::{backend_is_postgres, read, spawn_app_with, unique_email, Reply, TestApp};
 use crate::world::Person;
 
 const PRICE: i64 = 1_000;
@@ -452,4 +452,66 @@ async fn a_batch_writes_every_character_of_its_rows_as_given() {
     // Amounts are integers as sent: 1 + 2 + 3 shares.
     let now = app.offering(&offering).await;
     assert_eq!(now["progress"]["raised"], 6 * PRICE, "{now}");
+}
+
+/// On SQLite the write path's commits never copy the write-ahead log into
+/// the database file themselves: the server's checkpointer does, on its own
+/// thread, within a moment of their commit and with no other writer to do it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn on_sqlite_the_checkpointer_copies_what_the_write_path_committed() {
+    if backend_is_postgres() {
+        return;
+    }
+    let app = spawn_app_with(&[("WRITE_WRITERS", "1")]).await;
+    let operator = app.operator().await;
+    let sponsor = app.sponsor().await;
+    let offering = app
+        .open_offering(
+            &sponsor,
+            &operator,
+            json!({"price_per_share": PRICE, "target_amount": 1_000 * PRICE}),
+        )
+        .await;
+    let mut investors = Vec::new();
+    for _ in 0..4 {
+        investors.push(app.investor(&operator, 100 * PRICE).await);
+    }
+    let url = app.database_url_string();
+    let shm = format!("{}-shm", url.trim_start_matches("sqlite://"));
+    let replies = join_all(investors.iter().enumerate().flat_map(|(i, who)| {
+        let app = &app;
+        let offering = &offering;
+        (0..5).map(move |n| async move {
+            subscribe_at(app, &app.address, who, offering, 1, &format!("wal-{i}-{n}"))
+                .await
+                .expect("answered")
+        })
+    }))
+    .await;
+    for reply in &replies {
+        assert_eq!(reply.status, 201, "{}", reply.body);
+    }
+
+    // The write-ahead log's index (https://sqlite.org/walformat.html):
+    // `mxFrame`, the last valid frame, at byte 16; `nBackfill`, the frames
+    // already copied into the database file, at byte 96; native byte order.
+    let frames = || {
+        let bytes = std::fs::read(&shm).expect("the -shm file beside the database");
+        let word = |at: usize| u32::from_ne_bytes(bytes[at..at + 4].try_into().unwrap());
+        (word(16), word(96))
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let (last, copied) = frames();
+        if last == copied {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the log still holds frames {copied}..{last} that were never checkpointed"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let now = app.offering(&offering).await;
+    assert_eq!(now["progress"]["raised"], 20 * PRICE, "{now}");
 }
