@@ -191,7 +191,7 @@ pub fn build_pool_with(
 /// pipeline, which checks out once per batch and cannot spare a round trip
 /// each time. Its user calls [`DbPool::heal`] after a failure instead.
 /// On SQLite its commits never checkpoint the write-ahead log: whoever
-/// builds it runs [`super::sqlite_file::checkpointer`] beside it.
+/// builds it runs [`super::sqlite_file::spawn_checkpointer`] beside it.
 pub fn build_pool_untested(
     url: &DatabaseUrl,
     size: u32,
