@@ -14,17 +14,13 @@ pub enum AnyConnection {
 /// the writer; `synchronous = FULL` so that a commit is on disk before anyone
 /// is told it happened (an acknowledged subscription survives a power cut;
 /// the write pipeline shares each flush among a whole batch); a generous busy
-/// timeout so writers queue instead of failing; foreign keys enforced;
-/// temporary data in memory (a batch's multi-row statements each keep a
-/// statement journal, which in a file cost the write pipeline a file
-/// created, written and deleted per batch).
+/// timeout so writers queue instead of failing; foreign keys enforced.
 /// `busy_timeout` comes first: switching a new file to WAL needs a lock that
 /// the pool's other new connections may be holding.
 pub(super) const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 15000; \
      PRAGMA journal_mode = WAL; \
      PRAGMA synchronous = FULL; \
-     PRAGMA foreign_keys = ON; \
-     PRAGMA temp_store = MEMORY;";
+     PRAGMA foreign_keys = ON;";
 
 /// Opens a SQLite file (creating its folder first: the default lives in
 /// `data/`, which a fresh checkout does not have).

@@ -138,11 +138,15 @@ impl r2d2::ManageConnection for ConnectionManager {
                         // The write pipeline's commits never stop to copy the
                         // log into the database file: the checkpointer does
                         // it on its own thread (`sqlite_file::spawn_checkpointer`).
-                        // And its one connection keeps the pages every batch
-                        // touches (the default 2 MB cache re-read them).
+                        // Its one connection keeps the pages every batch
+                        // touches (the default 2 MB cache re-read them), and
+                        // the statement journal each multi-row statement of
+                        // a batch keeps in memory (in a file, it cost a file
+                        // created, written and deleted per batch).
                         use diesel::connection::SimpleConnection;
                         conn.batch_execute(
-                            "PRAGMA wal_autocheckpoint = 0; PRAGMA cache_size = -32768;",
+                            "PRAGMA wal_autocheckpoint = 0; PRAGMA cache_size = -32768; \
+                             PRAGMA temp_store = MEMORY;",
                         )
                         .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))?;
                     }
