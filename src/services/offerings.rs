@@ -462,6 +462,13 @@ pub fn list_public(
     q: PublicQuery,
     currency: &str,
 ) -> ServiceResult<Page<OfferingView>> {
+    // Checked first: a cursor this server did not make is refused even when
+    // the status asked for leaves nothing to list.
+    let sort_name = q.sort.name();
+    let cursor = match &q.cursor {
+        Some(text) => Some(Cursor::decode(text, &sort_name).ok_or_else(invalid_cursor)?),
+        None => None,
+    };
     let statuses: Vec<String> = match q.status {
         Some(s) if s.is_public() => vec![s.as_str().to_string()],
         Some(_) => {
@@ -475,11 +482,6 @@ pub fn list_public(
             .filter(|s| s.is_public())
             .map(|s| s.as_str().to_string())
             .collect(),
-    };
-    let sort_name = q.sort.name();
-    let cursor = match &q.cursor {
-        Some(text) => Some(Cursor::decode(text, &sort_name).ok_or_else(invalid_cursor)?),
-        None => None,
     };
     let rows = Offering::list(
         conn,
