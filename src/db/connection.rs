@@ -22,6 +22,16 @@ pub(super) const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 15000; \
      PRAGMA synchronous = FULL; \
      PRAGMA foreign_keys = ON;";
 
+/// Added for the write pipeline's connection: its commits never stop to
+/// copy the log into the database file (the checkpointer does it on its own
+/// thread, `sqlite_file::spawn_checkpointer`); it keeps the pages every batch
+/// touches (the default 2 MB cache re-read them); and the statement journal
+/// each multi-row statement of a batch keeps stays in memory (in a file, it
+/// cost a file created, written and deleted per batch).
+pub(super) const SQLITE_WRITE_PATH_PRAGMAS: &str = "PRAGMA wal_autocheckpoint = 0; \
+     PRAGMA cache_size = -32768; \
+     PRAGMA temp_store = MEMORY;";
+
 /// Opens a SQLite file (creating its folder first: the default lives in
 /// `data/`, which a fresh checkout does not have).
 pub(super) fn establish_sqlite(path: &str, commits: Commits) -> ConnectionResult<AnyConnection> {

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use diesel::r2d2::{self, R2D2Connection};
 
-use super::connection::{establish_postgres, establish_sqlite, Commits};
+use super::connection::{establish_postgres, establish_sqlite, Commits, SQLITE_WRITE_PATH_PRAGMAS};
 use super::health::Health;
 use super::{AnyConnection, DatabaseUrl};
 
@@ -135,20 +135,9 @@ impl r2d2::ManageConnection for ConnectionManager {
             DatabaseUrl::Sqlite(path) => {
                 establish_sqlite(path, self.commits).and_then(|mut conn| {
                     if self.purpose == Purpose::WritePath {
-                        // The write pipeline's commits never stop to copy the
-                        // log into the database file: the checkpointer does
-                        // it on its own thread (`sqlite_file::spawn_checkpointer`).
-                        // Its one connection keeps the pages every batch
-                        // touches (the default 2 MB cache re-read them), and
-                        // the statement journal each multi-row statement of
-                        // a batch keeps in memory (in a file, it cost a file
-                        // created, written and deleted per batch).
                         use diesel::connection::SimpleConnection;
-                        conn.batch_execute(
-                            "PRAGMA wal_autocheckpoint = 0; PRAGMA cache_size = -32768; \
-                             PRAGMA temp_store = MEMORY;",
-                        )
-                        .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))?;
+                        conn.batch_execute(SQLITE_WRITE_PATH_PRAGMAS)
+                            .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))?;
                     }
                     Ok(conn)
                 })
