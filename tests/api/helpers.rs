@@ -449,6 +449,25 @@ impl TestApp {
             .n
     }
 
+    /// The text column `t` of each row `sql` selects (for what a failed
+    /// assertion reports).
+    pub fn texts(&self, sql: &str) -> Vec<String> {
+        use diesel::prelude::*;
+        #[derive(QueryableByName)]
+        struct Text {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            t: String,
+        }
+        let mut conn = self.conn();
+        let conn: &mut AnyConnection = &mut conn;
+        diesel::sql_query(sql)
+            .load::<Text>(conn)
+            .expect("text query")
+            .into_iter()
+            .map(|row| row.t)
+            .collect()
+    }
+
     /// Runs the `crowdfund` binary against this app's database.
     pub fn cli(&self, args: &[&str]) -> std::process::Output {
         std::process::Command::new(env!("CARGO_BIN_EXE_crowdfund"))
