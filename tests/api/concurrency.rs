@@ -143,7 +143,9 @@ async fn two_hundred_concurrent_subscriptions_never_oversubscribe() {
     if offering_now["status"] == "funded" {
         let sponsors = format!("outbox WHERE recipient LIKE '%{}%'", sponsor.email);
         let drained = crate::helpers::eventually(std::time::Duration::from_secs(60), || {
-            app.count(&format!("{sponsors} AND sent_at IS NULL AND failed_at IS NULL")) == 0
+            app.count(&format!(
+                "{sponsors} AND sent_at IS NULL AND failed_at IS NULL"
+            )) == 0
         })
         .await;
         let told = app

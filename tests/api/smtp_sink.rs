@@ -12,6 +12,8 @@ pub struct SmtpSink {
     pub port: u16,
     pub received: Arc<Mutex<Vec<String>>>,
     stall: Arc<Stall>,
+    /// Conversations not ended yet.
+    open: Arc<AtomicUsize>,
     task: Option<JoinHandle<()>>,
 }
 
@@ -58,11 +60,15 @@ impl SmtpSink {
         let store = received.clone();
         let stall = Arc::new(Stall::default());
         let stalls = stall.clone();
+        let open = Arc::new(AtomicUsize::new(0));
+        let opened = open.clone();
         let task = tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
-                let (store, stall) = (store.clone(), stalls.clone());
+                let (store, stall, open) = (store.clone(), stalls.clone(), opened.clone());
+                open.fetch_add(1, Ordering::SeqCst);
                 tokio::spawn(async move {
                     let _ = session(stream, store, stall).await;
+                    open.fetch_sub(1, Ordering::SeqCst);
                 });
             }
         });
@@ -70,6 +76,7 @@ impl SmtpSink {
             port,
             received,
             stall,
+            open,
             task: Some(task),
         }
     }
@@ -86,6 +93,14 @@ impl SmtpSink {
     /// (until `stall(false)`).
     pub fn stall_after(&self, accepted: usize) {
         *self.stall.budget.lock().expect("lock") = Some(accepted);
+    }
+
+    /// How many conversations have not ended. A sender killed mid-message
+    /// may have left the rest of it unread in the socket: lift a stall only
+    /// once its conversations are over, or that message is read after the
+    /// stall and kept, though its sender never saw it accepted.
+    pub fn open_conversations(&self) -> usize {
+        self.open.load(Ordering::SeqCst)
     }
 
     /// How many messages were left unanswered.

@@ -33,6 +33,10 @@ async fn a_relay_killed_mid_send_leaves_its_mail_to_another_server_sent_once() {
     );
     assert_eq!(app.count("outbox WHERE claimed_by IS NOT NULL"), 5);
     doomed.kill();
+    assert!(
+        eventually(Duration::from_secs(10), || sink.open_conversations() == 0).await,
+        "the killed relay's conversations never ended"
+    );
     sink.stall(false);
 
     // A third server takes the claim over once it runs out.
@@ -80,6 +84,10 @@ async fn a_relay_killed_before_marking_what_it_sent_leaves_only_those_to_go_out_
     let marked_before_kill = app.count("outbox WHERE sent_at IS NOT NULL");
     assert!(marked_before_kill <= 2, "{marked_before_kill}");
     doomed.kill();
+    assert!(
+        eventually(Duration::from_secs(10), || sink.open_conversations() == 0).await,
+        "the killed relay's conversations never ended"
+    );
     sink.stall(false);
 
     let _heir = app.spawn_sibling(&fast).await;
