@@ -4,6 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
 
+use super::prepared::Writes;
 use super::schema::audit_log;
 use super::{new_id, now, AnyConnection, Backend};
 
@@ -64,7 +65,18 @@ pub fn record_many(
     records: &[NewRecord<'_>],
     at: NaiveDateTime,
 ) -> QueryResult<()> {
-    use super::prepared::{Column, Statement};
+    let mut writes = Writes::new(conn);
+    write_many(&mut writes, records, at)?;
+    writes.run(conn)
+}
+
+/// [`record_many`], as writes to be run with others.
+pub fn write_many(
+    writes: &mut Writes,
+    records: &[NewRecord<'_>],
+    at: NaiveDateTime,
+) -> QueryResult<()> {
+    use super::prepared::Column;
     if records.is_empty() {
         return Ok(());
     }
@@ -83,7 +95,8 @@ pub fn record_many(
             )
         })
         .collect();
-    Statement::new(conn)
+    let statement = writes
+        .statement()
         .sql(
             "INSERT INTO audit_log (id, actor_id, actor_role, action, subject_type, subject_id, \
              request_id, details, at) SELECT ",
@@ -91,8 +104,8 @@ pub fn record_many(
         .columns(&[Column::Text; 8])
         .sql(", ")
         .timestamp(at)
-        .from_rows(&rows)?
-        .execute(conn)?;
+        .from_rows(&rows)?;
+    writes.push(statement);
     Ok(())
 }
 

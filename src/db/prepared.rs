@@ -23,6 +23,10 @@
 //! to prepare, once more when the bound `LIMIT` invalidated the plan): a
 //! sixth of the write pipeline's thread in a hot launch.
 //!
+//! Writes that answer nothing can go together ([`Writes`]): on PostgreSQL
+//! one statement of data-modifying `WITH` clauses, one round trip instead of
+//! one each.
+//!
 //! Values are bound, never written into the text, so quoting is never a
 //! question; the JSON is produced by `serde_json` and read by the
 //! database's own JSON functions, which give every string back as it was.
@@ -154,6 +158,65 @@ impl Statement {
     /// `SELECT <columns> FROM <rows> AS r WHERE true`.
     pub fn rows<T: serde::Serialize>(self, columns: &[Column], rows: &[T]) -> QueryResult<Self> {
         self.sql("SELECT ").columns(columns).from_rows(rows)
+    }
+}
+
+/// Statements that write rows and answer nothing, run together. On
+/// PostgreSQL they go as one statement, each a data-modifying `WITH`
+/// clause: one round trip and one execution instead of one each (the
+/// constraints and `AFTER` triggers of all of them fire at its end, when
+/// every row is in, so a posting may name an entry of the same run). On
+/// SQLite, which has no such clauses and no round trips, one after the
+/// other. Either way all or none of them apply, in the caller's transaction.
+#[must_use = "the writes are made by `run`"]
+pub struct Writes {
+    sqlite: bool,
+    statements: Vec<Statement>,
+}
+
+impl Writes {
+    pub fn new(conn: &AnyConnection) -> Self {
+        Self {
+            sqlite: matches!(conn, AnyConnection::Sqlite(_)),
+            statements: Vec::new(),
+        }
+    }
+
+    /// A new statement for this backend, to be [`Self::push`]ed.
+    pub fn statement(&self) -> Statement {
+        Statement {
+            sqlite: self.sqlite,
+            keep_prepared: true,
+            parts: Vec::new(),
+        }
+    }
+
+    pub fn push(&mut self, statement: Statement) {
+        self.statements.push(statement);
+    }
+
+    pub fn run(self, conn: &mut AnyConnection) -> QueryResult<()> {
+        if self.sqlite || self.statements.len() < 2 {
+            for statement in self.statements {
+                statement.execute(conn)?;
+            }
+            return Ok(());
+        }
+        let mut together = Statement {
+            sqlite: false,
+            keep_prepared: self.statements.iter().all(|s| s.keep_prepared),
+            parts: Vec::new(),
+        };
+        for (i, statement) in self.statements.into_iter().enumerate() {
+            let open = if i == 0 { "WITH" } else { ")," };
+            together
+                .parts
+                .push(Part::Sql(Cow::Owned(format!("{open} w{i} AS ("))));
+            together.parts.extend(statement.parts);
+        }
+        together.parts.push(Part::Sql(Cow::Borrowed(") SELECT 1")));
+        together.execute(conn)?;
+        Ok(())
     }
 }
 

@@ -6,6 +6,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 
+use super::prepared::Writes;
 use super::schema::{offerings, subscriptions};
 use super::{AnyConnection, Backend};
 
@@ -46,7 +47,14 @@ impl Subscription {
     /// batch's clock), and so does the end of their reflection period
     /// (eu_ecsp), which each row has or not.
     pub fn insert_many(conn: &mut AnyConnection, rows: &[Subscription]) -> QueryResult<()> {
-        use super::prepared::{Column, Statement};
+        let mut writes = Writes::new(conn);
+        Self::write_many(&mut writes, rows)?;
+        writes.run(conn)
+    }
+
+    /// [`Self::insert_many`], as writes to be run with others.
+    pub fn write_many(writes: &mut Writes, rows: &[Subscription]) -> QueryResult<()> {
+        use super::prepared::Column;
         for group in
             rows.chunk_by(|a, b| (a.created_at, a.updated_at) == (b.created_at, b.updated_at))
         {
@@ -81,7 +89,8 @@ impl Subscription {
                 })
                 .collect();
             let t = Column::Text;
-            Statement::new(conn)
+            let statement = writes
+                .statement()
                 .sql(
                     "INSERT INTO subscriptions (id, offering_id, investor_id, shares, amount, \
                      status, entry_id, documents_revision, created_at, updated_at, \
@@ -104,8 +113,8 @@ impl Subscription {
                 .sql(", CASE WHEN CAST(r.v ->> 8 AS INTEGER) = 1 THEN ")
                 .timestamp(revocable_until.unwrap_or(first.created_at))
                 .sql(" END, (CAST(r.v ->> 9 AS INTEGER) = 1)")
-                .from_rows(&values)?
-                .execute(conn)?;
+                .from_rows(&values)?;
+            writes.push(statement);
         }
         Ok(())
     }

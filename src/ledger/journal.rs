@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::db::prepared::Writes;
 use crate::db::schema::{journal_entries, postings};
 use crate::db::{new_id, now, raw, AnyConnection};
 
@@ -202,7 +203,15 @@ impl JournalBatch {
         conn: &mut AnyConnection,
         at: NaiveDateTime,
     ) -> QueryResult<BalanceChanges> {
-        use crate::db::prepared::{Column, Statement};
+        let mut writes = Writes::new(conn);
+        let changes = self.write(&mut writes, at)?;
+        writes.run(conn)?;
+        Ok(changes)
+    }
+
+    /// [`Self::insert`], as writes to be run with others.
+    pub fn write(&self, writes: &mut Writes, at: NaiveDateTime) -> QueryResult<BalanceChanges> {
+        use crate::db::prepared::Column;
         if self.entries.is_empty() {
             return Ok(BalanceChanges::default());
         }
@@ -219,13 +228,15 @@ impl JournalBatch {
                 )
             })
             .collect();
-        Statement::new(conn)
-            .sql("INSERT INTO journal_entries (id, kind, reference_id, description, created_at) SELECT ")
-            .columns(&[Column::Text; 4])
-            .sql(", ")
-            .timestamp(at)
-            .from_rows(&entries)?
-            .execute(conn)?;
+        writes.push(
+            writes
+                .statement()
+                .sql("INSERT INTO journal_entries (id, kind, reference_id, description, created_at) SELECT ")
+                .columns(&[Column::Text; 4])
+                .sql(", ")
+                .timestamp(at)
+                .from_rows(&entries)?,
+        );
         let mut changes = BalanceChanges::default();
         let mut postings = Vec::new();
         for e in &self.entries {
@@ -234,13 +245,15 @@ impl JournalBatch {
                 *changes.0.entry(account.clone()).or_default() += amount;
             }
         }
-        Statement::new(conn)
-            .sql("INSERT INTO postings (id, entry_id, account_id, amount, created_at) SELECT ")
-            .columns(&[Column::Text, Column::Text, Column::Text, Column::BigInt])
-            .sql(", ")
-            .timestamp(at)
-            .from_rows(&postings)?
-            .execute(conn)?;
+        writes.push(
+            writes
+                .statement()
+                .sql("INSERT INTO postings (id, entry_id, account_id, amount, created_at) SELECT ")
+                .columns(&[Column::Text, Column::Text, Column::Text, Column::BigInt])
+                .sql(", ")
+                .timestamp(at)
+                .from_rows(&postings)?,
+        );
         Ok(changes)
     }
 }

@@ -5,6 +5,7 @@ use std::time::Duration;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::db::prepared::Writes;
 use crate::db::schema::outbox;
 use crate::db::users::User;
 use crate::db::{new_id, now, write_transaction, AnyConnection};
@@ -72,7 +73,18 @@ pub fn enqueue_many(
     emails: &[(String, Email)],
     at: NaiveDateTime,
 ) -> QueryResult<()> {
-    use crate::db::prepared::{Column, Statement};
+    let mut writes = Writes::new(conn);
+    write_many(&mut writes, emails, at)?;
+    writes.run(conn)
+}
+
+/// [`enqueue_many`], as writes to be run with others.
+pub fn write_many(
+    writes: &mut Writes,
+    emails: &[(String, Email)],
+    at: NaiveDateTime,
+) -> QueryResult<()> {
+    use crate::db::prepared::Column;
     if emails.is_empty() {
         return Ok(());
     }
@@ -97,7 +109,8 @@ pub fn enqueue_many(
             )
         })
         .collect();
-    Statement::new(conn)
+    let statement = writes
+        .statement()
         .sql(
             "INSERT INTO outbox (id, recipient, kind, params, locale, time_zone, created_at, \
              attempts, next_attempt_at) SELECT ",
@@ -108,8 +121,8 @@ pub fn enqueue_many(
         .sql(", 0, ")
         .timestamp(at)
         .from_rows(&rows)?
-        .sql(" ON CONFLICT (id) DO NOTHING")
-        .execute(conn)?;
+        .sql(" ON CONFLICT (id) DO NOTHING");
+    writes.push(statement);
     Ok(())
 }
 

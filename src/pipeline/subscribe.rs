@@ -28,9 +28,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use serde_json::json;
 
 use crate::config::Config;
-use crate::db::audit::{record_many, NewRecord};
+use crate::db::audit::{self, NewRecord};
 use crate::db::idempotency::{claim_many, complete_many, existing, unclaim_many, BatchKey, Claim};
 use crate::db::offerings::Offering;
+use crate::db::prepared::Writes;
 use crate::db::profiles::InvestorProfile;
 use crate::db::subscriptions::Subscription;
 use crate::db::{clock, new_id, write_transaction, AnyConnection};
@@ -40,7 +41,7 @@ use crate::ledger::{
     ensure_account, find_accounts, lock_accounts_skipping_held, lock_in_order, AccountKind,
     EntryKind, JournalBatch, Leg,
 };
-use crate::mail::outbox::enqueue_many;
+use crate::mail::outbox;
 use crate::mail::{Email, Message, TakeBack};
 use crate::services::offerings::notify_closed;
 use crate::services::profiles::LIMIT_WINDOW;
@@ -106,6 +107,7 @@ fn run_in_transaction(
     config: &Config,
 ) -> Result<Vec<Outcome>, BatchError> {
     let now = clock(conn)?;
+    let read_at = std::time::Instant::now();
     let mut outcomes: Vec<Option<Outcome>> = requests.iter().map(|_| None).collect();
 
     // (1) Keys. A key repeated within the batch that this batch claims is
@@ -377,9 +379,11 @@ fn run_in_transaction(
         total.1 += i64::from(a.admitted.new_investor);
         last_accepted.insert(r.offering_id.as_str(), a.index);
     }
-    let changes = journal.insert(conn, now)?;
-    Subscription::insert_many(conn, &subscriptions)?;
-    enqueue_many(conn, &emails, now)?;
+    // The new rows go in together: one statement on PostgreSQL.
+    let mut writes = Writes::new(conn);
+    let changes = journal.write(&mut writes, now)?;
+    Subscription::write_many(&mut writes, &subscriptions)?;
+    outbox::write_many(&mut writes, &emails, now)?;
 
     // The answers, known from memory: the request that funds a round is the
     // last one accepted for it, and is told so.
@@ -408,7 +412,8 @@ fn run_in_transaction(
                             "amount": view.amount, "offering_status": view.offering_status}),
         })
         .collect();
-    record_many(conn, &audit, now)?;
+    audit::write_many(&mut writes, &audit, now)?;
+    writes.run(conn)?;
     for (i, view) in &views {
         let body = serde_json::to_string(view).map_err(anyhow::Error::from)?;
         outcomes[*i] = Some(Outcome::Answer(Reply {
@@ -449,7 +454,11 @@ fn run_in_transaction(
         .collect();
     // The deadline by the clock now, not when the batch began: it may have
     // waited for locks across it (the batch then runs again, and refuses).
-    let deadline_check = clock(conn)?;
+    // The database's clock as read above, moved on by the time since (a
+    // round trip less than reading it again).
+    let since = chrono::TimeDelta::from_std(read_at.elapsed())
+        .map_err(|e| BatchError::Failed(ServiceError::Internal(e.into())))?;
+    let deadline_check = now + since;
     let changed = Offering::add_raised(conn, &totals, deadline_check)?;
     for (offering_id, _, _) in &totals {
         let (Some(now_is), Some(expected)) = (
