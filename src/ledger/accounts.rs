@@ -166,6 +166,35 @@ pub fn find_accounts(
     Ok(rows.into_iter().map(|a| (a.owner_id.clone(), a)).collect())
 }
 
+/// The accounts of two kinds at once, unlocked (one query where
+/// [`find_accounts`] would take two): by owner, those of the first kind,
+/// then those of the second.
+pub fn find_accounts_of_two(
+    conn: &mut AnyConnection,
+    (first, first_owners): (AccountKind, &[&str]),
+    (second, second_owners): (AccountKind, &[&str]),
+) -> QueryResult<(HashMap<String, Account>, HashMap<String, Account>)> {
+    use ledger_accounts::{kind, owner_id};
+    let rows: Vec<Account> = ledger_accounts::table
+        .filter(
+            kind.eq(first.as_str())
+                .and(owner_id.eq_any(first_owners))
+                .or(kind.eq(second.as_str()).and(owner_id.eq_any(second_owners))),
+        )
+        .select(Account::as_select())
+        .load(conn)?;
+    let (mut of_first, mut of_second) = (HashMap::new(), HashMap::new());
+    for account in rows {
+        let of_kind = if account.kind == first.as_str() {
+            &mut of_first
+        } else {
+            &mut of_second
+        };
+        of_kind.insert(account.owner_id.clone(), account);
+    }
+    Ok((of_first, of_second))
+}
+
 /// The `kind` accounts of these owners, locked as [`find_accounts`] locks
 /// them, except those another transaction holds: PostgreSQL skips them
 /// (`SKIP LOCKED`) instead of waiting, and their owners are returned apart

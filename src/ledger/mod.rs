@@ -11,7 +11,7 @@ mod journal;
 pub mod seal;
 
 pub use accounts::{
-    ensure_account, find_account, find_accounts, lock_accounts_skipping_held, lock_balance,
-    lock_in_order, Account, AccountKind, PLATFORM,
+    ensure_account, find_account, find_accounts, find_accounts_of_two, lock_accounts_skipping_held,
+    lock_balance, lock_in_order, Account, AccountKind, PLATFORM,
 };
 pub use journal::{owned_legs, post, BalanceChanges, EntryKind, JournalBatch, LedgerError, Leg};

@@ -38,7 +38,7 @@ use crate::db::{clock, new_id, write_transaction, AnyConnection};
 use crate::domain::rules::{cn_private, Profile, Withdrawal};
 use crate::error::ApiError;
 use crate::ledger::{
-    ensure_account, find_accounts, lock_accounts_skipping_held, lock_in_order, AccountKind,
+    ensure_account, find_accounts_of_two, lock_accounts_skipping_held, lock_in_order, AccountKind,
     EntryKind, JournalBatch, Leg,
 };
 use crate::mail::outbox;
@@ -174,21 +174,27 @@ fn run_in_transaction(
         live
     };
     // Read after the cash accounts are locked: whoever makes an investor
-    // owe more locks their cash account first.
-    let receivables = find_accounts(conn, AccountKind::InvestorReceivable, &investor_ids, false)?;
+    // owe more locks their cash account first. The offerings' escrow
+    // accounts come with them (unlocked, one query).
+    let (receivables, escrow_accounts) = find_accounts_of_two(
+        conn,
+        (AccountKind::InvestorReceivable, &investor_ids),
+        (AccountKind::OfferingEscrow, &offering_ids),
+    )?;
     let mut offerings = Offering::find_many(conn, &offering_ids, false)?;
     let open: Vec<&str> = offerings
         .values()
         .filter(|o| o.status == "open")
         .map(|o| o.id.as_str())
         .collect();
-    // Offering id -> its escrow account's id (approval creates it; an older
-    // round may get it here, before any hot lock is taken).
-    let mut escrows: HashMap<String, String> =
-        find_accounts(conn, AccountKind::OfferingEscrow, &open, false)?
-            .into_iter()
-            .map(|(offering, account)| (offering, account.id))
-            .collect();
+    // Offering id -> its escrow account's id, for the open ones (approval
+    // creates it; an older round may get it here, before any hot lock is
+    // taken).
+    let mut escrows: HashMap<String, String> = escrow_accounts
+        .into_iter()
+        .filter(|(offering, _)| open.contains(&offering.as_str()))
+        .map(|(offering, account)| (offering, account.id))
+        .collect();
     for id in &open {
         if !escrows.contains_key(*id) {
             let escrow = ensure_account(conn, AccountKind::OfferingEscrow, id, &config.currency)?;
