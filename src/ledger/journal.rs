@@ -265,28 +265,32 @@ impl JournalBatch {
 pub struct BalanceChanges(BTreeMap<String, i64>);
 
 impl BalanceChanges {
-    /// Applies the changes: one UPDATE for the accounts not in `hot`, which
-    /// the caller has locked already (in id order), then one for those in
-    /// `hot`, locked here in id order first when there are several. A
-    /// non-bank account that would go below zero fails the whole batch (the
-    /// caller checked balances under lock: this is the backstop).
+    /// Applies the changes in one UPDATE. The accounts not in `hot` the
+    /// caller has locked already (in id order); those in `hot` are locked
+    /// here, so that they are held from here to the commit only — in id
+    /// order first when there are several (one is the only lock the UPDATE
+    /// then waits for). A non-bank account that would go below zero fails
+    /// the whole batch (the caller checked balances under lock: this is the
+    /// backstop).
     pub fn apply(
         self,
         conn: &mut AnyConnection,
         hot: &BTreeSet<String>,
     ) -> Result<(), LedgerError> {
-        let (hot_changes, cold): (Vec<_>, Vec<_>) = self
+        let changes: Vec<(String, i64)> = self
             .0
             .into_iter()
             .filter(|(_, delta)| *delta != 0)
-            .partition(|(id, _)| hot.contains(id));
-        apply_changes(conn, &cold)?;
-        if hot_changes.len() > 1 {
-            let ids: Vec<&str> = hot_changes.iter().map(|(id, _)| id.as_str()).collect();
-            super::accounts::lock_in_order(conn, &ids)?;
+            .collect();
+        let hot_ids: Vec<&str> = changes
+            .iter()
+            .map(|(id, _)| id.as_str())
+            .filter(|id| hot.contains(*id))
+            .collect();
+        if hot_ids.len() > 1 {
+            super::accounts::lock_in_order(conn, &hot_ids)?;
         }
-        apply_changes(conn, &hot_changes)?;
-        Ok(())
+        apply_changes(conn, &changes)
     }
 }
 

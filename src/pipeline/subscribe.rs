@@ -11,7 +11,7 @@
 //! 4. The rows are written set-based: journal entries, postings,
 //!    subscriptions, confirmation emails, audit records, the saved answers.
 //! 5. The hot rows come last, each once by the batch's total: cash
-//!    balances, escrow balances, then each offering's `raised` (a
+//!    and escrow balances (one statement), then each offering's `raised` (a
 //!    conditional update: never above target, funded exactly at target).
 //!
 //! Optimistic mode reads the offerings without locking them. Another writer
