@@ -42,13 +42,15 @@
 //! cap (keep `--investors` at 200 or fewer). Run it alternately with
 //! `--rule-profile reg_cf` to compare the two ratios (README, Rule profiles).
 //!
-//! `--stream-clients N` adds a third run: the hot offering again (a fresh
-//! one), with N clients following its live progress (`GET
-//! /offerings/{id}/events`, spread over the servers). After the run one
-//! investor buys what is left of it, and every client must receive the
-//! `funded` event with the figures the ledger holds; it prints how long
-//! after that last subscription's answer the clients had the event, and
-//! the throughput of the run against the hot run without streams.
+//! `--stream-clients N` adds three runs at one hot offering: without
+//! streams, then at a fresh offering with N clients following its live
+//! progress (`GET /offerings/{id}/events`, spread over the servers), then
+//! without streams again. After the streamed run one investor buys what is
+//! left of its offering, and every client must receive the `funded` event
+//! with the figures the ledger holds; it prints how long after that last
+//! subscription's answer the clients had the event, and the streamed run's
+//! throughput against the mean of the runs right before and after it (this
+//! machine's rate drifts from run to run: the mean cancels a steady drift).
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -239,59 +241,40 @@ async fn run(
         ("16 offerings", "spread", &spread),
     ] {
         eprintln!("load: {name} ({} s)", args.seconds);
-        let cpu_before: Vec<f64> = servers.iter().map(Server::cpu_seconds).collect();
-        let threads_before = servers[0].cpu_by_thread();
-        let own_before = own_cpu_seconds();
-        let result = fire(&api, &investors, offerings, args, phase).await;
-        print_thread_cpu(
-            &threads_before,
-            &servers[0].cpu_by_thread(),
-            result.accepted,
-        );
-        let server_cpu: f64 = servers
-            .iter()
-            .zip(cpu_before)
-            .map(|(s, before)| s.cpu_seconds() - before)
-            .sum();
-        let accepted = result.accepted.max(1) as f64;
-        eprintln!(
-            "  CPU per accepted subscription: servers {:.0} us, load generator {:.0} us",
-            server_cpu * 1e6 / accepted,
-            (own_cpu_seconds() - own_before) * 1e6 / accepted
-        );
-        let rss: Vec<String> = servers
-            .iter()
-            .map(|s| format!("{} MB", s.rss_kb("VmRSS") / 1024))
-            .collect();
-        eprintln!("  resident after it: {}", rss.join(", "));
-        rows.push((name, result));
+        rows.push((
+            name,
+            measure(servers, &api, &investors, offerings, args, phase).await,
+        ));
     }
+    // With streams: the hot offering right before and right after the
+    // streamed run, whose throughput is compared with their mean (this
+    // machine's rate drifts from run to run; A-B-A cancels a steady drift).
     let mut streamed_report = None;
     if let Some((offering, closer)) = &streamed {
-        let name = "hot, streamed";
+        eprintln!(
+            "load: one hot offering, before the streams ({} s)",
+            args.seconds
+        );
+        let before = measure(servers, &api, &investors, &hot, args, "before").await;
+        rows.push(("hot, before", before));
         eprintln!(
             "load: one hot offering followed by {} stream clients ({} s)",
             args.stream_clients, args.seconds
         );
         let followers = streams::follow(&api.bases, offering, args.stream_clients).await?;
-        let result = fire(
-            &api,
-            &investors,
-            std::slice::from_ref(offering),
-            args,
-            "streamed",
-        )
-        .await;
-        let rss: Vec<String> = servers
-            .iter()
-            .map(|s| format!("{} MB", s.rss_kb("VmRSS") / 1024))
-            .collect();
-        eprintln!("  resident after it: {}", rss.join(", "));
+        let offerings = std::slice::from_ref(offering);
+        let result = measure(servers, &api, &investors, offerings, args, "streamed").await;
         let (answered_at, target) = api.fund_the_rest(closer, offering).await?;
         let seen = followers.finish(Duration::from_secs(60));
         let figures = api.get(&format!("/api/v1/offerings/{offering}")).await?;
         streamed_report = Some(StreamedReport::new(&seen, answered_at, target, &figures));
-        rows.push((name, result));
+        rows.push(("hot, streamed", result));
+        eprintln!(
+            "load: one hot offering, after the streams ({} s)",
+            args.seconds
+        );
+        let after = measure(servers, &api, &investors, &hot, args, "after").await;
+        rows.push(("hot, after", after));
     }
     let rss: Vec<String> = servers
         .iter()
@@ -352,12 +335,18 @@ async fn run(
         sink.received()
     );
     if let Some(report) = &streamed_report {
-        let hot = rows[0].1.rate();
-        let with = rows.last().map_or(0.0, |(_, r)| r.rate());
+        let rate = |name: &str| {
+            rows.iter()
+                .find(|(n, _)| *n == name)
+                .map_or(0.0, |(_, r)| r.rate())
+        };
+        let without = (rate("hot, before") + rate("hot, after")) / 2.0;
+        let with = rate("hot, streamed");
         println!(
             "streams: {} clients | {} got `funded` with the ledger's figures, {} did not | \
              funded event after the last answer: p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms | \
-             events per client: {:.1} | throughput with streams {:.2}x without",
+             events per client: {:.1} | throughput with streams {:.2}x without (the mean of \
+             the hot runs before and after)",
             report.clients,
             report.matched,
             report.clients - report.matched,
@@ -365,7 +354,7 @@ async fn run(
             report.latency_ms(0.99),
             report.latency_ms(1.0),
             report.events_per_client,
-            with / hot.max(1e-9)
+            with / without.max(1e-9)
         );
         for problem in report.problems.iter().take(5) {
             println!("  stream problem: {problem}");
@@ -498,6 +487,44 @@ impl Outcome {
         let i = ((self.latencies_us.len() as f64 - 1.0) * p).round() as usize;
         self.latencies_us[i] as f64 / 1000.0
     }
+}
+
+/// One run of [`fire`], with the servers' CPU per accepted subscription,
+/// by thread, and their memory after it (on standard error).
+async fn measure(
+    servers: &[Server],
+    api: &Api,
+    investors: &[Person],
+    offerings: &[String],
+    args: &Args,
+    phase: &str,
+) -> Outcome {
+    let cpu_before: Vec<f64> = servers.iter().map(Server::cpu_seconds).collect();
+    let threads_before = servers[0].cpu_by_thread();
+    let own_before = own_cpu_seconds();
+    let result = fire(api, investors, offerings, args, phase).await;
+    print_thread_cpu(
+        &threads_before,
+        &servers[0].cpu_by_thread(),
+        result.accepted,
+    );
+    let server_cpu: f64 = servers
+        .iter()
+        .zip(cpu_before)
+        .map(|(s, before)| s.cpu_seconds() - before)
+        .sum();
+    let accepted = result.accepted.max(1) as f64;
+    eprintln!(
+        "  CPU per accepted subscription: servers {:.0} us, load generator {:.0} us",
+        server_cpu * 1e6 / accepted,
+        (own_cpu_seconds() - own_before) * 1e6 / accepted
+    );
+    let rss: Vec<String> = servers
+        .iter()
+        .map(|s| format!("{} MB", s.rss_kb("VmRSS") / 1024))
+        .collect();
+    eprintln!("  resident after it: {}", rss.join(", "));
+    result
 }
 
 async fn fire(
