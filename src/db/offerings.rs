@@ -277,8 +277,8 @@ impl Offering {
             let ids: Vec<&str> = amounts.iter().map(|(id, _, _)| *id).collect();
             Self::find_many(conn, &ids, true)?;
         }
+        // Kept prepared: a launch does not add offerings (see `db::prepared`).
         let changed: Vec<Raised> = super::prepared::Statement::new(conn)
-            .planned_each_run()
             .sql("WITH delta (id, amount, investors) AS (")
             .rows(
                 &[

@@ -300,8 +300,8 @@ fn apply_changes(conn: &mut AnyConnection, changes: &[(String, i64)]) -> Result<
     if changes.is_empty() {
         return Ok(());
     }
+    // Kept prepared: a launch does not add accounts (see `db::prepared`).
     let changed = Statement::new(conn)
-        .planned_each_run()
         .sql("WITH change (account_id, delta) AS (")
         .rows(&[Column::Text, Column::BigInt], changes)?
         .sql(
