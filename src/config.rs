@@ -588,7 +588,7 @@ impl Config {
             event_interval: Duration::from_millis(ranged(
                 vars,
                 "STREAM_EVENT_INTERVAL_MS",
-                250,
+                500,
                 10..=60_000,
             )?),
             heartbeat: Duration::from_secs(ranged(vars, "STREAM_HEARTBEAT_SECS", 15, 1..=3_600)?),

@@ -1,5 +1,6 @@
 //! Live progress over Server-Sent Events: the current figures first, then
-//! each committed change, the last equal to the ledger's; resuming with
+//! each committed change, the last equal to the ledger's; a hot offering's
+//! changes coalesced to one event per interval; resuming with
 //! `Last-Event-ID`; the catalogue stream; the limit on streams; streams
 //! that end when the server stops; and (PostgreSQL) a change committed by
 //! one server reaching a stream on another.
@@ -93,6 +94,36 @@ async fn a_stream_sends_the_figures_then_every_commit_up_to_funded() {
     assert_eq!(last.data["investor_count"], 10);
     assert_matches_offering(&last.data, &app.offering(&offering).await);
     app.assert_books_balance(&operator).await;
+}
+
+#[tokio::test]
+async fn a_hot_offering_sends_at_most_one_event_per_interval() {
+    let app = spawn_app_with(&[("STREAM_EVENT_INTERVAL_MS", "1000")]).await;
+    let (operator, offering) = launch(&app, 100).await;
+    let investor = app.investor(&operator, 50 * PRICE).await;
+    let mut stream = open(&app, &events_path(&offering), None, None).await;
+    stream.event(WAIT).await;
+
+    // Twelve commits one after the other, each its own batch.
+    let started = std::time::Instant::now();
+    for i in 0..12 {
+        let r = app
+            .subscribe(&investor, &offering, json!(1), format!("hot-{i}"))
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+    let events = stream.until(WAIT, |e| e.data["raised"] == 12 * PRICE).await;
+    // The source publishes an offering at most once a second, so in the
+    // time it took there can be at most one event a second, plus the one
+    // that may start it. (Slowness only loosens the bound.)
+    let seconds = started.elapsed().as_secs_f64();
+    assert!(
+        events.len() as f64 <= seconds.floor() + 1.0,
+        "{} events in {seconds:.2} s: {events:?}",
+        events.len()
+    );
+    let last = events.last().unwrap();
+    assert_matches_offering(&last.data, &app.offering(&offering).await);
 }
 
 #[tokio::test]
