@@ -227,11 +227,7 @@ async fn run(
         )),
     };
 
-    let rss: Vec<String> = servers
-        .iter()
-        .map(|s| format!("{} MB", s.rss_kb("VmRSS") / 1024))
-        .collect();
-    eprintln!("  resident after setting up: {}", rss.join(", "));
+    eprintln!("  resident after setting up: {}", memory(servers, "VmRSS"));
     eprintln!("measuring the database alone ({} s)", args.seconds);
     let ceiling = database.ceiling(args.seconds, args.connections)?;
 
@@ -256,6 +252,7 @@ async fn run(
             args.seconds
         );
         let before = measure(servers, &api, &investors, &hot, args, "before").await;
+        let before_rate = before.rate();
         rows.push(("hot, before", before));
         eprintln!(
             "load: one hot offering followed by {} stream clients ({} s)",
@@ -267,19 +264,19 @@ async fn run(
         let (answered_at, target) = api.fund_the_rest(closer, offering).await?;
         let seen = followers.finish(Duration::from_secs(60));
         let figures = api.get(&format!("/api/v1/offerings/{offering}")).await?;
-        streamed_report = Some(StreamedReport::new(&seen, answered_at, target, &figures));
+        let report = StreamedReport::new(&seen, answered_at, target, &figures);
+        let streamed_rate = result.rate();
         rows.push(("hot, streamed", result));
         eprintln!(
             "load: one hot offering, after the streams ({} s)",
             args.seconds
         );
         let after = measure(servers, &api, &investors, &hot, args, "after").await;
+        let without = (before_rate + after.rate()) / 2.0;
         rows.push(("hot, after", after));
+        streamed_report = Some((report, streamed_rate / without.max(1e-9)));
     }
-    let rss: Vec<String> = servers
-        .iter()
-        .map(|s| format!("{} MB", s.rss_kb("VmHWM") / 1024))
-        .collect();
+    let peak = memory(servers, "VmHWM");
 
     println!();
     println!(
@@ -334,14 +331,7 @@ async fn run(
         "mail: {sent} delivered by the end of the runs ({} received over SMTP), {waiting} waiting",
         sink.received()
     );
-    if let Some(report) = &streamed_report {
-        let rate = |name: &str| {
-            rows.iter()
-                .find(|(n, _)| *n == name)
-                .map_or(0.0, |(_, r)| r.rate())
-        };
-        let without = (rate("hot, before") + rate("hot, after")) / 2.0;
-        let with = rate("hot, streamed");
+    if let Some((report, throughput)) = &streamed_report {
         println!(
             "streams: {} clients | {} got `funded` with the ledger's figures, {} did not | \
              funded event after the last answer: p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms | \
@@ -354,13 +344,13 @@ async fn run(
             report.latency_ms(0.99),
             report.latency_ms(1.0),
             report.events_per_client,
-            with / without.max(1e-9)
+            throughput
         );
         for problem in report.problems.iter().take(5) {
             println!("  stream problem: {problem}");
         }
     }
-    println!("peak RSS per server: {}", rss.join(", "));
+    println!("peak RSS per server: {peak}");
     let mut conn = establish(&database.url)?;
     let report = crowdfund::ledger::invariants::check(&mut conn)?;
     println!(
@@ -374,7 +364,7 @@ async fn run(
     if !report.ok {
         bail!("the ledger is broken");
     }
-    if streamed_report.is_some_and(|r| r.matched != r.clients) {
+    if streamed_report.is_some_and(|(r, _)| r.matched != r.clients) {
         bail!("some stream clients did not get the final figures");
     }
     Ok(())
@@ -519,12 +509,17 @@ async fn measure(
         server_cpu * 1e6 / accepted,
         (own_cpu_seconds() - own_before) * 1e6 / accepted
     );
-    let rss: Vec<String> = servers
-        .iter()
-        .map(|s| format!("{} MB", s.rss_kb("VmRSS") / 1024))
-        .collect();
-    eprintln!("  resident after it: {}", rss.join(", "));
+    eprintln!("  resident after it: {}", memory(servers, "VmRSS"));
     result
+}
+
+/// Each server's resident set (`VmRSS`) or its peak (`VmHWM`), in MB.
+fn memory(servers: &[Server], field: &str) -> String {
+    let each: Vec<String> = servers
+        .iter()
+        .map(|s| format!("{} MB", s.rss_kb(field) / 1024))
+        .collect();
+    each.join(", ")
 }
 
 async fn fire(
